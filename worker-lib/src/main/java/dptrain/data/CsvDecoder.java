@@ -1,0 +1,239 @@
+package dptrain.data;
+
+import java.io.BufferedReader;
+import java.io.Serializable;
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.List;
+
+/**
+ * Decodes CSV lines into examples: one example per line, a label column (0-based {@code labelColumn}) and numeric
+ * features in all other columns, in file order. Fields are trimmed and may be quoted ({@code "1.0"}); an optional
+ * header line is skipped by {@link #read}. Configuration only, so it can be shipped to executors.
+ */
+public final class CsvDecoder implements Serializable {
+    private static final long serialVersionUID = 1L;
+    private static final char QUOTE = '"';
+
+    private final int labelColumn;
+    private final boolean hasHeader;
+    private final char delimiter;
+
+    /** Label in column 0, no header, comma-delimited. */
+    public CsvDecoder() {
+        this(0, false, ',');
+    }
+
+    /**
+     * @param labelColumn 0-based index of the label column
+     * @param hasHeader   whether the first line of a file names the columns instead of holding an example
+     * @param delimiter   the field separator, e.g. ',' ';' or '\t'
+     */
+    public CsvDecoder(int labelColumn, boolean hasHeader, char delimiter) {
+        if (labelColumn < 0) {
+            throw new IllegalArgumentException("The CSV label column is " + labelColumn
+                    + "; expected a 0-based column index of 0 or more.");
+        }
+        if (delimiter == QUOTE || delimiter == '\n' || delimiter == '\r') {
+            throw new IllegalArgumentException("The CSV delimiter " + describe(delimiter)
+                    + " cannot separate fields; expected a character such as ',' ';' or tab.");
+        }
+        this.labelColumn = labelColumn;
+        this.hasHeader = hasHeader;
+        this.delimiter = delimiter;
+    }
+
+    public int labelColumn() {
+        return labelColumn;
+    }
+
+    public boolean hasHeader() {
+        return hasHeader;
+    }
+
+    public char delimiter() {
+        return delimiter;
+    }
+
+    /**
+     * Decodes one data line (not the header).
+     *
+     * @param source          the input's name for error messages, usually the file name
+     * @param lineNumber      1-based line number in the file, or -1 when unknown
+     * @param expectedColumns the number of columns every line of the file has (from the header or first data
+     *                        line), or -1 when unknown
+     * @return the example, or null when the line is blank
+     * @throws DataFormatException naming the line and column if the line has the wrong number of columns, a
+     *                             feature is not a finite number or the label is not a non-negative integer
+     */
+    public Example decode(String line, String source, long lineNumber, int expectedColumns) {
+        if (line == null) {
+            return null;
+        }
+        String text = withoutByteOrderMark(line);
+        if (text.isBlank()) {
+            return null;
+        }
+        String[] fields = split(text, source, lineNumber);
+        checkColumnCount(fields.length, text, source, lineNumber, expectedColumns);
+        try {
+            int label = NumberFields.parseLabel(fields[labelColumn], source, lineNumber, labelColumn + 1);
+            float[] features = new float[fields.length - 1];
+            for (int column = 0, feature = 0; column < fields.length; column++) {
+                if (column != labelColumn) {
+                    features[feature++] = NumberFields.parseFeature(fields[column], "", source, lineNumber, column + 1);
+                }
+            }
+            return new Example(features, label);
+        } catch (DataFormatException e) {
+            throw lineNumber == 1 && !hasHeader ? withHeaderHint(e) : e;
+        }
+    }
+
+    /** The number of columns in {@code line}, counted as {@link #decode} counts them (quotes respected). */
+    public int countColumns(String line) {
+        return split(withoutByteOrderMark(line), null, -1).length;
+    }
+
+    /**
+     * Lazily decodes all lines read from {@code reader}: skips the header if configured and blank lines, and
+     * requires every line to have as many columns as the header or, without one, the first data line. The reader
+     * is not closed.
+     */
+    public Iterator<Example> read(BufferedReader reader, String source) {
+        return new LineExamples(reader, new LineExamples.LineDecoder() {
+            private boolean headerPending = hasHeader;
+            private int expectedColumns = -1;
+
+            @Override
+            public Example decode(String line, long lineNumber) {
+                if (headerPending) {
+                    if (withoutByteOrderMark(line).isBlank()) {
+                        return null;
+                    }
+                    headerPending = false;
+                    expectedColumns = split(withoutByteOrderMark(line), source, lineNumber).length;
+                    return null;
+                }
+                Example example = CsvDecoder.this.decode(line, source, lineNumber, expectedColumns);
+                if (example != null && expectedColumns < 0) {
+                    expectedColumns = example.features().length + 1;
+                }
+                return example;
+            }
+        });
+    }
+
+    private void checkColumnCount(int columns, String line, String source, long lineNumber, int expectedColumns) {
+        if (expectedColumns >= 0 && columns != expectedColumns) {
+            throw new DataFormatException(source, lineNumber, -1, "the line has " + columns(columns)
+                    + "; expected " + expectedColumns + " columns separated by " + describe(delimiter)
+                    + ", as in the other lines (is a value missing or extra?)" + delimiterHint(columns, line));
+        }
+        if (columns < 2) {
+            throw new DataFormatException(source, lineNumber, -1, "the line has a single column; expected a label"
+                    + " and at least one feature separated by " + describe(delimiter) + delimiterHint(columns, line));
+        }
+        if (labelColumn >= columns) {
+            throw new DataFormatException(source, lineNumber, -1, "the line has " + columns(columns)
+                    + ", so there is no label column " + (labelColumn + 1) + " (label column index " + labelColumn
+                    + " counts from 0); expected at least " + (labelColumn + 1) + " columns");
+        }
+    }
+
+    /** A line that does not split at all usually means the file uses another delimiter: name it. */
+    private String delimiterHint(int columns, String line) {
+        if (columns != 1) {
+            return "";
+        }
+        for (char candidate : new char[] {',', ';', '\t', '|', ' '}) {
+            if (candidate != delimiter && line.strip().indexOf(candidate) >= 0) {
+                return "; the line contains " + describe(candidate) + " but no " + describe(delimiter)
+                        + ", so the file may use " + describe(candidate) + " as its delimiter";
+            }
+        }
+        return "";
+    }
+
+    private String[] split(String line, String source, long lineNumber) {
+        List<String> fields = new ArrayList<>();
+        int n = line.length();
+        int i = 0;
+        while (true) {
+            i = skipSpaces(line, i);
+            if (i < n && line.charAt(i) == QUOTE) {
+                int opening = i;
+                StringBuilder value = new StringBuilder();
+                boolean closed = false;
+                i++;
+                while (i < n && !closed) {
+                    char c = line.charAt(i++);
+                    if (c != QUOTE) {
+                        value.append(c);
+                    } else if (i < n && line.charAt(i) == QUOTE) {
+                        value.append(QUOTE);
+                        i++;
+                    } else {
+                        closed = true;
+                    }
+                }
+                if (!closed) {
+                    throw new DataFormatException(source, lineNumber, fields.size() + 1, "the quoted value "
+                            + NumberFields.quote(line.substring(opening)) + " has no closing quote;"
+                            + " expected a '\"' before the end of the line");
+                }
+                i = skipSpaces(line, i);
+                if (i < n && line.charAt(i) != delimiter) {
+                    throw new DataFormatException(source, lineNumber, fields.size() + 1, "the quoted value "
+                            + NumberFields.quote(line.substring(opening, i)) + " is followed by "
+                            + NumberFields.quote(line.substring(i)) + "; expected " + describe(delimiter)
+                            + " or the end of the line after the closing quote");
+                }
+                fields.add(value.toString().strip());
+            } else {
+                int start = i;
+                while (i < n && line.charAt(i) != delimiter) {
+                    i++;
+                }
+                fields.add(line.substring(start, i).strip());
+            }
+            if (i >= n) {
+                return fields.toArray(new String[0]);
+            }
+            i++;
+        }
+    }
+
+    private int skipSpaces(String line, int i) {
+        while (i < line.length() && line.charAt(i) != delimiter && Character.isWhitespace(line.charAt(i))) {
+            i++;
+        }
+        return i;
+    }
+
+    private static DataFormatException withHeaderHint(DataFormatException e) {
+        if (!e.problem().contains("is not a number")) {
+            return e;
+        }
+        DataFormatException hinted = new DataFormatException(e.source(), e.lineOrRecord(), e.column(),
+                e.problem() + "; if line 1 is a header, configure the CSV input as having one");
+        hinted.initCause(e);
+        return hinted;
+    }
+
+    private static String withoutByteOrderMark(String line) {
+        return !line.isEmpty() && line.charAt(0) == '\uFEFF' ? line.substring(1) : line;
+    }
+
+    private static String columns(int n) {
+        return n == 1 ? "1 column" : n + " columns";
+    }
+
+    static String describe(char c) {
+        return switch (c) {
+            case '\t' -> "tab";
+            case ' ' -> "space";
+            default -> "'" + c + "'";
+        };
+    }
+}

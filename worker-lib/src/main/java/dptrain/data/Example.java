@@ -1,0 +1,54 @@
+package dptrain.data;
+
+import java.io.Serializable;
+import java.util.Arrays;
+import java.util.Objects;
+
+/**
+ * One labelled example: raw (unscaled) feature values and an integer class label.
+ *
+ * <p>A plain final class rather than a record because Kryo cannot set the fields of a record. The feature array is
+ * taken over, not copied, and {@link #features()} returns it as is: examples are created by the million while
+ * decoding, so callers own the array once they hand it in and must not change it afterwards.
+ */
+public final class Example implements Serializable {
+    private static final long serialVersionUID = 1L;
+
+    private final float[] features;
+    private final int label;
+
+    public Example(float[] features, int label) {
+        this.features = Objects.requireNonNull(features, "features");
+        this.label = label;
+    }
+
+    /** The raw feature values; the array itself, not a copy (see the class comment). */
+    public float[] features() {
+        return features;
+    }
+
+    public int label() {
+        return label;
+    }
+
+    @Override
+    public boolean equals(Object other) {
+        return other instanceof Example that && label == that.label && Arrays.equals(features, that.features);
+    }
+
+    @Override
+    public int hashCode() {
+        return 31 * Arrays.hashCode(features) + label;
+    }
+
+    @Override
+    public String toString() {
+        StringBuilder text = new StringBuilder("Example{label=").append(label)
+                .append(", ").append(features.length).append(" features [");
+        int shown = Math.min(features.length, 8);
+        for (int i = 0; i < shown; i++) {
+            text.append(i == 0 ? "" : ", ").append(features[i]);
+        }
+        return text.append(shown < features.length ? ", ...]}" : "]}").toString();
+    }
+}

@@ -1,0 +1,129 @@
+package dptrain.data;
+
+import java.io.BufferedReader;
+import java.io.Serializable;
+import java.util.Iterator;
+
+/**
+ * Decodes LibSVM lines, {@code label index:value index:value ... # comment}, into dense examples of
+ * {@code numFeatures} values; absent indices are 0. Indices are 1-based and strictly ascending, the label is a
+ * non-negative integer ("3" or "3.0"). Configuration only, so it can be shipped to executors.
+ */
+public final class LibSvmDecoder implements Serializable {
+    private static final long serialVersionUID = 1L;
+
+    private final int numFeatures;
+
+    /** @param numFeatures the length of every feature vector; the largest index a line may use */
+    public LibSvmDecoder(int numFeatures) {
+        if (numFeatures < 1) {
+            throw new IllegalArgumentException("The LibSVM feature count is " + numFeatures
+                    + "; expected the length of the feature vectors, 1 or more.");
+        }
+        this.numFeatures = numFeatures;
+    }
+
+    public int numFeatures() {
+        return numFeatures;
+    }
+
+    /**
+     * Decodes one line. Column numbers in errors count whitespace-separated tokens from 1, the label being 1.
+     *
+     * @param source     the input's name for error messages, usually the file name
+     * @param lineNumber 1-based line number in the file, or -1 when unknown
+     * @return the example, or null when the line is blank or only a comment
+     * @throws DataFormatException naming the line and token if the label or a feature is malformed, or indices are
+     *                             out of range or not strictly ascending
+     */
+    public Example decode(String line, String source, long lineNumber) {
+        if (line == null) {
+            return null;
+        }
+        int comment = line.indexOf('#');
+        String text = comment >= 0 ? line.substring(0, comment) : line;
+        if (!text.isEmpty() && text.charAt(0) == '\uFEFF') {
+            text = text.substring(1);
+        }
+        int n = text.length();
+        int i = skipSpaces(text, 0);
+        if (i == n) {
+            return null;
+        }
+        int end = tokenEnd(text, i);
+        int label = NumberFields.parseLabel(text.substring(i, end), source, lineNumber, 1);
+
+        float[] features = new float[numFeatures];
+        int previousIndex = 0;
+        String previousToken = null;
+        int column = 1;
+        for (i = skipSpaces(text, end); i < n; i = skipSpaces(text, end)) {
+            end = tokenEnd(text, i);
+            column++;
+            String token = text.substring(i, end);
+            int colon = token.indexOf(':');
+            if (colon < 0) {
+                throw new DataFormatException(source, lineNumber, column, NumberFields.quote(token)
+                        + " has no ':'; expected a feature written index:value");
+            }
+            int index = parseIndex(token, token.substring(0, colon), source, lineNumber, column);
+            if (index <= previousIndex) {
+                String order = index == previousIndex
+                        ? "repeats index " + index + " of the previous token " + NumberFields.quote(previousToken)
+                        : "has index " + index + ", lower than index " + previousIndex + " of the previous token "
+                                + NumberFields.quote(previousToken);
+                throw new DataFormatException(source, lineNumber, column, NumberFields.quote(token) + " " + order
+                        + "; expected feature indices in strictly ascending order");
+            }
+            features[index - 1] = NumberFields.parseFeature(token.substring(colon + 1),
+                    "in " + NumberFields.quote(token) + " the value ", source, lineNumber, column);
+            previousIndex = index;
+            previousToken = token;
+        }
+        return new Example(features, label);
+    }
+
+    /** Lazily decodes all lines read from {@code reader}, skipping blank and comment lines; does not close it. */
+    public Iterator<Example> read(BufferedReader reader, String source) {
+        return new LineExamples(reader, (line, lineNumber) -> decode(line, source, lineNumber));
+    }
+
+    private int parseIndex(String token, String index, String source, long lineNumber, int column) {
+        String expected = "expected an integer index from 1 to " + numFeatures + " before the ':'";
+        if (index.isEmpty()) {
+            throw new DataFormatException(source, lineNumber, column, NumberFields.quote(token)
+                    + " has no index; " + expected);
+        }
+        for (int k = 0; k < index.length(); k++) {
+            if (index.charAt(k) < '0' || index.charAt(k) > '9') {
+                throw new DataFormatException(source, lineNumber, column, "in " + NumberFields.quote(token)
+                        + " the index " + NumberFields.quote(index) + " is not a non-negative integer; " + expected);
+            }
+        }
+        long value = index.length() > 10 ? Long.MAX_VALUE : Long.parseLong(index);
+        if (value == 0) {
+            throw new DataFormatException(source, lineNumber, column, "in " + NumberFields.quote(token)
+                    + " the index is 0, but LibSVM indices start at 1; " + expected
+                    + " (is the file 0-based? then add 1 to every index)");
+        }
+        if (value > numFeatures) {
+            throw new DataFormatException(source, lineNumber, column, "in " + NumberFields.quote(token)
+                    + " the index " + index + " is beyond the " + numFeatures + " features configured; " + expected);
+        }
+        return (int) value;
+    }
+
+    private static int skipSpaces(String text, int i) {
+        while (i < text.length() && Character.isWhitespace(text.charAt(i))) {
+            i++;
+        }
+        return i;
+    }
+
+    private static int tokenEnd(String text, int i) {
+        while (i < text.length() && !Character.isWhitespace(text.charAt(i))) {
+            i++;
+        }
+        return i;
+    }
+}
