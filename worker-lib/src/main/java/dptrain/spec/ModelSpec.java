@@ -1,0 +1,188 @@
+package dptrain.spec;
+
+import java.io.IOException;
+import java.io.Serializable;
+import java.nio.charset.CharacterCodingException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.deeplearning4j.nn.conf.MultiLayerConfiguration;
+
+/**
+ * The network to train: an immutable, serializable description from which every worker builds the same DL4J
+ * {@link MultiLayerConfiguration}. It keeps the configuration as DL4J JSON, so it stays small when broadcast.
+ *
+ * <p>A spec is written in Keras terms (YAML or JSON, see {@code src/docs/SPEC.md}) or is the JSON that DL4J's
+ * {@link MultiLayerConfiguration#toJson()} writes; the two are told apart by the top-level {@code confs} key.
+ */
+public final class ModelSpec implements Serializable {
+
+    private static final long serialVersionUID = 1L;
+
+    private final String configurationJson;
+    private final String source;
+    private final int inputSize;
+    private final int outputSize;
+    private final String lossName;
+    private final TargetEncoding targetEncoding;
+    private final long seed;
+    private final long parameterCount;
+    private final List<String> metrics;
+    private final Map<String, Object> description;
+
+    private ModelSpec(String configurationJson, String source, ConfigurationInspector.Facts facts,
+                      List<String> metrics, Map<String, Object> description) {
+        this.configurationJson = configurationJson;
+        this.source = source;
+        this.inputSize = facts.inputSize();
+        this.outputSize = facts.outputSize();
+        this.lossName = facts.lossName();
+        this.targetEncoding = facts.targetEncoding();
+        this.seed = facts.seed();
+        this.parameterCount = facts.parameterCount();
+        this.metrics = List.copyOf(metrics);
+        this.description = deepUnmodifiable(description);
+    }
+
+    static ModelSpec create(MultiLayerConfiguration conf, String source, ConfigurationInspector.Facts facts,
+                            List<String> metrics, Map<String, Object> description) {
+        return new ModelSpec(conf.toJson(), source, facts, metrics, description);
+    }
+
+    /**
+     * Reads a spec from a local file: YAML (.yaml/.yml) or JSON; Keras-terms spec or DL4J MultiLayerConfiguration
+     * JSON, told apart by content.
+     *
+     * @throws SpecException if the file is missing or unreadable, or the spec is invalid; the message names the file
+     */
+    public static ModelSpec read(Path file) throws SpecException {
+        String source = file.toString();
+        String text;
+        try {
+            text = Files.readString(file, StandardCharsets.UTF_8);
+        } catch (NoSuchFileException e) {
+            throw new SpecException(source, "", "cannot read the spec: there is no such file", e);
+        } catch (CharacterCodingException e) {
+            throw new SpecException(source, "", "cannot read the spec: the file is not UTF-8 text", e);
+        } catch (IOException e) {
+            throw new SpecException(source, "", "cannot read the spec: " + e, e);
+        }
+        return parse(text, source);
+    }
+
+    /** Same as {@link #read(Path)}, from text; {@code sourceName} names the input in error messages. */
+    public static ModelSpec parse(String text, String sourceName) throws SpecException {
+        if (text.startsWith("\uFEFF")) {
+            text = text.substring(1); // a byte-order mark from some editors; DL4J's JSON reader would reject it
+        }
+        SpecReader.Parsed parsed = SpecReader.read(text, sourceName);
+        if (parsed.root().isObject() && parsed.root().has("confs")) {
+            return fromConfiguration(deserialize(text, parsed.json(), sourceName), sourceName);
+        }
+        return KerasSpecTranslator.translate(SpecNode.root(parsed.root(), sourceName));
+    }
+
+    /**
+     * A spec for a configuration built in code or read elsewhere.
+     *
+     * @throws SpecException if dptrain cannot train it: it must take flat input and end in an OutputLayer
+     */
+    public static ModelSpec fromConfiguration(MultiLayerConfiguration conf, String sourceName) {
+        ConfigurationInspector.Facts facts = ConfigurationInspector.inspect(conf, sourceName);
+        return create(conf, sourceName, facts, List.of(),
+                ConfigurationInspector.describe(conf, facts, sourceName));
+    }
+
+    private static MultiLayerConfiguration deserialize(String text, boolean json, String source) {
+        try {
+            return json ? MultiLayerConfiguration.fromJson(text) : MultiLayerConfiguration.fromYaml(text);
+        } catch (RuntimeException e) {
+            throw Dl4jJsonErrors.toSpecException(e, source);
+        }
+    }
+
+    /** A fresh copy on every call, so callers may change it freely. */
+    public MultiLayerConfiguration configuration() {
+        return MultiLayerConfiguration.fromJson(configurationJson);
+    }
+
+    /** The configuration as DL4J JSON, as {@link MultiLayerConfiguration#toJson()} writes it. */
+    public String configurationJson() {
+        return configurationJson;
+    }
+
+    /** Number of input features: the input shape flattened, e.g. [28, 28] gives 784. */
+    public int inputSize() {
+        return inputSize;
+    }
+
+    /** Units of the output layer. */
+    public int outputSize() {
+        return outputSize;
+    }
+
+    /** How integer labels become the target array, derived from the loss and the output size. */
+    public TargetEncoding targetEncoding() {
+        return targetEncoding;
+    }
+
+    /** The loss in Keras terms, e.g. {@code categorical_crossentropy}; {@code dl4j:ClassName} if Keras has no name. */
+    public String lossName() {
+        return lossName;
+    }
+
+    /** Metric names to report, e.g. {@code accuracy}; empty for DL4J JSON specs. */
+    public List<String> metrics() {
+        return metrics;
+    }
+
+    public long seed() {
+        return seed;
+    }
+
+    /** Number of trainable parameters of the network. */
+    public long parameterCount() {
+        return parameterCount;
+    }
+
+    /** Where the spec came from, e.g. its file path. */
+    public String source() {
+        return source;
+    }
+
+    /**
+     * The spec for provenance.json, in a fixed order: source, format, input shape, layers, optimizer with all its
+     * settings, loss, metrics, seed, initializers, output size, target encoding and parameter count.
+     * The map and everything in it are unmodifiable.
+     */
+    public Map<String, Object> describe() {
+        return description;
+    }
+
+    @Override
+    public String toString() {
+        return "ModelSpec(" + source + ": " + inputSize + " inputs -> " + outputSize + " outputs, " + lossName + ", "
+                + parameterCount + " parameters)";
+    }
+
+    @SuppressWarnings("unchecked")
+    private static <T> T deepUnmodifiable(T value) {
+        if (value instanceof Map<?, ?> map) {
+            Map<String, Object> copy = new LinkedHashMap<>();
+            map.forEach((key, item) -> copy.put(String.valueOf(key), deepUnmodifiable(item)));
+            return (T) Collections.unmodifiableMap(copy);
+        }
+        if (value instanceof List<?> list) {
+            List<Object> copy = new ArrayList<>();
+            list.forEach(item -> copy.add(deepUnmodifiable(item)));
+            return (T) Collections.unmodifiableList(copy);
+        }
+        return value;
+    }
+}
