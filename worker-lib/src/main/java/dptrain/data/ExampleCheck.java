@@ -1,0 +1,61 @@
+package dptrain.data;
+
+import dptrain.spec.ModelSpec;
+import dptrain.spec.TargetEncoding;
+import java.io.Serializable;
+
+/**
+ * Checks a decoded example against the model it will train: feature count against the model's
+ * input, label against the output's classes. Runs where the example is decoded, so a failure can
+ * still name its file and line or record.
+ */
+public final class ExampleCheck implements Serializable {
+    private static final long serialVersionUID = 1L;
+
+    private final int featureCount;
+    private final int classes;
+    private final TargetEncoding encoding;
+
+    public ExampleCheck(ModelSpec spec) {
+        this.featureCount = spec.inputSize();
+        this.encoding = spec.targetEncoding();
+        // A single-unit regression (mse) takes any integer target; classifiers take a class.
+        boolean regression = encoding == TargetEncoding.SCALAR && "mse".equals(spec.lossName());
+        this.classes = regression ? -1 : encoding == TargetEncoding.SCALAR ? 2 : spec.outputSize();
+    }
+
+    /** Returns {@code example} when it fits the model, else throws naming {@code source} and its 1-based {@code line}. */
+    public Example checkLine(Example example, String source, long line) {
+        String problem = problem(example);
+        if (problem != null) {
+            throw new DataFormatException(source, line, -1, problem);
+        }
+        return example;
+    }
+
+    /** Returns {@code example} when it fits the model, else throws naming {@code source} and its 1-based {@code record}. */
+    public Example checkRecord(Example example, String source, long record) {
+        String problem = problem(example);
+        if (problem != null) {
+            throw DataFormatException.inRecord(source, record, problem);
+        }
+        return example;
+    }
+
+    /** What is wrong with {@code example} for this model, or null. */
+    private String problem(Example example) {
+        int found = example.features().length;
+        if (found != featureCount) {
+            return "the example has " + found + " features; expected " + featureCount
+                    + " to match the model's input_shape";
+        }
+        int label = example.label();
+        if (classes > 0 && (label < 0 || label >= classes)) {
+            String expected = encoding == TargetEncoding.SCALAR
+                    ? "0 or 1 for the model's single output unit"
+                    : "a class in [0, " + classes + ") for the model's " + classes + " output units";
+            return "label " + label + " is out of range; expected " + expected;
+        }
+        return null;
+    }
+}

@@ -1,0 +1,164 @@
+package dptrain.replica;
+
+import dptrain.data.Minibatch;
+import dptrain.spec.ModelSpec;
+import dptrain.spec.TargetEncoding;
+import java.util.Iterator;
+import java.util.List;
+import org.deeplearning4j.nn.api.Layer;
+import org.deeplearning4j.nn.api.Model;
+import org.deeplearning4j.nn.layers.BaseOutputLayer;
+import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
+import org.deeplearning4j.optimize.api.BaseTrainingListener;
+import org.nd4j.linalg.activations.IActivation;
+import org.nd4j.linalg.api.memory.MemoryWorkspace;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.dataset.DataSet;
+import org.nd4j.linalg.factory.Nd4j;
+
+/**
+ * Trains one model replica: loads a state snapshot, runs up to K minibatches through DL4J and
+ * returns the state it reached with its statistics.
+ *
+ * <p>One replica network is built per executor thread and reused for the whole job (see
+ * {@link ReplicaPool}); each round only overwrites its parameters, optimizer state and counters.
+ * Not thread-safe: one round at a time.
+ */
+public final class ReplicaTrainer {
+    private final ModelSpec spec;
+    private final MultiLayerNetwork net;
+    private final CorrectPredictionCounter counter;
+
+    public ReplicaTrainer(ModelSpec spec) {
+        this.spec = spec;
+        this.net = new MultiLayerNetwork(spec.configuration());
+        net.init();
+        this.counter = new CorrectPredictionCounter(spec.targetEncoding());
+        net.setListeners(counter);
+    }
+
+    public ModelSpec spec() {
+        return spec;
+    }
+
+    /**
+     * Loads {@code start}, trains on up to {@code maxBatches} minibatches from {@code batches} and
+     * returns the reached state. {@code dropoutSeed} seeds this thread's random generator first, so a
+     * round's result depends only on its inputs.
+     */
+    public ReplicaResult train(TrainingState start, Iterator<Minibatch> batches, int maxBatches, long dropoutSeed) {
+        long began = System.nanoTime();
+        start.loadInto(net);
+        Nd4j.getRandom().setSeed(dropoutSeed);
+        long examples = 0;
+        long steps = 0;
+        double lossSum = 0;
+        counter.reset();
+        while (steps < maxBatches && batches.hasNext()) {
+            Minibatch batch = batches.next();
+            counter.expect(batch);
+            net.fit(batch.featuresArray(), batch.targetsArray());
+            lossSum += net.score() * batch.rows();
+            examples += batch.rows();
+            steps++;
+        }
+        double seconds = (System.nanoTime() - began) / 1e9;
+        ReplicaStats stats = ReplicaStats.ofReplica(examples, steps, lossSum, counter.correct(), seconds);
+        return new ReplicaResult(steps == 0 ? null : TrainingState.of(net), stats);
+    }
+
+    /** Loss and accuracy of {@code state} on {@code batches}, in inference mode (no dropout). */
+    public ReplicaStats evaluate(TrainingState state, Iterator<Minibatch> batches) {
+        long began = System.nanoTime();
+        state.loadInto(net);
+        long examples = 0;
+        double lossSum = 0;
+        long correct = 0;
+        while (batches.hasNext()) {
+            Minibatch batch = batches.next();
+            INDArray features = batch.featuresArray();
+            INDArray targets = batch.targetsArray();
+            lossSum += net.score(new DataSet(features, targets), false) * batch.rows();
+            INDArray output = net.output(features, false);
+            correct += countCorrect(output.toFloatMatrix(), batch, spec.targetEncoding());
+            examples += batch.rows();
+        }
+        return ReplicaStats.ofReplica(examples, 0, lossSum, correct, (System.nanoTime() - began) / 1e9);
+    }
+
+    /** Rows of {@code output} (the model's activations) whose prediction matches the batch's label. */
+    static long countCorrect(float[][] output, Minibatch batch, TargetEncoding encoding) {
+        long correct = 0;
+        for (int r = 0; r < output.length; r++) {
+            int predicted;
+            if (encoding == TargetEncoding.SCALAR) {
+                predicted = output[r][0] >= 0.5f ? 1 : 0;
+            } else {
+                predicted = 0;
+                for (int c = 1; c < output[r].length; c++) {
+                    if (output[r][c] > output[r][predicted]) {
+                        predicted = c;
+                    }
+                }
+            }
+            if (predicted == batch.label(r)) {
+                correct++;
+            }
+        }
+        return correct;
+    }
+
+    /**
+     * Counts training-time correct predictions without a second forward pass: DL4J hands listeners
+     * the input of the output layer, computed with the pre-update weights, and the output layer is a
+     * small GEMM (512×10 for the book's network) against the whole network's cost.
+     */
+    private static final class CorrectPredictionCounter extends BaseTrainingListener {
+        private final TargetEncoding encoding;
+        private Minibatch batch;
+        private long correct;
+
+        CorrectPredictionCounter(TargetEncoding encoding) {
+            this.encoding = encoding;
+        }
+
+        void reset() {
+            correct = 0;
+        }
+
+        void expect(Minibatch next) {
+            batch = next;
+        }
+
+        long correct() {
+            return correct;
+        }
+
+        @Override
+        public void onForwardPass(Model model, List<INDArray> activations) {
+            MultiLayerNetwork network = (MultiLayerNetwork) model;
+            Layer outputLayer = network.getOutputLayer();
+            int outputIndex = network.getnLayers() - 1;
+            if (!(outputLayer instanceof BaseOutputLayer<?> layer)
+                    || network.getLayerWiseConfigurations().getInputPreProcess(outputIndex) != null) {
+                throw new IllegalStateException("accuracy counting supports a plain dense output layer, found "
+                        + outputLayer.getClass().getSimpleName());
+            }
+            INDArray input = activations.get(activations.size() - 1);
+            // Out of DL4J's training workspace: these few small arrays must not be tied to its lifecycle.
+            MemoryWorkspace outside = Nd4j.getMemoryManager().scopeOutOfWorkspaces();
+            try {
+                INDArray preOutput = input.mmul(layer.getParam("W"));
+                INDArray bias = layer.getParam("b");
+                if (bias != null) {
+                    preOutput.addiRowVector(bias);
+                }
+                IActivation activation = layer.layerConf().getActivationFn();
+                INDArray output = activation.getActivation(preOutput, false);
+                correct += countCorrect(output.toFloatMatrix(), batch, encoding);
+            } finally {
+                outside.close();
+            }
+        }
+    }
+}

@@ -1,0 +1,115 @@
+package dptrain.replica;
+
+import java.io.Serializable;
+import org.deeplearning4j.nn.api.Updater;
+import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
+
+/**
+ * One immutable snapshot of what training has learned: flattened parameters, flattened optimizer
+ * state (e.g. RMSprop's moving average of squared gradients) and DL4J's iteration and epoch
+ * counters (Adam's bias correction and learning-rate schedules read them).
+ *
+ * <p>Exactly one snapshot is broadcast per averaging round. The arrays are never exposed for
+ * writing: readers copy into ND4J arrays or into new Java arrays.
+ */
+public final class TrainingState implements Serializable {
+    private static final long serialVersionUID = 1L;
+
+    private final float[] parameters;
+    private final float[] optimizerState;
+    private final int iteration;
+    private final int epoch;
+
+    TrainingState(float[] parameters, float[] optimizerState, int iteration, int epoch) {
+        this.parameters = parameters;
+        this.optimizerState = optimizerState;
+        this.iteration = iteration;
+        this.epoch = epoch;
+    }
+
+    /** Copies the current parameters, optimizer state and counters of {@code net}. */
+    public static TrainingState of(MultiLayerNetwork net) {
+        Updater updater = net.getUpdater(true);
+        INDArray state = updater == null ? null : updater.getStateViewArray();
+        float[] optimizer = state == null ? new float[0] : state.dup().data().asFloat();
+        return new TrainingState(net.params().dup().data().asFloat(), optimizer,
+                net.getIterationCount(), net.getEpochCount());
+    }
+
+    /** Writes this snapshot into {@code net}, whose configuration must match the one it was taken from. */
+    public void loadInto(MultiLayerNetwork net) {
+        INDArray params = net.params();
+        if (params.length() != parameters.length) {
+            throw new IllegalArgumentException("snapshot has " + parameters.length + " parameters but the network has "
+                    + params.length());
+        }
+        params.assign(Nd4j.createFromArray(parameters).reshape(params.shape()));
+        Updater updater = net.getUpdater(true);
+        INDArray state = updater == null ? null : updater.getStateViewArray();
+        long stateLength = state == null ? 0 : state.length();
+        if (stateLength != optimizerState.length) {
+            throw new IllegalArgumentException("snapshot has " + optimizerState.length
+                    + " optimizer state values but the network's optimizer has " + stateLength);
+        }
+        if (state != null) {
+            state.assign(Nd4j.createFromArray(optimizerState).reshape(state.shape()));
+        }
+        net.setIterationCount(iteration);
+        net.setEpochCount(epoch);
+    }
+
+    /** The same learned values with new counters. */
+    public TrainingState withCounters(int newIteration, int newEpoch) {
+        return new TrainingState(parameters, optimizerState, newIteration, newEpoch);
+    }
+
+    public int parameterCount() {
+        return parameters.length;
+    }
+
+    public int optimizerStateCount() {
+        return optimizerState.length;
+    }
+
+    public int iteration() {
+        return iteration;
+    }
+
+    public int epoch() {
+        return epoch;
+    }
+
+    /** A copy of the flattened parameters. */
+    public float[] copyParameters() {
+        return parameters.clone();
+    }
+
+    /** A copy of the flattened optimizer state. */
+    public float[] copyOptimizerState() {
+        return optimizerState.clone();
+    }
+
+    /** True when every parameter and optimizer value is finite. */
+    public boolean isFinite() {
+        return allFinite(parameters) && allFinite(optimizerState);
+    }
+
+    float parameter(int i) {
+        return parameters[i];
+    }
+
+    float optimizerValue(int i) {
+        return optimizerState[i];
+    }
+
+    private static boolean allFinite(float[] values) {
+        for (float v : values) {
+            if (!Float.isFinite(v)) {
+                return false;
+            }
+        }
+        return true;
+    }
+}

@@ -1,0 +1,5 @@
+/**
+ * Executor-side training: state snapshots, the replica that trains on a partition's minibatches,
+ * and the example-weighted average that combines replicas. No SparkContext needed.
+ */
+package dptrain.replica;
