@@ -1,0 +1,152 @@
+package dptrain.driver;
+
+import dptrain.data.IdxReader;
+import java.io.FileNotFoundException;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Comparator;
+import java.util.List;
+import org.apache.hadoop.conf.Configuration;
+import org.apache.hadoop.fs.FileStatus;
+import org.apache.hadoop.fs.FileSystem;
+import org.apache.hadoop.fs.Path;
+
+/**
+ * Finds and opens the user's input files on any Hadoop filesystem ({@code file://}, {@code hdfs://},
+ * {@code s3a://} with hadoop-aws; a bare path is local). Every failure names the path.
+ */
+public final class InputFiles {
+    private InputFiles() {
+    }
+
+    /**
+     * The data files {@code uri} stands for: the file itself, the visible files of a folder, or the
+     * files a glob matches, sorted by name so the example order is the same on every run.
+     */
+    public static List<String> dataFiles(String uri, Configuration conf) {
+        try {
+            Path path = new Path(uri);
+            FileSystem fs = path.getFileSystem(conf);
+            FileStatus[] matches = fs.globStatus(path);
+            if (matches == null || matches.length == 0) {
+                throw new InputException(isGlob(uri)
+                        ? uri + ": the pattern matches no file"
+                        : uri + ": no such file or folder");
+            }
+            List<String> files = new ArrayList<>();
+            for (FileStatus match : matches) {
+                if (match.isDirectory()) {
+                    for (FileStatus child : fs.listStatus(match.getPath())) {
+                        String name = child.getPath().getName();
+                        if (child.isFile() && !name.startsWith(".") && !name.startsWith("_")) {
+                            files.add(child.getPath().toString());
+                        }
+                    }
+                } else {
+                    files.add(match.getPath().toString());
+                }
+            }
+            if (files.isEmpty()) {
+                throw new InputException(uri + ": the folder holds no data file");
+            }
+            files.sort(Comparator.naturalOrder());
+            return files;
+        } catch (IOException e) {
+            throw new InputException(uri + ": cannot be listed: " + e.getMessage(), e);
+        }
+    }
+
+    /**
+     * The images and labels files of an IDX dataset. {@code uri} names the images file
+     * ({@code …-images-idx3-ubyte[.gz]}, whose labels file {@code …-labels-idx1-ubyte[.gz]} lies beside it)
+     * or a folder holding exactly one such pair.
+     */
+    public static IdxPair idxPair(String uri, Configuration conf) {
+        try {
+            Path path = new Path(uri);
+            FileSystem fs = path.getFileSystem(conf);
+            if (!fs.exists(path)) {
+                throw new InputException(uri + ": no such file or folder");
+            }
+            Path images;
+            if (fs.getFileStatus(path).isDirectory()) {
+                FileStatus[] found = fs.listStatus(path, p -> p.getName().contains("idx3-ubyte"));
+                if (found.length != 1) {
+                    throw new InputException(uri + ": expected a folder holding exactly one IDX images file "
+                            + "(…-images-idx3-ubyte[.gz]), found " + found.length
+                            + (found.length == 0 ? "" : ": " + names(found)));
+                }
+                images = found[0].getPath();
+            } else {
+                images = path;
+            }
+            String name = images.getName();
+            if (!name.contains("idx3-ubyte")) {
+                throw new InputException(uri + ": an IDX images file name contains 'idx3-ubyte' "
+                        + "(e.g. train-images-idx3-ubyte.gz); name the images file or its folder");
+            }
+            Path labels = new Path(images.getParent(), name.replace("images", "labels").replace("idx3-ubyte", "idx1-ubyte"));
+            if (!fs.exists(labels)) {
+                throw new InputException(uri + ": the labels file " + labels + " is missing; expected it beside the images file");
+            }
+            return new IdxPair(images.toString(), labels.toString());
+        } catch (IOException e) {
+            throw new InputException(uri + ": cannot be read: " + e.getMessage(), e);
+        }
+    }
+
+    /** Opens {@code uri} for reading, naming it when it is missing or unreadable. */
+    public static InputStream open(String uri, Configuration conf) {
+        try {
+            Path path = new Path(uri);
+            return path.getFileSystem(conf).open(path);
+        } catch (FileNotFoundException e) {
+            throw new InputException(uri + ": no such file", e);
+        } catch (IOException e) {
+            throw new InputException(uri + ": cannot be opened: " + e.getMessage(), e);
+        }
+    }
+
+    /** Opens an IDX file, gunzipping it when it is gzip-compressed. */
+    public static InputStream openIdx(String uri, Configuration conf) {
+        InputStream raw = open(uri, conf);
+        try {
+            return IdxReader.maybeGunzip(raw);
+        } catch (IOException e) {
+            closeQuietly(raw);
+            throw new InputException(uri + ": cannot be read: " + e.getMessage(), e);
+        }
+    }
+
+    /** The whole of a small text file, such as a model spec. */
+    public static String readText(String uri, Configuration conf) {
+        try (InputStream in = open(uri, conf)) {
+            return new String(in.readAllBytes(), StandardCharsets.UTF_8);
+        } catch (IOException e) {
+            throw new InputException(uri + ": cannot be read: " + e.getMessage(), e);
+        }
+    }
+
+    private static boolean isGlob(String uri) {
+        return uri.indexOf('*') >= 0 || uri.indexOf('?') >= 0 || uri.indexOf('[') >= 0 || uri.indexOf('{') >= 0;
+    }
+
+    private static String names(FileStatus[] found) {
+        return String.join(", ", Arrays.stream(found).map(f -> f.getPath().getName()).toList());
+    }
+
+    private static void closeQuietly(InputStream in) {
+        try {
+            in.close();
+        } catch (IOException ignored) {
+            // already failing; the first error is the one to report
+        }
+    }
+
+    /** An IDX images file and its labels file. */
+    public record IdxPair(String images, String labels) implements java.io.Serializable {
+    }
+}

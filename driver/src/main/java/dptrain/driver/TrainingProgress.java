@@ -1,0 +1,20 @@
+package dptrain.driver;
+
+/** Receives a training run's progress on the driver. Every method does nothing unless overridden. */
+public interface TrainingProgress {
+
+    /**
+     * The data is ready and the first round is about to start.
+     *
+     * @param trainingExamples   examples each epoch trains on
+     * @param validationExamples examples held out for validation
+     * @param stepsPerEpoch      minibatches the busiest replica trains on per epoch
+     * @param roundsPerEpoch     averaging rounds per epoch
+     */
+    default void started(long trainingExamples, long validationExamples, int stepsPerEpoch, int roundsPerEpoch) {
+    }
+
+    /** An epoch ended (after its validation). */
+    default void epochEnded(EpochRecord record) {
+    }
+}

@@ -1,0 +1,177 @@
+package dptrain.driver;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dptrain.data.Example;
+import dptrain.data.Minibatch;
+import dptrain.data.MinibatchBuilder;
+import dptrain.data.SeededPermutation;
+import dptrain.spec.ModelSpec;
+import dptrain.testing.FashionMnist;
+import dptrain.testing.LocalSpark;
+import java.io.DataInputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.stream.IntStream;
+import org.apache.spark.api.java.JavaSparkContext;
+import org.deeplearning4j.nn.conf.MultiLayerConfiguration;
+import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
+import org.deeplearning4j.nn.conf.layers.DenseLayer;
+import org.deeplearning4j.nn.conf.layers.OutputLayer;
+import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
+import org.deeplearning4j.nn.weights.WeightInit;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.nd4j.linalg.activations.Activation;
+import org.nd4j.linalg.learning.config.Sgd;
+import org.nd4j.linalg.lossfunctions.LossFunctions;
+
+/**
+ * dptrain against single-process DL4J on the same data, after DL4J's own
+ * TestCompareParameterAveragingSparkVsSingleMachine: one worker must reproduce single-machine
+ * training, and averaging every step with plain SGD over N equal partitions must equal one
+ * machine at N times the batch size.
+ */
+class SingleMachineEquivalenceTest {
+    private static final int EXAMPLES = 1024;
+    private static final long SEED = 7;
+
+    private static JavaSparkContext jsc;
+    @TempDir
+    static Path dir;
+    private static Path images;
+
+    @BeforeAll
+    static void start() throws IOException {
+        images = FashionMnist.writeSlice(dir, "train", "slice", 0, EXAMPLES);
+        jsc = LocalSpark.start(2);
+    }
+
+    @AfterAll
+    static void stop() {
+        jsc.close();
+    }
+
+    @Test
+    void oneWorkerGivesExactlyTheParametersOfSingleMachineTraining() throws IOException {
+        ModelSpec spec = ModelSpec.read(Path.of("../src/examples/mnist-mlp.yaml"));
+        int batch = 32;
+        int epochs = 2;
+        TrainingResult result = new DistributedTrainer(jsc).train(config(spec, epochs, batch, 1, TrainingConfig.EVERY_EPOCH),
+                new TrainingProgress() { });
+
+        MultiLayerNetwork single = new MultiLayerNetwork(spec.configuration());
+        single.init();
+        List<Minibatch> batches = batchesInShuffledOrder(spec, batch);
+        for (int e = 0; e < epochs; e++) {
+            for (Minibatch b : batches) {
+                single.fit(b.featuresArray(), b.targetsArray());
+            }
+        }
+        float[] expected = single.params().toFloatVector();
+        float[] actual = result.finalState().copyParameters();
+        // Same seed, same minibatches, same DL4J code path: bit-identical, well inside the 1e-5 the design asks.
+        assertArrayEquals(expected, actual, "parameters");
+        assertArrayEquals(single.getUpdater().getStateViewArray().toFloatVector(),
+                result.finalState().copyOptimizerState(), "RMSprop state");
+        assertEquals(epochs * (EXAMPLES / batch), result.finalState().iteration());
+        assertEquals(EXAMPLES / batch, result.epochs().get(0).stepsPerReplica(), "steps per epoch, as Keras counts them");
+    }
+
+    @Test
+    void sgdAveragedEveryStepOverTwoWorkersEqualsOneMachineAtTwiceTheBatch() throws IOException {
+        MultiLayerConfiguration conf = new NeuralNetConfiguration.Builder()
+                .seed(11)
+                .updater(new Sgd(0.05))
+                .weightInit(WeightInit.XAVIER_UNIFORM)
+                .list()
+                .layer(new DenseLayer.Builder().nIn(FashionMnist.PIXELS).nOut(64).activation(Activation.RELU).build())
+                .layer(new OutputLayer.Builder(LossFunctions.LossFunction.MCXENT).nIn(64).nOut(10)
+                        .activation(Activation.SOFTMAX).build())
+                .build();
+        ModelSpec spec = ModelSpec.fromConfiguration(conf, "sgd-test");
+        int batch = 32;
+        int workers = 2;
+        TrainingResult result = new DistributedTrainer(jsc).train(config(spec, 1, batch, workers, 1), new TrainingProgress() { });
+
+        MultiLayerNetwork single = new MultiLayerNetwork(spec.configuration());
+        single.init();
+        // Worker w's j-th minibatch holds positions t = w (mod 2) in [2jB, 2(j+1)B): together, the single machine's j-th batch of 2B.
+        for (Minibatch b : batchesInShuffledOrder(spec, batch * workers)) {
+            single.fit(b.featuresArray(), b.targetsArray());
+        }
+        // Equal up to float rounding: the two replicas' gradients are summed in another order than one big GEMM's.
+        float[] expected = single.params().toFloatVector();
+        float[] actual = result.finalState().copyParameters();
+        double difference = relativeDifference(actual, expected);
+        assertTrue(difference <= 1e-5, "relative parameter difference " + difference);
+        float[] initial = initialParameters(spec);
+        assertTrue(relativeDifference(initial, expected) > 1e-3, "training must have moved the parameters");
+        assertEquals(EXAMPLES / (batch * workers), result.epochs().get(0).averagingRounds());
+    }
+
+    private static TrainingConfig config(ModelSpec spec, int epochs, int batch, int workers, int averaging) {
+        return new TrainingConfig(spec, DataInput.idx(images.toString()), null, epochs, batch, workers, averaging, 0.0,
+                SEED, dir.resolve("out").toString());
+    }
+
+    /** The slice's examples in the order dptrain's seeded shuffle gives them, batched like a replica batches them. */
+    private static List<Minibatch> batchesInShuffledOrder(ModelSpec spec, int batch) throws IOException {
+        List<Example> examples = readIdx(images);
+        SeededPermutation permutation = new SeededPermutation(examples.size(), SEED);
+        List<Example> ordered = IntStream.range(0, examples.size()).boxed()
+                .sorted(Comparator.comparingLong(i -> permutation.apply(i)))
+                .map(examples::get)
+                .toList();
+        MinibatchBuilder builder = new MinibatchBuilder(batch, spec.inputSize(), spec.outputSize(), spec.targetEncoding(),
+                DataInput.IDX_DEFAULT_SCALE);
+        List<Minibatch> batches = new ArrayList<>();
+        builder.batches(ordered.iterator()).forEachRemaining(batches::add);
+        return batches;
+    }
+
+    private static List<Example> readIdx(Path imagesFile) throws IOException {
+        Path labelsFile = imagesFile.resolveSibling(imagesFile.getFileName().toString().replace("images-idx3", "labels-idx1"));
+        List<Example> examples = new ArrayList<>();
+        try (InputStream i = Files.newInputStream(imagesFile); InputStream l = Files.newInputStream(labelsFile);
+                DataInputStream images = new DataInputStream(i); DataInputStream labels = new DataInputStream(l)) {
+            images.skipNBytes(16);
+            labels.skipNBytes(8);
+            for (int n = 0; n < EXAMPLES; n++) {
+                float[] x = new float[FashionMnist.PIXELS];
+                for (int p = 0; p < x.length; p++) {
+                    x[p] = images.readUnsignedByte();
+                }
+                examples.add(new Example(x, labels.readUnsignedByte()));
+            }
+        }
+        return examples;
+    }
+
+    /** Initial parameters, to show that the compared runs did train. */
+    private static float[] initialParameters(ModelSpec spec) {
+        MultiLayerNetwork net = new MultiLayerNetwork(spec.configuration());
+        net.init();
+        return net.params().toFloatVector();
+    }
+
+    private static double relativeDifference(float[] actual, float[] expected) {
+        assertEquals(expected.length, actual.length, "parameter count");
+        double diff = 0;
+        double norm = 0;
+        for (int i = 0; i < expected.length; i++) {
+            diff += Math.pow(actual[i] - expected[i], 2);
+            norm += Math.pow(expected[i], 2);
+        }
+        return Math.sqrt(diff / norm);
+    }
+}
