@@ -1,6 +1,7 @@
 package dptrain.data;
 
 import java.io.Serializable;
+import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 
@@ -34,6 +35,10 @@ public final class Minibatch implements Serializable {
         return featureCount;
     }
 
+    public int targetCount() {
+        return targetCount;
+    }
+
     /** The integer class label of row {@code row}, as read from the data. */
     public int label(int row) {
         return labels[row];
@@ -42,6 +47,29 @@ public final class Minibatch implements Serializable {
     /** A new {@code rows × featureCount} array holding the scaled features. */
     public INDArray featuresArray() {
         return Nd4j.create(features, new long[] {rows(), featureCount}, 'c');
+    }
+
+    /**
+     * Writes the features into {@code target}, a float {@code rows × featureCount} array in c order
+     * that owns its buffer: a bulk copy into native memory that a replica reuses every step.
+     */
+    public void copyFeaturesInto(INDArray target) {
+        checkTarget(target, featureCount);
+        target.data().asNioFloat().put(features);
+    }
+
+    /** Writes the encoded targets into {@code target}, like {@link #copyFeaturesInto}. */
+    public void copyTargetsInto(INDArray target) {
+        checkTarget(target, targetCount);
+        target.data().asNioFloat().put(targets);
+    }
+
+    private void checkTarget(INDArray target, int columns) {
+        if (target.rows() != rows() || target.columns() != columns || target.ordering() != 'c' || target.isView()
+                || target.dataType() != DataType.FLOAT) {
+            throw new IllegalArgumentException("expected a float " + rows() + "×" + columns + " c-order array, got "
+                    + target.shapeInfoToString());
+        }
     }
 
     /** A new {@code rows × targetCount} array holding the encoded targets. */

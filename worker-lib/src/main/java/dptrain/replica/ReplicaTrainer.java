@@ -11,6 +11,7 @@ import org.deeplearning4j.nn.layers.BaseOutputLayer;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 import org.deeplearning4j.optimize.api.BaseTrainingListener;
 import org.nd4j.linalg.activations.IActivation;
+import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.memory.MemoryWorkspace;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.dataset.DataSet;
@@ -28,6 +29,9 @@ public final class ReplicaTrainer {
     private final ModelSpec spec;
     private final MultiLayerNetwork net;
     private final CorrectPredictionCounter counter;
+    /** Full-size minibatch arrays, refilled every step instead of allocated (native allocation is not free). */
+    private INDArray featureBuffer;
+    private INDArray targetBuffer;
 
     public ReplicaTrainer(ModelSpec spec) {
         this.spec = spec;
@@ -57,7 +61,12 @@ public final class ReplicaTrainer {
         while (steps < maxBatches && batches.hasNext()) {
             Minibatch batch = batches.next();
             counter.expect(batch);
-            net.fit(batch.featuresArray(), batch.targetsArray());
+            fill(batch);
+            if (featureBuffer.rows() == batch.rows()) {
+                net.fit(featureBuffer, targetBuffer);
+            } else {
+                net.fit(batch.featuresArray(), batch.targetsArray());
+            }
             lossSum += net.score() * batch.rows();
             examples += batch.rows();
             steps++;
@@ -65,6 +74,18 @@ public final class ReplicaTrainer {
         double seconds = (System.nanoTime() - began) / 1e9;
         ReplicaStats stats = ReplicaStats.ofReplica(examples, steps, lossSum, counter.correct(), seconds);
         return new ReplicaResult(steps == 0 ? null : TrainingState.of(net), stats);
+    }
+
+    /** Copies a minibatch into the reused arrays, sizing them on the first (full) minibatch. */
+    private void fill(Minibatch batch) {
+        if (featureBuffer == null) {
+            featureBuffer = Nd4j.create(DataType.FLOAT, batch.rows(), batch.featureCount());
+            targetBuffer = Nd4j.create(DataType.FLOAT, batch.rows(), batch.targetCount());
+        }
+        if (featureBuffer.rows() == batch.rows()) {
+            batch.copyFeaturesInto(featureBuffer);
+            batch.copyTargetsInto(targetBuffer);
+        }
     }
 
     /** Loss and accuracy of {@code state} on {@code batches}, in inference mode (no dropout). */
@@ -80,23 +101,27 @@ public final class ReplicaTrainer {
             INDArray targets = batch.targetsArray();
             lossSum += net.score(new DataSet(features, targets), false) * batch.rows();
             INDArray output = net.output(features, false);
-            correct += countCorrect(output.toFloatMatrix(), batch, spec.targetEncoding());
+            correct += countCorrect(rowMajor(output), (int) output.columns(), batch, spec.targetEncoding());
             examples += batch.rows();
         }
         return ReplicaStats.ofReplica(examples, 0, lossSum, correct, (System.nanoTime() - began) / 1e9);
     }
 
-    /** Rows of {@code output} (the model's activations) whose prediction matches the batch's label. */
-    static long countCorrect(float[][] output, Minibatch batch, TargetEncoding encoding) {
+    /**
+     * Rows of {@code output} (the model's activations, row-major with {@code columns} per row) whose
+     * prediction matches the batch's label: the arg max, or for a single unit a 0.5 threshold.
+     */
+    static long countCorrect(float[] output, int columns, Minibatch batch, TargetEncoding encoding) {
         long correct = 0;
-        for (int r = 0; r < output.length; r++) {
+        for (int r = 0; r < batch.rows(); r++) {
+            int offset = r * columns;
             int predicted;
             if (encoding == TargetEncoding.SCALAR) {
-                predicted = output[r][0] >= 0.5f ? 1 : 0;
+                predicted = output[offset] >= 0.5f ? 1 : 0;
             } else {
                 predicted = 0;
-                for (int c = 1; c < output[r].length; c++) {
-                    if (output[r][c] > output[r][predicted]) {
+                for (int c = 1; c < columns; c++) {
+                    if (output[offset + c] > output[offset + predicted]) {
                         predicted = c;
                     }
                 }
@@ -106,6 +131,12 @@ public final class ReplicaTrainer {
             }
         }
         return correct;
+    }
+
+    /** The values of a 2-d array in row-major order, in one native copy. */
+    private static float[] rowMajor(INDArray matrix) {
+        INDArray c = matrix.ordering() == 'c' && !matrix.isView() ? matrix : matrix.dup('c');
+        return c.data().asFloat();
     }
 
     /**
@@ -153,9 +184,12 @@ public final class ReplicaTrainer {
                 if (bias != null) {
                     preOutput.addiRowVector(bias);
                 }
-                IActivation activation = layer.layerConf().getActivationFn();
-                INDArray output = activation.getActivation(preOutput, false);
-                correct += countCorrect(output.toFloatMatrix(), batch, encoding);
+                // Softmax keeps each row's arg max, so only a single thresholded unit needs its activation.
+                if (encoding == TargetEncoding.SCALAR) {
+                    IActivation activation = layer.layerConf().getActivationFn();
+                    preOutput = activation.getActivation(preOutput, false);
+                }
+                correct += countCorrect(rowMajor(preOutput), (int) preOutput.columns(), batch, encoding);
             } finally {
                 outside.close();
             }
