@@ -1,0 +1,169 @@
+package dptrain.replica;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dptrain.data.Example;
+import dptrain.data.Minibatch;
+import dptrain.data.MinibatchBuilder;
+import dptrain.spec.ModelSpec;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Random;
+import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
+import org.junit.jupiter.api.Test;
+import org.nd4j.linalg.api.ndarray.INDArray;
+
+/** The replica on its own: no SparkContext, a small network, synthetic data. */
+class ReplicaTrainerTest {
+    private static final ModelSpec SPEC = ModelSpec.parse("""
+            input_shape: [8]
+            layers:
+              - dense: {units: 16, activation: relu}
+              - dense: {units: 3, activation: softmax}
+            optimizer: {rmsprop: {learning_rate: 0.01}}
+            loss: categorical_crossentropy
+            seed: 5
+            """, "test-spec");
+
+    /** Three separable classes: class c has a high value in features 2c and 2c+1. */
+    private static List<Minibatch> batches(int examples, int batchSize, long seed) {
+        Random random = new Random(seed);
+        List<Example> list = new ArrayList<>();
+        for (int i = 0; i < examples; i++) {
+            int label = i % 3;
+            float[] x = new float[8];
+            for (int f = 0; f < 8; f++) {
+                x[f] = (float) random.nextGaussian() * 0.3f + (f / 2 == label ? 2f : 0f);
+            }
+            list.add(new Example(x, label));
+        }
+        List<Minibatch> batches = new ArrayList<>();
+        new MinibatchBuilder(batchSize, 8, 3, SPEC.targetEncoding(), 1f).batches(list.iterator()).forEachRemaining(batches::add);
+        return batches;
+    }
+
+    private static TrainingState initialState() {
+        MultiLayerNetwork net = new MultiLayerNetwork(SPEC.configuration());
+        net.init();
+        return TrainingState.of(net);
+    }
+
+    @Test
+    void trainsLikePlainDl4jFromTheSnapshotAndReportsWhatItDid() {
+        List<Minibatch> data = batches(100, 16, 1);
+        TrainingState start = initialState();
+        ReplicaResult result = new ReplicaTrainer(SPEC).train(start, data.iterator(), 100, 9);
+
+        MultiLayerNetwork plain = new MultiLayerNetwork(SPEC.configuration());
+        plain.init();
+        start.loadInto(plain);
+        double lossSum = 0;
+        for (Minibatch b : data) {
+            plain.fit(b.featuresArray(), b.targetsArray());
+            lossSum += plain.score() * b.rows();
+        }
+        assertArrayEquals(plain.params().toFloatVector(), result.state().copyParameters());
+        assertArrayEquals(plain.getUpdater().getStateViewArray().toFloatVector(), result.state().copyOptimizerState());
+        ReplicaStats stats = result.stats();
+        assertEquals(100, stats.examples());
+        assertEquals(7, stats.steps(), "6 full minibatches of 16 and one of 4");
+        assertEquals(lossSum, stats.lossSum(), 1e-9);
+        assertEquals(7, result.state().iteration());
+        assertTrue(stats.computeSeconds() > 0);
+    }
+
+    @Test
+    void countsTrainingAccuracyAsTheNetworkPredictedBeforeEachUpdate() {
+        List<Minibatch> data = batches(96, 32, 2);
+        TrainingState start = initialState();
+        ReplicaResult result = new ReplicaTrainer(SPEC).train(start, data.iterator(), 100, 9);
+
+        MultiLayerNetwork plain = new MultiLayerNetwork(SPEC.configuration());
+        plain.init();
+        start.loadInto(plain);
+        long correct = 0;
+        for (Minibatch b : data) {
+            INDArray output = plain.output(b.featuresArray(), false);
+            for (int r = 0; r < b.rows(); r++) {
+                if (output.getRow(r).argMax().getInt(0) == b.label(r)) {
+                    correct++;
+                }
+            }
+            plain.fit(b.featuresArray(), b.targetsArray());
+        }
+        assertEquals(correct, result.stats().correct());
+    }
+
+    @Test
+    void stopsAfterKMinibatchesAndLeavesTheRestForTheNextRound() {
+        List<Minibatch> data = batches(160, 16, 3);
+        Iterator<Minibatch> it = data.iterator();
+        ReplicaTrainer replica = new ReplicaTrainer(SPEC);
+        ReplicaResult first = replica.train(initialState(), it, 4, 1);
+        assertEquals(4, first.stats().steps());
+        ReplicaResult second = replica.train(first.state(), it, 4, 2);
+        assertEquals(4, second.stats().steps());
+        assertEquals(8, second.state().iteration(), "counters carry over from the snapshot");
+        assertEquals(2, replica.train(second.state(), it, 4, 3).stats().steps());
+    }
+
+    @Test
+    void aReplicaWithNothingLeftContributesNoState() {
+        ReplicaResult result = new ReplicaTrainer(SPEC).train(initialState(), Collections.emptyIterator(), 4, 1);
+        assertNull(result.state());
+        assertEquals(0, result.stats().examples());
+        ParameterAverage average = ParameterAverage.empty().add(result);
+        assertTrue(!average.hasContributions());
+    }
+
+    @Test
+    void aReusedReplicaForgetsEverythingButTheSnapshot() {
+        List<Minibatch> data = batches(64, 16, 4);
+        ReplicaTrainer reused = new ReplicaTrainer(SPEC);
+        reused.train(initialState(), batches(64, 16, 99).iterator(), 100, 1);
+        ReplicaResult again = reused.train(initialState(), data.iterator(), 100, 1);
+        ReplicaResult fresh = new ReplicaTrainer(SPEC).train(initialState(), data.iterator(), 100, 1);
+        assertArrayEquals(fresh.state().copyParameters(), again.state().copyParameters());
+    }
+
+    @Test
+    void evaluatesLossAndAccuracyWithoutChangingTheState() {
+        List<Minibatch> data = batches(90, 30, 5);
+        ReplicaTrainer replica = new ReplicaTrainer(SPEC);
+        TrainingState trained = replica.train(initialState(), batches(600, 30, 6).iterator(), 100, 1).state();
+        ReplicaStats before = replica.evaluate(initialState(), data.iterator());
+        ReplicaStats after = replica.evaluate(trained, data.iterator());
+        assertEquals(90, after.examples());
+        assertTrue(after.accuracy() > 0.9, "accuracy on separable data after training: " + after.accuracy());
+        assertTrue(after.meanLoss() < before.meanLoss());
+        ReplicaStats repeated = replica.evaluate(trained, data.iterator());
+        assertEquals(after.lossSum(), repeated.lossSum(), "evaluation is inference only: the same state twice");
+        assertEquals(after.correct(), repeated.correct());
+    }
+
+    @Test
+    void averagesStatesWeightedByExamples() {
+        TrainingState a = initialState();
+        ReplicaTrainer replica = new ReplicaTrainer(SPEC);
+        ReplicaResult big = replica.train(a, batches(90, 30, 7).iterator(), 100, 1);
+        ReplicaResult small = replica.train(a, batches(30, 30, 8).iterator(), 100, 1);
+        TrainingState average = ParameterAverage.empty().add(big).merge(ParameterAverage.empty().add(small))
+                .toState(3, 0);
+        float[] p = big.state().copyParameters();
+        float[] q = small.state().copyParameters();
+        float[] avg = average.copyParameters();
+        for (int i = 0; i < p.length; i++) {
+            assertEquals((90.0 * p[i] + 30.0 * q[i]) / 120.0, avg[i], 1e-6);
+        }
+        assertEquals(120, ParameterAverage.empty().add(big).add(small).stats().examples());
+        assertNotEquals(p[0], q[0]);
+        // A single contribution is returned bit for bit, not through a division.
+        assertArrayEquals(p, ParameterAverage.empty().add(big).toState(3, 0).copyParameters());
+    }
+}
