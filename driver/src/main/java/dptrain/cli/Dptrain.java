@@ -5,7 +5,10 @@ import dptrain.driver.InputException;
 import dptrain.driver.TrainingFailedException;
 import dptrain.driver.Versions;
 import dptrain.spec.SpecException;
+import java.io.IOException;
 import java.io.PrintWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
@@ -38,7 +41,8 @@ public final class Dptrain implements Runnable {
                 .setOut(out)
                 .setErr(err)
                 .setCaseInsensitiveEnumValuesAllowed(true)
-                .setExecutionExceptionHandler(Dptrain::handle);
+                .setExecutionExceptionHandler(Dptrain::handle)
+                .setParameterExceptionHandler(Dptrain::handleUsage);
         return cli.execute(args);
     }
 
@@ -58,13 +62,37 @@ public final class Dptrain implements Runnable {
         }
         String message = cause.getMessage() == null ? cause.getClass().getName() : cause.getMessage();
         err.println("dptrain: error: " + message);
-        if (verbose || code == ExitCodes.INTERNAL) {
+        if (verbose) {
             e.printStackTrace(err);
-        } else {
-            err.println("(run again with --verbose for the stack trace)");
+        } else if (code == ExitCodes.INTERNAL) {
+            err.println("dptrain: this looks like a bug in dptrain or a problem with its environment; details: "
+                    + writeStackTrace(e));
         }
         err.flush();
         return code;
+    }
+
+    /** A wrong command line: the sentence and where to read more, not the whole usage text. */
+    private static int handleUsage(CommandLine.ParameterException e, String[] args) {
+        CommandLine cli = e.getCommandLine();
+        PrintWriter err = cli.getErr();
+        err.println("dptrain: error: " + e.getMessage());
+        err.println("Try '" + cli.getCommandSpec().qualifiedName() + " --help' for the flags.");
+        err.flush();
+        return ExitCodes.USAGE;
+    }
+
+    /** Keeps the terminal to one sentence: the stack trace goes to a log file, whose path is returned. */
+    private static String writeStackTrace(Exception e) {
+        try {
+            Path log = Files.createTempFile("dptrain-error-", ".log");
+            try (PrintWriter out = new PrintWriter(Files.newBufferedWriter(log))) {
+                e.printStackTrace(out);
+            }
+            return log.toString();
+        } catch (IOException | RuntimeException failed) {
+            return "(could not write a log file: " + failed.getMessage() + "; run again with --verbose)";
+        }
     }
 
     /**

@@ -65,9 +65,9 @@ final class TrainCommand implements Callable<Integer> {
             description = "Average the replicas every K minibatches, or once per epoch (default: ${DEFAULT-VALUE}).")
     int averagingFrequency;
 
-    @Option(names = "--validation-split", paramLabel = "F", defaultValue = "0",
-            description = "Fraction of the training data held out, after a seeded shuffle, for validation (default: none).")
-    double validationSplit;
+    @Option(names = "--validation-split", paramLabel = "F",
+            description = "Fraction in (0, 1) of the training data held out, after a seeded shuffle, for validation (default: none).")
+    Double validationSplit;
 
     @Option(names = "--seed", paramLabel = "S",
             description = "Seeds the shuffle, the split and dropout (default: the spec's seed).")
@@ -91,6 +91,9 @@ final class TrainCommand implements Callable<Integer> {
             description = "Folder for model.zip, history.json and provenance.json, on any Hadoop filesystem (default: ${DEFAULT-VALUE}).")
     String output;
 
+    @Option(names = "--overwrite", description = "Replace the model an earlier run left in --output.")
+    boolean overwrite;
+
     @Option(names = "--master", paramLabel = "URL",
             description = "Spark master, e.g. local[2] or spark://host:7077 (default: spark-submit's, else local[*]).")
     String master;
@@ -108,13 +111,20 @@ final class TrainCommand implements Callable<Integer> {
         ModelSpec spec = ModelSpec.parse(InputFiles.readText(model, hadoop), model);
         DataInput trainInput = dataInput(train, "--train", hadoop);
         DataInput testInput = test == null ? null : dataInput(test, "--test", hadoop);
+        if (validationSplit != null && !(validationSplit > 0 && validationSplit < 1)) {
+            throw new CommandLine.ParameterException(command.commandLine(), "--validation-split: " + validationSplit
+                    + " is not allowed; expected a fraction in (0, 1), e.g. 0.2");
+        }
         TrainingConfig config;
         try {
             config = new TrainingConfig(spec, trainInput, testInput, epochs, batchSize, workers == null ? 1 : workers,
-                    averagingFrequency, validationSplit, seed == null ? spec.seed() : seed, output);
+                    averagingFrequency, validationSplit == null ? 0 : validationSplit,
+                    seed == null ? spec.seed() : seed, output);
         } catch (InputException e) {
             throw new CommandLine.ParameterException(command.commandLine(), e.getMessage(), e);
         }
+        RunOutputs outputs = new RunOutputs(output, hadoop);
+        outputs.checkWritable(overwrite);
         PrintWriter out = command.commandLine().getOut();
         Instant start = Instant.now();
         try (JavaSparkContext jsc = new JavaSparkContext(conf)) {
@@ -127,7 +137,6 @@ final class TrainCommand implements Callable<Integer> {
                 out.printf(Locale.ROOT, "Test - loss: %.4f - accuracy: %.4f (%d examples)%n", result.test().meanLoss(),
                         result.test().accuracy(), result.test().examples());
             }
-            RunOutputs outputs = new RunOutputs(output, hadoop);
             outputs.writeModel(config, result.finalState());
             outputs.writeHistory(result);
             outputs.writeProvenance(config, jsc.version(), jsc.master(), start, Instant.now());

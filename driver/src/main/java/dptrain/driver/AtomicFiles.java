@@ -42,6 +42,22 @@ public final class AtomicFiles {
         }
     }
 
+    /** Fails, naming {@code flag}, unless a file can be created in {@code folder} (created if missing). */
+    public void checkWritable(Path folder, String flag) {
+        Path probe = new Path(folder, ".dptrain-write-check-" + UUID.randomUUID());
+        try {
+            FileSystem fs = folder.getFileSystem(conf);
+            if (fs.exists(folder) && !fs.getFileStatus(folder).isDirectory()) {
+                throw new InputException(flag + " " + folder + " is a file; expected a folder");
+            }
+            fs.mkdirs(folder);
+            fs.create(probe, true).close();
+            fs.delete(probe, false);
+        } catch (IOException e) {
+            throw new InputException(flag + " " + folder + ": cannot be written: " + e.getMessage(), e);
+        }
+    }
+
     /** True when {@code target} exists. */
     public boolean exists(Path target) {
         try {

@@ -42,7 +42,7 @@ public final class DistributedTrainer {
 
         jsc.setJobDescription("dptrain read and shuffle training data");
         ExampleSource.IndexedExamples trainExamples =
-                ExampleSource.read(jsc, config.train(), check, spec.inputSize(), workers);
+                ExampleSource.read(jsc, config.train(), "--train", check, spec.inputSize(), workers);
         DataPipeline pipeline = new DataPipeline(builder(config, config.train()), workers, config.seed());
         DataPipeline.Split split = pipeline.split(trainExamples, config.validationFraction());
         BatchedData training = split.training();
@@ -51,9 +51,14 @@ public final class DistributedTrainer {
         if (config.test() != null) {
             jsc.setJobDescription("dptrain read test data");
             ExampleSource.IndexedExamples testExamples =
-                    ExampleSource.read(jsc, config.test(), check, spec.inputSize(), workers);
+                    ExampleSource.read(jsc, config.test(), "--test", check, spec.inputSize(), workers);
             test = new DataPipeline(builder(config, config.test()), workers, config.seed())
                     .evaluationBatches(testExamples);
+        }
+        if (training.examples() < config.batchSize()) {
+            throw new InputException("--batch-size: " + config.batchSize() + " is larger than the "
+                    + training.examples() + " training examples of " + config.train().uri()
+                    + "; expected at most that many");
         }
         if (training.examples() < workers) {
             throw new InputException("--workers: " + workers + " workers need at least as many training examples, but "

@@ -102,7 +102,11 @@ public final class InputFiles {
     public static InputStream open(String uri, Configuration conf) {
         try {
             Path path = new Path(uri);
-            return path.getFileSystem(conf).open(path);
+            FileSystem fs = path.getFileSystem(conf);
+            if (fs.getFileStatus(path).isDirectory()) {
+                throw new InputException(uri + ": is a folder; expected a file");
+            }
+            return fs.open(path);
         } catch (FileNotFoundException e) {
             throw new InputException(uri + ": no such file", e);
         } catch (IOException e) {

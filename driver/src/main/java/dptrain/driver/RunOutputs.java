@@ -37,6 +37,18 @@ public final class RunOutputs {
         return new Path(folder, name);
     }
 
+    /**
+     * Fails before any work when the folder cannot be written, or already holds a finished model
+     * and {@code overwrite} is false.
+     */
+    public void checkWritable(boolean overwrite) {
+        if (!overwrite && files.exists(path(MODEL))) {
+            throw new InputException("--output " + folder + " already holds a finished model (" + MODEL
+                    + "); pass --overwrite to replace it, or choose another folder");
+        }
+        files.checkWritable(folder, "--output");
+    }
+
     /** Saves {@code state} as a DL4J model that {@code ModelSerializer.restoreMultiLayerNetwork} loads. */
     public void writeModel(TrainingConfig config, TrainingState state) {
         MultiLayerNetwork net = new MultiLayerNetwork(config.spec().configuration());

@@ -9,126 +9,280 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.stream.Stream;
+import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
 
 /**
- * Bad specs, missing files, wrong formats and bad flags: each gives one sentence naming the input and
- * what was expected, a distinct non-zero exit code, and leaves the output folder untouched.
+ * Bad specs, data files and flags: each gives one sentence naming the input (file, line or record,
+ * column, flag or key, value) and what was expected, a distinct non-zero exit code, no stack trace,
+ * and leaves a model an earlier run wrote in place, even with --overwrite.
  */
 class TrainCommandErrorsTest {
     @TempDir
     static Path dir;
-    static Path images;
 
     @BeforeAll
     static void data() throws IOException {
-        images = FashionMnist.writeSlice(dir.resolve("good"), "train", "train", 0, 200);
+        FashionMnist.writeSlice(dir.resolve("good"), "train", "train", 0, 200);
+        Path idx = dir.resolve("good/train-images-idx3-ubyte");
+        byte[] images = Files.readAllBytes(idx);
+        byte[] labels = Files.readAllBytes(dir.resolve("good/train-labels-idx1-ubyte"));
+
         write("bad-units.yaml", "input_shape: [784]\nlayers:\n  - dense: {units: -5, activation: relu}\n"
                 + "  - dense: {units: 10, activation: softmax}\nloss: categorical_crossentropy\n");
         write("bad-activation.yaml", "input_shape: [784]\nlayers:\n  - dense: {units: 10, activation: sofmax}\n"
                 + "loss: categorical_crossentropy\n");
+        write("bad-optimizer.yaml", "input_shape: [784]\nlayers:\n  - dense: {units: 10, activation: softmax}\n"
+                + "optimizer: adamw\nloss: categorical_crossentropy\n");
+        write("bad-loss.yaml", "input_shape: [784]\nlayers:\n  - dense: {units: 10, activation: softmax}\n"
+                + "loss: hinge_squared\n");
+        write("bad-layer.yaml", "input_shape: [784]\nlayers:\n  - conv9d: {filters: 3}\n"
+                + "  - dense: {units: 10, activation: softmax}\nloss: categorical_crossentropy\n");
         write("bad-key.yaml", "input_shape: [784]\nlayerz: []\n");
         write("not-yaml.yaml", "input_shape: [784\nlayers: {\n");
         write("small-input.yaml", "input_shape: [100]\nlayers:\n  - dense: {units: 10, activation: softmax}\n"
                 + "loss: categorical_crossentropy\n");
         write("five-classes.yaml", "input_shape: [784]\nlayers:\n  - dense: {units: 5, activation: softmax}\n"
                 + "loss: categorical_crossentropy\n");
-        write("gzip-named-raw-images-idx3-ubyte", "this is not an IDX file at all");
-        write("gzip-named-raw-labels-idx1-ubyte", "neither is this");
-        write("bad.csv", "3,0.5,0.25\n4,0.5,abc\n");
+        write("three-inputs.yaml", "input_shape: [3]\nlayers:\n  - dense: {units: 4, activation: softmax}\n"
+                + "loss: categorical_crossentropy\n");
+        Files.write(dir.resolve("saved-model.yaml"), new byte[] {'P', 'K', 3, 4, 20, 0, 0, 0, 8, 0});
+        Files.createDirectories(dir.resolve("a-folder.yaml"));
+
+        // IDX: corrupt, truncated, empty, gzip broken in the middle.
+        write("text-images-idx3-ubyte", "this is not an IDX file at all");
+        write("text-labels-idx1-ubyte", "neither is this");
+        Files.createDirectories(dir.resolve("truncated"));
+        Files.write(dir.resolve("truncated/t-images-idx3-ubyte"), Arrays.copyOf(images, images.length - 1000));
+        Files.write(dir.resolve("truncated/t-labels-idx1-ubyte"), labels);
+        Files.createDirectories(dir.resolve("empty-idx"));
+        Files.write(dir.resolve("empty-idx/e-images-idx3-ubyte"), new byte[0]);
+        Files.write(dir.resolve("empty-idx/e-labels-idx1-ubyte"), labels);
+        Files.createDirectories(dir.resolve("mismatch"));
+        Files.write(dir.resolve("mismatch/m-images-idx3-ubyte"), images);
+        FashionMnist.writeIdx(dir.resolve("mismatch/m-labels-idx1-ubyte"), 0x801, new int[] {150},
+                Arrays.copyOfRange(labels, 8, 158));
+        Files.createDirectories(dir.resolve("cut-labels"));
+        Files.write(dir.resolve("cut-labels/c-images-idx3-ubyte"), images);
+        Files.write(dir.resolve("cut-labels/c-labels-idx1-ubyte"), Arrays.copyOf(labels, labels.length - 50));
+        Files.createDirectories(dir.resolve("gz"));
+        byte[] gzip = Files.readAllBytes(FashionMnist.trainImages());
+        Files.write(dir.resolve("gz/cut-images-idx3-ubyte.gz"), Arrays.copyOf(gzip, 20_000));
+        Files.copy(FashionMnist.folder().resolve("train-labels-idx1-ubyte.gz"), dir.resolve("gz/cut-labels-idx1-ubyte.gz"));
+        byte[] corrupt = Arrays.copyOf(gzip, gzip.length);
+        for (int i = 5_000; i < 5_400; i++) {
+            corrupt[i] = (byte) (corrupt[i] ^ 0x5A);
+        }
+        Files.createDirectories(dir.resolve("gz2"));
+        Files.write(dir.resolve("gz2/bad-images-idx3-ubyte.gz"), corrupt);
+        Files.copy(FashionMnist.folder().resolve("train-labels-idx1-ubyte.gz"), dir.resolve("gz2/bad-labels-idx1-ubyte.gz"));
+
+        // CSV and LibSVM.
+        write("not-a-number.csv", "1,0.5,0.25,0.125\n2,0.5,abc,1\n");
+        write("nan.csv", "1,0.5,0.25,0.125\n2,0.5,NaN,1\n");
+        write("fraction-label.csv", "1,0.5,0.25,0.125\n2.5,0.5,0.5,1\n");
+        write("short-row.csv", "1,0.5,0.25,0.125\n2,0.5\n");
+        write("label-range.csv", "1,0.5,0.25,0.125\n9,0.5,0.5,1\n");
+        write("many-bad.csv", "1,0.5,0.25,0.125\n2,x,0.5,1\n3,y,0.5,1\n1,0.5,0.5,1\n7,0.5,0.5,1\n");
+        write("empty.csv", "");
+        write("order.libsvm", "1 1:0.5 3:0.25\n2 3:0.5 2:0.1\n");
+        write("beyond.libsvm", "1 1:0.5 3:0.25\n2 1:0.5 4:0.1\n");
+        write("colon.libsvm", "1 1:0.5 3:0.25\n2 1 0.5\n");
         write("data.txt", "1,2,3\n");
+        write("a-file", "not a folder");
+        Files.createDirectories(dir.resolve("empty-folder"));
     }
 
     private static void write(String name, String content) throws IOException {
         Files.writeString(dir.resolve(name), content, StandardCharsets.UTF_8);
     }
 
-    static Stream<Arguments> badInputs() {
-        String spec = TrainCommandTest.BOOK_SPEC;
-        String good = dir.resolve("good/train-images-idx3-ubyte").toString();
-        return Stream.of(
-                Arguments.of("spec: negative units", ExitCodes.INPUT, List.of("--model", p("bad-units.yaml"), "--train", good),
-                        List.of("bad-units.yaml", "units", "-5")),
-                Arguments.of("spec: unknown activation", ExitCodes.INPUT,
-                        List.of("--model", p("bad-activation.yaml"), "--train", good), List.of("activation", "sofmax")),
-                Arguments.of("spec: unknown key", ExitCodes.INPUT, List.of("--model", p("bad-key.yaml"), "--train", good),
-                        List.of("layerz")),
-                Arguments.of("spec: malformed YAML", ExitCodes.INPUT, List.of("--model", p("not-yaml.yaml"), "--train", good),
-                        List.of("not-yaml.yaml", "line")),
-                Arguments.of("spec: missing file", ExitCodes.INPUT, List.of("--model", p("nope.yaml"), "--train", good),
-                        List.of("nope.yaml", "no such file")),
-                Arguments.of("data: missing training file", ExitCodes.INPUT,
-                        List.of("--model", spec, "--train", p("missing-images-idx3-ubyte.gz")),
-                        List.of("missing-images-idx3-ubyte.gz", "no such file")),
-                Arguments.of("data: not an IDX file", ExitCodes.INPUT,
-                        List.of("--model", spec, "--train", p("gzip-named-raw-images-idx3-ubyte")),
-                        List.of("gzip-named-raw-images-idx3-ubyte", "not an IDX file")),
-                Arguments.of("data: features do not match the model", ExitCodes.INPUT,
-                        List.of("--model", p("small-input.yaml"), "--train", good),
-                        List.of("train-images-idx3-ubyte", "record 1", "784 features", "expected 100")),
-                Arguments.of("data: label outside the model's classes", ExitCodes.INPUT,
-                        List.of("--model", p("five-classes.yaml"), "--train", good),
-                        List.of("train-images-idx3-ubyte", "label", "[0, 5)")),
-                Arguments.of("data: CSV value that is not a number", ExitCodes.INPUT,
-                        List.of("--model", p("small-input.yaml"), "--train", p("bad.csv")),
-                        List.of("bad.csv", "line 1", "expected 101")),
-                Arguments.of("data: format not told by the name", ExitCodes.USAGE,
-                        List.of("--model", spec, "--train", p("data.txt")), List.of("data.txt", "--format")),
-                Arguments.of("flag: unknown format", ExitCodes.USAGE,
-                        List.of("--model", spec, "--train", good, "--format", "parquett"), List.of("--format", "parquett")),
-                Arguments.of("flag: epochs not a number", ExitCodes.USAGE,
-                        List.of("--model", spec, "--train", good, "--epochs", "five"), List.of("--epochs", "five")),
-                Arguments.of("flag: zero epochs", ExitCodes.USAGE,
-                        List.of("--model", spec, "--train", good, "--epochs", "0"), List.of("--epochs", "0")),
-                Arguments.of("flag: zero batch size", ExitCodes.USAGE,
-                        List.of("--model", spec, "--train", good, "--batch-size", "0"), List.of("--batch-size", "0")),
-                Arguments.of("flag: zero workers", ExitCodes.USAGE,
-                        List.of("--model", spec, "--train", good, "--workers", "0"), List.of("--workers", "0")),
-                Arguments.of("flag: averaging frequency zero", ExitCodes.USAGE,
-                        List.of("--model", spec, "--train", good, "--averaging-frequency", "0"),
-                        List.of("--averaging-frequency", "'0'", "epoch")),
-                Arguments.of("flag: validation split of one", ExitCodes.USAGE,
-                        List.of("--model", spec, "--train", good, "--validation-split", "1"),
-                        List.of("--validation-split", "1.0", "[0, 1)")),
-                Arguments.of("flag: more workers than examples", ExitCodes.INPUT,
-                        List.of("--model", spec, "--train", good, "--workers", "300"),
-                        List.of("--workers", "300", "200")),
-                Arguments.of("flag: missing --train", ExitCodes.USAGE, List.of("--model", spec), List.of("--train")));
-    }
-
     private static String p(String name) {
         return dir.resolve(name).toString();
     }
 
+    private static Arguments bad(String what, int exitCode, List<String> flags, String... mentions) {
+        return Arguments.of(what, exitCode, flags, List.of(mentions));
+    }
+
+    static Stream<Arguments> badInputs() {
+        String book = TrainCommandTest.BOOK_SPEC;
+        String good = p("good/train-images-idx3-ubyte");
+        String tiny = p("three-inputs.yaml");
+        int input = ExitCodes.INPUT;
+        int usage = ExitCodes.USAGE;
+        return Stream.of(
+                // Specs.
+                bad("spec: negative units", input, List.of("--model", p("bad-units.yaml"), "--train", good),
+                        "bad-units.yaml", "units", "-5"),
+                bad("spec: unknown activation", input, List.of("--model", p("bad-activation.yaml"), "--train", good),
+                        "activation", "sofmax"),
+                bad("spec: unknown optimizer", input, List.of("--model", p("bad-optimizer.yaml"), "--train", good),
+                        "optimizer", "adamw"),
+                bad("spec: unknown loss", input, List.of("--model", p("bad-loss.yaml"), "--train", good),
+                        "loss", "hinge_squared"),
+                bad("spec: unknown layer", input, List.of("--model", p("bad-layer.yaml"), "--train", good),
+                        "layers[0]", "conv9d"),
+                bad("spec: unknown key", input, List.of("--model", p("bad-key.yaml"), "--train", good), "layerz"),
+                bad("spec: malformed YAML", input, List.of("--model", p("not-yaml.yaml"), "--train", good),
+                        "not-yaml.yaml", "line"),
+                bad("spec: a saved model instead of a spec", input,
+                        List.of("--model", p("saved-model.yaml"), "--train", good), "saved-model.yaml", "zip"),
+                bad("spec: missing file", input, List.of("--model", p("nope.yaml"), "--train", good),
+                        "nope.yaml", "no such file"),
+                bad("spec: a folder", input, List.of("--model", p("a-folder.yaml"), "--train", good),
+                        "a-folder.yaml", "is a folder"),
+                // IDX files.
+                bad("idx: missing file", input, List.of("--model", book, "--train", p("missing-images-idx3-ubyte.gz")),
+                        "missing-images-idx3-ubyte.gz", "no such file"),
+                bad("idx: not an IDX file", input, List.of("--model", book, "--train", p("text-images-idx3-ubyte")),
+                        "text-images-idx3-ubyte", "not an IDX file"),
+                bad("idx: truncated images file", input,
+                        List.of("--model", book, "--train", p("truncated/t-images-idx3-ubyte")),
+                        "t-images-idx3-ubyte", "record 199"),
+                bad("idx: empty images file", input, List.of("--model", book, "--train", p("empty-idx/e-images-idx3-ubyte")),
+                        "e-images-idx3-ubyte"),
+                bad("idx: fewer labels than images", input,
+                        List.of("--model", book, "--train", p("mismatch/m-images-idx3-ubyte")), "200 images", "150 labels"),
+                bad("idx: truncated labels file", input,
+                        List.of("--model", book, "--train", p("cut-labels/c-images-idx3-ubyte")),
+                        "c-labels-idx1-ubyte record 151", "ends"),
+                bad("idx: gzip cut short", input, List.of("--model", book, "--train", p("gz/cut-images-idx3-ubyte.gz")),
+                        "cut-images-idx3-ubyte.gz", "record"),
+                bad("idx: gzip corrupt in the middle", input,
+                        List.of("--model", book, "--train", p("gz2/bad-images-idx3-ubyte.gz")), "bad-images-idx3-ubyte.gz"),
+                bad("idx: features do not match the model", input,
+                        List.of("--model", p("small-input.yaml"), "--train", good),
+                        "train-images-idx3-ubyte", "record 1", "784 features", "expected 100"),
+                bad("idx: labels outside the model's classes", input, List.of("--model", p("five-classes.yaml"), "--train", good),
+                        "train-images-idx3-ubyte", "label", "[0, 5)", "bad records by reason"),
+                // CSV and LibSVM.
+                bad("csv: value that is not a number", input, List.of("--model", tiny, "--train", p("not-a-number.csv")),
+                        "not-a-number.csv line 2, column 3", "'abc'"),
+                bad("csv: NaN feature", input, List.of("--model", tiny, "--train", p("nan.csv")),
+                        "nan.csv line 2, column 3", "NaN"),
+                bad("csv: label with a fraction", input, List.of("--model", tiny, "--train", p("fraction-label.csv")),
+                        "fraction-label.csv line 2, column 1", "2.5"),
+                bad("csv: too few columns", input, List.of("--model", tiny, "--train", p("short-row.csv")),
+                        "short-row.csv line 2", "2 columns", "4"),
+                bad("csv: label outside the model's classes", input, List.of("--model", tiny, "--train", p("label-range.csv")),
+                        "label-range.csv line 2", "label 9", "[0, 4)"),
+                bad("csv: several bad records, counted by reason", input, List.of("--model", tiny, "--train", p("many-bad.csv")),
+                        "3 records are bad", "many-bad.csv line 2", "many-bad.csv line 3", "many-bad.csv line 5",
+                        "2 × '…' is not a number"),
+                bad("csv: empty file", input, List.of("--model", tiny, "--train", p("empty.csv")), "empty.csv", "no example"),
+                bad("libsvm: indices out of order", input, List.of("--model", tiny, "--train", p("order.libsvm")),
+                        "order.libsvm line 2", "2:0.1"),
+                bad("libsvm: index beyond the model's input", input, List.of("--model", tiny, "--train", p("beyond.libsvm")),
+                        "beyond.libsvm line 2", "4"),
+                bad("libsvm: pair without a colon", input, List.of("--model", tiny, "--train", p("colon.libsvm")),
+                        "colon.libsvm line 2"),
+                // Paths.
+                bad("path: empty folder", input, List.of("--model", tiny, "--train", p("empty-folder"), "--format", "csv"),
+                        "empty-folder", "no data file"),
+                bad("path: glob that matches nothing", input, List.of("--model", tiny, "--train", p("nothing-*.csv")),
+                        "nothing-*.csv", "matches no file"),
+                bad("path: format not told by the name", usage, List.of("--model", book, "--train", p("data.txt")),
+                        "data.txt", "--format"),
+                bad("path: output is a file", input, List.of("--model", book, "--train", good, "--output", p("a-file")),
+                        "--output", "a-file", "expected a folder"),
+                bad("path: output below a file", input, List.of("--model", book, "--train", good, "--output", p("a-file/out")),
+                        "--output", "a-file/out"),
+                // Flags.
+                bad("flag: unknown format", usage, List.of("--model", book, "--train", good, "--format", "parquett"),
+                        "--format", "parquett"),
+                bad("flag: epochs not a number", usage, List.of("--model", book, "--train", good, "--epochs", "five"),
+                        "--epochs", "five"),
+                bad("flag: zero epochs", usage, List.of("--model", book, "--train", good, "--epochs", "0"), "--epochs", "0"),
+                bad("flag: zero batch size", usage, List.of("--model", book, "--train", good, "--batch-size", "0"),
+                        "--batch-size", "0"),
+                bad("flag: batch larger than the data", input,
+                        List.of("--model", book, "--train", good, "--batch-size", "500"), "--batch-size", "500", "200"),
+                bad("flag: zero workers", usage, List.of("--model", book, "--train", good, "--workers", "-1"),
+                        "--workers", "-1"),
+                bad("flag: more workers than examples", input, List.of("--model", book, "--train", good, "--workers", "300",
+                        "--batch-size", "10"), "--workers", "300", "200"),
+                bad("flag: averaging frequency zero", usage,
+                        List.of("--model", book, "--train", good, "--averaging-frequency", "0"),
+                        "--averaging-frequency", "'0'", "epoch"),
+                bad("flag: validation split of one", usage,
+                        List.of("--model", book, "--train", good, "--validation-split", "1"), "--validation-split", "1.0", "(0, 1)"),
+                bad("flag: validation split of zero", usage,
+                        List.of("--model", book, "--train", good, "--validation-split", "0"), "--validation-split", "0.0"),
+                bad("flag: scale of zero", usage, List.of("--model", book, "--train", good, "--scale", "0"), "--scale", "0"),
+                bad("flag: missing --train", usage, List.of("--model", book), "--train"));
+    }
+
     @ParameterizedTest(name = "{0}")
     @MethodSource("badInputs")
-    void failsWithAClearMessageAndLeavesTheOutputUntouched(String what, int exitCode, List<String> flags,
-            List<String> mentions) throws IOException {
+    void failsWithAClearMessageAndLosesNothing(String what, int exitCode, List<String> flags, List<String> mentions)
+            throws IOException {
         Path out = dir.resolve("out-" + what.replaceAll("[^a-z]+", "-"));
-        Files.createDirectories(out);
-        Files.writeString(out.resolve("model.zip"), "a good model from an earlier run");
-
-        List<String> args = new ArrayList<>(List.of("train", "--output", out.toString(), "--master", "local[2]",
-                "--conf", "spark.ui.enabled=false"));
-        args.addAll(flags);
-        TrainCommandTest.Run run = TrainCommandTest.dptrain(args.toArray(String[]::new));
-
+        TrainCommandTest.Run run = runIntoOutputWithAnEarlierModel(out, flags, true);
         assertEquals(exitCode, run.code(), what + ": " + run.err());
         for (String mention : mentions) {
             assertTrue(run.err().contains(mention), what + ": the message should mention '" + mention + "': " + run.err());
         }
+        assertTrue(run.err().startsWith("dptrain: error: "), what + ": " + run.err());
         assertFalse(run.err().contains("\tat "), what + ": no stack trace without --verbose: " + run.err());
-        assertFalse(run.err().contains("Exception"), what + ": no exception class names: " + run.err());
+        assertFalse(run.err().matches("(?s).*[a-z]+\\.[a-z]+\\.[A-Za-z]+(Exception|Error).*"),
+                what + ": no internal class names: " + run.err());
+        assertEarlierModelUntouched(out);
+    }
+
+    @Test
+    void refusesToReplaceAFinishedModelWithoutOverwrite() throws IOException {
+        Path out = dir.resolve("out-finished");
+        TrainCommandTest.Run run = runIntoOutputWithAnEarlierModel(out,
+                List.of("--model", TrainCommandTest.BOOK_SPEC, "--train", p("good/train-images-idx3-ubyte")), false);
+        assertEquals(ExitCodes.INPUT, run.code(), run.err());
+        assertTrue(run.err().contains("already holds a finished model") && run.err().contains("--overwrite"), run.err());
+        assertEarlierModelUntouched(out);
+    }
+
+    @Test
+    void namesAFileThatExistsButCannotBeRead() throws IOException {
+        Assumptions.assumeFalse("root".equals(System.getProperty("user.name")), "root reads files whatever their mode");
+        Path locked = dir.resolve("locked.csv");
+        Files.writeString(locked, "1,0.5,0.25,0.125\n");
+        Files.setPosixFilePermissions(locked, PosixFilePermissions.fromString("---------"));
+        Path out = dir.resolve("out-locked");
+        TrainCommandTest.Run run = runIntoOutputWithAnEarlierModel(out,
+                List.of("--model", p("three-inputs.yaml"), "--train", locked.toString()), true);
+        assertEquals(ExitCodes.INPUT, run.code(), run.err());
+        assertTrue(run.err().contains("locked.csv"), run.err());
+        assertEarlierModelUntouched(out);
+    }
+
+    private static TrainCommandTest.Run runIntoOutputWithAnEarlierModel(Path out, List<String> flags, boolean overwrite)
+            throws IOException {
+        Files.createDirectories(out);
+        Files.writeString(out.resolve("model.zip"), "a good model from an earlier run");
+        List<String> args = new ArrayList<>(List.of("train", "--master", "local[2]", "--conf", "spark.ui.enabled=false"));
+        if (!flags.contains("--output")) {
+            args.addAll(List.of("--output", out.toString()));
+        }
+        if (overwrite) {
+            args.add("--overwrite");
+        }
+        args.addAll(flags);
+        return TrainCommandTest.dptrain(args.toArray(String[]::new));
+    }
+
+    private static void assertEarlierModelUntouched(Path out) throws IOException {
         assertEquals("a good model from an earlier run", Files.readString(out.resolve("model.zip")));
         try (Stream<Path> files = Files.list(out)) {
-            assertEquals(1, files.count(), what + ": nothing else written");
+            assertEquals(List.of("model.zip"), files.map(f -> f.getFileName().toString()).toList(), "nothing else written");
         }
     }
 }

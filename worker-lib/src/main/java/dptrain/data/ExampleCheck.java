@@ -6,7 +6,7 @@ import java.io.Serializable;
 
 /**
  * Checks a decoded example against the model it will train: feature count against the model's
- * input, label against the output's classes. Runs where the example is decoded, so a failure can
+ * input, finite feature values, label against the output's classes. Runs where the example is decoded, so a failure can
  * still name its file and line or record.
  */
 public final class ExampleCheck implements Serializable {
@@ -48,6 +48,12 @@ public final class ExampleCheck implements Serializable {
         if (found != featureCount) {
             return "the example has " + found + " features; expected " + featureCount
                     + " to match the model's input_shape";
+        }
+        float[] features = example.features();
+        for (int i = 0; i < features.length; i++) {
+            if (!Float.isFinite(features[i])) {
+                return "feature " + (i + 1) + " is " + features[i] + "; expected a finite number (NaN and infinity are not allowed)";
+            }
         }
         int label = example.label();
         if (classes > 0 && (label < 0 || label >= classes)) {

@@ -81,6 +81,11 @@ public final class ModelSpec implements Serializable {
         if (text.startsWith("\uFEFF")) {
             text = text.substring(1); // a byte-order mark from some editors; DL4J's JSON reader would reject it
         }
+        if (text.startsWith("PK\u0003\u0004") || text.indexOf('\u0000') >= 0) {
+            throw new SpecException(sourceName, "", "this is a binary file" + (text.startsWith("PK") ? " (a zip archive, "
+                    + "perhaps a saved model.zip)" : "") + "; expected a model spec in YAML or JSON, or a DL4J "
+                    + "configuration JSON");
+        }
         SpecReader.Parsed parsed = SpecReader.read(text, sourceName);
         if (parsed.root().isObject() && parsed.root().has("confs")) {
             return fromConfiguration(deserialize(text, parsed.json(), sourceName), sourceName);
