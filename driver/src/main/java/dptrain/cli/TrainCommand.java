@@ -46,7 +46,8 @@ final class TrainCommand implements Callable<Integer> {
     String test;
 
     @Option(names = "--format", paramLabel = "FORMAT",
-            description = "idx, csv or libsvm. Default: from the file name (…idx3-ubyte[.gz], .csv, .libsvm/.svm).")
+            description = "idx, csv, libsvm or parquet. Default: from the file name (…idx3-ubyte[.gz], .csv, "
+                    + ".libsvm/.svm, .parquet).")
     DataFormat format;
 
     @Option(names = "--epochs", paramLabel = "N", defaultValue = "5", description = "Passes over the training data (default: ${DEFAULT-VALUE}).")
@@ -86,6 +87,14 @@ final class TrainCommand implements Callable<Integer> {
 
     @Option(names = "--delimiter", paramLabel = "C", defaultValue = ",", description = "CSV: field delimiter (default: '${DEFAULT-VALUE}').")
     char delimiter;
+
+    @Option(names = "--features-col", paramLabel = "NAME", defaultValue = "features",
+            description = "Parquet: the features column, a Spark ML vector or an array of numbers (default: ${DEFAULT-VALUE}).")
+    String featuresCol;
+
+    @Option(names = "--label-col", paramLabel = "NAME", defaultValue = "label",
+            description = "Parquet: the whole-number label column (default: ${DEFAULT-VALUE}).")
+    String labelCol;
 
     @Option(names = "--output", paramLabel = "DIR", defaultValue = "dptrain-output",
             description = "Folder for model.zip, history.json and provenance.json, on any Hadoop filesystem (default: ${DEFAULT-VALUE}).")
@@ -171,7 +180,7 @@ final class TrainCommand implements Callable<Integer> {
         DataFormat f = format != null ? format : DataFormat.fromFileName(uri);
         if (f == null) {
             throw new CommandLine.ParameterException(command.commandLine(), flag + ": cannot tell the format of '" + uri
-                    + "' from its name; add --format idx, csv or libsvm");
+                    + "' from its name; add --format idx, csv, libsvm or parquet");
         }
         if (scaleDivisor != null && !(scaleDivisor > 0 && Float.isFinite(scaleDivisor))) {
             throw new CommandLine.ParameterException(command.commandLine(), "--scale: " + scaleDivisor
@@ -184,7 +193,7 @@ final class TrainCommand implements Callable<Integer> {
         } else {
             InputFiles.dataFiles(uri, hadoop);
         }
-        return new DataInput(uri, f, scale, labelColumn, header, delimiter);
+        return new DataInput(uri, f, scale, labelColumn, header, delimiter, featuresCol, labelCol);
     }
 
     private static TrainingConfig withWorkers(TrainingConfig c, int workers) {

@@ -9,7 +9,9 @@ public enum DataFormat {
     /** One example per line: an integer label column plus numeric features. */
     CSV,
     /** {@code label index:value ...} with 1-based ascending indices. */
-    LIBSVM;
+    LIBSVM,
+    /** A table with a features column (Spark ML vector or numeric array) and an integral label column. */
+    PARQUET;
 
     /** The format a file name implies, or null when the name does not tell. */
     public static DataFormat fromFileName(String uri) {
@@ -25,6 +27,9 @@ public enum DataFormat {
         }
         if (name.endsWith(".libsvm") || name.endsWith(".svm")) {
             return LIBSVM;
+        }
+        if (name.endsWith(".parquet")) {
+            return PARQUET;
         }
         return null;
     }

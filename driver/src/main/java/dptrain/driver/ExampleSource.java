@@ -84,6 +84,7 @@ public final class ExampleSource {
         return switch (input.format()) {
             case IDX -> decodeIdx(jsc, input, check, slices);
             case CSV, LIBSVM -> decodeText(jsc, input, check, featureCount, slices);
+            case PARQUET -> ParquetExamples.decode(jsc, input, check);
         };
     }
 

@@ -71,6 +71,10 @@ public record TrainingConfig(ModelSpec spec, DataInput train, DataInput test, in
             m.put("header", input.header());
             m.put("delimiter", String.valueOf(input.delimiter()));
         }
+        if (input.format() == DataFormat.PARQUET) {
+            m.put("features_col", input.featuresColumn());
+            m.put("label_col", input.labelName());
+        }
         return m;
     }
 }

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dptrain.testing.FashionMnist;
+import dptrain.testing.Tables;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -14,6 +15,9 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.stream.Stream;
+import org.apache.spark.sql.RowFactory;
+import org.apache.spark.sql.types.DataTypes;
+import org.apache.spark.sql.types.StructType;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -99,6 +103,21 @@ class TrainCommandErrorsTest {
         write("beyond.libsvm", "1 1:0.5 3:0.25\n2 1:0.5 4:0.1\n");
         write("colon.libsvm", "1 1:0.5 3:0.25\n2 1 0.5\n");
         write("data.txt", "1,2,3\n");
+        write("text.parquet", "PAR1 is how a Parquet file starts, but this is text");
+
+        // Parquet tables, written with a short-lived Spark context before any test starts its own.
+        StructType arrays = new StructType().add("label", DataTypes.DoubleType)
+                .add("features", DataTypes.createArrayType(DataTypes.DoubleType));
+        Tables.writeParquet(dir.resolve("fraction.parquet"), arrays, List.of(
+                RowFactory.create(1.0, List.of(0.5, 0.25, 0.125)), RowFactory.create(2.5, List.of(0.5, 0.5, 1.0))));
+        Tables.writeParquet(dir.resolve("null-label.parquet"), arrays, List.of(
+                RowFactory.create(1.0, List.of(0.5, 0.25, 0.125)), RowFactory.create(null, List.of(0.5, 0.5, 1.0))));
+        Tables.writeParquet(dir.resolve("short.parquet"), arrays, List.of(
+                RowFactory.create(1.0, List.of(0.5, 0.25, 0.125)), RowFactory.create(2.0, List.of(0.5, 0.5))));
+        Tables.writeParquet(dir.resolve("strings.parquet"), new StructType().add("label", DataTypes.IntegerType)
+                .add("features", DataTypes.StringType), List.of(RowFactory.create(1, "0.5,0.25,0.125")));
+        Tables.writeParquet(dir.resolve("no-label.parquet"), new StructType().add("class", DataTypes.IntegerType)
+                .add("features", DataTypes.createArrayType(DataTypes.DoubleType)), List.of(RowFactory.create(1, List.of(0.5))));
         write("a-file", "not a folder");
         Files.createDirectories(dir.resolve("empty-folder"));
     }
@@ -187,6 +206,19 @@ class TrainCommandErrorsTest {
                         "beyond.libsvm line 2", "4"),
                 bad("libsvm: pair without a colon", input, List.of("--model", tiny, "--train", p("colon.libsvm")),
                         "colon.libsvm line 2"),
+                // Parquet.
+                bad("parquet: not a Parquet file", input, List.of("--model", tiny, "--train", p("text.parquet")),
+                        "text.parquet", "cannot be read as Parquet"),
+                bad("parquet: no label column", input, List.of("--model", tiny, "--train", p("no-label.parquet")),
+                        "no-label.parquet", "no column 'label'", "class, features", "--label-col"),
+                bad("parquet: features column of text", input, List.of("--model", tiny, "--train", p("strings.parquet")),
+                        "strings.parquet", "'features' holds string", "--features-col"),
+                bad("parquet: label with a fraction", input, List.of("--model", tiny, "--train", p("fraction.parquet")),
+                        "fraction.parquet", "record 2", "2.5"),
+                bad("parquet: missing label", input, List.of("--model", tiny, "--train", p("null-label.parquet")),
+                        "null-label.parquet", "record 2", "'label' is null"),
+                bad("parquet: too few features", input, List.of("--model", tiny, "--train", p("short.parquet")),
+                        "short.parquet", "record 2", "2 features", "expected 3"),
                 // Paths.
                 bad("path: empty folder", input, List.of("--model", tiny, "--train", p("empty-folder"), "--format", "csv"),
                         "empty-folder", "no data file"),
@@ -199,8 +231,8 @@ class TrainCommandErrorsTest {
                 bad("path: output below a file", input, List.of("--model", book, "--train", good, "--output", p("a-file/out")),
                         "--output", "a-file/out"),
                 // Flags.
-                bad("flag: unknown format", usage, List.of("--model", book, "--train", good, "--format", "parquett"),
-                        "--format", "parquett"),
+                bad("flag: unknown format", usage, List.of("--model", book, "--train", good, "--format", "orc"),
+                        "--format", "orc"),
                 bad("flag: epochs not a number", usage, List.of("--model", book, "--train", good, "--epochs", "five"),
                         "--epochs", "five"),
                 bad("flag: zero epochs", usage, List.of("--model", book, "--train", good, "--epochs", "0"), "--epochs", "0"),
