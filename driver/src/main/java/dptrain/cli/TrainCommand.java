@@ -11,6 +11,7 @@ import dptrain.driver.TrainingConfig;
 import dptrain.driver.TrainingProgress;
 import dptrain.driver.TrainingResult;
 import dptrain.spec.ModelSpec;
+import dptrain.spec.Normalization;
 import java.io.PrintWriter;
 import java.time.Instant;
 import java.util.LinkedHashMap;
@@ -78,6 +79,11 @@ final class TrainCommand implements Callable<Integer> {
             description = "Divide every feature value by this (default: 255 for IDX images, 1 otherwise).")
     Float scaleDivisor;
 
+    @Option(names = "--normalize", paramLabel = "KIND",
+            description = "none, standardize or minmax: per-feature normalization fitted on the training split only, "
+                    + "applied to all data and saved in model.zip (default: the spec's normalization, else none).")
+    Normalization normalize;
+
     @Option(names = "--label-column", paramLabel = "I", defaultValue = "0",
             description = "CSV: 0-based index of the label column (default: ${DEFAULT-VALUE}).")
     int labelColumn;
@@ -118,6 +124,9 @@ final class TrainCommand implements Callable<Integer> {
         SparkConf conf = sparkConf();
         Configuration hadoop = hadoopConfiguration(conf);
         ModelSpec spec = ModelSpec.parse(InputFiles.readText(model, hadoop), model);
+        if (normalize != null) {
+            spec = spec.withNormalization(normalize);
+        }
         DataInput trainInput = dataInput(train, "--train", hadoop);
         DataInput testInput = test == null ? null : dataInput(test, "--test", hadoop);
         if (validationSplit != null && !(validationSplit > 0 && validationSplit < 1)) {
@@ -146,7 +155,7 @@ final class TrainCommand implements Callable<Integer> {
                 out.printf(Locale.ROOT, "Test - loss: %.4f - accuracy: %.4f (%d examples)%n", result.test().meanLoss(),
                         result.test().accuracy(), result.test().examples());
             }
-            outputs.writeModel(config, result.finalState());
+            outputs.writeModel(config, result);
             outputs.writeHistory(result);
             outputs.writeProvenance(config, jsc.version(), jsc.master(), start, Instant.now());
             out.printf("Wrote %s, %s and %s to %s%n", RunOutputs.MODEL, RunOutputs.HISTORY, RunOutputs.PROVENANCE, output);

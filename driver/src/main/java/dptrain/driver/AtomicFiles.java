@@ -1,5 +1,6 @@
 package dptrain.driver;
 
+import java.io.FilterOutputStream;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.util.UUID;
@@ -31,7 +32,18 @@ public final class AtomicFiles {
             FileSystem writer = fs instanceof LocalFileSystem local ? local.getRawFileSystem() : fs;
             writer.mkdirs(target.getParent());
             try (OutputStream out = writer.create(temporary, true)) {
-                content.writeTo(out);
+                // Writers such as Jackson and ModelSerializer close what they are given; only this method may.
+                content.writeTo(new FilterOutputStream(out) {
+                    @Override
+                    public void write(byte[] b, int off, int len) throws IOException {
+                        out.write(b, off, len);
+                    }
+
+                    @Override
+                    public void close() throws IOException {
+                        flush();
+                    }
+                });
             } catch (IOException | RuntimeException e) {
                 writer.delete(temporary, false);
                 throw e;

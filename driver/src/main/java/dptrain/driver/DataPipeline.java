@@ -1,9 +1,12 @@
 package dptrain.driver;
 
 import dptrain.data.Example;
+import dptrain.data.FeatureNormalizer;
+import dptrain.data.FeatureStats;
 import dptrain.data.Minibatch;
 import dptrain.data.MinibatchBuilder;
 import dptrain.data.SeededPermutation;
+import dptrain.spec.Normalization;
 import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.List;
@@ -14,7 +17,8 @@ import scala.Tuple2;
 
 /**
  * Turns indexed examples into cached, per-worker minibatches: a seeded shuffle, the split into
- * training and validation parts, balanced partitions, and minibatches built once.
+ * training and validation parts, normalization fitted on the training part, balanced partitions,
+ * and minibatches built once.
  *
  * <p>Example {@code i} gets position {@code permutation(i)}. Validation takes positions
  * {@code [0, v)}; the training position {@code t = p - v} goes to worker {@code t % workers} at
@@ -32,31 +36,50 @@ public final class DataPipeline {
         this.seed = seed;
     }
 
-    /** The training and validation parts of one dataset. */
-    public record Split(BatchedData training, BatchedData validation) {
+    /**
+     * The training and validation parts of one dataset, and the normalization fitted on the training
+     * part alone (null when the spec asks for none).
+     */
+    public record Split(BatchedData training, BatchedData validation, FeatureNormalizer normalizer) {
     }
 
-    /** Shuffles {@code data} with the seed and holds out {@code validationFraction} of it (0 for none). */
-    public Split split(ExampleSource.IndexedExamples data, double validationFraction) {
+    /**
+     * Shuffles {@code data} with the seed, holds out {@code validationFraction} of it (0 for none),
+     * and fits {@code normalization} on the training part only, with a distributed aggregation.
+     */
+    public Split split(ExampleSource.IndexedExamples data, double validationFraction, Normalization normalization) {
         long count = data.count();
         long validationCount = Math.round(count * validationFraction);
         SeededPermutation permutation = new SeededPermutation(count, seed);
         JavaPairRDD<Long, Example> positioned = data.examples()
                 .mapToPair(e -> new Tuple2<>(permutation.apply(e._1()), e._2()));
-        BatchedData training = batch(positioned
+        JavaPairRDD<Long, Example> trainingPart = positioned
                 .filter(e -> e._1() >= validationCount)
-                .mapToPair(e -> new Tuple2<>(e._1() - validationCount, e._2())));
-        BatchedData validation = validationCount == 0 ? null : batch(positioned.filter(e -> e._1() < validationCount));
-        return new Split(training, validation);
-    }
-
-    /** Batches a dataset used only for evaluation (e.g. the test set), in file order. */
-    public BatchedData evaluationBatches(ExampleSource.IndexedExamples data) {
-        return batch(data.examples());
-    }
-
-    private BatchedData batch(JavaPairRDD<Long, Example> positioned) {
+                .mapToPair(e -> new Tuple2<>(e._1() - validationCount, e._2()));
+        FeatureNormalizer normalizer = null;
         MinibatchBuilder batchBuilder = builder;
+        if (normalization != Normalization.NONE) {
+            float scale = builder.scale();
+            FeatureStats stats = trainingPart.values().treeAggregate(FeatureStats.empty(),
+                    (s, e) -> s.add(e.features(), scale), FeatureStats::merge);
+            normalizer = FeatureNormalizer.fit(normalization, stats);
+            batchBuilder = builder.withNormalizer(normalizer);
+        }
+        BatchedData training = batch(trainingPart, batchBuilder);
+        BatchedData validation = validationCount == 0 ? null
+                : batch(positioned.filter(e -> e._1() < validationCount), batchBuilder);
+        return new Split(training, validation, normalizer);
+    }
+
+    /**
+     * Batches a dataset used only for evaluation (e.g. the test set), in file order, normalized with
+     * what was fitted on the training data (null for none).
+     */
+    public BatchedData evaluationBatches(ExampleSource.IndexedExamples data, FeatureNormalizer fitted) {
+        return batch(data.examples(), fitted == null ? builder : builder.withNormalizer(fitted));
+    }
+
+    private BatchedData batch(JavaPairRDD<Long, Example> positioned, MinibatchBuilder batchBuilder) {
         JavaRDD<Minibatch> batches = positioned
                 .repartitionAndSortWithinPartitions(new ModuloPartitioner(workers))
                 .mapPartitions(rows -> batchBuilder.batches(values(rows)), true)

@@ -44,7 +44,7 @@ public final class DistributedTrainer {
         ExampleSource.IndexedExamples trainExamples =
                 ExampleSource.read(jsc, config.train(), "--train", check, spec.inputSize(), workers);
         DataPipeline pipeline = new DataPipeline(builder(config, config.train()), workers, config.seed());
-        DataPipeline.Split split = pipeline.split(trainExamples, config.validationFraction());
+        DataPipeline.Split split = pipeline.split(trainExamples, config.validationFraction(), spec.normalization());
         BatchedData training = split.training();
         BatchedData validation = split.validation();
         BatchedData test = null;
@@ -53,7 +53,7 @@ public final class DistributedTrainer {
             ExampleSource.IndexedExamples testExamples =
                     ExampleSource.read(jsc, config.test(), "--test", check, spec.inputSize(), workers);
             test = new DataPipeline(builder(config, config.test()), workers, config.seed())
-                    .evaluationBatches(testExamples);
+                    .evaluationBatches(testExamples, split.normalizer());
         }
         if (training.examples() < config.batchSize()) {
             throw new InputException("--batch-size: " + config.batchSize() + " is larger than the "
@@ -123,7 +123,7 @@ public final class DistributedTrainer {
                 jsc.setJobGroup("dptrain-test", "dptrain test evaluation", false);
                 testStats = evaluate(test, specBroadcast, state, jobId);
             }
-            return new TrainingResult(state, history, testStats, training.examples(),
+            return new TrainingResult(state, split.normalizer(), history, testStats, training.examples(),
                     validation == null ? 0 : validation.examples());
         } finally {
             jsc.clearJobGroup();

@@ -3,15 +3,25 @@ package dptrain.driver;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import dptrain.replica.TrainingState;
+import java.io.ByteArrayInputStream;
+import java.io.ByteArrayOutputStream;
+import java.io.FilterOutputStream;
+import java.io.IOException;
+import java.io.OutputStream;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.zip.ZipEntry;
+import java.util.zip.ZipInputStream;
+import java.util.zip.ZipOutputStream;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.Path;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 import org.deeplearning4j.util.ModelSerializer;
+import org.nd4j.linalg.dataset.api.preprocessor.Normalizer;
+import org.nd4j.linalg.dataset.api.preprocessor.serializer.NormalizerSerializer;
 
 /**
  * Writes a run's results into the output folder: {@code model.zip} (DL4J's ModelSerializer, with
@@ -49,12 +59,50 @@ public final class RunOutputs {
         files.checkWritable(folder, "--output");
     }
 
-    /** Saves {@code state} as a DL4J model that {@code ModelSerializer.restoreMultiLayerNetwork} loads. */
-    public void writeModel(TrainingConfig config, TrainingState state) {
+    /** Saves the trained state, and the normalization fitted on the training data, as a DL4J model that {@code ModelSerializer.restoreMultiLayerNetwork} loads. */
+    public void writeModel(TrainingConfig config, TrainingResult result) {
         MultiLayerNetwork net = new MultiLayerNetwork(config.spec().configuration());
         net.init();
-        state.loadInto(net);
-        files.write(path(MODEL), out -> ModelSerializer.writeModel(net, out, true));
+        result.finalState().loadInto(net);
+        files.write(path(MODEL), out -> {
+            if (result.normalizer() == null) {
+                ModelSerializer.writeModel(net, out, true);
+            } else {
+                writeModelWithNormalizer(net, (Normalizer<?>) result.normalizer().toDl4j(), out);
+            }
+        });
+    }
+
+    /**
+     * The model zip plus DL4J's normalizer entry, which ModelSerializer.restoreNormalizerFromFile reads.
+     * ModelSerializer's own stream variant fails here: its normalizer writer closes the zip stream
+     * before the model writer closes it again ("stream is closed").
+     */
+    private static void writeModelWithNormalizer(MultiLayerNetwork net, Normalizer<?> normalizer, OutputStream out)
+            throws IOException {
+        ByteArrayOutputStream model = new ByteArrayOutputStream();
+        ModelSerializer.writeModel(net, model, true);
+        try (ZipInputStream entries = new ZipInputStream(new ByteArrayInputStream(model.toByteArray()));
+                ZipOutputStream zip = new ZipOutputStream(out)) {
+            for (ZipEntry entry = entries.getNextEntry(); entry != null; entry = entries.getNextEntry()) {
+                zip.putNextEntry(new ZipEntry(entry.getName()));
+                entries.transferTo(zip);
+                zip.closeEntry();
+            }
+            zip.putNextEntry(new ZipEntry(ModelSerializer.NORMALIZER_BIN));
+            NormalizerSerializer.getDefault().write(normalizer, new FilterOutputStream(zip) {
+                @Override
+                public void write(byte[] b, int off, int len) throws IOException {
+                    zip.write(b, off, len);
+                }
+
+                @Override
+                public void close() throws IOException {
+                    flush();
+                }
+            });
+            zip.closeEntry();
+        }
     }
 
     public void writeHistory(TrainingResult result) {
@@ -111,28 +159,11 @@ public final class RunOutputs {
     }
 
     private void writeJson(String name, Object doc) {
-        files.write(path(name), out -> JSON.writeValue(new NonClosingStream(out), doc));
+        files.write(path(name), out -> JSON.writeValue(out, doc));
     }
 
     /** JSON has no NaN: a missing value is null. */
     private static Double finite(double value) {
         return Double.isFinite(value) ? value : null;
-    }
-
-    /** Jackson closes the stream it writes to; the atomic writer closes it itself. */
-    private static final class NonClosingStream extends java.io.FilterOutputStream {
-        NonClosingStream(java.io.OutputStream out) {
-            super(out);
-        }
-
-        @Override
-        public void write(byte[] b, int off, int len) throws java.io.IOException {
-            out.write(b, off, len);
-        }
-
-        @Override
-        public void close() throws java.io.IOException {
-            flush();
-        }
     }
 }

@@ -1,5 +1,6 @@
 package dptrain.driver;
 
+import dptrain.data.FeatureNormalizer;
 import dptrain.replica.ReplicaStats;
 import dptrain.replica.TrainingState;
 import java.util.List;
@@ -8,11 +9,12 @@ import java.util.List;
  * What a training run produced.
  *
  * @param finalState          the averaged state after the last epoch
+ * @param normalizer          the normalization fitted on the training data, or null for none
  * @param epochs              one record per epoch
  * @param test                loss and accuracy on the test data, or null without test data
  * @param trainingExamples    examples in the training part
  * @param validationExamples  examples held out for validation
  */
-public record TrainingResult(TrainingState finalState, List<EpochRecord> epochs, ReplicaStats test,
+public record TrainingResult(TrainingState finalState, FeatureNormalizer normalizer, List<EpochRecord> epochs, ReplicaStats test,
         long trainingExamples, long validationExamples) {
 }

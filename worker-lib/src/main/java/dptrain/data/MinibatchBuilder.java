@@ -7,7 +7,7 @@ import java.util.NoSuchElementException;
 
 /**
  * Groups a stream of examples into minibatches of a fixed size (the last one may be smaller, as in
- * Keras): scales the features and encodes integer labels as the model's loss expects (one-hot is
+ * Keras): scales the features, normalizes them when a fitted normalizer is given, and encodes integer labels as the model's loss expects (one-hot is
  * the book's {@code to_categorical}).
  */
 public final class MinibatchBuilder implements Serializable {
@@ -18,11 +18,17 @@ public final class MinibatchBuilder implements Serializable {
     private final int outputSize;
     private final TargetEncoding encoding;
     private final float scale;
+    private final FeatureNormalizer normalizer;
 
     /**
      * @param scale every feature value is multiplied by this (1/255 turns bytes into [0, 1])
      */
     public MinibatchBuilder(int batchSize, int featureCount, int outputSize, TargetEncoding encoding, float scale) {
+        this(batchSize, featureCount, outputSize, encoding, scale, null);
+    }
+
+    private MinibatchBuilder(int batchSize, int featureCount, int outputSize, TargetEncoding encoding, float scale,
+            FeatureNormalizer normalizer) {
         if (batchSize < 1) {
             throw new IllegalArgumentException("batch size must be at least 1, got " + batchSize);
         }
@@ -31,6 +37,17 @@ public final class MinibatchBuilder implements Serializable {
         this.outputSize = outputSize;
         this.encoding = encoding;
         this.scale = scale;
+        this.normalizer = normalizer;
+    }
+
+    /** The same builder that also normalizes the scaled features with {@code fitted}. */
+    public MinibatchBuilder withNormalizer(FeatureNormalizer fitted) {
+        return new MinibatchBuilder(batchSize, featureCount, outputSize, encoding, scale, fitted);
+    }
+
+    /** The factor every feature is multiplied by before any normalization. */
+    public float scale() {
+        return scale;
     }
 
     public int batchSize() {
@@ -85,6 +102,9 @@ public final class MinibatchBuilder implements Serializable {
                 case ONE_HOT -> targets[r * targetCount + label] = 1f;
                 case CLASS_INDEX, SCALAR -> targets[r] = label;
             }
+        }
+        if (normalizer != null) {
+            normalizer.apply(features, count, featureCount);
         }
         return new Minibatch(features, targets, labels, featureCount, targetCount);
     }

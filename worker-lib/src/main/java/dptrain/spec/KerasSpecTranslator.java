@@ -20,7 +20,7 @@ final class KerasSpecTranslator {
     static final long DEFAULT_SEED = 42;
 
     static final List<String> TOP_LEVEL_KEYS =
-            List.of("input_shape", "layers", "optimizer", "loss", "metrics", "seed", "kernel_initializer");
+            List.of("input_shape", "layers", "optimizer", "loss", "metrics", "seed", "kernel_initializer", "normalization");
     private static final List<String> LAYER_TYPES = List.of("dense", "dropout");
     private static final List<String> DENSE_KEYS =
             List.of("units", "activation", "l2", "kernel_initializer", "bias_initializer");
@@ -105,7 +105,7 @@ final class KerasSpecTranslator {
         if (!root.isObject()) {
             throw root.isPresent()
                     ? root.invalid("a mapping with the keys input_shape, layers, loss and optionally "
-                            + "optimizer, metrics, seed, kernel_initializer")
+                            + "optimizer, metrics, seed, kernel_initializer, normalization")
                     : root.fail("the spec is empty; expected a mapping with the keys input_shape, layers and loss");
         }
         root.allowOnly(TOP_LEVEL_KEYS);
@@ -120,6 +120,8 @@ final class KerasSpecTranslator {
                 root.get("loss").choice(KerasVocabulary.LOSSES.keySet(), null, "loss"));
         List<String> metrics = metrics(root.get("metrics"));
         long seed = root.get("seed").longValue(DEFAULT_SEED);
+        Normalization normalization = Normalization.valueOf(root.get("normalization").choice(
+                List.of("none", "standardize", "minmax"), "none", "normalization").toUpperCase(java.util.Locale.ROOT));
         checkOutputLayer(layers, loss);
 
         MultiLayerConfiguration conf = configuration(inputSize, layers, optimizer, loss, kernelInitializer, seed, root);
@@ -138,11 +140,12 @@ final class KerasSpecTranslator {
         description.put("metrics", metrics);
         description.put("seed", seed);
         description.put("kernel_initializer", kernelInitializer);
+        description.put("normalization", normalization.specName());
         description.put("bias_initializer", KerasVocabulary.DEFAULT_BIAS_INITIALIZER);
         description.put("output_size", facts.outputSize());
         description.put("target_encoding", facts.targetEncoding().name());
         description.put("parameter_count", facts.parameterCount());
-        return ModelSpec.create(conf, root.source(), facts, metrics, description);
+        return ModelSpec.create(conf, root.source(), facts, metrics, normalization, description);
     }
 
     private static List<Integer> inputShape(SpecNode node) {

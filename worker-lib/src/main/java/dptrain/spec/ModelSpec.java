@@ -34,10 +34,11 @@ public final class ModelSpec implements Serializable {
     private final long seed;
     private final long parameterCount;
     private final List<String> metrics;
+    private final Normalization normalization;
     private final Map<String, Object> description;
 
     private ModelSpec(String configurationJson, String source, ConfigurationInspector.Facts facts,
-                      List<String> metrics, Map<String, Object> description) {
+                      List<String> metrics, Normalization normalization, Map<String, Object> description) {
         this.configurationJson = configurationJson;
         this.source = source;
         this.inputSize = facts.inputSize();
@@ -47,12 +48,13 @@ public final class ModelSpec implements Serializable {
         this.seed = facts.seed();
         this.parameterCount = facts.parameterCount();
         this.metrics = List.copyOf(metrics);
+        this.normalization = normalization;
         this.description = deepUnmodifiable(description);
     }
 
     static ModelSpec create(MultiLayerConfiguration conf, String source, ConfigurationInspector.Facts facts,
-                            List<String> metrics, Map<String, Object> description) {
-        return new ModelSpec(conf.toJson(), source, facts, metrics, description);
+                            List<String> metrics, Normalization normalization, Map<String, Object> description) {
+        return new ModelSpec(conf.toJson(), source, facts, metrics, normalization, description);
     }
 
     /**
@@ -100,7 +102,7 @@ public final class ModelSpec implements Serializable {
      */
     public static ModelSpec fromConfiguration(MultiLayerConfiguration conf, String sourceName) {
         ConfigurationInspector.Facts facts = ConfigurationInspector.inspect(conf, sourceName);
-        return create(conf, sourceName, facts, List.of(),
+        return create(conf, sourceName, facts, List.of(), Normalization.NONE,
                 ConfigurationInspector.describe(conf, facts, sourceName));
     }
 
@@ -143,6 +145,19 @@ public final class ModelSpec implements Serializable {
     }
 
     /** Metric names to report, e.g. {@code accuracy}; empty for DL4J JSON specs. */
+    /** This spec with {@code chosen} as its normalization (the command line's --normalize overrides the spec). */
+    public ModelSpec withNormalization(Normalization chosen) {
+        Map<String, Object> changed = new java.util.LinkedHashMap<>(description);
+        changed.put("normalization", chosen.specName());
+        return new ModelSpec(configurationJson, source, new ConfigurationInspector.Facts(inputSize, outputSize, lossName,
+                targetEncoding, seed, parameterCount), metrics, chosen, changed);
+    }
+
+    /** The feature preprocessing the spec asks for, fitted on the training split ({@code NONE} unless given). */
+    public Normalization normalization() {
+        return normalization;
+    }
+
     public List<String> metrics() {
         return metrics;
     }
