@@ -195,6 +195,14 @@ final class TrainCommand implements Callable<Integer> {
             throw new CommandLine.ParameterException(command.commandLine(), "--scale: " + scaleDivisor
                     + " is not allowed; expected a positive number");
         }
+        if (labelColumn < 0) {
+            throw new CommandLine.ParameterException(command.commandLine(), "--label-column: " + labelColumn
+                    + " is not allowed; expected a 0-based column index of 0 or more");
+        }
+        if (delimiter == '"' || delimiter == '\n' || delimiter == '\r') {
+            throw new CommandLine.ParameterException(command.commandLine(), "--delimiter: '" + delimiter
+                    + "' cannot separate fields; expected a character such as ',' ';' or a tab");
+        }
         float scale = scaleDivisor != null ? 1f / scaleDivisor : f == DataFormat.IDX ? DataInput.IDX_DEFAULT_SCALE : 1f;
         // Fail on a missing path now, before Spark starts.
         if (f == DataFormat.IDX) {

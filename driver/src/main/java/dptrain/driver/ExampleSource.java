@@ -62,9 +62,16 @@ public final class ExampleSource {
      */
     public static IndexedExamples read(JavaSparkContext jsc, DataInput input, String flag, ExampleCheck check,
             int featureCount, int slices) {
-        JavaRDD<Decoded> decoded = decode(jsc, input, check, featureCount, slices);
-        ValidationReport report = decoded.aggregate(new ValidationReport(),
-                (r, d) -> d.bad() == null ? r.addExample() : r.addBad(d.bad()), ValidationReport::merge);
+        JavaRDD<Decoded> decoded;
+        ValidationReport report;
+        try {
+            decoded = decode(jsc, input, check, featureCount, slices);
+            report = decoded.aggregate(new ValidationReport(),
+                    (r, d) -> d.bad() == null ? r.addExample() : r.addBad(d.bad()), ValidationReport::merge);
+        } catch (Exception e) {
+            // Spark's job failures are SparkExceptions: checked, but thrown unchecked from Scala.
+            throw unreadable(flag, input, e);
+        }
         if (report.badRecords() > 0) {
             throw new InputException(report.describe(flag));
         }
@@ -77,6 +84,23 @@ public final class ExampleSource {
                 ? decoded.mapToPair(d -> new Tuple2<>(d.position() - 1, d.example()))
                 : examples.zipWithIndex().mapToPair(Tuple2::swap);
         return new IndexedExamples(indexed, report.examples());
+    }
+
+    /**
+     * A file Hadoop's reader could not read (a corrupt .gz, a vanished or unreadable file) fails the
+     * job inside Spark; name the input and the reader's reason instead of Spark's job abort.
+     */
+    private static RuntimeException unreadable(String flag, DataInput input, Exception e) {
+        for (Throwable t = e; t != null; t = t.getCause()) {
+            if (t instanceof DataFormatException || t instanceof InputException) {
+                return (RuntimeException) t;
+            }
+            if (t instanceof java.io.IOException io) {
+                return new InputException(flag + ": " + input.uri() + " cannot be read (" + io.getMessage()
+                        + "); check that the file is complete and readable", e);
+            }
+        }
+        return e instanceof RuntimeException runtime ? runtime : new IllegalStateException(e);
     }
 
     private static JavaRDD<Decoded> decode(JavaSparkContext jsc, DataInput input, ExampleCheck check, int featureCount,
@@ -158,8 +182,8 @@ public final class ExampleSource {
                 return Decoded.bad(e);
             } catch (UncheckedIOException e) {
                 broken = true;
-                return Decoded.bad(DataFormatException.inRecord(source, position,
-                        "cannot be read: " + e.getCause().getMessage()));
+                return Decoded.bad(DataFormatException.inRecord(source, position, "cannot be read ("
+                        + e.getCause().getMessage() + "): the file is corrupt; fetch or copy it again"));
             }
             try {
                 return Decoded.good(position, check.checkRecord(example, source, position));

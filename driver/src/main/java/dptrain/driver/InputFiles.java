@@ -85,12 +85,21 @@ public final class InputFiles {
             }
             String name = images.getName();
             if (!name.contains("idx3-ubyte")) {
-                throw new InputException(uri + ": an IDX images file name contains 'idx3-ubyte' "
-                        + "(e.g. train-images-idx3-ubyte.gz); name the images file or its folder");
+                throw new InputException(uri + ": expected an IDX images file, whose name contains 'idx3-ubyte' "
+                        + "(e.g. train-images-idx3-ubyte.gz), or the folder holding one");
             }
-            Path labels = new Path(images.getParent(), name.replace("images", "labels").replace("idx3-ubyte", "idx1-ubyte"));
+            String labelsName = name.replace("images", "labels").replace("idx3-ubyte", "idx1-ubyte");
+            Path labels = new Path(images.getParent(), labelsName);
             if (!fs.exists(labels)) {
-                throw new InputException(uri + ": the labels file " + labels + " is missing; expected it beside the images file");
+                // The labels may be compressed when the images are not, or the other way round.
+                String other = labelsName.endsWith(".gz") ? labelsName.substring(0, labelsName.length() - 3)
+                        : labelsName + ".gz";
+                Path alternative = new Path(images.getParent(), other);
+                if (!fs.exists(alternative)) {
+                    throw new InputException(uri + ": the labels file " + labels + " is missing; expected it (or "
+                            + other + ") beside the images file");
+                }
+                labels = alternative;
             }
             return new IdxPair(images.toString(), labels.toString());
         } catch (IOException e) {
@@ -108,7 +117,9 @@ public final class InputFiles {
             }
             return fs.open(path);
         } catch (FileNotFoundException e) {
-            throw new InputException(uri + ": no such file", e);
+            // Hadoop reports "Permission denied" as FileNotFoundException too.
+            boolean denied = String.valueOf(e.getMessage()).contains("Permission denied");
+            throw new InputException(uri + (denied ? ": exists but cannot be read: permission denied" : ": no such file"), e);
         } catch (IOException e) {
             throw new InputException(uri + ": cannot be opened: " + e.getMessage(), e);
         }

@@ -99,6 +99,8 @@ class TrainCommandErrorsTest {
         write("label-range.csv", "1,0.5,0.25,0.125\n9,0.5,0.5,1\n");
         write("many-bad.csv", "1,0.5,0.25,0.125\n2,x,0.5,1\n3,y,0.5,1\n1,0.5,0.5,1\n7,0.5,0.5,1\n");
         write("empty.csv", "");
+        byte[] csvGzip = gzip("1,0.5,0.25,0.125\n".repeat(2000).getBytes(StandardCharsets.UTF_8));
+        Files.write(dir.resolve("cut.csv.gz"), Arrays.copyOf(csvGzip, csvGzip.length / 2));
         write("order.libsvm", "1 1:0.5 3:0.25\n2 3:0.5 2:0.1\n");
         write("beyond.libsvm", "1 1:0.5 3:0.25\n2 1:0.5 4:0.1\n");
         write("colon.libsvm", "1 1:0.5 3:0.25\n2 1 0.5\n");
@@ -120,6 +122,14 @@ class TrainCommandErrorsTest {
                 .add("features", DataTypes.createArrayType(DataTypes.DoubleType)), List.of(RowFactory.create(1, List.of(0.5))));
         write("a-file", "not a folder");
         Files.createDirectories(dir.resolve("empty-folder"));
+    }
+
+    private static byte[] gzip(byte[] data) throws IOException {
+        java.io.ByteArrayOutputStream bytes = new java.io.ByteArrayOutputStream();
+        try (java.util.zip.GZIPOutputStream out = new java.util.zip.GZIPOutputStream(bytes)) {
+            out.write(data);
+        }
+        return bytes.toByteArray();
     }
 
     private static void write(String name, String content) throws IOException {
@@ -199,6 +209,12 @@ class TrainCommandErrorsTest {
                 bad("csv: several bad records, counted by reason", input, List.of("--model", tiny, "--train", p("many-bad.csv")),
                         "3 records are bad", "many-bad.csv line 2", "many-bad.csv line 3", "many-bad.csv line 5",
                         "2 × '…' is not a number"),
+                bad("csv: gzip file cut short", input, List.of("--model", tiny, "--train", p("cut.csv.gz"), "--format", "csv"),
+                        "--train", "cut.csv.gz", "cannot be read"),
+                bad("flag: negative label column", usage, List.of("--model", tiny, "--train", p("nan.csv"),
+                        "--label-column", "-1"), "--label-column", "-1"),
+                bad("flag: quote as delimiter", usage, List.of("--model", tiny, "--train", p("nan.csv"),
+                        "--delimiter", "\""), "--delimiter"),
                 bad("csv: empty file", input, List.of("--model", tiny, "--train", p("empty.csv")), "empty.csv", "no example"),
                 bad("libsvm: indices out of order", input, List.of("--model", tiny, "--train", p("order.libsvm")),
                         "order.libsvm line 2", "2:0.1"),

@@ -128,7 +128,8 @@ public final class CsvDecoder implements Serializable {
         if (expectedColumns >= 0 && columns != expectedColumns) {
             throw new DataFormatException(source, lineNumber, -1, "the line has " + columns(columns)
                     + "; expected " + expectedColumns + " columns separated by " + describe(delimiter)
-                    + ", as in the other lines (is a value missing or extra?)" + delimiterHint(columns, line));
+                    + ": a label and one value per model input (is a value missing or extra?)"
+                    + delimiterHint(columns, line));
         }
         if (columns < 2) {
             throw new DataFormatException(source, lineNumber, -1, "the line has a single column; expected a label"
@@ -137,7 +138,7 @@ public final class CsvDecoder implements Serializable {
         if (labelColumn >= columns) {
             throw new DataFormatException(source, lineNumber, -1, "the line has " + columns(columns)
                     + ", so there is no label column " + (labelColumn + 1) + " (label column index " + labelColumn
-                    + " counts from 0); expected at least " + (labelColumn + 1) + " columns");
+                    + " counts from 0, --label-column); expected at least " + (labelColumn + 1) + " columns");
         }
     }
 
@@ -149,7 +150,7 @@ public final class CsvDecoder implements Serializable {
         for (char candidate : new char[] {',', ';', '\t', '|', ' '}) {
             if (candidate != delimiter && line.strip().indexOf(candidate) >= 0) {
                 return "; the line contains " + describe(candidate) + " but no " + describe(delimiter)
-                        + ", so the file may use " + describe(candidate) + " as its delimiter";
+                        + ", so the file may use " + describe(candidate) + " as its delimiter (--delimiter)";
             }
         }
         return "";
@@ -216,7 +217,7 @@ public final class CsvDecoder implements Serializable {
             return e;
         }
         DataFormatException hinted = new DataFormatException(e.source(), e.lineOrRecord(), e.column(),
-                e.problem() + "; if line 1 is a header, configure the CSV input as having one");
+                e.problem() + "; if line 1 is a header, say so (--header)");
         hinted.initCause(e);
         return hinted;
     }

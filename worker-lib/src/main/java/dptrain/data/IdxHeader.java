@@ -144,8 +144,8 @@ public final class IdxHeader implements Serializable {
     private static String notIdxProblem(int magic) {
         String problem = "this is not an IDX file: its magic number is " + hex(magic);
         if ((magic >>> 16) == 0x1F8B) {
-            problem += ", the signature of a gzip file, so the file is still compressed"
-                    + " (open it through IdxReader.maybeGunzip or decompress it first)";
+            problem += ", the signature of a gzip file, so the file is still compressed after one gunzip"
+                    + " (compressed twice?); decompress it once more";
         }
         return problem + "; " + EXPECTED_MAGIC;
     }

@@ -74,7 +74,7 @@ public final class IdxReader {
                                    String labelsSource) {
         if (imageHeader.isLabels() && labelHeader.isImages()) {
             throw new DataFormatException(imagesSource, -1, -1, "this is a labels file and " + labelsSource
-                    + " is an images file; the two files were passed in the wrong order");
+                    + " is an images file; the two files' names or contents are swapped");
         }
         if (!imageHeader.isImages()) {
             throw new DataFormatException(imagesSource, -1, -1, "this is a labels file (magic number 0x00000801)"

@@ -74,8 +74,8 @@ class CsvDecoderTest {
         DataFormatException e = assertThrows(DataFormatException.class,
                 () -> comma.decode("1,2,3", "train.csv", 5, 4));
 
-        assertEquals("train.csv line 5: the line has 3 columns; expected 4 columns separated by ',', as in the"
-                + " other lines (is a value missing or extra?)", e.getMessage());
+        assertEquals("train.csv line 5: the line has 3 columns; expected 4 columns separated by ',': a label and one"
+                + " value per model input (is a value missing or extra?)", e.getMessage());
     }
 
     @Test

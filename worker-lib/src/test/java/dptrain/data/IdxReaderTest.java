@@ -149,7 +149,7 @@ class IdxReaderTest {
                 new ByteArrayInputStream(LABELS), "labels.idx", new ByteArrayInputStream(IMAGES), "images.idx",
                 0, 1));
 
-        assertTrue(e.getMessage().contains("passed in the wrong order"), e.getMessage());
+        assertTrue(e.getMessage().contains("swapped"), e.getMessage());
     }
 
     @Test

@@ -92,7 +92,7 @@ class BookExampleSpecTest {
     void describeListsEveryChoiceWithDefaultsApplied() {
         Map<String, Object> description = spec.describe();
         assertEquals(List.of("source", "format", "input_shape", "input_size", "layers", "optimizer", "loss",
-                "metrics", "seed", "kernel_initializer", "bias_initializer", "output_size", "target_encoding",
+                "metrics", "seed", "kernel_initializer", "normalization", "bias_initializer", "output_size", "target_encoding",
                 "parameter_count"), List.copyOf(description.keySet()));
         assertEquals(List.of(784), description.get("input_shape"));
         assertEquals(Map.of("name", "rmsprop", "learning_rate", 0.001, "rho", 0.9, "epsilon", 1e-7),
