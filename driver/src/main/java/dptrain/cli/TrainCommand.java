@@ -10,6 +10,7 @@ import dptrain.driver.RunOutputs;
 import dptrain.driver.TrainingConfig;
 import dptrain.driver.TrainingProgress;
 import dptrain.driver.TrainingResult;
+import dptrain.driver.ValidationReport;
 import dptrain.spec.ModelSpec;
 import dptrain.spec.Normalization;
 import java.io.PrintWriter;
@@ -101,6 +102,14 @@ final class TrainCommand implements Callable<Integer> {
     @Option(names = "--label-col", paramLabel = "NAME", defaultValue = "label",
             description = "Parquet: the whole-number label column (default: ${DEFAULT-VALUE}).")
     String labelCol;
+
+    /** What to do with a record that cannot become an example. */
+    enum BadRecordPolicy { FAIL, SKIP }
+
+    @Option(names = "--on-bad-record", paramLabel = "fail|skip", defaultValue = "fail",
+            description = "fail: stop before training, naming the bad records; skip: leave them out and report "
+                    + "their count per file and reason (default: ${DEFAULT-VALUE}).")
+    BadRecordPolicy onBadRecord;
 
     @Option(names = "--output", paramLabel = "DIR", defaultValue = "dptrain-output",
             description = "Folder for model.zip, history.json and provenance.json, on any Hadoop filesystem (default: ${DEFAULT-VALUE}).")
@@ -210,7 +219,8 @@ final class TrainCommand implements Callable<Integer> {
         } else {
             InputFiles.dataFiles(uri, hadoop);
         }
-        return new DataInput(uri, f, scale, labelColumn, header, delimiter, featuresCol, labelCol);
+        return new DataInput(uri, f, scale, labelColumn, header, delimiter, featuresCol, labelCol,
+                onBadRecord == BadRecordPolicy.SKIP);
     }
 
     private static TrainingConfig withWorkers(TrainingConfig c, int workers) {
@@ -257,6 +267,14 @@ final class TrainCommand implements Callable<Integer> {
                             : "averaging every " + config.batchesPerRound(stepsPerEpoch) + " steps (" + roundsPerEpoch
                                     + " rounds per epoch)");
             out.flush();
+        }
+
+        @Override
+        public void skipped(String flag, ValidationReport report) {
+            if (report.badRecords() > 0) {
+                out.println(report.describeSkipped(flag));
+                out.flush();
+            }
         }
 
         @Override

@@ -14,14 +14,15 @@ import java.io.Serializable;
  * @param delimiter  CSV only: the field delimiter
  * @param featuresColumn Parquet only: the column holding features (a Spark ML vector or a numeric array)
  * @param labelName  Parquet only: the column holding integral labels
+ * @param skipBadRecords leave out records that cannot become examples, counting them, instead of failing
  */
 public record DataInput(String uri, DataFormat format, float scale, int labelColumn, boolean header, char delimiter,
-        String featuresColumn, String labelName) implements Serializable {
+        String featuresColumn, String labelName, boolean skipBadRecords) implements Serializable {
 
     /** IDX bytes become [0, 1] features, as the book does with {@code / 255}. */
     public static final float IDX_DEFAULT_SCALE = 1f / 255f;
 
     public static DataInput idx(String uri) {
-        return new DataInput(uri, DataFormat.IDX, IDX_DEFAULT_SCALE, 0, false, ',', "features", "label");
+        return new DataInput(uri, DataFormat.IDX, IDX_DEFAULT_SCALE, 0, false, ',', "features", "label", false);
     }
 }

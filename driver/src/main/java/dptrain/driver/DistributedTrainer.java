@@ -48,12 +48,14 @@ public final class DistributedTrainer {
         BatchedData training = split.training();
         BatchedData validation = split.validation();
         BatchedData test = null;
+        ValidationReport testReport = null;
         if (config.test() != null) {
             jsc.setJobDescription("dptrain read test data");
             ExampleSource.IndexedExamples testExamples =
                     ExampleSource.read(jsc, config.test(), "--test", check, spec.inputSize(), workers);
             test = new DataPipeline(builder(config, config.test()), workers, config.seed())
                     .evaluationBatches(testExamples, split.normalizer());
+            testReport = testExamples.report();
         }
         if (training.examples() < config.batchSize()) {
             throw new InputException("--batch-size: " + config.batchSize() + " is larger than the "
@@ -75,6 +77,10 @@ public final class DistributedTrainer {
         int batchesPerRound = config.batchesPerRound(stepsPerEpoch);
         int roundsPerEpoch = (stepsPerEpoch + batchesPerRound - 1) / batchesPerRound;
         List<EpochRecord> history = new ArrayList<>();
+        progress.skipped("--train", trainExamples.report());
+        if (testReport != null) {
+            progress.skipped("--test", testReport);
+        }
         progress.started(training.examples(), validation == null ? 0 : validation.examples(), stepsPerEpoch,
                 roundsPerEpoch);
         try {
@@ -124,7 +130,7 @@ public final class DistributedTrainer {
                 testStats = evaluate(test, specBroadcast, state, jobId);
             }
             return new TrainingResult(state, split.normalizer(), history, testStats, training.examples(),
-                    validation == null ? 0 : validation.examples());
+                    validation == null ? 0 : validation.examples(), trainExamples.report(), testReport);
         } finally {
             jsc.clearJobGroup();
             training.release();

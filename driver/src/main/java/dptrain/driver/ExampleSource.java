@@ -38,8 +38,11 @@ public final class ExampleSource {
     private ExampleSource() {
     }
 
-    /** Examples keyed by their index in file order, and how many there are. */
-    public record IndexedExamples(JavaPairRDD<Long, Example> examples, long count) {
+    /**
+     * Examples keyed by their index in file order, how many there are, and what the validation
+     * pass found (bad records skipped under {@code --on-bad-record skip}).
+     */
+    public record IndexedExamples(JavaPairRDD<Long, Example> examples, long count, ValidationReport report) {
     }
 
     /** One record as decoded: an example with its position in the file, or why it is bad. */
@@ -49,7 +52,12 @@ public final class ExampleSource {
         }
 
         static Decoded bad(DataFormatException e) {
-            return new Decoded(e.lineOrRecord(), null, BadRecord.of(e));
+            return new Decoded(e.lineOrRecord(), null, BadRecord.of(e, false));
+        }
+
+        /** A record after which the file cannot be read any further. */
+        static Decoded breaking(DataFormatException e) {
+            return new Decoded(e.lineOrRecord(), null, BadRecord.of(e, true));
         }
     }
 
@@ -72,18 +80,20 @@ public final class ExampleSource {
             // Spark's job failures are SparkExceptions: checked, but thrown unchecked from Scala.
             throw unreadable(flag, input, e);
         }
-        if (report.badRecords() > 0) {
-            throw new InputException(report.describe(flag));
+        if (report.badRecords() > 0 && (!input.skipBadRecords() || report.breaksAFile())) {
+            String why = report.breaksAFile() && input.skipBadRecords()
+                    ? "\n(--on-bad-record skip cannot help: the rest of a broken file cannot be read)" : "";
+            throw new InputException(report.describe(flag) + why);
         }
         if (report.examples() == 0) {
             throw new InputException(flag + ": " + input.uri() + " holds no example");
         }
-        JavaRDD<Example> examples = decoded.map(Decoded::example);
-        JavaPairRDD<Long, Example> indexed = input.format() == DataFormat.IDX
-                // IDX positions are record numbers: already dense.
-                ? decoded.mapToPair(d -> new Tuple2<>(d.position() - 1, d.example()))
-                : examples.zipWithIndex().mapToPair(Tuple2::swap);
-        return new IndexedExamples(indexed, report.examples());
+        JavaRDD<Decoded> good = report.badRecords() == 0 ? decoded : decoded.filter(d -> d.bad() == null);
+        JavaPairRDD<Long, Example> indexed = input.format() == DataFormat.IDX && report.badRecords() == 0
+                // IDX positions are record numbers: already dense unless records were skipped.
+                ? good.mapToPair(d -> new Tuple2<>(d.position() - 1, d.example()))
+                : good.map(Decoded::example).zipWithIndex().mapToPair(Tuple2::swap);
+        return new IndexedExamples(indexed, report.examples(), report);
     }
 
     /**
@@ -139,7 +149,7 @@ public final class ExampleSource {
                 // The file breaks before this slice's first record: nothing of the slice can be read, and
                 // the slice that holds the break reports it.
                 boolean breakIsEarlier = e.lineOrRecord() >= 1 && e.lineOrRecord() <= range[0];
-                return breakIsEarlier ? Collections.emptyIterator() : List.of(Decoded.bad(e)).iterator();
+                return breakIsEarlier ? Collections.emptyIterator() : List.of(Decoded.breaking(e)).iterator();
             }
             return new DecodingIterator(records, range[0], pair.images(), check);
         });
@@ -179,10 +189,10 @@ public final class ExampleSource {
                 example = records.next();
             } catch (DataFormatException e) {
                 broken = true;
-                return Decoded.bad(e);
+                return Decoded.breaking(e);
             } catch (UncheckedIOException e) {
                 broken = true;
-                return Decoded.bad(DataFormatException.inRecord(source, position, "cannot be read ("
+                return Decoded.breaking(DataFormatException.inRecord(source, position, "cannot be read ("
                         + e.getCause().getMessage() + "): the file is corrupt; fetch or copy it again"));
             }
             try {

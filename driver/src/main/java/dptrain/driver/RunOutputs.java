@@ -135,6 +135,10 @@ public final class RunOutputs {
         doc.put("history", keras);
         doc.put("training_examples", result.trainingExamples());
         doc.put("validation_examples", result.validationExamples());
+        doc.put("skipped_records", skipped(result.trainingData()));
+        if (result.testData() != null) {
+            doc.put("test_skipped_records", skipped(result.testData()));
+        }
         if (result.test() != null) {
             doc.put("test_examples", result.test().examples());
             doc.put("test_loss", finite(result.test().meanLoss()));
@@ -160,6 +164,15 @@ public final class RunOutputs {
 
     private void writeJson(String name, Object doc) {
         files.write(path(name), out -> JSON.writeValue(out, doc));
+    }
+
+    /** Bad records left out under --on-bad-record skip: the total, per file and per reason. */
+    private static Map<String, Object> skipped(ValidationReport report) {
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("total", report.badRecords());
+        m.put("by_file", report.countsByFile());
+        m.put("by_reason", report.countsByReason());
+        return m;
     }
 
     /** JSON has no NaN: a missing value is null. */

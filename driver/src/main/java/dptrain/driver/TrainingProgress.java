@@ -14,6 +14,10 @@ public interface TrainingProgress {
     default void started(long trainingExamples, long validationExamples, int stepsPerEpoch, int roundsPerEpoch) {
     }
 
+    /** Reading the data named by {@code flag} left out bad records (only under --on-bad-record skip). */
+    default void skipped(String flag, ValidationReport report) {
+    }
+
     /** An epoch ended (after its validation). */
     default void epochEnded(EpochRecord record) {
     }

@@ -14,7 +14,9 @@ import java.util.List;
  * @param test                loss and accuracy on the test data, or null without test data
  * @param trainingExamples    examples in the training part
  * @param validationExamples  examples held out for validation
+ * @param trainingData        what reading the training data found (skipped bad records)
+ * @param testData            what reading the test data found, or null without test data
  */
 public record TrainingResult(TrainingState finalState, FeatureNormalizer normalizer, List<EpochRecord> epochs, ReplicaStats test,
-        long trainingExamples, long validationExamples) {
+        long trainingExamples, long validationExamples, ValidationReport trainingData, ValidationReport testData) {
 }

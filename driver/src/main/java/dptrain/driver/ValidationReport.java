@@ -19,6 +19,8 @@ public final class ValidationReport implements Serializable {
     private long examples;
     private long badRecords;
     private final Map<String, Long> countsByReason = new TreeMap<>();
+    private final Map<String, Long> countsByFile = new TreeMap<>();
+    private boolean breaksAFile;
     private final List<BadRecord> firstBad = new ArrayList<>();
 
     public ValidationReport addExample() {
@@ -29,6 +31,8 @@ public final class ValidationReport implements Serializable {
     public ValidationReport addBad(BadRecord bad) {
         badRecords++;
         countsByReason.merge(bad.reason(), 1L, Long::sum);
+        countsByFile.merge(bad.source(), 1L, Long::sum);
+        breaksAFile |= bad.breaksFile();
         firstBad.add(bad);
         keepFirst();
         return this;
@@ -38,6 +42,8 @@ public final class ValidationReport implements Serializable {
         examples += other.examples;
         badRecords += other.badRecords;
         other.countsByReason.forEach((reason, n) -> countsByReason.merge(reason, n, Long::sum));
+        other.countsByFile.forEach((file, n) -> countsByFile.merge(file, n, Long::sum));
+        breaksAFile |= other.breaksAFile;
         firstBad.addAll(other.firstBad);
         keepFirst();
         return this;
@@ -62,6 +68,15 @@ public final class ValidationReport implements Serializable {
         return Map.copyOf(countsByReason);
     }
 
+    public Map<String, Long> countsByFile() {
+        return Map.copyOf(countsByFile);
+    }
+
+    /** True when some file could not be read past a bad record. */
+    public boolean breaksAFile() {
+        return breaksAFile;
+    }
+
     public List<BadRecord> firstBadRecords() {
         return List.copyOf(firstBad);
     }
@@ -71,7 +86,16 @@ public final class ValidationReport implements Serializable {
         if (badRecords == 1) {
             return what + ": " + firstBad.get(0).message();
         }
-        StringBuilder text = new StringBuilder(what).append(": ").append(badRecords).append(" records are bad");
+        return listed(what + ": " + badRecords + " records are bad");
+    }
+
+    /** The account of bad records left out under --on-bad-record skip. */
+    public String describeSkipped(String what) {
+        return listed("Skipped " + badRecords + (badRecords == 1 ? " bad record" : " bad records") + " of " + what);
+    }
+
+    private String listed(String headline) {
+        StringBuilder text = new StringBuilder(headline);
         text.append(firstBad.size() < badRecords ? "; the first " + firstBad.size() + ":" : ":");
         for (BadRecord bad : firstBad) {
             text.append("\n  ").append(bad.message());

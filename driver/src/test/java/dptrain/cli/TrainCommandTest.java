@@ -102,6 +102,37 @@ class TrainCommandTest {
     }
 
     @Test
+    void skipsBadRecordsWhenAskedAndCountsThemPerFileAndReason() throws IOException {
+        Path folder = data.resolve("mixed");
+        Files.createDirectories(folder);
+        StringBuilder a = new StringBuilder();
+        StringBuilder b = new StringBuilder();
+        for (int r = 0; r < 150; r++) {
+            a.append(r % 4).append(",0.5,0.25,").append(r % 7).append('\n');
+            b.append(r % 4).append(",0.1,").append(r % 5).append(",0.3\n");
+        }
+        a.append("1,0.5,abc,0.1\n9,0.1,0.2,0.3\n");
+        b.append("2,0.5,xyz,0.1\n");
+        Files.writeString(folder.resolve("a.csv"), a);
+        Files.writeString(folder.resolve("b.csv"), b);
+        Files.writeString(data.resolve("four.yaml"), "input_shape: [3]\nlayers:\n  - dense: {units: 4, activation: softmax}\n"
+                + "loss: categorical_crossentropy\n");
+        Run run = dptrain("train", "--model", data.resolve("four.yaml").toString(), "--train", folder.toString(),
+                "--format", "csv", "--on-bad-record", "skip", "--epochs", "1", "--batch-size", "16", "--workers", "2",
+                "--master", "local[2]", "--output", out.toString(), "--conf", "spark.ui.enabled=false");
+        assertEquals(ExitCodes.OK, run.code(), run.err());
+        assertTrue(run.out().contains("Skipped 3 bad records of --train:"), run.out());
+        assertTrue(run.out().contains("a.csv line 151, column 3: 'abc'"), run.out());
+        assertTrue(run.out().contains("Train on 300 examples"), run.out());
+        JsonNode skipped = new ObjectMapper().readTree(out.resolve("history.json").toFile()).get("skipped_records");
+        assertEquals(3, skipped.get("total").asInt());
+        assertEquals(2, skipped.get("by_file").get(folder.resolve("a.csv").toUri().toString().replace("file:///", "file:/"))
+                .asInt(), skipped.toString());
+        assertEquals(2, skipped.get("by_reason").get("'…' is not a number; expected a numeric feature value").asInt(),
+                skipped.toString());
+    }
+
+    @Test
     void csvDataTrainsTheSameNetwork() throws IOException {
         Path csv = data.resolve("tiny.csv");
         StringBuilder text = new StringBuilder("label");

@@ -86,12 +86,14 @@ class FormatRoundTripTest {
     void everyFormatTrainsToTheParametersOfIdx() throws IOException {
         float[] fromIdx = train(DataInput.idx(idx.toString()));
         List<DataInput> others = List.of(
-                new DataInput(dir.resolve("slice.csv").toString(), DataFormat.CSV, SCALE, 0, false, ',', "features", "label"),
+                new DataInput(dir.resolve("slice.csv").toString(), DataFormat.CSV, SCALE, 0, false, ',', "features", "label",
+                        false),
                 new DataInput(dir.resolve("slice.libsvm").toString(), DataFormat.LIBSVM, SCALE, 0, false, ',', "features",
-                        "label"),
+                        "label", false),
                 new DataInput(dir.resolve("arrays.parquet").toString(), DataFormat.PARQUET, SCALE, 0, false, ',', "features",
-                        "label"),
-                new DataInput(dir.resolve("vectors.parquet").toString(), DataFormat.PARQUET, SCALE, 0, false, ',', "x", "y"));
+                        "label", false),
+                new DataInput(dir.resolve("vectors.parquet").toString(), DataFormat.PARQUET, SCALE, 0, false, ',', "x", "y",
+                        false));
         for (DataInput input : others) {
             assertArrayEquals(fromIdx, train(input), input.format() + " " + input.uri());
         }

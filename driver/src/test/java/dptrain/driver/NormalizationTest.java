@@ -76,9 +76,9 @@ class NormalizationTest {
         ModelSpec spec = ModelSpec.parse("input_shape: [3]\nlayers:\n  - dense: {units: 4, activation: softmax}\n"
                 + "loss: categorical_crossentropy\nnormalization: " + normalization.specName() + "\n", "normalized.yaml");
         DataInput csv = new DataInput(dir.resolve("train.csv").toString(), DataFormat.CSV, 1f, 0, false, ',', "features",
-                "label");
+                "label", false);
         DataInput test = new DataInput(dir.resolve("test.csv").toString(), DataFormat.CSV, 1f, 0, false, ',', "features",
-                "label");
+                "label", false);
         TrainingConfig config = new TrainingConfig(spec, csv, test, 1, 16, 2, TrainingConfig.EVERY_EPOCH, VALIDATION, SEED,
                 dir.resolve("out-" + normalization.specName()).toString());
         return new DistributedTrainer(jsc).train(config, new TrainingProgress() { });
