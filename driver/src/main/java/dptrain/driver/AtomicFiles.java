@@ -27,23 +27,13 @@ public final class AtomicFiles {
     public void write(Path target, StreamWriter content) {
         Path temporary = new Path(target.getParent(), "." + target.getName() + ".tmp-" + UUID.randomUUID());
         try {
-            FileSystem fs = target.getFileSystem(conf);
+            FileSystem fs = InputFiles.fileSystem(target, conf);
             // The raw local filesystem writes no .crc side files next to the user's outputs.
             FileSystem writer = fs instanceof LocalFileSystem local ? local.getRawFileSystem() : fs;
             writer.mkdirs(target.getParent());
             try (OutputStream out = writer.create(temporary, true)) {
                 // Writers such as Jackson and ModelSerializer close what they are given; only this method may.
-                content.writeTo(new FilterOutputStream(out) {
-                    @Override
-                    public void write(byte[] b, int off, int len) throws IOException {
-                        out.write(b, off, len);
-                    }
-
-                    @Override
-                    public void close() throws IOException {
-                        flush();
-                    }
-                });
+                content.writeTo(closeShield(out));
             } catch (IOException | RuntimeException e) {
                 writer.delete(temporary, false);
                 throw e;
@@ -54,11 +44,26 @@ public final class AtomicFiles {
         }
     }
 
+    /** {@code out} behind a close that only flushes, for writers that close the stream they write to. */
+    static OutputStream closeShield(OutputStream out) {
+        return new FilterOutputStream(out) {
+            @Override
+            public void write(byte[] b, int off, int len) throws IOException {
+                out.write(b, off, len);
+            }
+
+            @Override
+            public void close() throws IOException {
+                flush();
+            }
+        };
+    }
+
     /** Fails, naming {@code flag}, unless a file can be created in {@code folder} (created if missing). */
     public void checkWritable(Path folder, String flag) {
         Path probe = new Path(folder, ".dptrain-write-check-" + UUID.randomUUID());
         try {
-            FileSystem fs = folder.getFileSystem(conf);
+            FileSystem fs = InputFiles.fileSystem(folder, conf);
             if (fs.exists(folder) && !fs.getFileStatus(folder).isDirectory()) {
                 throw new InputException(flag + " " + folder + " is a file; expected a folder");
             }
@@ -73,7 +78,7 @@ public final class AtomicFiles {
     /** True when {@code target} exists. */
     public boolean exists(Path target) {
         try {
-            return target.getFileSystem(conf).exists(target);
+            return InputFiles.fileSystem(target, conf).exists(target);
         } catch (IOException e) {
             throw new InputException(target + ": cannot be checked: " + e.getMessage(), e);
         }

@@ -7,12 +7,16 @@ import dptrain.data.Minibatch;
 import dptrain.data.MinibatchBuilder;
 import dptrain.data.SeededPermutation;
 import dptrain.spec.Normalization;
+import java.io.Serializable;
 import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HashMap;
 import java.util.Iterator;
 import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
 import org.apache.spark.api.java.JavaPairRDD;
 import org.apache.spark.api.java.JavaRDD;
-import org.apache.spark.storage.StorageLevel;
 import scala.Tuple2;
 
 /**
@@ -29,11 +33,13 @@ public final class DataPipeline {
     private final MinibatchBuilder builder;
     private final int workers;
     private final long seed;
+    private final CacheMode cache;
 
-    public DataPipeline(MinibatchBuilder builder, int workers, long seed) {
+    public DataPipeline(MinibatchBuilder builder, int workers, long seed, CacheMode cache) {
         this.builder = builder;
         this.workers = workers;
         this.seed = seed;
+        this.cache = cache;
     }
 
     /**
@@ -56,6 +62,64 @@ public final class DataPipeline {
         JavaPairRDD<Long, Example> trainingPart = positioned
                 .filter(e -> e._1() >= validationCount)
                 .mapToPair(e -> new Tuple2<>(e._1() - validationCount, e._2()));
+        return splitInto(trainingPart, validationCount == 0 ? null : positioned.filter(e -> e._1() < validationCount),
+                normalization);
+    }
+
+    /**
+     * Like {@link #split}, but stratified by label: each class gives the same fraction of its
+     * examples (rounded) to validation, chosen by the same seeded shuffle. The training part is then
+     * renumbered densely in shuffled order, so its partitions stay balanced.
+     */
+    public Split stratifiedSplit(ExampleSource.IndexedExamples data, double validationFraction,
+            Normalization normalization) {
+        long count = data.count();
+        SeededPermutation permutation = new SeededPermutation(count, seed);
+        JavaPairRDD<Long, Example> positioned = data.examples()
+                .mapToPair(e -> new Tuple2<>(permutation.apply(e._1()), e._2()));
+        // A few numbers per class reach the driver, never rows: class sizes, offsets in class order, quotas.
+        Map<Integer, Long> perClass = new TreeMap<>(positioned.map(e -> e._2().label()).countByValue());
+        Map<Integer, Long> offsets = new HashMap<>();
+        Map<Integer, Long> quotas = new HashMap<>();
+        long offset = 0;
+        for (Map.Entry<Integer, Long> c : perClass.entrySet()) {
+            offsets.put(c.getKey(), offset);
+            quotas.put(c.getKey(), Math.round(c.getValue() * validationFraction));
+            offset += c.getValue();
+        }
+        // Rank within the class in shuffled order: sort by (label, position), then number the rows.
+        JavaPairRDD<Tuple2<Long, Example>, Long> ranked = positioned
+                .mapToPair(e -> new Tuple2<>(new Tuple2<>(e._2().label(), e._1()), e))
+                .sortByKey(new LabelThenPosition())
+                .values()
+                .zipWithIndex();
+        JavaPairRDD<Long, Example> validationPart = ranked
+                .filter(r -> r._2() - offsets.get(r._1()._2().label()) < quotas.get(r._1()._2().label()))
+                .mapToPair(Tuple2::_1);
+        JavaPairRDD<Long, Example> trainingPart = ranked
+                .filter(r -> r._2() - offsets.get(r._1()._2().label()) >= quotas.get(r._1()._2().label()))
+                .mapToPair(Tuple2::_1)
+                .sortByKey()
+                .values()
+                .zipWithIndex()
+                .mapToPair(Tuple2::swap);
+        return splitInto(trainingPart, validationPart, normalization);
+    }
+
+    /** Orders (label, position) keys by label, then position. */
+    private static final class LabelThenPosition implements Comparator<Tuple2<Integer, Long>>, Serializable {
+        private static final long serialVersionUID = 1L;
+
+        @Override
+        public int compare(Tuple2<Integer, Long> a, Tuple2<Integer, Long> b) {
+            int byLabel = Integer.compare(a._1(), b._1());
+            return byLabel != 0 ? byLabel : Long.compare(a._2(), b._2());
+        }
+    }
+
+    /** Fits the normalization on the training part alone and batches both parts (validation may be null). */
+    private Split splitInto(JavaPairRDD<Long, Example> trainingPart, JavaPairRDD<Long, Example> validationPart,
+            Normalization normalization) {
         FeatureNormalizer normalizer = null;
         MinibatchBuilder batchBuilder = builder;
         if (normalization != Normalization.NONE) {
@@ -66,9 +130,28 @@ public final class DataPipeline {
             batchBuilder = builder.withNormalizer(normalizer);
         }
         BatchedData training = batch(trainingPart, batchBuilder);
-        BatchedData validation = validationCount == 0 ? null
-                : batch(positioned.filter(e -> e._1() < validationCount), batchBuilder);
+        BatchedData validation = validationPart == null ? null : batch(validationPart, batchBuilder);
         return new Split(training, validation, normalizer);
+    }
+
+    /**
+     * Fold {@code fold} of {@code folds} for cross-validation: the example at permuted position
+     * {@code p} is held out in fold {@code p % folds}, so folds are disjoint, cover the data and
+     * differ in size by at most one. The other folds train, with {@code normalization} fitted on
+     * them alone; the held-out fold is the validation part.
+     */
+    public Split fold(ExampleSource.IndexedExamples data, int fold, int folds, Normalization normalization) {
+        SeededPermutation permutation = new SeededPermutation(data.count(), seed);
+        JavaPairRDD<Long, Example> positioned = data.examples()
+                .mapToPair(e -> new Tuple2<>(permutation.apply(e._1()), e._2()));
+        // Training positions stay dense: subtract the held-out positions below p.
+        JavaPairRDD<Long, Example> trainingPart = positioned
+                .filter(e -> e._1() % folds != fold)
+                .mapToPair(e -> new Tuple2<>(e._1() - (e._1() + folds - 1 - fold) / folds, e._2()));
+        JavaPairRDD<Long, Example> heldOut = positioned
+                .filter(e -> e._1() % folds == fold)
+                .mapToPair(e -> new Tuple2<>(e._1() / folds, e._2()));
+        return splitInto(trainingPart, heldOut, normalization);
     }
 
     /**
@@ -82,9 +165,11 @@ public final class DataPipeline {
     private BatchedData batch(JavaPairRDD<Long, Example> positioned, MinibatchBuilder batchBuilder) {
         JavaRDD<Minibatch> batches = positioned
                 .repartitionAndSortWithinPartitions(new ModuloPartitioner(workers))
-                .mapPartitions(rows -> batchBuilder.batches(values(rows)), true)
-                .persist(StorageLevel.MEMORY_ONLY());
-        // One small job materializes the cache and tells the driver each partition's size.
+                .mapPartitions(rows -> batchBuilder.batches(values(rows)), true);
+        if (cache != CacheMode.NONE) {
+            batches.persist(cache.storageLevel());
+        }
+        // One small job materializes the cache (and the shuffle files) and tells the driver each partition's size.
         List<long[]> sizes = batches.mapPartitionsWithIndex((index, it) -> {
             long examples = 0;
             int count = 0;

@@ -16,6 +16,7 @@ import java.util.UUID;
 import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.broadcast.Broadcast;
+import org.apache.spark.storage.StorageLevel;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 
 /**
@@ -43,8 +44,10 @@ public final class DistributedTrainer {
         jsc.setJobDescription("dptrain read and shuffle training data");
         ExampleSource.IndexedExamples trainExamples =
                 ExampleSource.read(jsc, config.train(), "--train", check, spec.inputSize(), workers);
-        DataPipeline pipeline = new DataPipeline(builder(config, config.train()), workers, config.seed());
-        DataPipeline.Split split = pipeline.split(trainExamples, config.validationFraction(), spec.normalization());
+        DataPipeline pipeline = new DataPipeline(builder(config, config.train()), workers, config.seed(), config.cache());
+        DataPipeline.Split split = config.stratify()
+                ? pipeline.stratifiedSplit(trainExamples, config.validationFraction(), spec.normalization())
+                : pipeline.split(trainExamples, config.validationFraction(), spec.normalization());
         BatchedData training = split.training();
         BatchedData validation = split.validation();
         BatchedData test = null;
@@ -53,37 +56,90 @@ public final class DistributedTrainer {
             jsc.setJobDescription("dptrain read test data");
             ExampleSource.IndexedExamples testExamples =
                     ExampleSource.read(jsc, config.test(), "--test", check, spec.inputSize(), workers);
-            test = new DataPipeline(builder(config, config.test()), workers, config.seed())
+            test = new DataPipeline(builder(config, config.test()), workers, config.seed(), config.cache())
                     .evaluationBatches(testExamples, split.normalizer());
             testReport = testExamples.report();
         }
-        if (training.examples() < config.batchSize()) {
-            throw new InputException("--batch-size: " + config.batchSize() + " is larger than the "
-                    + training.examples() + " training examples of " + config.train().uri()
-                    + "; expected at most that many");
-        }
-        if (training.examples() < workers) {
-            throw new InputException("--workers: " + workers + " workers need at least as many training examples, but "
-                    + config.train().uri() + " leaves " + training.examples() + " for training");
-        }
-
-        String jobId = UUID.randomUUID().toString();
-        Broadcast<ModelSpec> specBroadcast = jsc.broadcast(spec);
-        MultiLayerNetwork initial = new MultiLayerNetwork(spec.configuration());
-        initial.init();
-        TrainingState state = TrainingState.of(initial);
-
-        int stepsPerEpoch = training.maxBatches();
-        int batchesPerRound = config.batchesPerRound(stepsPerEpoch);
-        int roundsPerEpoch = (stepsPerEpoch + batchesPerRound - 1) / batchesPerRound;
-        List<EpochRecord> history = new ArrayList<>();
         progress.skipped("--train", trainExamples.report());
         if (testReport != null) {
             progress.skipped("--test", testReport);
         }
-        progress.started(training.examples(), validation == null ? 0 : validation.examples(), stepsPerEpoch,
-                roundsPerEpoch);
+        return trainOn(config, trainExamples.report(), split, test, testReport, progress);
+    }
+
+    /**
+     * K-fold cross-validation: reads and checks the data once, then for each fold trains a model on
+     * the other folds (normalization refitted on them) and validates it on the held-out fold.
+     *
+     * @return one result per fold, in fold order; each result's last epoch holds the held-out metrics
+     */
+    public List<TrainingResult> crossValidate(TrainingConfig config, int folds, FoldProgress progress) {
+        ModelSpec spec = config.spec();
+        jsc.setJobDescription("dptrain read training data for cross-validation");
+        ExampleSource.IndexedExamples data = ExampleSource.read(jsc, config.train(), "--train", new ExampleCheck(spec),
+                spec.inputSize(), config.workers());
+        if (data.count() < folds) {
+            throw new InputException("--folds: " + folds + " folds need at least as many examples, but "
+                    + config.train().uri() + " holds " + data.count());
+        }
+        progress.skipped("--train", data.report());
+        // Every fold reads the examples again: keep them rather than decoding the files K times.
+        data.examples().persist(StorageLevel.MEMORY_AND_DISK());
         try {
+            DataPipeline pipeline = new DataPipeline(builder(config, config.train()), config.workers(), config.seed(),
+                    config.cache());
+            List<TrainingResult> results = new ArrayList<>();
+            for (int fold = 0; fold < folds; fold++) {
+                progress.foldStarted(fold + 1, folds);
+                DataPipeline.Split split = pipeline.fold(data, fold, folds, spec.normalization());
+                TrainingResult result = trainOn(config, data.report(), split, null, null, progress);
+                results.add(result);
+                progress.foldEnded(fold + 1, folds, result);
+            }
+            return results;
+        } finally {
+            data.examples().unpersist(false);
+        }
+    }
+
+    /** Receives cross-validation progress: each fold's epochs, framed by fold start and end. */
+    public interface FoldProgress extends TrainingProgress {
+        default void foldStarted(int fold, int folds) {
+        }
+
+        default void foldEnded(int fold, int folds, TrainingResult result) {
+        }
+    }
+
+    /** Trains on prepared data and releases it when done. */
+    private TrainingResult trainOn(TrainingConfig config, ValidationReport trainReport, DataPipeline.Split split,
+            BatchedData test, ValidationReport testReport, TrainingProgress progress) {
+        ModelSpec spec = config.spec();
+        int workers = config.workers();
+        BatchedData training = split.training();
+        BatchedData validation = split.validation();
+        String jobId = UUID.randomUUID().toString();
+        Broadcast<ModelSpec> specBroadcast = jsc.broadcast(spec);
+        try {
+            if (training.examples() < config.batchSize()) {
+                throw new InputException("--batch-size: " + config.batchSize() + " is larger than the "
+                        + training.examples() + " training examples of " + config.train().uri()
+                        + "; expected at most that many");
+            }
+            if (training.examples() < workers) {
+                throw new InputException("--workers: " + workers + " workers need at least as many training examples, "
+                        + "but " + config.train().uri() + " leaves " + training.examples() + " for training");
+            }
+            MultiLayerNetwork initial = new MultiLayerNetwork(spec.configuration());
+            initial.init();
+            TrainingState state = TrainingState.of(initial);
+
+            int stepsPerEpoch = training.maxBatches();
+            int batchesPerRound = config.batchesPerRound(stepsPerEpoch);
+            int roundsPerEpoch = (stepsPerEpoch + batchesPerRound - 1) / batchesPerRound;
+            List<EpochRecord> history = new ArrayList<>();
+            progress.started(training.examples(), validation == null ? 0 : validation.examples(), stepsPerEpoch,
+                    roundsPerEpoch);
             for (int epoch = 1; epoch <= config.epochs(); epoch++) {
                 long began = System.nanoTime();
                 ReplicaStats epochStats = ReplicaStats.NONE;
@@ -120,7 +176,8 @@ public final class DistributedTrainer {
                 double seconds = (System.nanoTime() - began) / 1e9;
                 EpochRecord record = new EpochRecord(epoch, epochStats.meanLoss(), epochStats.accuracy(),
                         val == null ? Double.NaN : val.meanLoss(), val == null ? Double.NaN : val.accuracy(),
-                        seconds, epochStats.examples(), roundsPerEpoch, stepsPerEpoch, epochStats.steps(), slowestReplicaSeconds);
+                        seconds, epochStats.examples(), roundsPerEpoch, stepsPerEpoch, epochStats.steps(),
+                        slowestReplicaSeconds);
                 history.add(record);
                 progress.epochEnded(record);
             }
@@ -130,7 +187,7 @@ public final class DistributedTrainer {
                 testStats = evaluate(test, specBroadcast, state, jobId);
             }
             return new TrainingResult(state, split.normalizer(), history, testStats, training.examples(),
-                    validation == null ? 0 : validation.examples(), trainExamples.report(), testReport);
+                    validation == null ? 0 : validation.examples(), trainReport, testReport);
         } finally {
             jsc.clearJobGroup();
             training.release();

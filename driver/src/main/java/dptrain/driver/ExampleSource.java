@@ -86,7 +86,8 @@ public final class ExampleSource {
             throw new InputException(report.describe(flag) + why);
         }
         if (report.examples() == 0) {
-            throw new InputException(flag + ": " + input.uri() + " holds no example");
+            throw new InputException(report.badRecords() == 0 ? flag + ": " + input.uri() + " holds no example"
+                    : report.describe(flag) + "\n(--on-bad-record skip left no example to train on)");
         }
         JavaRDD<Decoded> good = report.badRecords() == 0 ? decoded : decoded.filter(d -> d.bad() == null);
         JavaPairRDD<Long, Example> indexed = input.format() == DataFormat.IDX && report.badRecords() == 0
@@ -150,6 +151,13 @@ public final class ExampleSource {
                 // the slice that holds the break reports it.
                 boolean breakIsEarlier = e.lineOrRecord() >= 1 && e.lineOrRecord() <= range[0];
                 return breakIsEarlier ? Collections.emptyIterator() : List.of(Decoded.breaking(e)).iterator();
+            } catch (IOException e) {
+                if (range[0] > 0) {
+                    // Skipping to this slice read the earlier slices' bytes: the slice that holds them reports it.
+                    return Collections.emptyIterator();
+                }
+                return List.of(Decoded.breaking(DataFormatException.inRecord(pair.images(), 1, "cannot be read ("
+                        + e.getMessage() + "): the file is corrupt; fetch or copy it again"))).iterator();
             }
             return new DecodingIterator(records, range[0], pair.images(), check);
         });

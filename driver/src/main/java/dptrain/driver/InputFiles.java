@@ -29,7 +29,7 @@ public final class InputFiles {
     public static List<String> dataFiles(String uri, Configuration conf) {
         try {
             Path path = new Path(uri);
-            FileSystem fs = path.getFileSystem(conf);
+            FileSystem fs = fileSystem(path, conf);
             FileStatus[] matches = fs.globStatus(path);
             if (matches == null || matches.length == 0) {
                 throw new InputException(isGlob(uri)
@@ -67,7 +67,7 @@ public final class InputFiles {
     public static IdxPair idxPair(String uri, Configuration conf) {
         try {
             Path path = new Path(uri);
-            FileSystem fs = path.getFileSystem(conf);
+            FileSystem fs = fileSystem(path, conf);
             if (!fs.exists(path)) {
                 throw new InputException(uri + ": no such file or folder");
             }
@@ -107,11 +107,28 @@ public final class InputFiles {
         }
     }
 
+    /**
+     * The filesystem of {@code path}. A scheme whose implementation is not on the classpath (s3a://
+     * without hadoop-aws) surfaces from Hadoop as a RuntimeException wrapping ClassNotFoundException.
+     */
+    public static FileSystem fileSystem(Path path, Configuration conf) throws IOException {
+        try {
+            return path.getFileSystem(conf);
+        } catch (RuntimeException e) {
+            if (e.getCause() instanceof ClassNotFoundException) {
+                throw new InputException(path + ": no filesystem for the scheme '" + path.toUri().getScheme()
+                        + "' is on the classpath (" + e.getCause().getMessage() + "); for s3a:// add hadoop-aws and "
+                        + "its AWS SDK at the Hadoop version Spark uses", e);
+            }
+            throw e;
+        }
+    }
+
     /** Opens {@code uri} for reading, naming it when it is missing or unreadable. */
     public static InputStream open(String uri, Configuration conf) {
         try {
             Path path = new Path(uri);
-            FileSystem fs = path.getFileSystem(conf);
+            FileSystem fs = fileSystem(path, conf);
             if (fs.getFileStatus(path).isDirectory()) {
                 throw new InputException(uri + ": is a folder; expected a file");
             }
@@ -134,6 +151,29 @@ public final class InputFiles {
             closeQuietly(raw);
             throw new InputException(uri + ": cannot be read: " + e.getMessage(), e);
         }
+    }
+
+    /**
+     * {@code uri} with its filesystem and an absolute path ({@code data/x.csv} becomes
+     * {@code file:/home/me/data/x.csv}), so executors, whose working folders differ from the
+     * driver's, read the same file.
+     */
+    public static String qualified(String uri, Configuration conf) {
+        try {
+            Path path = new Path(uri);
+            return fileSystem(path, conf).makeQualified(path).toString();
+        } catch (IOException e) {
+            throw new InputException(uri + ": cannot be resolved: " + e.getMessage(), e);
+        }
+    }
+
+    /**
+     * The format the files {@code uri} stands for imply by their names (a folder or glob: its first
+     * data file's name), or null when the names do not tell.
+     */
+    public static DataFormat formatOf(String uri, Configuration conf) {
+        DataFormat byName = DataFormat.fromFileName(uri);
+        return byName != null ? byName : DataFormat.fromFileName(dataFiles(uri, conf).get(0));
     }
 
     /** The whole of a small text file, such as a model spec. */

@@ -5,7 +5,6 @@ import com.fasterxml.jackson.databind.SerializationFeature;
 import dptrain.replica.TrainingState;
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
-import java.io.FilterOutputStream;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.time.Instant;
@@ -32,6 +31,7 @@ public final class RunOutputs {
     public static final String MODEL = "model.zip";
     public static final String HISTORY = "history.json";
     public static final String PROVENANCE = "provenance.json";
+    public static final String CROSS_VALIDATION = "cv.json";
 
     private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
 
@@ -48,12 +48,13 @@ public final class RunOutputs {
     }
 
     /**
-     * Fails before any work when the folder cannot be written, or already holds a finished model
-     * and {@code overwrite} is false.
+     * Fails before any work when the folder cannot be written, or already holds {@code finishedFile}
+     * (a finished run's result, such as model.zip) and {@code overwrite} is false.
      */
-    public void checkWritable(boolean overwrite) {
-        if (!overwrite && files.exists(path(MODEL))) {
-            throw new InputException("--output " + folder + " already holds a finished model (" + MODEL
+    public void checkWritable(boolean overwrite, String finishedFile) {
+        if (!overwrite && files.exists(path(finishedFile))) {
+            throw new InputException("--output " + folder + " already holds a finished "
+                    + (finishedFile.equals(MODEL) ? "model" : "result") + " (" + finishedFile
                     + "); pass --overwrite to replace it, or choose another folder");
         }
         files.checkWritable(folder, "--output");
@@ -90,17 +91,7 @@ public final class RunOutputs {
                 zip.closeEntry();
             }
             zip.putNextEntry(new ZipEntry(ModelSerializer.NORMALIZER_BIN));
-            NormalizerSerializer.getDefault().write(normalizer, new FilterOutputStream(zip) {
-                @Override
-                public void write(byte[] b, int off, int len) throws IOException {
-                    zip.write(b, off, len);
-                }
-
-                @Override
-                public void close() throws IOException {
-                    flush();
-                }
-            });
+            NormalizerSerializer.getDefault().write(normalizer, AtomicFiles.closeShield(zip));
             zip.closeEntry();
         }
     }
@@ -164,6 +155,59 @@ public final class RunOutputs {
 
     private void writeJson(String name, Object doc) {
         files.write(path(name), out -> JSON.writeValue(out, doc));
+    }
+
+    /** The per-fold metrics of a cross-validation and their mean and standard deviation. */
+    public record CrossValidation(double meanLoss, double stdLoss, double meanAccuracy, double stdAccuracy, int folds) {
+        /** E.g. {@code 5-fold cross-validation - val_loss: 0.3512 ± 0.0101 - val_accuracy: 0.8734 ± 0.0040}. */
+        public String line() {
+            return String.format(java.util.Locale.ROOT, "%d-fold cross-validation - val_loss: %.4f ± %.4f - "
+                    + "val_accuracy: %.4f ± %.4f", folds, meanLoss, stdLoss, meanAccuracy, stdAccuracy);
+        }
+    }
+
+    /**
+     * Writes cv.json: per fold the held-out val_loss and val_accuracy after the last epoch, epochs,
+     * seconds and example counts; then means and (population) standard deviations.
+     */
+    public CrossValidation writeCrossValidation(List<TrainingResult> folds) {
+        List<Map<String, Object>> perFold = new ArrayList<>();
+        double[] losses = new double[folds.size()];
+        double[] accuracies = new double[folds.size()];
+        for (int k = 0; k < folds.size(); k++) {
+            TrainingResult result = folds.get(k);
+            EpochRecord last = result.epochs().get(result.epochs().size() - 1);
+            losses[k] = last.valLoss();
+            accuracies[k] = last.valAccuracy();
+            Map<String, Object> m = new LinkedHashMap<>();
+            m.put("fold", k + 1);
+            m.put("val_loss", finite(last.valLoss()));
+            m.put("val_accuracy", finite(last.valAccuracy()));
+            m.put("epochs", result.epochs().size());
+            m.put("seconds", result.epochs().stream().mapToDouble(EpochRecord::seconds).sum());
+            m.put("training_examples", result.trainingExamples());
+            m.put("validation_examples", result.validationExamples());
+            perFold.add(m);
+        }
+        CrossValidation summary = new CrossValidation(mean(losses), std(losses), mean(accuracies), std(accuracies),
+                folds.size());
+        Map<String, Object> doc = new LinkedHashMap<>();
+        doc.put("folds", perFold);
+        doc.put("mean_val_loss", finite(summary.meanLoss()));
+        doc.put("std_val_loss", finite(summary.stdLoss()));
+        doc.put("mean_val_accuracy", finite(summary.meanAccuracy()));
+        doc.put("std_val_accuracy", finite(summary.stdAccuracy()));
+        writeJson(CROSS_VALIDATION, doc);
+        return summary;
+    }
+
+    private static double mean(double[] values) {
+        return java.util.Arrays.stream(values).average().orElse(Double.NaN);
+    }
+
+    private static double std(double[] values) {
+        double m = mean(values);
+        return Math.sqrt(java.util.Arrays.stream(values).map(v -> (v - m) * (v - m)).average().orElse(Double.NaN));
     }
 
     /** Bad records left out under --on-bad-record skip: the total, per file and per reason. */

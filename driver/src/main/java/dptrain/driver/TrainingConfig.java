@@ -18,9 +18,19 @@ import java.util.Map;
  * @param validationFraction fraction of the training data held out for validation (0 for none)
  * @param seed               seeds the shuffle, the split and dropout
  * @param output             where model, history and provenance go (any Hadoop filesystem URI)
+ * @param cache              where the prebuilt minibatches are kept between rounds
+ * @param stratify           the validation split takes the same fraction of every class
  */
 public record TrainingConfig(ModelSpec spec, DataInput train, DataInput test, int epochs, int batchSize, int workers,
-        int averagingFrequency, double validationFraction, long seed, String output) {
+        int averagingFrequency, double validationFraction, long seed, String output, CacheMode cache,
+        boolean stratify) {
+
+    /** With minibatches kept in executor memory, the default. */
+    public TrainingConfig(ModelSpec spec, DataInput train, DataInput test, int epochs, int batchSize, int workers,
+            int averagingFrequency, double validationFraction, long seed, String output) {
+        this(spec, train, test, epochs, batchSize, workers, averagingFrequency, validationFraction, seed, output,
+                CacheMode.MEMORY, false);
+    }
 
     /** {@code averagingFrequency} value meaning "average once per epoch". */
     public static final int EVERY_EPOCH = 0;
@@ -31,6 +41,7 @@ public record TrainingConfig(ModelSpec spec, DataInput train, DataInput test, in
         require(workers >= 1, "--workers", workers, "a whole number >= 1");
         require(averagingFrequency >= 0, "--averaging-frequency", averagingFrequency,
                 "a whole number of minibatches >= 1, or 'epoch'");
+        require(cache != null, "--cache", cache, "memory, disk or none");
         require(validationFraction >= 0 && validationFraction < 1, "--validation-split", validationFraction,
                 "a fraction in [0, 1)");
     }
@@ -54,7 +65,9 @@ public record TrainingConfig(ModelSpec spec, DataInput train, DataInput test, in
         m.put("workers", workers);
         m.put("averaging_frequency", averagingFrequency == EVERY_EPOCH ? "epoch" : averagingFrequency);
         m.put("validation_split", validationFraction);
+        m.put("stratify", stratify);
         m.put("seed", seed);
+        m.put("cache", cache.name().toLowerCase(java.util.Locale.ROOT));
         m.put("train", describe(train));
         m.put("test", test == null ? null : describe(test));
         m.put("output", output);

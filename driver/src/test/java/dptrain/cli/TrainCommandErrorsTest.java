@@ -270,6 +270,10 @@ class TrainCommandErrorsTest {
                         List.of("--model", book, "--train", good, "--validation-split", "1"), "--validation-split", "1.0", "(0, 1)"),
                 bad("flag: validation split of zero", usage,
                         List.of("--model", book, "--train", good, "--validation-split", "0"), "--validation-split", "0.0"),
+                bad("flag: --stratify without a validation split", usage,
+                        List.of("--model", book, "--train", good, "--stratify"), "--stratify", "--validation-split"),
+                bad("flag: not a Spark master", usage,
+                        List.of("--model", book, "--train", good, "--master", "bogus"), "--master", "'bogus'", "local[N]"),
                 bad("flag: scale of zero", usage, List.of("--model", book, "--train", good, "--scale", "0"), "--scale", "0"),
                 bad("flag: missing --train", usage, List.of("--model", book), "--train"));
     }
@@ -319,7 +323,10 @@ class TrainCommandErrorsTest {
             throws IOException {
         Files.createDirectories(out);
         Files.writeString(out.resolve("model.zip"), "a good model from an earlier run");
-        List<String> args = new ArrayList<>(List.of("train", "--master", "local[2]", "--conf", "spark.ui.enabled=false"));
+        List<String> args = new ArrayList<>(List.of("train", "--conf", "spark.ui.enabled=false"));
+        if (!flags.contains("--master")) {
+            args.addAll(List.of("--master", "local[2]"));
+        }
         if (!flags.contains("--output")) {
             args.addAll(List.of("--output", out.toString()));
         }

@@ -26,7 +26,10 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** The same examples as IDX, CSV, LibSVM and Parquet train to the same parameters with the same seed. */
+/**
+ * The same examples as IDX, CSV, LibSVM and Parquet train to the same parameters with the same
+ * seed, and so do minibatches cached in memory, on disk, or rebuilt every round.
+ */
 class FormatRoundTripTest {
     private static final int EXAMPLES = 300;
     private static final float SCALE = 1f / 255f;
@@ -99,9 +102,22 @@ class FormatRoundTripTest {
         }
     }
 
+    @Test
+    void minibatchesKeptOnDiskOrRebuiltEachRoundTrainTheSameParameters() throws IOException {
+        float[] inMemory = train(DataInput.idx(idx.toString()));
+        for (CacheMode cache : List.of(CacheMode.DISK, CacheMode.NONE)) {
+            assertArrayEquals(inMemory, train(DataInput.idx(idx.toString()), cache), "--cache " + cache);
+        }
+    }
+
     private static float[] train(DataInput input) throws IOException {
+        return train(input, CacheMode.MEMORY);
+    }
+
+    private static float[] train(DataInput input, CacheMode cache) throws IOException {
         ModelSpec spec = ModelSpec.read(Path.of("../src/examples/mnist-mlp.yaml"));
-        TrainingConfig config = new TrainingConfig(spec, input, null, 1, 32, 2, 4, 0.0, 3, dir.resolve("out").toString());
+        TrainingConfig config = new TrainingConfig(spec, input, null, 1, 32, 2, 4, 0.0, 3, dir.resolve("out").toString(),
+                cache, false);
         TrainingResult result = new DistributedTrainer(jsc).train(config, new TrainingProgress() { });
         assertEquals(EXAMPLES, result.trainingExamples());
         return result.finalState().copyParameters();

@@ -1,0 +1,60 @@
+package dptrain.cli;
+
+import dptrain.driver.DistributedTrainer;
+import dptrain.driver.RunOutputs;
+import dptrain.driver.TrainingConfig;
+import dptrain.driver.TrainingResult;
+import dptrain.spec.ModelSpec;
+import java.io.PrintWriter;
+import java.time.Instant;
+import java.util.List;
+import java.util.concurrent.Callable;
+import org.apache.hadoop.conf.Configuration;
+import org.apache.spark.SparkConf;
+import org.apache.spark.api.java.JavaSparkContext;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+/** {@code dptrain cv}: K-fold cross-validation, each fold trained data-parallel. */
+@Command(name = "cv", mixinStandardHelpOptions = true, sortOptions = false,
+        description = "K-fold cross-validation of --model on --train: each fold trains on the other folds "
+                + "(normalization refitted on them) and is evaluated on the held-out fold. Writes cv.json.")
+final class CvCommand implements Callable<Integer> {
+
+    @CommandLine.Spec
+    CommandLine.Model.CommandSpec command;
+
+    @Mixin
+    TrainingOptions options;
+
+    @Option(names = "--folds", paramLabel = "K", defaultValue = "5",
+            description = "Number of folds, at least 2 (default: ${DEFAULT-VALUE}).")
+    int folds;
+
+    @Override
+    public Integer call() {
+        if (folds < 2) {
+            throw options.usage("--folds: " + folds + " is not allowed; expected a whole number >= 2");
+        }
+        SparkConf conf = options.sparkConf("dptrain cv");
+        Configuration hadoop = TrainingOptions.hadoopConfiguration(conf);
+        ModelSpec spec = options.spec(hadoop);
+        TrainingConfig config = options.config(spec, options.trainInput(hadoop), null, 0, false);
+        RunOutputs outputs = options.outputs(hadoop, RunOutputs.CROSS_VALIDATION);
+        PrintWriter out = command.commandLine().getOut();
+        Instant start = Instant.now();
+        try (JavaSparkContext jsc = options.startSpark(conf, spec, command.commandLine().getErr())) {
+            config = options.withWorkers(config, jsc);
+            List<TrainingResult> results = new DistributedTrainer(jsc).crossValidate(config, folds,
+                    new ConsoleProgress(out, config));
+            RunOutputs.CrossValidation summary = outputs.writeCrossValidation(results);
+            out.println(summary.line());
+            outputs.writeProvenance(config, jsc.version(), jsc.master(), start, Instant.now());
+            out.printf("Wrote %s and %s to %s%n", RunOutputs.CROSS_VALIDATION, RunOutputs.PROVENANCE, options.output());
+            out.flush();
+        }
+        return ExitCodes.OK;
+    }
+}
