@@ -1,0 +1,113 @@
+package dptrain.cluster;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.extension.AfterAllCallback;
+import org.junit.jupiter.api.extension.BeforeAllCallback;
+import org.junit.jupiter.api.extension.ExtensionContext;
+
+/**
+ * A real Spark standalone cluster on 127.0.0.1, started once for a test class by {@code deploy/local-cluster/start}
+ * and always stopped by {@code deploy/local-cluster/stop}: after the class, and by a shutdown hook should the JVM
+ * end first. Submissions go through {@code deploy/bin/dptrain-submit} as processes, as a user runs them.
+ */
+final class LocalCluster implements BeforeAllCallback, AfterAllCallback {
+    private static final Duration START_TIMEOUT = Duration.ofMinutes(3);
+    private static final Duration SUBMIT_TIMEOUT = Duration.ofMinutes(6);
+
+    private final Path work;
+    private final Path dir;
+    private Thread shutdownHook;
+    private String masterUrl;
+
+    /** A cluster whose folder, and the outputs of its tests, live in {@code work}. */
+    LocalCluster(Path work) {
+        this.work = work.toAbsolutePath().normalize();
+        this.dir = this.work.resolve("cluster");
+    }
+
+    /** The repository's root: failsafe runs the tests in driver/. */
+    static Path repo() {
+        Path repo = Path.of("").toAbsolutePath().getParent();
+        assertTrue(Files.isExecutable(repo.resolve("deploy/bin/dptrain-submit")), "not the repository root: " + repo);
+        return repo;
+    }
+
+    @Override
+    public void beforeAll(ExtensionContext context) throws IOException {
+        if (Files.isDirectory(dir)) {
+            stop(); // a cluster left by a run that was killed before it could stop it
+        }
+        Scripts.deleteTree(work);
+        Files.createDirectories(work);
+        shutdownHook = new Thread(this::stop, "stop the local Spark cluster");
+        Runtime.getRuntime().addShutdownHook(shutdownHook);
+        Scripts.Run start = Scripts.run(work.resolve("start.out"), START_TIMEOUT, Map.of(),
+                List.of(repo().resolve("deploy/local-cluster/start").toString(), "--dir", dir.toString()));
+        assertEquals(0, start.exitCode(), "deploy/local-cluster/start failed:\n" + start.output());
+        List<String> lines = start.output().strip().lines().toList();
+        masterUrl = lines.get(lines.size() - 1);
+        assertTrue(masterUrl.matches("spark://127\\.0\\.0\\.1:\\d+"), "the last line of start: " + masterUrl);
+    }
+
+    @Override
+    public void afterAll(ExtensionContext context) {
+        stop();
+        Runtime.getRuntime().removeShutdownHook(shutdownHook);
+    }
+
+    private void stop() {
+        try {
+            Scripts.run(work.resolve("stop.out"), Duration.ofMinutes(1), Map.of(),
+                    List.of(repo().resolve("deploy/local-cluster/stop").toString(), "--dir", dir.toString()));
+        } catch (IOException | UncheckedIOException e) {
+            throw new IllegalStateException("could not stop the cluster of " + dir + "; its PIDs are in *.pid there", e);
+        }
+    }
+
+    String masterUrl() {
+        return masterUrl;
+    }
+
+    /** The cluster's folder: secret, logs, PIDs and the workers' work folders. */
+    Path dir() {
+        return dir;
+    }
+
+    /** A fresh folder for one test's files. */
+    Path testFolder(String name) throws IOException {
+        Path folder = work.resolve(name);
+        Scripts.deleteTree(folder);
+        return Files.createDirectories(folder);
+    }
+
+    /**
+     * Runs {@code deploy/bin/dptrain-submit SPARK_OPTIONS APP_ARGS} with the cluster's folder (its master and secret)
+     * unless {@code withSecret} is false; output and the driver's Spark log go to files in {@code folder}.
+     */
+    Scripts.Run submit(Path folder, boolean withSecret, Map<String, String> env, List<String> sparkOptions,
+            List<String> appArgs) throws IOException {
+        List<String> command = new ArrayList<>();
+        command.add(repo().resolve("deploy/bin/dptrain-submit").toString());
+        if (withSecret) {
+            command.addAll(List.of("--cluster-dir", dir.toString()));
+        }
+        command.addAll(sparkOptions);
+        command.addAll(appArgs);
+        Map<String, String> environment = new java.util.HashMap<>(env);
+        // Driver and executors share this machine, so they share the tests' javacpp cache.
+        environment.putIfAbsent("DPTRAIN_JAVACPP_CACHE", System.getProperty("org.bytedeco.javacpp.cachedir",
+                repo().resolve("target/javacpp-cache").toString()));
+        environment.put("DPTRAIN_LOG", folder.resolve("driver.log").toString());
+        return Scripts.run(folder.resolve("submit.out"), SUBMIT_TIMEOUT, environment, command);
+    }
+}

@@ -1,0 +1,263 @@
+package dptrain.cluster;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dptrain.cli.Dptrain;
+import dptrain.testing.FashionMnist;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.jar.JarEntry;
+import java.util.jar.JarOutputStream;
+import java.util.stream.Stream;
+import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
+import org.deeplearning4j.util.ModelSerializer;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Order;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestMethodOrder;
+import org.junit.jupiter.api.extension.RegisterExtension;
+
+/**
+ * dptrain on a real Spark standalone cluster on loopback (one master, two one-core workers, authentication on),
+ * submitted with deploy/bin/dptrain-submit as a user would. The cluster is started once for all these tests.
+ */
+@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
+class StandaloneClusterIT {
+    private static final long BOOK_NETWORK_PARAMETERS = 407_050;
+    /** Spark logs this when a stage's closure and RDD (its "task binary") reach 1000 KiB. */
+    private static final String LARGE_TASK_BINARY = "Broadcasting large task binary";
+
+    @RegisterExtension
+    static final LocalCluster CLUSTER = new LocalCluster(Path.of("target/cluster-it"));
+
+    /** The client-mode run's outputs, which the local-mode comparison reuses. */
+    private static Path clientModeOutput;
+
+    @Test
+    @Order(1)
+    void clientModeTrainsTheBooksNetworkAndSparkShowsEachEpochsRoundAsAJob() throws IOException {
+        Path folder = CLUSTER.testFolder("client-mode");
+        Path events = Files.createDirectories(folder.resolve("events"));
+        Path out = folder.resolve("out");
+        Scripts.Run run = CLUSTER.submit(folder, true, Map.of(), List.of("--deploy-mode", "client",
+                "--conf", "spark.eventLog.enabled=true", "--conf", "spark.eventLog.dir=" + events.toUri(),
+                "--conf", "spark.eventLog.compress=false"), bookJob(out));
+
+        assertEquals(0, run.exitCode(), run.output());
+        assertTrue(run.output().contains("Epoch 5/5"), run.output());
+        assertBooksNetworkTrained(out);
+        List<String> jobs = jobDescriptions(events);
+        for (int epoch = 1; epoch <= 5; epoch++) {
+            assertTrue(jobs.contains("dptrain epoch " + epoch + "/5 round 1/1"), "Spark's job descriptions: " + jobs);
+        }
+        assertTrue(jobs.contains("dptrain test evaluation"), "Spark's job descriptions: " + jobs);
+        clientModeOutput = out;
+    }
+
+    @Test
+    @Order(2)
+    void theSameSeedGivesTheSameAccuracyInLocalModeAndOnTheCluster() throws IOException {
+        assumeTrue(clientModeOutput != null, "needs the client-mode run's outputs");
+        Path local = CLUSTER.testFolder("local-mode").resolve("out");
+        List<String> args = new ArrayList<>(bookJob(local));
+        args.addAll(List.of("--master", "local[2]", "--conf", "spark.ui.enabled=false"));
+        assertEquals(0, Dptrain.run(args.toArray(String[]::new)));
+
+        double localAccuracy = testAccuracy(local);
+        double clusterAccuracy = testAccuracy(clientModeOutput);
+        float[] localParameters = parameters(local);
+        float[] clusterParameters = parameters(clientModeOutput);
+        double largest = 0;
+        int differing = 0;
+        for (int i = 0; i < localParameters.length; i++) {
+            float d = Math.abs(localParameters[i] - clusterParameters[i]);
+            largest = Math.max(largest, d);
+            differing += d > 0 ? 1 : 0;
+        }
+        String comparison = String.format(Locale.ROOT, "test accuracy local[2] %s, standalone cluster %s "
+                + "(difference %s); %d of %d parameters differ, by at most %s", localAccuracy, clusterAccuracy,
+                clusterAccuracy - localAccuracy, differing, localParameters.length, largest);
+        Files.writeString(local.getParent().resolve("local-vs-cluster.txt"), comparison + System.lineSeparator());
+        assertEquals(localAccuracy, clusterAccuracy, 0.0, comparison);
+    }
+
+    @Test
+    @Order(3)
+    void clusterModeTrainsTheBooksNetworkWithTheDriverOnAWorker() throws IOException {
+        Path folder = CLUSTER.testFolder("cluster-mode");
+        Path out = folder.resolve("out");
+        Scripts.Run run = CLUSTER.submit(folder, true, Map.of(), List.of("--deploy-mode", "cluster"), bookJob(out));
+
+        assertEquals(0, run.exitCode(), run.output());
+        assertTrue(run.output().contains("is FINISHED"), run.output());
+        assertBooksNetworkTrained(out);
+        // The driver ran on a worker: its console output is in that worker's work folder.
+        String driverOutput;
+        try (Stream<Path> files = Files.find(CLUSTER.dir(), 4,
+                (p, a) -> p.getFileName().toString().equals("stdout") && p.getParent().getFileName().toString().startsWith("driver-"))) {
+            List<Path> stdout = files.toList();
+            assertEquals(1, stdout.size(), "drivers' stdout files: " + stdout);
+            driverOutput = Files.readString(stdout.get(0));
+        }
+        assertTrue(driverOutput.contains("Epoch 5/5") && driverOutput.contains("Wrote model.zip"), driverOutput);
+    }
+
+    @Test
+    @Order(4)
+    void noLargeValueTravelsInsideATaskOrClosureUnderAOneMegabyteRpcLimit() throws IOException {
+        // Parameters and RMSprop state are 3.2 MB; with averaging every 64 steps, 4 rounds broadcast them.
+        Path folder = CLUSTER.testFolder("rpc-limit");
+        List<String> oneMegabyte = List.of("--conf", "spark.rpc.message.maxSize=1");
+        Scripts.Run training = CLUSTER.submit(folder, true, Map.of(), oneMegabyte, List.of("train",
+                "--model", bookSpec(), "--train", FashionMnist.trainImages().toAbsolutePath().toString(),
+                "--workers", "2", "--epochs", "1", "--averaging-frequency", "64", "--output", folder.resolve("out").toString()));
+        assertEquals(0, training.exitCode(), training.output());
+        assertTrue(training.output().contains("4 rounds per epoch"), training.output());
+        String driverLog = Files.readString(folder.resolve("driver.log"));
+        assertFalse(driverLog.contains(LARGE_TASK_BINARY), driverLog);
+
+        // The same cluster and limit refuse a task that carries a 4 MB value, and flag a 4 MB closure.
+        Path probeFolder = CLUSTER.testFolder("rpc-limit-probe");
+        Path probeJar = probeJar(probeFolder);
+        Scripts.Run probe = CLUSTER.submit(probeFolder, true,
+                Map.of("DPTRAIN_APP_JAR", probeJar.toString(), "DPTRAIN_MAIN", TaskSizeProbe.class.getName()),
+                oneMegabyte, List.of("probe"));
+        assertEquals(0, probe.exitCode(), probe.output());
+        assertTrue(probe.output().contains(TaskSizeProbe.TASK_REFUSED), probe.output());
+        assertTrue(probe.output().contains("exceeds max allowed: spark.rpc.message.maxSize (1048576 bytes)"),
+                probe.output());
+        // Spark ships a stage's closure as a broadcast of its own, so the RPC limit does not stop it; the driver log does show it.
+        assertTrue(probe.output().contains(TaskSizeProbe.CLOSURE_RAN), probe.output());
+        assertTrue(Files.readString(probeFolder.resolve("driver.log")).contains(LARGE_TASK_BINARY));
+    }
+
+    @Test
+    @Order(5)
+    void theDriverWarnsWhenTheExecutorsLeaveNd4jTooLittleMemory() throws IOException {
+        Path folder = CLUSTER.testFolder("memory-warning");
+        Path train = FashionMnist.writeSlice(folder.resolve("data"), "train", "small", 0, 2048);
+        Scripts.Run run = CLUSTER.submit(folder, true, Map.of(),
+                List.of("--conf", "spark.executor.extraJavaOptions=-Dorg.bytedeco.javacpp.maxphysicalbytes=1200m"),
+                List.of("train", "--model", bookSpec(), "--train", train.toString(), "--workers", "2", "--epochs", "1",
+                        "--output", folder.resolve("out").toString()));
+        assertEquals(0, run.exitCode(), run.output());
+        assertTrue(run.output().contains("dptrain: warning: org.bytedeco.javacpp.maxphysicalbytes on the executors is "
+                + "1200 MiB, less than their 1024 MiB heap plus the about 336 MiB ND4J needs outside it"), run.output());
+    }
+
+    @Test
+    @Order(6)
+    void aSubmissionWithoutTheClustersSecretIsRefused() throws IOException, InterruptedException {
+        int driversBefore = driversKnownToTheMaster();
+        Path folder = CLUSTER.testFolder("no-secret");
+        List<String> job = List.of("train", "--model", bookSpec(), "--train",
+                FashionMnist.trainImages().toAbsolutePath().toString(), "--output", folder.resolve("out").toString());
+        Scripts.Run noSecret = CLUSTER.submit(folder, false, Map.of(),
+                List.of("--master", CLUSTER.masterUrl(), "--deploy-mode", "cluster"), job);
+        assertNotEquals(0, noSecret.exitCode(), noSecret.output());
+        assertTrue(noSecret.output().contains("Expected SaslMessage"), noSecret.output());
+
+        Path wrong = CLUSTER.testFolder("wrong-secret");
+        Scripts.Run wrongSecret = CLUSTER.submit(wrong, false, Map.of(), List.of("--master", CLUSTER.masterUrl(),
+                "--deploy-mode", "cluster", "--conf", "spark.authenticate=true",
+                "--conf", "spark.authenticate.secret=not-the-secret"), job);
+        assertNotEquals(0, wrongSecret.exitCode(), wrongSecret.output());
+        assertFalse(wrongSecret.output().contains("Driver successfully submitted"), wrongSecret.output());
+
+        assertEquals(driversBefore, driversKnownToTheMaster(), "the master accepted a driver without the secret");
+        assertFalse(Files.exists(folder.resolve("out")));
+    }
+
+    private static String bookSpec() {
+        return LocalCluster.repo().resolve("src/examples/mnist-mlp.yaml").toString();
+    }
+
+    /** The book's job: its network on the full Fashion-MNIST, two workers, five epochs, with a test evaluation. */
+    private static List<String> bookJob(Path out) {
+        return List.of("train", "--model", bookSpec(),
+                "--train", FashionMnist.trainImages().toAbsolutePath().toString(),
+                "--test", FashionMnist.testImages().toAbsolutePath().toString(),
+                "--workers", "2", "--epochs", "5", "--output", out.toString());
+    }
+
+    private static void assertBooksNetworkTrained(Path out) throws IOException {
+        JsonNode history = new ObjectMapper().readTree(out.resolve("history.json").toFile());
+        assertEquals(5, history.get("epochs").size(), history.toString());
+        JsonNode first = history.get("epochs").get(0);
+        assertEquals(60000, first.get("examples").asLong());
+        assertEquals(235, first.get("steps_per_replica").asLong(), "30,000 examples per worker in batches of 128");
+        double testAccuracy = history.get("test_accuracy").asDouble();
+        assertTrue(testAccuracy >= 0.85, "test accuracy " + testAccuracy);
+        assertEquals(BOOK_NETWORK_PARAMETERS, parameters(out).length);
+        JsonNode provenance = new ObjectMapper().readTree(out.resolve("provenance.json").toFile());
+        assertEquals(CLUSTER.masterUrl(), provenance.get("master").asText());
+    }
+
+    private static double testAccuracy(Path out) throws IOException {
+        return new ObjectMapper().readTree(out.resolve("history.json").toFile()).get("test_accuracy").asDouble();
+    }
+
+    private static float[] parameters(Path out) throws IOException {
+        MultiLayerNetwork model = ModelSerializer.restoreMultiLayerNetwork(out.resolve("model.zip").toFile(), false);
+        return model.params().dup().data().asFloat();
+    }
+
+    /** The descriptions of every job in the Spark event logs in {@code events}, as the Spark UI lists them. */
+    private static List<String> jobDescriptions(Path events) throws IOException {
+        ObjectMapper json = new ObjectMapper();
+        List<String> descriptions = new ArrayList<>();
+        // Spark 4 writes rolling event logs: a folder per application holding events_N_<app> files.
+        try (Stream<Path> logs = Files.walk(events)) {
+            for (Path log : logs.filter(p -> p.getFileName().toString().startsWith("events_")).toList()) {
+                for (String line : Files.readAllLines(log)) {
+                    JsonNode event = json.readTree(line);
+                    if ("SparkListenerJobStart".equals(event.path("Event").asText())) {
+                        descriptions.add(event.path("Properties").path("spark.job.description").asText());
+                    }
+                }
+            }
+        }
+        return descriptions;
+    }
+
+    /** How many drivers, running or finished, the master's JSON page lists. */
+    private static int driversKnownToTheMaster() throws IOException, InterruptedException {
+        String ui = Files.readString(CLUSTER.dir().resolve("master-ui-url")).strip();
+        HttpResponse<String> page = HttpClient.newHttpClient().send(
+                HttpRequest.newBuilder(URI.create(ui + "/json/")).build(), HttpResponse.BodyHandlers.ofString());
+        JsonNode master = new ObjectMapper().readTree(page.body());
+        return master.path("activedrivers").size() + master.path("completeddrivers").size();
+    }
+
+    /** A jar of {@link TaskSizeProbe}'s classes, to submit as an application. */
+    private static Path probeJar(Path folder) throws IOException {
+        Path classes = Path.of(TaskSizeProbe.class.getProtectionDomain().getCodeSource().getLocation().getPath());
+        Path jar = folder.resolve("task-size-probe.jar");
+        String prefix = TaskSizeProbe.class.getName().replace('.', '/');
+        try (OutputStream file = Files.newOutputStream(jar); JarOutputStream out = new JarOutputStream(file);
+                Stream<Path> all = Files.walk(classes)) {
+            for (Path p : all.filter(p -> classes.relativize(p).toString().startsWith(prefix)).toList()) {
+                out.putNextEntry(new JarEntry(classes.relativize(p).toString()));
+                Files.copy(p, out);
+                out.closeEntry();
+            }
+        }
+        return jar;
+    }
+}
