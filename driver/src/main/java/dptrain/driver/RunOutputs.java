@@ -52,10 +52,13 @@ public final class RunOutputs {
      * (a finished run's result, such as model.zip) and {@code overwrite} is false.
      */
     public void checkWritable(boolean overwrite, String finishedFile) {
-        if (!overwrite && files.exists(path(finishedFile))) {
-            throw new InputException("--output " + folder + " already holds a finished "
-                    + (finishedFile.equals(MODEL) ? "model" : "result") + " (" + finishedFile
-                    + "); pass --overwrite to replace it, or choose another folder");
+        // provenance.json is written last by every command: it marks any finished run, train's or cv's.
+        for (String finished : List.of(finishedFile, PROVENANCE)) {
+            if (!overwrite && files.exists(path(finished))) {
+                throw new InputException("--output " + folder + " already holds a finished "
+                        + (finished.equals(MODEL) ? "model" : "run") + " (" + finished
+                        + "); pass --overwrite to replace it, or choose another folder");
+            }
         }
         files.checkWritable(folder, "--output");
     }

@@ -306,6 +306,18 @@ class TrainCommandErrorsTest {
     }
 
     @Test
+    void refusesToReplaceAnotherCommandsFinishedRunWithoutOverwrite() throws IOException {
+        Path out = dir.resolve("out-finished-other");
+        Files.createDirectories(out);
+        Files.writeString(out.resolve("provenance.json"), "{\"from\": \"an earlier cv run\"}");
+        TrainCommandTest.Run run = TrainCommandTest.dptrain("train", "--model", TrainCommandTest.BOOK_SPEC, "--train",
+                p("good/train-images-idx3-ubyte"), "--output", out.toString(), "--master", "local[2]");
+        assertEquals(ExitCodes.INPUT, run.code(), run.err());
+        assertTrue(run.err().contains("already holds a finished run (provenance.json)"), run.err());
+        assertEquals("{\"from\": \"an earlier cv run\"}", Files.readString(out.resolve("provenance.json")));
+    }
+
+    @Test
     void namesAFileThatExistsButCannotBeRead() throws IOException {
         Assumptions.assumeFalse("root".equals(System.getProperty("user.name")), "root reads files whatever their mode");
         Path locked = dir.resolve("locked.csv");
