@@ -17,6 +17,7 @@ import java.util.Map;
 import java.util.TreeMap;
 import org.apache.spark.api.java.JavaPairRDD;
 import org.apache.spark.api.java.JavaRDD;
+import org.apache.spark.storage.StorageLevel;
 import scala.Tuple2;
 
 /**
@@ -54,6 +55,11 @@ public final class DataPipeline {
      * and fits {@code normalization} on the training part only, with a distributed aggregation.
      */
     public Split split(ExampleSource.IndexedExamples data, double validationFraction, Normalization normalization) {
+        boolean readSeveralTimes = validationFraction > 0 || normalization != Normalization.NONE;
+        return whileKept(data, readSeveralTimes, () -> splitOnce(data, validationFraction, normalization));
+    }
+
+    private Split splitOnce(ExampleSource.IndexedExamples data, double validationFraction, Normalization normalization) {
         long count = data.count();
         long validationCount = Math.round(count * validationFraction);
         SeededPermutation permutation = new SeededPermutation(count, seed);
@@ -72,6 +78,11 @@ public final class DataPipeline {
      * renumbered densely in shuffled order, so its partitions stay balanced.
      */
     public Split stratifiedSplit(ExampleSource.IndexedExamples data, double validationFraction,
+            Normalization normalization) {
+        return whileKept(data, true, () -> stratifiedSplitOnce(data, validationFraction, normalization));
+    }
+
+    private Split stratifiedSplitOnce(ExampleSource.IndexedExamples data, double validationFraction,
             Normalization normalization) {
         long count = data.count();
         SeededPermutation permutation = new SeededPermutation(count, seed);
@@ -104,6 +115,28 @@ public final class DataPipeline {
                 .zipWithIndex()
                 .mapToPair(Tuple2::swap);
         return splitInto(trainingPart, validationPart, normalization);
+    }
+
+    /**
+     * Runs {@code work}, which reads {@code data} several times (a normalization fit, the training
+     * and validation shuffles, class counts), with the examples kept rather than decoded from the
+     * files again for each read. The split's minibatches are materialized by then, so the examples
+     * are dropped afterwards. Data a caller already keeps (cross-validation) is left as it is.
+     */
+    private static Split whileKept(ExampleSource.IndexedExamples data, boolean readSeveralTimes,
+            java.util.function.Supplier<Split> work) {
+        JavaPairRDD<Long, Example> examples = data.examples();
+        boolean keep = readSeveralTimes && examples.getStorageLevel().equals(StorageLevel.NONE());
+        if (keep) {
+            examples.persist(StorageLevel.MEMORY_AND_DISK());
+        }
+        try {
+            return work.get();
+        } finally {
+            if (keep) {
+                examples.unpersist(false);
+            }
+        }
     }
 
     /** Orders (label, position) keys by label, then position. */

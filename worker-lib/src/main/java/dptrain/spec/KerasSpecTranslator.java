@@ -11,6 +11,7 @@ import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
 import org.deeplearning4j.nn.conf.inputs.InputType;
 import org.deeplearning4j.nn.conf.layers.DenseLayer;
 import org.deeplearning4j.nn.conf.layers.DropoutLayer;
+import org.deeplearning4j.nn.conf.layers.FeedForwardLayer;
 import org.deeplearning4j.nn.conf.layers.Layer;
 import org.deeplearning4j.nn.conf.layers.OutputLayer;
 
@@ -46,20 +47,16 @@ final class KerasSpecTranslator {
         }
 
         Layer toHiddenLayer() {
-            DenseLayer.Builder builder = new DenseLayer.Builder()
-                    .nOut(units)
-                    .activation(KerasVocabulary.ACTIVATIONS.get(activation).get())
-                    .weightInit(KerasVocabulary.KERNEL_INITIALIZERS.get(kernelInitializer).get())
-                    .biasInit(KerasVocabulary.BIAS_INITIALIZERS.get(biasInitializer));
-            if (l2 > 0) {
-                builder.l2(dl4jL2());
-            }
-            return builder.build();
+            return configured(new DenseLayer.Builder());
         }
 
         Layer toOutputLayer(Loss loss) {
-            OutputLayer.Builder builder = new OutputLayer.Builder(loss.function().get())
-                    .nOut(units)
+            return configured(new OutputLayer.Builder(loss.function().get()));
+        }
+
+        /** Units, activation, initializers and L2, the same for hidden and output layers. */
+        private <B extends FeedForwardLayer.Builder<B>> Layer configured(B builder) {
+            builder.nOut(units)
                     .activation(KerasVocabulary.ACTIVATIONS.get(activation).get())
                     .weightInit(KerasVocabulary.KERNEL_INITIALIZERS.get(kernelInitializer).get())
                     .biasInit(KerasVocabulary.BIAS_INITIALIZERS.get(biasInitializer));
