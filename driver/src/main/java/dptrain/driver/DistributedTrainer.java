@@ -138,6 +138,7 @@ public final class DistributedTrainer {
             int batchesPerRound = config.batchesPerRound(stepsPerEpoch);
             int roundsPerEpoch = (stepsPerEpoch + batchesPerRound - 1) / batchesPerRound;
             List<EpochRecord> history = new ArrayList<>();
+            List<RoundRecord> rounds = new ArrayList<>();
             progress.started(training.examples(), validation == null ? 0 : validation.examples(), stepsPerEpoch,
                     roundsPerEpoch);
             for (int epoch = 1; epoch <= config.epochs(); epoch++) {
@@ -147,24 +148,47 @@ public final class DistributedTrainer {
                 for (int round = 0; round < roundsPerEpoch; round++) {
                     jsc.setJobGroup("dptrain-epoch-" + epoch, String.format("dptrain epoch %d/%d round %d/%d",
                             epoch, config.epochs(), round + 1, roundsPerEpoch), false);
+                    long roundBegan = System.nanoTime();
                     Broadcast<TrainingState> snapshot = jsc.broadcast(state);
+                    long jobBegan = System.nanoTime();
                     ParameterAverage average = trainRound(training.batches(), specBroadcast, snapshot, jobId,
                             round * batchesPerRound, batchesPerRound, roundSeed(config.seed(), epoch, round));
+                    long jobEnded = System.nanoTime();
                     snapshot.destroy();
+                    if (average.contributions() != workers) {
+                        throw new IllegalStateException("round " + (round + 1) + " of epoch " + epoch + " combined "
+                                + average.contributions() + " replica results; expected one per worker (" + workers + ")");
+                    }
                     ReplicaStats stats = average.stats();
                     epochStats = epochStats.plus(stats);
                     slowestReplicaSeconds += stats.maxComputeSeconds();
-                    if (!average.hasContributions()) {
-                        continue;
+                    if (!average.rejections().isEmpty()) {
+                        progress.replicasRejected(epoch, round + 1, average.rejections());
                     }
-                    TrainingState next = average.toState(state.iteration() + (int) stats.maxStepsPerReplica(), state.epoch());
-                    if (!next.isFinite() || !Double.isFinite(stats.lossSum())) {
+                    if (average.hasContributions()) {
+                        TrainingState next = average.toState(state.iteration() + (int) stats.maxStepsPerReplica(),
+                                state.epoch());
+                        if (!next.isFinite() || !Double.isFinite(stats.lossSum())) {
+                            throw new TrainingFailedException(String.format(
+                                    "training diverged in epoch %d, round %d: the %s is no longer finite; "
+                                            + "lower the optimizer's learning_rate or scale the inputs (e.g. --scale)",
+                                    epoch, round + 1, next.isFinite() ? "loss" : "averaged model"));
+                        }
+                        state = next;
+                    } else if (!average.rejections().isEmpty()) {
                         throw new TrainingFailedException(String.format(
-                                "training diverged in epoch %d, round %d: the %s is no longer finite; "
+                                "training diverged in epoch %d, round %d: every replica was rejected; "
                                         + "lower the optimizer's learning_rate or scale the inputs (e.g. --scale)",
-                                epoch, round + 1, next.isFinite() ? "loss" : "averaged model"));
+                                epoch, round + 1));
                     }
-                    state = next;
+                    long roundEnded = System.nanoTime();
+                    RoundRecord roundRecord = new RoundRecord(epoch, config.epochs(), round + 1, roundsPerEpoch,
+                            stats.examples(), stats.meanLoss(), seconds(roundBegan, jobBegan),
+                            stats.maxComputeSeconds(), average.combineSeconds(), seconds(jobBegan, jobEnded),
+                            seconds(jobEnded, roundEnded), seconds(roundBegan, roundEnded),
+                            average.rejections().size());
+                    rounds.add(roundRecord);
+                    progress.roundEnded(roundRecord);
                 }
                 state = state.withCounters(state.iteration(), epoch);
                 ReplicaStats val = null;
@@ -186,7 +210,7 @@ public final class DistributedTrainer {
                 jsc.setJobGroup("dptrain-test", "dptrain test evaluation", false);
                 testStats = evaluate(test, specBroadcast, state, jobId);
             }
-            return new TrainingResult(state, split.normalizer(), history, testStats, training.examples(),
+            return new TrainingResult(state, split.normalizer(), history, rounds, testStats, training.examples(),
                     validation == null ? 0 : validation.examples(), trainReport, testReport);
         } finally {
             jsc.clearJobGroup();
@@ -211,7 +235,9 @@ public final class DistributedTrainer {
     /**
      * One averaging round: every partition's replica trains on minibatches
      * {@code [firstBatch, firstBatch + count)} of its partition, starting from the broadcast snapshot.
-     * Only the two broadcast handles and a few numbers travel in the task closure.
+     * Only the two broadcast handles and a few numbers travel in the task closure. Each result is
+     * marked with its partition, so the average folds them in partition order, whatever order the
+     * tasks finish in.
      */
     static ParameterAverage trainRound(JavaRDD<Minibatch> batches, Broadcast<ModelSpec> spec,
             Broadcast<TrainingState> snapshot, String jobId, int firstBatch, int count, long roundSeed) {
@@ -219,7 +245,7 @@ public final class DistributedTrainer {
             skip(it, firstBatch);
             ReplicaResult result = ReplicaPool.withReplica(jobId, spec.value(),
                     replica -> replica.train(snapshot.value(), it, count, roundSeed + partition));
-            return List.of(result).iterator();
+            return List.of(result.forPartition(partition)).iterator();
         }, true).treeAggregate(ParameterAverage.empty(), ParameterAverage::add, ParameterAverage::merge);
     }
 
@@ -235,6 +261,10 @@ public final class DistributedTrainer {
         } finally {
             snapshot.destroy();
         }
+    }
+
+    private static double seconds(long fromNanos, long toNanos) {
+        return (toNanos - fromNanos) / 1e9;
     }
 
     private static void skip(Iterator<?> it, int count) {

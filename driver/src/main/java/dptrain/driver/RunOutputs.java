@@ -127,6 +127,7 @@ public final class RunOutputs {
         }
         doc.put("epochs", epochs);
         doc.put("history", keras);
+        doc.put("rounds", result.rounds().stream().map(RunOutputs::round).toList());
         doc.put("training_examples", result.trainingExamples());
         doc.put("validation_examples", result.validationExamples());
         doc.put("skipped_records", skipped(result.trainingData()));
@@ -219,6 +220,24 @@ public final class RunOutputs {
         m.put("total", report.badRecords());
         m.put("by_file", report.countsByFile());
         m.put("by_reason", report.countsByReason());
+        return m;
+    }
+
+    /** One averaging round's timing, in history.json's "rounds" list. */
+    private static Map<String, Object> round(RoundRecord r) {
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("epoch", r.epoch());
+        m.put("round", r.round());
+        m.put("examples", r.examples());
+        m.put("loss", finite(r.loss()));
+        m.put("seconds", r.seconds());
+        m.put("broadcast_seconds", r.broadcastSeconds());
+        m.put("compute_seconds", r.computeSeconds());
+        m.put("combine_seconds", r.combineSeconds());
+        m.put("scheduling_seconds", r.schedulingSeconds());
+        m.put("update_seconds", r.updateSeconds());
+        m.put("examples_per_second", r.examplesPerSecond());
+        m.put("rejected_replicas", r.rejectedReplicas());
         return m;
     }
 

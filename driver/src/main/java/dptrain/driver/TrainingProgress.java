@@ -18,6 +18,18 @@ public interface TrainingProgress {
     default void skipped(String flag, ValidationReport report) {
     }
 
+    /** An averaging round ended; its state is the run's current state. */
+    default void roundEnded(RoundRecord record) {
+    }
+
+    /**
+     * Replicas were rejected in a round for a non-finite loss or parameters; the round averaged the
+     * others. Each reason names the partition and the step, e.g. {@code "partition 1: the loss is NaN
+     * at step 3 of the round"}.
+     */
+    default void replicasRejected(int epoch, int round, java.util.List<String> reasons) {
+    }
+
     /** An epoch ended (after its validation). */
     default void epochEnded(EpochRecord record) {
     }

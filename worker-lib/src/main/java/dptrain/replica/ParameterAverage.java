@@ -1,23 +1,42 @@
 package dptrain.replica;
 
 import java.io.Serializable;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
 
 /**
  * The example-weighted average of replica states, built by adding replica results and merging
- * partial averages (the shape {@code treeAggregate} needs).
+ * partial averages (the shape Spark's {@code aggregate} and {@code treeAggregate} need).
+ *
+ * <p><b>Fixed order.</b> Floating-point sums depend on their order, and Spark merges partial
+ * results in the order tasks finish. Results marked with their partition ({@link
+ * ReplicaResult#forPartition}) are therefore folded strictly in partition order: a result that
+ * arrives early waits until every lower partition has been folded. The average, its statistics
+ * and its list of rejected replicas are then the same bits whatever the finishing order, the number
+ * of executors or the task retries. Unmarked results (a library user averaging by hand) are folded
+ * in the order they are added.
  *
  * <p>The empty average is tiny, so it can be a task's zero value without shipping a
  * parameter-sized array in every closure. A single contribution is kept as it is (floats); sums
  * of two or more are held in doubles, so one replica's average is bit-identical to its state.
  */
 public final class ParameterAverage implements Serializable {
-    private static final long serialVersionUID = 1L;
+    private static final long serialVersionUID = 2L;
 
+    // The folded prefix: partitions [0, folded) in order, or unmarked results in the order added.
     private TrainingState single;
     private double[] weightedParameters;
     private double[] weightedOptimizerState;
     private double weight;
     private ReplicaStats stats = ReplicaStats.NONE;
+    private final List<String> rejections = new ArrayList<>();
+    private int folded;
+    private int unmarked;
+    // Marked results that arrived before a lower partition's.
+    private final TreeMap<Integer, ReplicaResult> waiting = new TreeMap<>();
+    private double combineSeconds;
 
     /** An average of nothing yet. */
     public static ParameterAverage empty() {
@@ -26,18 +45,87 @@ public final class ParameterAverage implements Serializable {
 
     /** Adds one replica's result, weighted by the examples it trained on. Returns this. */
     public ParameterAverage add(ReplicaResult result) {
-        stats = stats.plus(result.stats());
-        TrainingState state = result.state();
-        if (state == null || result.stats().examples() == 0) {
-            return this;
+        long began = System.nanoTime();
+        if (result.partition() < 0) {
+            if (folded > 0 || !waiting.isEmpty()) {
+                throw new IllegalStateException("cannot add an unmarked result to an average of marked partitions");
+            }
+            fold(result);
+            unmarked++;
+        } else {
+            if (unmarked > 0) {
+                throw new IllegalStateException("cannot add partition " + result.partition()
+                        + "'s result to an average of unmarked results");
+            }
+            await(result);
+            foldReady();
         }
-        addWeighted(state, result.stats().examples());
+        combineSeconds += (System.nanoTime() - began) / 1e9;
         return this;
     }
 
-    /** Merges another partial average into this one. Returns this. */
+    /**
+     * Merges another partial average into this one. Returns the merged average: this, or {@code
+     * other} when {@code other} holds the lower partitions.
+     */
     public ParameterAverage merge(ParameterAverage other) {
+        long began = System.nanoTime();
+        double combinedSoFar = combineSeconds + other.combineSeconds;
+        ParameterAverage merged;
+        if (other.unmarked > 0 || unmarked > 0) {
+            if (folded > 0 || !waiting.isEmpty() || other.folded > 0 || !other.waiting.isEmpty()) {
+                throw new IllegalStateException("cannot merge averages of marked and unmarked results");
+            }
+            mergeUnordered(other);
+            merged = this;
+        } else {
+            if (folded > 0 && other.folded > 0) {
+                throw new IllegalStateException("both partial averages hold partition 0's result");
+            }
+            merged = other.folded > 0 ? other : this;
+            ParameterAverage from = merged == this ? other : this;
+            for (ReplicaResult result : from.waiting.values()) {
+                merged.await(result);
+            }
+            merged.foldReady();
+        }
+        merged.combineSeconds = combinedSoFar + (System.nanoTime() - began) / 1e9;
+        return merged;
+    }
+
+    private void await(ReplicaResult result) {
+        int partition = result.partition();
+        if (partition < folded || waiting.putIfAbsent(partition, result) != null) {
+            throw new IllegalStateException("partition " + partition + " contributed twice to one average");
+        }
+    }
+
+    private void foldReady() {
+        for (Map.Entry<Integer, ReplicaResult> first = waiting.firstEntry();
+                first != null && first.getKey() == folded; first = waiting.firstEntry()) {
+            fold(waiting.pollFirstEntry().getValue());
+            folded++;
+        }
+    }
+
+    private void fold(ReplicaResult result) {
+        if (result.rejection() != null) {
+            rejections.add((result.partition() < 0 ? "a replica" : "partition " + result.partition()) + ": "
+                    + result.rejection());
+            return;
+        }
+        stats = stats.plus(result.stats());
+        TrainingState state = result.state();
+        if (state == null || result.stats().examples() == 0) {
+            return;
+        }
+        addWeighted(state, result.stats().examples());
+    }
+
+    private void mergeUnordered(ParameterAverage other) {
         stats = stats.plus(other.stats);
+        rejections.addAll(other.rejections);
+        unmarked += other.unmarked;
         if (other.single != null) {
             addWeighted(other.single, other.weight);
         } else if (other.weightedParameters != null) {
@@ -52,9 +140,9 @@ public final class ParameterAverage implements Serializable {
             }
             weight += other.weight;
         }
-        return this;
     }
 
+    /** Statistics of the accepted (not rejected) replicas. */
     public ReplicaStats stats() {
         return stats;
     }
@@ -64,8 +152,32 @@ public final class ParameterAverage implements Serializable {
         return weight > 0;
     }
 
+    /** Replica results folded in so far, rejected ones included: one per partition once a round is complete. */
+    public int contributions() {
+        return folded + unmarked;
+    }
+
+    /** Marked results still waiting for a lower partition's; 0 once a round is complete. */
+    public int waiting() {
+        return waiting.size();
+    }
+
+    /** Why replicas were rejected, in partition order, e.g. {@code "partition 1: the loss is NaN at step 3"}. */
+    public List<String> rejections() {
+        return List.copyOf(rejections);
+    }
+
+    /** Seconds spent adding and merging results, summed over wherever it happened. */
+    public double combineSeconds() {
+        return combineSeconds;
+    }
+
     /** The averaged state with the given counters. */
     public TrainingState toState(int iteration, int epoch) {
+        if (!waiting.isEmpty()) {
+            throw new IllegalStateException("partitions " + waiting.keySet() + " arrived but partition " + folded
+                    + " did not");
+        }
         if (!hasContributions()) {
             throw new IllegalStateException("no replica contributed a state to this average");
         }

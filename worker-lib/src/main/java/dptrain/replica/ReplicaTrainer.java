@@ -67,13 +67,29 @@ public final class ReplicaTrainer {
             } else {
                 net.fit(batch.featuresArray(), batch.targetsArray());
             }
-            lossSum += net.score() * batch.rows();
+            double loss = net.score();
             examples += batch.rows();
             steps++;
+            if (!Double.isFinite(loss)) {
+                return ReplicaResult.rejected("the loss is " + loss + " at step " + steps + " of the round",
+                        ReplicaStats.ofReplica(examples, steps, Double.NaN, counter.correct(), secondsSince(began)));
+            }
+            lossSum += loss * batch.rows();
         }
-        double seconds = (System.nanoTime() - began) / 1e9;
-        ReplicaStats stats = ReplicaStats.ofReplica(examples, steps, lossSum, counter.correct(), seconds);
-        return new ReplicaResult(steps == 0 ? null : TrainingState.of(net), stats);
+        ReplicaStats stats = ReplicaStats.ofReplica(examples, steps, lossSum, counter.correct(), secondsSince(began));
+        if (steps == 0) {
+            return new ReplicaResult(null, stats);
+        }
+        TrainingState reached = TrainingState.of(net);
+        if (!reached.isFinite()) {
+            return ReplicaResult.rejected("a parameter or optimizer value is not finite after step " + steps
+                    + " of the round", stats);
+        }
+        return new ReplicaResult(reached, stats);
+    }
+
+    private static double secondsSince(long nanos) {
+        return (System.nanoTime() - nanos) / 1e9;
     }
 
     /** Copies a minibatch into the reused arrays, sizing them on the first (full) minibatch. */
