@@ -44,6 +44,34 @@ final class ConsoleProgress implements DistributedTrainer.FoldProgress {
     }
 
     @Override
+    public void resumed(String checkpoint, int epochsDone, int batchesDone, int stepsPerEpoch, int iteration) {
+        out.printf(Locale.ROOT, "Resuming from checkpoint: epoch %d of %d done, %d of %d minibatches into epoch %d, "
+                + "step %d (%s)%n", epochsDone, config.epochs(), batchesDone, stepsPerEpoch, epochsDone + 1, iteration,
+                checkpoint);
+        out.flush();
+    }
+
+    @Override
+    public void checkpointRejected(String why) {
+        out.println("Warning: " + why);
+        out.flush();
+    }
+
+    @Override
+    public void replicasRejected(int epoch, int round, java.util.List<String> reasons) {
+        out.printf(Locale.ROOT, "Warning: epoch %d round %d: rejected %s (left out of the average): %s%n", epoch, round,
+                reasons.size() == 1 ? "a replica" : reasons.size() + " replicas", String.join("; ", reasons));
+        out.flush();
+    }
+
+    @Override
+    public void earlyStopped(int epoch, int bestEpoch, double bestValLoss, boolean restoredBest) {
+        out.printf(Locale.ROOT, "Early stopping after epoch %d: val_loss has not improved since epoch %d (%.4f)%s%n",
+                epoch, bestEpoch, bestValLoss, restoredBest ? "; restored epoch " + bestEpoch + "'s weights" : "");
+        out.flush();
+    }
+
+    @Override
     public void foldStarted(int fold, int folds) {
         out.printf("Fold %d/%d%n", fold, folds);
         out.flush();

@@ -1,6 +1,8 @@
 package dptrain.cli;
 
+import dptrain.driver.Checkpointing;
 import dptrain.driver.DataInput;
+import dptrain.driver.InputException;
 import dptrain.driver.DistributedTrainer;
 import dptrain.driver.RunOutputs;
 import dptrain.driver.TrainingConfig;
@@ -39,6 +41,27 @@ final class TrainCommand implements Callable<Integer> {
     @Option(names = "--stratify", description = "With --validation-split: hold out the same fraction of every class.")
     boolean stratify;
 
+    @Option(names = "--resume", description = "Continue from the newest valid checkpoint in --output/checkpoints "
+            + "(fails when there is none). Without it, a rerun into an --output holding checkpoints but no finished "
+            + "model continues from them too; --overwrite starts afresh.")
+    boolean resume;
+
+    @Option(names = "--checkpoint-every", paramLabel = "ROUNDS", defaultValue = "0",
+            description = "Also checkpoint every ROUNDS averaging rounds within an epoch (default: at epoch ends only).")
+    int checkpointEvery;
+
+    @Option(names = "--keep-checkpoints", paramLabel = "K", defaultValue = "" + Checkpointing.DEFAULT_KEEP,
+            description = "Newest valid checkpoints kept (default: ${DEFAULT-VALUE}).")
+    int keepCheckpoints;
+
+    @Option(names = "--early-stopping-patience", paramLabel = "N", defaultValue = "0",
+            description = "Stop after N epochs without a lower val_loss (needs --validation-split; default: never).")
+    int earlyStoppingPatience;
+
+    @Option(names = "--restore-best", description = "With --early-stopping-patience: end with the weights of the "
+            + "epoch with the lowest val_loss, not the last epoch's.")
+    boolean restoreBest;
+
     @Override
     public Integer call() {
         SparkConf conf = options.sparkConf("dptrain train");
@@ -53,9 +76,22 @@ final class TrainCommand implements Callable<Integer> {
         if (stratify && validationSplit == null) {
             throw options.usage("--stratify needs --validation-split: there is nothing to stratify without it");
         }
+        if (resume && options.overwrite()) {
+            throw options.usage("--resume and --overwrite contradict each other: --resume continues the run in "
+                    + "--output, --overwrite starts it afresh; pass one of them");
+        }
         TrainingConfig config = options.config(spec, trainInput, testInput, validationSplit == null ? 0 : validationSplit,
                 stratify);
-        RunOutputs outputs = options.outputs(hadoop, RunOutputs.MODEL);
+        Checkpointing.Resume mode = resume ? Checkpointing.Resume.REQUIRED
+                : options.overwrite() ? Checkpointing.Resume.FRESH : Checkpointing.Resume.IF_PRESENT;
+        try {
+            config = config.withCheckpointing(Checkpointing.under(options.output(), checkpointEvery, keepCheckpoints, mode))
+                    .withEarlyStopping(new TrainingConfig.EarlyStopping(earlyStoppingPatience, restoreBest));
+        } catch (InputException e) {
+            throw options.usage(e.getMessage());
+        }
+        // A resumed run replaces the finished model it continues.
+        RunOutputs outputs = options.outputs(hadoop, RunOutputs.MODEL, resume);
         PrintWriter out = command.commandLine().getOut();
         Instant start = Instant.now();
         try (JavaSparkContext jsc = options.startSpark(conf, spec, command.commandLine().getErr())) {

@@ -108,7 +108,7 @@ final class TrainingOptions {
             description = "Folder for model.zip, history.json and provenance.json, on any Hadoop filesystem (default: ${DEFAULT-VALUE}).")
     String output;
 
-    @Option(names = "--overwrite", description = "Replace the model an earlier run left in --output.")
+    @Option(names = "--overwrite", description = "Replace what an earlier run left in --output (model, checkpoints): start afresh.")
     boolean overwrite;
 
     @Option(names = "--master", paramLabel = "URL",
@@ -196,9 +196,18 @@ final class TrainingOptions {
 
     /** The output folder, checked: writable, and not holding {@code finishedFile} unless --overwrite. */
     RunOutputs outputs(Configuration hadoop, String finishedFile) {
+        return outputs(hadoop, finishedFile, false);
+    }
+
+    /** Like {@link #outputs(Configuration, String)}; {@code replaceFinished} allows replacing a finished run as --overwrite does. */
+    RunOutputs outputs(Configuration hadoop, String finishedFile, boolean replaceFinished) {
         RunOutputs outputs = new RunOutputs(output, hadoop);
-        outputs.checkWritable(overwrite, finishedFile);
+        outputs.checkWritable(overwrite || replaceFinished, finishedFile);
         return outputs;
+    }
+
+    boolean overwrite() {
+        return overwrite;
     }
 
     /** Starts Spark quietly and warns when executors look too small for ND4J's off-heap memory. */
@@ -226,9 +235,7 @@ final class TrainingOptions {
         if (workers != null) {
             return c;
         }
-        return new TrainingConfig(c.spec(), c.train(), c.test(), c.epochs(), c.batchSize(), jsc.defaultParallelism(),
-                c.averagingFrequency(), c.validationFraction(), c.seed(), c.output(), c.cache(),
-                c.stratify());
+        return c.withWorkers(jsc.defaultParallelism());
     }
 
     String output() {

@@ -157,8 +157,18 @@ public final class DataPipeline {
         MinibatchBuilder batchBuilder = builder;
         if (normalization != Normalization.NONE) {
             float scale = builder.scale();
-            FeatureStats stats = trainingPart.values().treeAggregate(FeatureStats.empty(),
-                    (s, e) -> s.add(e.features(), scale), FeatureStats::merge);
+            // One small summary per partition, merged in partition order: the same bits however tasks finish.
+            List<FeatureStats> perPartition = trainingPart.values().mapPartitions(rows -> {
+                FeatureStats partial = FeatureStats.empty();
+                while (rows.hasNext()) {
+                    partial = partial.add(rows.next().features(), scale);
+                }
+                return List.of(partial).iterator();
+            }, true).collect();
+            FeatureStats stats = FeatureStats.empty();
+            for (FeatureStats partial : perPartition) {
+                stats = stats.merge(partial);
+            }
             normalizer = FeatureNormalizer.fit(normalization, stats);
             batchBuilder = builder.withNormalizer(normalizer);
         }

@@ -1,32 +1,25 @@
 package dptrain.driver;
 
 import dptrain.data.ExampleCheck;
-import dptrain.data.Minibatch;
 import dptrain.data.MinibatchBuilder;
-import dptrain.replica.ParameterAverage;
 import dptrain.replica.ReplicaPool;
-import dptrain.replica.ReplicaResult;
 import dptrain.replica.ReplicaStats;
 import dptrain.replica.TrainingState;
 import dptrain.spec.ModelSpec;
 import java.util.ArrayList;
-import java.util.Iterator;
 import java.util.List;
 import java.util.UUID;
-import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.broadcast.Broadcast;
 import org.apache.spark.storage.StorageLevel;
-import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 
 /**
- * The driver's training loop: synchronous parameter averaging.
+ * Data-parallel training on Spark: reads and prepares the data (shuffle, split, normalization,
+ * minibatches on the executors), runs the {@link TrainingLoop} of synchronous parameter averaging,
+ * and evaluates the result on the test data. Also K-fold cross-validation over the same steps.
  *
- * <p>Each round broadcasts one state snapshot; every partition's replica trains on its next K
- * minibatches from that snapshot; {@code treeAggregate} forms the example-weighted average of
- * parameters and optimizer state, which becomes the next snapshot. Averaging more often keeps
- * replicas closer (better accuracy with many workers) but costs a broadcast and an aggregation
- * of the whole state per round.
+ * <p>Averaging more often keeps replicas closer (better accuracy with many workers) but costs a
+ * broadcast and an aggregation of the whole state per round.
  */
 public final class DistributedTrainer {
     private final JavaSparkContext jsc;
@@ -130,88 +123,15 @@ public final class DistributedTrainer {
                 throw new InputException("--workers: " + workers + " workers need at least as many training examples, "
                         + "but " + config.train().uri() + " leaves " + training.examples() + " for training");
             }
-            MultiLayerNetwork initial = new MultiLayerNetwork(spec.configuration());
-            initial.init();
-            TrainingState state = TrainingState.of(initial);
-
-            int stepsPerEpoch = training.maxBatches();
-            int batchesPerRound = config.batchesPerRound(stepsPerEpoch);
-            int roundsPerEpoch = (stepsPerEpoch + batchesPerRound - 1) / batchesPerRound;
-            List<EpochRecord> history = new ArrayList<>();
-            List<RoundRecord> rounds = new ArrayList<>();
-            progress.started(training.examples(), validation == null ? 0 : validation.examples(), stepsPerEpoch,
-                    roundsPerEpoch);
-            for (int epoch = 1; epoch <= config.epochs(); epoch++) {
-                long began = System.nanoTime();
-                ReplicaStats epochStats = ReplicaStats.NONE;
-                double slowestReplicaSeconds = 0;
-                for (int round = 0; round < roundsPerEpoch; round++) {
-                    jsc.setJobGroup("dptrain-epoch-" + epoch, String.format("dptrain epoch %d/%d round %d/%d",
-                            epoch, config.epochs(), round + 1, roundsPerEpoch), false);
-                    long roundBegan = System.nanoTime();
-                    Broadcast<TrainingState> snapshot = jsc.broadcast(state);
-                    long jobBegan = System.nanoTime();
-                    ParameterAverage average = trainRound(training.batches(), specBroadcast, snapshot, jobId,
-                            round * batchesPerRound, batchesPerRound, roundSeed(config.seed(), epoch, round));
-                    long jobEnded = System.nanoTime();
-                    snapshot.destroy();
-                    if (average.contributions() != workers) {
-                        throw new IllegalStateException("round " + (round + 1) + " of epoch " + epoch + " combined "
-                                + average.contributions() + " replica results; expected one per worker (" + workers + ")");
-                    }
-                    ReplicaStats stats = average.stats();
-                    epochStats = epochStats.plus(stats);
-                    slowestReplicaSeconds += stats.maxComputeSeconds();
-                    if (!average.rejections().isEmpty()) {
-                        progress.replicasRejected(epoch, round + 1, average.rejections());
-                    }
-                    if (average.hasContributions()) {
-                        TrainingState next = average.toState(state.iteration() + (int) stats.maxStepsPerReplica(),
-                                state.epoch());
-                        if (!next.isFinite() || !Double.isFinite(stats.lossSum())) {
-                            throw new TrainingFailedException(String.format(
-                                    "training diverged in epoch %d, round %d: the %s is no longer finite; "
-                                            + "lower the optimizer's learning_rate or scale the inputs (e.g. --scale)",
-                                    epoch, round + 1, next.isFinite() ? "loss" : "averaged model"));
-                        }
-                        state = next;
-                    } else if (!average.rejections().isEmpty()) {
-                        throw new TrainingFailedException(String.format(
-                                "training diverged in epoch %d, round %d: every replica was rejected; "
-                                        + "lower the optimizer's learning_rate or scale the inputs (e.g. --scale)",
-                                epoch, round + 1));
-                    }
-                    long roundEnded = System.nanoTime();
-                    RoundRecord roundRecord = new RoundRecord(epoch, config.epochs(), round + 1, roundsPerEpoch,
-                            stats.examples(), stats.meanLoss(), seconds(roundBegan, jobBegan),
-                            stats.maxComputeSeconds(), average.combineSeconds(), seconds(jobBegan, jobEnded),
-                            seconds(jobEnded, roundEnded), seconds(roundBegan, roundEnded),
-                            average.rejections().size());
-                    rounds.add(roundRecord);
-                    progress.roundEnded(roundRecord);
-                }
-                state = state.withCounters(state.iteration(), epoch);
-                ReplicaStats val = null;
-                if (validation != null) {
-                    jsc.setJobGroup("dptrain-epoch-" + epoch, String.format("dptrain epoch %d/%d validation",
-                            epoch, config.epochs()), false);
-                    val = evaluate(validation, specBroadcast, state, jobId);
-                }
-                double seconds = (System.nanoTime() - began) / 1e9;
-                EpochRecord record = new EpochRecord(epoch, epochStats.meanLoss(), epochStats.accuracy(),
-                        val == null ? Double.NaN : val.meanLoss(), val == null ? Double.NaN : val.accuracy(),
-                        seconds, epochStats.examples(), roundsPerEpoch, stepsPerEpoch, epochStats.steps(),
-                        slowestReplicaSeconds);
-                history.add(record);
-                progress.epochEnded(record);
-            }
+            TrainingLoop.Outcome outcome = new TrainingLoop(jsc, config, split, specBroadcast, jobId, progress).run();
+            TrainingState state = outcome.finalState();
             ReplicaStats testStats = null;
             if (test != null) {
                 jsc.setJobGroup("dptrain-test", "dptrain test evaluation", false);
-                testStats = evaluate(test, specBroadcast, state, jobId);
+                testStats = TrainingLoop.evaluate(jsc, test, specBroadcast, state, jobId);
             }
-            return new TrainingResult(state, split.normalizer(), history, rounds, testStats, training.examples(),
-                    validation == null ? 0 : validation.examples(), trainReport, testReport);
+            return new TrainingResult(state, split.normalizer(), outcome.history(), outcome.rounds(), testStats,
+                    training.examples(), validation == null ? 0 : validation.examples(), trainReport, testReport);
         } finally {
             jsc.clearJobGroup();
             training.release();
@@ -230,52 +150,5 @@ public final class DistributedTrainer {
         ModelSpec spec = config.spec();
         return new MinibatchBuilder(config.batchSize(), spec.inputSize(), spec.outputSize(), spec.targetEncoding(),
                 input.scale());
-    }
-
-    /**
-     * One averaging round: every partition's replica trains on minibatches
-     * {@code [firstBatch, firstBatch + count)} of its partition, starting from the broadcast snapshot.
-     * Only the two broadcast handles and a few numbers travel in the task closure. Each result is
-     * marked with its partition, so the average folds them in partition order, whatever order the
-     * tasks finish in.
-     */
-    static ParameterAverage trainRound(JavaRDD<Minibatch> batches, Broadcast<ModelSpec> spec,
-            Broadcast<TrainingState> snapshot, String jobId, int firstBatch, int count, long roundSeed) {
-        return batches.mapPartitionsWithIndex((partition, it) -> {
-            skip(it, firstBatch);
-            ReplicaResult result = ReplicaPool.withReplica(jobId, spec.value(),
-                    replica -> replica.train(snapshot.value(), it, count, roundSeed + partition));
-            return List.of(result.forPartition(partition)).iterator();
-        }, true).treeAggregate(ParameterAverage.empty(), ParameterAverage::add, ParameterAverage::merge);
-    }
-
-    /** Loss and accuracy of {@code state} over {@code data}, computed where the data lives. */
-    ReplicaStats evaluate(BatchedData data, Broadcast<ModelSpec> spec, TrainingState state, String jobId) {
-        Broadcast<TrainingState> snapshot = jsc.broadcast(state);
-        try {
-            return data.batches().mapPartitions(it -> {
-                ReplicaStats stats = ReplicaPool.withReplica(jobId, spec.value(),
-                        replica -> replica.evaluate(snapshot.value(), it));
-                return List.of(stats).iterator();
-            }, true).reduce(ReplicaStats::plus);
-        } finally {
-            snapshot.destroy();
-        }
-    }
-
-    private static double seconds(long fromNanos, long toNanos) {
-        return (toNanos - fromNanos) / 1e9;
-    }
-
-    private static void skip(Iterator<?> it, int count) {
-        for (int i = 0; i < count && it.hasNext(); i++) {
-            it.next();
-        }
-    }
-
-    /** A seed for round {@code round} of epoch {@code epoch}, so dropout depends on the run's seed alone. */
-    static long roundSeed(long seed, int epoch, int round) {
-        long z = seed * 0x9E3779B97F4A7C15L + epoch * 0xBF58476D1CE4E5B9L + round * 0x94D049BB133111EBL;
-        return z ^ (z >>> 31);
     }
 }

@@ -20,16 +20,67 @@ import java.util.Map;
  * @param output             where model, history and provenance go (any Hadoop filesystem URI)
  * @param cache              where the prebuilt minibatches are kept between rounds
  * @param stratify           the validation split takes the same fraction of every class
+ * @param checkpointing      when checkpoints are written and whether the run resumes from one
+ * @param earlyStopping      when training stops early on val_loss, and whether the best state is kept
  */
 public record TrainingConfig(ModelSpec spec, DataInput train, DataInput test, int epochs, int batchSize, int workers,
         int averagingFrequency, double validationFraction, long seed, String output, CacheMode cache,
-        boolean stratify) {
+        boolean stratify, Checkpointing checkpointing, EarlyStopping earlyStopping) {
+
+    /** Without checkpoints or early stopping. */
+    public TrainingConfig(ModelSpec spec, DataInput train, DataInput test, int epochs, int batchSize, int workers,
+            int averagingFrequency, double validationFraction, long seed, String output, CacheMode cache,
+            boolean stratify) {
+        this(spec, train, test, epochs, batchSize, workers, averagingFrequency, validationFraction, seed, output, cache,
+                stratify, Checkpointing.NONE, EarlyStopping.NONE);
+    }
 
     /** With minibatches kept in executor memory, the default. */
     public TrainingConfig(ModelSpec spec, DataInput train, DataInput test, int epochs, int batchSize, int workers,
             int averagingFrequency, double validationFraction, long seed, String output) {
         this(spec, train, test, epochs, batchSize, workers, averagingFrequency, validationFraction, seed, output,
                 CacheMode.MEMORY, false);
+    }
+
+    /**
+     * Keras's EarlyStopping on val_loss: stop after {@code patience} epochs without a lower val_loss
+     * (0: never), and with {@code restoreBest} end with the best epoch's state rather than the last.
+     */
+    public record EarlyStopping(int patience, boolean restoreBest) {
+        public static final EarlyStopping NONE = new EarlyStopping(0, false);
+
+        public EarlyStopping {
+            if (patience < 0) {
+                throw new InputException("--early-stopping-patience: " + patience
+                        + " is not allowed; expected a whole number of epochs >= 1");
+            }
+            if (restoreBest && patience == 0) {
+                throw new InputException("--restore-best needs --early-stopping-patience: without early stopping "
+                        + "there is no best epoch to restore");
+            }
+        }
+
+        public boolean enabled() {
+            return patience > 0;
+        }
+    }
+
+    /** This configuration with {@code n} workers. */
+    public TrainingConfig withWorkers(int n) {
+        return new TrainingConfig(spec, train, test, epochs, batchSize, n, averagingFrequency, validationFraction, seed,
+                output, cache, stratify, checkpointing, earlyStopping);
+    }
+
+    /** This configuration with other checkpoint settings. */
+    public TrainingConfig withCheckpointing(Checkpointing c) {
+        return new TrainingConfig(spec, train, test, epochs, batchSize, workers, averagingFrequency, validationFraction,
+                seed, output, cache, stratify, c, earlyStopping);
+    }
+
+    /** This configuration with other early stopping settings. */
+    public TrainingConfig withEarlyStopping(EarlyStopping e) {
+        return new TrainingConfig(spec, train, test, epochs, batchSize, workers, averagingFrequency, validationFraction,
+                seed, output, cache, stratify, checkpointing, e);
     }
 
     /** {@code averagingFrequency} value meaning "average once per epoch". */
@@ -44,6 +95,12 @@ public record TrainingConfig(ModelSpec spec, DataInput train, DataInput test, in
         require(cache != null, "--cache", cache, "memory, disk or none");
         require(validationFraction >= 0 && validationFraction < 1, "--validation-split", validationFraction,
                 "a fraction in [0, 1)");
+        require(checkpointing != null, "checkpointing", checkpointing, "checkpoint settings");
+        require(earlyStopping != null, "earlyStopping", earlyStopping, "early stopping settings");
+        if (earlyStopping.enabled() && validationFraction == 0) {
+            throw new InputException("--early-stopping-patience needs --validation-split: early stopping watches "
+                    + "val_loss, which needs validation data");
+        }
     }
 
     private static void require(boolean ok, String name, Object value, String expected) {
@@ -71,6 +128,10 @@ public record TrainingConfig(ModelSpec spec, DataInput train, DataInput test, in
         m.put("train", describe(train));
         m.put("test", test == null ? null : describe(test));
         m.put("output", output);
+        m.put("checkpoint_every_rounds", checkpointing.everyRounds());
+        m.put("keep_checkpoints", checkpointing.keep());
+        m.put("early_stopping_patience", earlyStopping.patience());
+        m.put("restore_best", earlyStopping.restoreBest());
         return m;
     }
 

@@ -33,4 +33,28 @@ public interface TrainingProgress {
     /** An epoch ended (after its validation). */
     default void epochEnded(EpochRecord record) {
     }
+
+    /**
+     * The run continues from a checkpoint rather than from the spec's initialization.
+     *
+     * @param checkpoint   the checkpoint's manifest
+     * @param epochsDone   epochs it had completed
+     * @param batchesDone  minibatches per replica it had trained of the next epoch
+     * @param stepsPerEpoch minibatches per replica per epoch
+     * @param iteration    optimizer steps taken so far
+     */
+    default void resumed(String checkpoint, int epochsDone, int batchesDone, int stepsPerEpoch, int iteration) {
+    }
+
+    /** A checkpoint (or a leftover of an interrupted write) was not used; {@code why} names the file. */
+    default void checkpointRejected(String why) {
+    }
+
+    /** A checkpoint was written and is complete. */
+    default void checkpointWritten(String manifest, int epochsDone, int batchesDone) {
+    }
+
+    /** Early stopping ended the run after {@code epoch}; {@code bestEpoch} had the lowest val_loss. */
+    default void earlyStopped(int epoch, int bestEpoch, double bestValLoss, boolean restoredBest) {
+    }
 }

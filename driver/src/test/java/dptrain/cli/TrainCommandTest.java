@@ -84,7 +84,7 @@ class TrainCommandTest {
         assertEquals(784 * 512 + 512 + 512 * 10 + 10, model.numParams());
         assertTrue(model.getUpdater().getStateViewArray().sumNumber().doubleValue() > 0, "RMSprop state saved");
         try (var files = Files.list(out)) {
-            assertEquals(List.of("history.json", "model.zip", "provenance.json"),
+            assertEquals(List.of("checkpoints", "history.json", "model.zip", "provenance.json"),
                     files.map(p -> p.getFileName().toString()).sorted().toList(), "no temporary or checksum files left");
         }
     }

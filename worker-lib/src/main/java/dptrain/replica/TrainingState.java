@@ -29,6 +29,13 @@ public final class TrainingState implements Serializable {
         this.epoch = epoch;
     }
 
+    /**
+     * A snapshot of copies of the given values, e.g. read back from a checkpoint.
+     */
+    public static TrainingState restore(float[] parameters, float[] optimizerState, int iteration, int epoch) {
+        return new TrainingState(parameters.clone(), optimizerState.clone(), iteration, epoch);
+    }
+
     /** Copies the current parameters, optimizer state and counters of {@code net}. */
     public static TrainingState of(MultiLayerNetwork net) {
         Updater updater = net.getUpdater(true);

@@ -1,0 +1,375 @@
+package dptrain.driver;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dptrain.data.Minibatch;
+import dptrain.replica.ParameterAverage;
+import dptrain.replica.ReplicaPool;
+import dptrain.replica.ReplicaResult;
+import dptrain.replica.ReplicaStats;
+import dptrain.replica.TrainingState;
+import dptrain.spec.ModelSpec;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Iterator;
+import java.util.List;
+import org.apache.hadoop.fs.Path;
+import org.apache.spark.api.java.JavaRDD;
+import org.apache.spark.api.java.JavaSparkContext;
+import org.apache.spark.broadcast.Broadcast;
+import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
+
+/**
+ * One training run's epochs: synchronous parameter averaging over prepared data, with
+ * checkpoints, resume, the divergence guard and early stopping.
+ *
+ * <p>Each round broadcasts one state snapshot; every partition's replica trains on its next K
+ * minibatches from it; the results are averaged in partition order into the next snapshot. Where
+ * the run is (epochs done, minibatches done in the current epoch) and the snapshot determine all
+ * that follows, so a checkpoint of the two continues the run exactly.
+ */
+final class TrainingLoop {
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    private final JavaSparkContext jsc;
+    private final TrainingConfig config;
+    private final BatchedData training;
+    private final BatchedData validation;
+    private final float[][] normalizerStats;
+    private final Broadcast<ModelSpec> spec;
+    private final String jobId;
+    private final TrainingProgress progress;
+    private final CheckpointStore store;
+    private final FaultInjection faults;
+    private final int stepsPerEpoch;
+    private final int batchesPerRound;
+    private final int roundsPerEpoch;
+
+    // Where the run is; exactly what a checkpoint holds.
+    private TrainingState state;
+    private int epochsDone;
+    private int batchesDone;
+    private Checkpoint.EpochSoFar soFar = Checkpoint.EpochSoFar.NONE;
+    private final List<EpochRecord> history = new ArrayList<>();
+    private final List<RoundRecord> rounds = new ArrayList<>();
+    private Checkpoint.Best best;
+    private Path lastCheckpoint;
+    private int lastCheckpointEpochs = -1;
+    private int lastCheckpointBatches = -1;
+
+    TrainingLoop(JavaSparkContext jsc, TrainingConfig config, DataPipeline.Split split, Broadcast<ModelSpec> spec,
+            String jobId, TrainingProgress progress) {
+        this.jsc = jsc;
+        this.config = config;
+        this.training = split.training();
+        this.validation = split.validation();
+        this.normalizerStats = split.normalizer() == null ? null : split.normalizer().statistics();
+        this.spec = spec;
+        this.jobId = jobId;
+        this.progress = progress;
+        Checkpointing checkpointing = config.checkpointing();
+        this.store = checkpointing.enabled() ? new CheckpointStore(checkpointing.folder(), jsc.hadoopConfiguration())
+                : null;
+        this.faults = FaultInjection.from(jsc.getConf());
+        this.stepsPerEpoch = training.maxBatches();
+        this.batchesPerRound = config.batchesPerRound(stepsPerEpoch);
+        this.roundsPerEpoch = (stepsPerEpoch + batchesPerRound - 1) / batchesPerRound;
+    }
+
+    /** What the epochs produced; the final state is the best epoch's under --restore-best. */
+    record Outcome(TrainingState finalState, List<EpochRecord> history, List<RoundRecord> rounds) {
+    }
+
+    Outcome run() {
+        startOrResume();
+        progress.started(training.examples(), validation == null ? 0 : validation.examples(), stepsPerEpoch,
+                roundsPerEpoch);
+        boolean stop = stoppedEarly();
+        while (!stop && epochsDone < config.epochs()) {
+            int epoch = epochsDone + 1;
+            long began = System.nanoTime() - (long) (soFar.seconds() * 1e9);
+            while (batchesDone < stepsPerEpoch) {
+                runRound(epoch, began);
+                if (config.checkpointing().everyRounds() > 0 && batchesDone < stepsPerEpoch
+                        && roundIndex(batchesDone) % config.checkpointing().everyRounds() == 0) {
+                    checkpoint();
+                }
+            }
+            state = state.withCounters(state.iteration(), epoch);
+            ReplicaStats val = null;
+            if (validation != null) {
+                jsc.setJobGroup("dptrain-epoch-" + epoch, String.format("dptrain epoch %d/%d validation",
+                        epoch, config.epochs()), false);
+                val = evaluate(jsc, validation, spec, state, jobId);
+            }
+            ReplicaStats stats = soFar.stats();
+            EpochRecord record = new EpochRecord(epoch, stats.meanLoss(), stats.accuracy(),
+                    val == null ? Double.NaN : val.meanLoss(), val == null ? Double.NaN : val.accuracy(),
+                    (System.nanoTime() - began) / 1e9, stats.examples(), roundsPerEpoch, stepsPerEpoch, stats.steps(),
+                    soFar.slowestReplicaSeconds());
+            if (!Double.isFinite(record.loss())) {
+                throw diverged(String.format("the loss of epoch %d is %s", epoch, record.loss()));
+            }
+            history.add(record);
+            epochsDone = epoch;
+            batchesDone = 0;
+            soFar = Checkpoint.EpochSoFar.NONE;
+            if (config.earlyStopping().enabled() && val != null
+                    && (best == null || val.meanLoss() < best.valLoss())) {
+                best = new Checkpoint.Best(epoch, val.meanLoss(), state);
+            }
+            checkpoint();
+            progress.epochEnded(record);
+            stop = stoppedEarly();
+        }
+        TrainingState last = state;
+        if (config.earlyStopping().restoreBest() && best != null) {
+            last = best.state();
+        }
+        return new Outcome(last, List.copyOf(history), List.copyOf(rounds));
+    }
+
+    /** True when early stopping's patience has run out; tells progress the first time. */
+    private boolean stoppedEarly() {
+        if (!config.earlyStopping().enabled() || best == null) {
+            return false;
+        }
+        int waited = epochsDone - best.epoch();
+        if (waited >= config.earlyStopping().patience()) {
+            progress.earlyStopped(epochsDone, best.epoch(), best.valLoss(), config.earlyStopping().restoreBest());
+            return true;
+        }
+        return false;
+    }
+
+    /** 1-based round of the epoch that ends at minibatch {@code batchesEnd} of every replica. */
+    private int roundIndex(int batchesEnd) {
+        return (batchesEnd + batchesPerRound - 1) / batchesPerRound;
+    }
+
+    private void runRound(int epoch, long epochBegan) {
+        int firstBatch = batchesDone;
+        int round = firstBatch / batchesPerRound + 1;
+        jsc.setJobGroup("dptrain-epoch-" + epoch, String.format("dptrain epoch %d/%d round %d/%d",
+                epoch, config.epochs(), round, roundsPerEpoch), false);
+        long roundBegan = System.nanoTime();
+        Broadcast<TrainingState> snapshot = jsc.broadcast(state);
+        long jobBegan = System.nanoTime();
+        ParameterAverage average = trainRound(training.batches(), spec, snapshot, jobId, firstBatch, batchesPerRound,
+                roundSeed(config.seed(), epoch, firstBatch), epoch, round, faults);
+        long jobEnded = System.nanoTime();
+        snapshot.destroy();
+        if (average.contributions() != config.workers()) {
+            throw new IllegalStateException("round " + round + " of epoch " + epoch + " combined "
+                    + average.contributions() + " replica results; expected one per worker (" + config.workers() + ")");
+        }
+        ReplicaStats stats = average.stats();
+        if (!average.rejections().isEmpty()) {
+            progress.replicasRejected(epoch, round, average.rejections());
+        }
+        TrainingState next = state;
+        if (average.hasContributions()) {
+            next = average.toState(state.iteration() + (int) stats.maxStepsPerReplica(), state.epoch());
+            if (!next.isFinite()) {
+                throw diverged(String.format("the averaged model of epoch %d, round %d has non-finite values", epoch,
+                        round));
+            }
+            if (!Double.isFinite(stats.lossSum())) {
+                throw diverged(String.format("the loss of epoch %d, round %d is not finite", epoch, round));
+            }
+        } else if (!average.rejections().isEmpty()) {
+            throw diverged(String.format("every replica of epoch %d, round %d was rejected (%s)", epoch, round,
+                    String.join("; ", average.rejections())));
+        }
+        long roundEnded = System.nanoTime();
+        // Only a finished, checked round moves the run on.
+        state = next;
+        batchesDone = Math.min(stepsPerEpoch, firstBatch + batchesPerRound);
+        soFar = new Checkpoint.EpochSoFar(soFar.stats().plus(stats),
+                soFar.slowestReplicaSeconds() + stats.maxComputeSeconds(), (roundEnded - epochBegan) / 1e9);
+        RoundRecord record = new RoundRecord(epoch, config.epochs(), round, roundsPerEpoch, stats.examples(),
+                stats.meanLoss(), seconds(roundBegan, jobBegan), stats.maxComputeSeconds(), average.combineSeconds(),
+                seconds(jobBegan, jobEnded), seconds(jobEnded, roundEnded), seconds(roundBegan, roundEnded),
+                average.rejections().size());
+        rounds.add(record);
+        progress.roundEnded(record);
+    }
+
+    /**
+     * Divergence: the run keeps its last good state, checkpoints it when checkpoints are on (so the
+     * user can resume from it with a lower learning rate), and stops with what to try.
+     */
+    private TrainingFailedException diverged(String what) {
+        String where;
+        if (store != null) {
+            if (lastCheckpointEpochs != epochsDone || lastCheckpointBatches != batchesDone) {
+                checkpoint();
+            }
+            where = String.format("; rolled back to the last good state (epoch %d done, %d minibatches into the next), "
+                    + "saved as checkpoint %s: resume from it with --resume after changing the cause", epochsDone,
+                    batchesDone, lastCheckpoint);
+        } else {
+            where = "; no checkpoint was written (checkpoints are off)";
+        }
+        return new TrainingFailedException("training diverged: " + what + where + ". Likely causes: a learning rate "
+                + "too high for this data (lower the optimizer's learning_rate), or unscaled inputs (use --scale, or "
+                + "normalization: standardize)");
+    }
+
+    private void checkpoint() {
+        if (store == null) {
+            return;
+        }
+        Checkpoint checkpoint = new Checkpoint(epochsDone, batchesDone, state, soFar, List.copyOf(history),
+                List.copyOf(rounds), best, Checkpoint.mustMatch(config), normalizerStats, training.examples(),
+                validation == null ? 0 : validation.examples());
+        lastCheckpoint = store.write(checkpoint, config.checkpointing().keep());
+        lastCheckpointEpochs = epochsDone;
+        lastCheckpointBatches = batchesDone;
+        progress.checkpointWritten(lastCheckpoint.toString(), epochsDone, batchesDone);
+    }
+
+    private void startOrResume() {
+        MultiLayerNetwork initial = new MultiLayerNetwork(config.spec().configuration());
+        initial.init();
+        state = TrainingState.of(initial);
+        if (store == null) {
+            return;
+        }
+        Checkpointing.Resume resume = config.checkpointing().resume();
+        if (resume == Checkpointing.Resume.FRESH) {
+            store.deleteAll();
+            return;
+        }
+        store.leftovers().forEach(progress::checkpointRejected);
+        CheckpointStore.Found found = store.newestValid(progress::checkpointRejected);
+        if (found == null) {
+            if (resume == Checkpointing.Resume.REQUIRED) {
+                throw new InputException("--resume: " + store.folder() + " holds no valid checkpoint"
+                        + (store.any() ? " (each one was rejected, see above)" : "") + "; run without --resume to "
+                        + "start afresh");
+            }
+            return;
+        }
+        Checkpoint c = found.checkpoint();
+        checkResumable(c, found.manifest(), state);
+        state = c.state();
+        epochsDone = c.epochsDone();
+        batchesDone = c.batchesDone();
+        soFar = c.soFar();
+        history.addAll(c.history());
+        rounds.addAll(c.rounds());
+        best = c.best();
+        lastCheckpoint = found.manifest();
+        lastCheckpointEpochs = epochsDone;
+        lastCheckpointBatches = batchesDone;
+        progress.resumed(found.manifest().toString(), epochsDone, batchesDone, stepsPerEpoch, state.iteration());
+    }
+
+    /** Refuses a checkpoint written by a run this one cannot continue, naming what differs. */
+    private void checkResumable(Checkpoint c, Path manifest, TrainingState fresh) {
+        String from = "--resume: checkpoint " + manifest + " ";
+        JsonNode theirs = asReadBack(c.settings());
+        JsonNode ours = asReadBack(Checkpoint.mustMatch(config));
+        if (!theirs.equals(ours)) {
+            List<String> differences = new ArrayList<>();
+            ours.fieldNames().forEachRemaining(key -> {
+                if (!ours.get(key).equals(theirs.get(key))) {
+                    differences.add(key + " " + theirs.get(key) + " -> " + ours.get(key));
+                }
+            });
+            throw new InputException(from + "was written by a run with other settings (" + String.join(", ", differences)
+                    + "); rerun with the checkpoint's settings, or pass --overwrite to start afresh");
+        }
+        if (c.state().parameterCount() != fresh.parameterCount()
+                || c.state().optimizerStateCount() != fresh.optimizerStateCount()) {
+            throw new InputException(from + "holds " + c.state().parameterCount() + " parameters and "
+                    + c.state().optimizerStateCount() + " optimizer values, but this model has "
+                    + fresh.parameterCount() + " and " + fresh.optimizerStateCount()
+                    + " (a different optimizer kind?); rerun with the checkpoint's model, or pass --overwrite");
+        }
+        boolean sameNormalizer = c.normalizer() == null ? normalizerStats == null
+                : normalizerStats != null && Arrays.deepEquals(c.normalizer(), normalizerStats);
+        if (!sameNormalizer || c.trainingExamples() != training.examples()
+                || c.validationExamples() != (validation == null ? 0 : validation.examples())) {
+            throw new InputException(from + "was written for other training data: it had " + c.trainingExamples()
+                    + " training and " + c.validationExamples() + " validation examples"
+                    + (sameNormalizer ? "" : " and other normalization statistics") + "; this run has "
+                    + training.examples() + " and " + (validation == null ? 0 : validation.examples())
+                    + ". Resume with the same data, or pass --overwrite to start afresh");
+        }
+        if (c.batchesDone() > stepsPerEpoch) {
+            throw new InputException(from + "is " + c.batchesDone() + " minibatches into an epoch of only "
+                    + stepsPerEpoch + "; resume with its --batch-size");
+        }
+    }
+
+    /** {@code settings} as JSON read back from text, so numbers compare by value, not by Java type. */
+    private static JsonNode asReadBack(Object settings) {
+        try {
+            return JSON.readTree(JSON.writeValueAsBytes(settings));
+        } catch (java.io.IOException e) {
+            throw new IllegalStateException("settings cannot be written as JSON", e);
+        }
+    }
+
+    /**
+     * One averaging round: every partition's replica trains on minibatches
+     * {@code [firstBatch, firstBatch + count)} of its partition, starting from the broadcast snapshot.
+     * Only the two broadcast handles and a few numbers travel in the task closure. Each result is
+     * marked with its partition, so the average folds them in partition order, whatever order the
+     * tasks finish in, and a retried or speculative task's result counts once.
+     */
+    static ParameterAverage trainRound(JavaRDD<Minibatch> batches, Broadcast<ModelSpec> spec,
+            Broadcast<TrainingState> snapshot, String jobId, int firstBatch, int count, long roundSeed, int epoch,
+            int round, FaultInjection faults) {
+        return batches.mapPartitionsWithIndex((partition, it) -> {
+            skip(it, firstBatch);
+            faults.beforeTraining(epoch, round, partition);
+            ReplicaResult result = ReplicaPool.withReplica(jobId, spec.value(),
+                    replica -> replica.train(snapshot.value(), it, count, roundSeed + partition));
+            faults.afterTraining(epoch, round, partition);
+            return List.of(result.forPartition(partition)).iterator();
+        }, true).treeAggregate(ParameterAverage.empty(), ParameterAverage::add, ParameterAverage::merge);
+    }
+
+    /** Loss and accuracy of {@code state} over {@code data}, computed where the data lives. */
+    static ReplicaStats evaluate(JavaSparkContext jsc, BatchedData data, Broadcast<ModelSpec> spec, TrainingState state,
+            String jobId) {
+        Broadcast<TrainingState> snapshot = jsc.broadcast(state);
+        try {
+            // Partition order, so the loss sum has the same bits however the tasks finish.
+            List<ReplicaStats> perPartition = data.batches().mapPartitions(it -> {
+                ReplicaStats stats = ReplicaPool.withReplica(jobId, spec.value(),
+                        replica -> replica.evaluate(snapshot.value(), it));
+                return List.of(stats).iterator();
+            }, true).collect();
+            ReplicaStats total = ReplicaStats.NONE;
+            for (ReplicaStats stats : perPartition) {
+                total = total.plus(stats);
+            }
+            return total;
+        } finally {
+            snapshot.destroy();
+        }
+    }
+
+    private static void skip(Iterator<?> it, int count) {
+        for (int i = 0; i < count && it.hasNext(); i++) {
+            it.next();
+        }
+    }
+
+    private static double seconds(long fromNanos, long toNanos) {
+        return (toNanos - fromNanos) / 1e9;
+    }
+
+    /**
+     * A seed for the round that starts at minibatch {@code firstBatch} of epoch {@code epoch}, so
+     * dropout depends on the run's seed and the position in the run alone.
+     */
+    static long roundSeed(long seed, int epoch, int firstBatch) {
+        long z = seed * 0x9E3779B97F4A7C15L + epoch * 0xBF58476D1CE4E5B9L + firstBatch * 0x94D049BB133111EBL;
+        return z ^ (z >>> 31);
+    }
+}

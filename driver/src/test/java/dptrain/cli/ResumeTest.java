@@ -1,0 +1,209 @@
+package dptrain.cli;
+
+import static dptrain.cli.TrainCommandTest.BOOK_SPEC;
+import static dptrain.cli.TrainCommandTest.dptrain;
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dptrain.driver.CheckpointStore;
+import dptrain.testing.FashionMnist;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.stream.Stream;
+import org.apache.hadoop.conf.Configuration;
+import org.deeplearning4j.util.ModelSerializer;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Order;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestMethodOrder;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Checkpoints and resume end to end: a run continued from any checkpoint, even after newer ones
+ * were damaged, ends with the same bits as a run that never stopped.
+ */
+@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
+class ResumeTest {
+    @TempDir
+    static Path data;
+    static Path trainImages;
+    /** The uninterrupted reference run: 3 epochs, 8 minibatches per replica per epoch, averaging every 4. */
+    static Path reference;
+    static float[] referenceParameters;
+    static JsonNode referenceHistory;
+
+    @TempDir
+    Path out;
+
+    static List<String> args(Path output, String... more) {
+        List<String> all = new ArrayList<>(List.of("train", "--model", BOOK_SPEC, "--train", trainImages.toString(),
+                "--epochs", "3", "--batch-size", "64", "--workers", "2", "--master", "local[2]",
+                "--averaging-frequency", "4", "--checkpoint-every", "1", "--output", output.toString(),
+                "--conf", "spark.ui.enabled=false"));
+        for (int i = 0; i < more.length; i++) {
+            int at = all.indexOf(more[i]);
+            boolean hasValue = i + 1 < more.length && !more[i + 1].startsWith("--");
+            if (at >= 0 && hasValue) {
+                all.set(at + 1, more[++i]);
+            } else {
+                all.add(more[i]);
+                if (hasValue) {
+                    all.add(more[++i]);
+                }
+            }
+        }
+        return all;
+    }
+
+    static TrainCommandTest.Run train(Path output, String... more) {
+        return dptrain(args(output, more).toArray(String[]::new));
+    }
+
+    @BeforeAll
+    static void referenceRun() throws IOException {
+        trainImages = FashionMnist.writeSlice(data, "train", "train", 0, 1000);
+        reference = data.resolve("reference");
+        TrainCommandTest.Run run = train(reference);
+        assertEquals(ExitCodes.OK, run.code(), run.err());
+        referenceParameters = parameters(reference);
+        referenceHistory = new ObjectMapper().readTree(reference.resolve("history.json").toFile());
+    }
+
+    static float[] parameters(Path output) throws IOException {
+        return ModelSerializer.restoreMultiLayerNetwork(output.resolve("model.zip").toFile(), false).params()
+                .data().asFloat();
+    }
+
+    /** Copies the reference run's checkpoint after {@code epochs} epochs and {@code batches} minibatches into {@code out}. */
+    void copyCheckpoint(int epochs, int batches) throws IOException {
+        Path from = reference.resolve("checkpoints");
+        Path to = out.resolve("checkpoints");
+        Files.createDirectories(to);
+        String stem = String.format("checkpoint-e%04d-b%06d", epochs, batches);
+        try (Stream<Path> files = Files.list(from)) {
+            for (Path f : files.filter(f -> f.getFileName().toString().startsWith(stem)).toList()) {
+                Files.copy(f, to.resolve(f.getFileName()));
+            }
+        }
+    }
+
+    Path dataFile(int epochs, int batches) throws IOException {
+        String stem = String.format("checkpoint-e%04d-b%06d-", epochs, batches);
+        try (Stream<Path> files = Files.list(out.resolve("checkpoints"))) {
+            return files.filter(f -> f.getFileName().toString().startsWith(stem)).findFirst().orElseThrow();
+        }
+    }
+
+    void assertSameAsReference(Path output) throws IOException {
+        assertArrayEquals(referenceParameters, parameters(output), "final parameters differ from the uninterrupted run");
+        JsonNode history = new ObjectMapper().readTree(output.resolve("history.json").toFile());
+        assertEquals(referenceHistory.get("history"), history.get("history"), "Keras history differs");
+    }
+
+    @Test
+    @Order(1)
+    void theReferenceRunKeepsTheNewestThreeCheckpoints() throws IOException {
+        try (Stream<Path> files = Files.list(reference.resolve("checkpoints"))) {
+            List<String> manifests = files.map(f -> f.getFileName().toString()).filter(n -> n.endsWith(".json"))
+                    .sorted().toList();
+            // Epoch 3 is 2 epochs + 4 minibatches, then 3 epochs.
+            assertEquals(List.of("checkpoint-e0002-b000000.json", "checkpoint-e0002-b000004.json",
+                    "checkpoint-e0003-b000000.json"), manifests);
+        }
+    }
+
+    @Test
+    void aRunStoppedAfterAnEpochAndResumedEndsWithTheSameBits() throws IOException {
+        TrainCommandTest.Run first = train(out, "--epochs", "1");
+        assertEquals(ExitCodes.OK, first.code(), first.err());
+        TrainCommandTest.Run resumed = train(out, "--resume");
+        assertEquals(ExitCodes.OK, resumed.code(), resumed.err());
+        assertTrue(resumed.out().contains("Resuming from checkpoint: epoch 1 of 3 done, 0 of 8 minibatches into epoch 2, "
+                + "step 8 ("), resumed.out());
+        assertFalse(resumed.out().contains("Epoch 1/3"), "only the epochs still to run are printed: " + resumed.out());
+        assertTrue(resumed.out().contains("Epoch 2/3") && resumed.out().contains("Epoch 3/3"), resumed.out());
+        assertSameAsReference(out);
+    }
+
+    @Test
+    void aRerunIntoTheSameOutputContinuesFromAMidEpochCheckpoint() throws IOException {
+        copyCheckpoint(2, 4);
+        TrainCommandTest.Run resumed = train(out);
+        assertEquals(ExitCodes.OK, resumed.code(), resumed.err());
+        assertTrue(resumed.out().contains("Resuming from checkpoint: epoch 2 of 3 done, 4 of 8 minibatches into epoch 3"),
+                resumed.out());
+        assertSameAsReference(out);
+    }
+
+    @Test
+    void damagedNewerCheckpointsAreNamedAndAnOlderValidOneIsUsed() throws IOException {
+        copyCheckpoint(2, 0);
+        copyCheckpoint(2, 4);
+        copyCheckpoint(3, 0);
+        Path truncated = dataFile(3, 0);
+        byte[] bytes = Files.readAllBytes(truncated);
+        Files.write(truncated, java.util.Arrays.copyOf(bytes, bytes.length - 1000));
+        Path flipped = dataFile(2, 4);
+        byte[] flip = Files.readAllBytes(flipped);
+        flip[flip.length / 2] ^= 1;
+        Files.write(flipped, flip);
+        TrainCommandTest.Run resumed = train(out, "--resume");
+        assertEquals(ExitCodes.OK, resumed.code(), resumed.err());
+        assertTrue(resumed.out().contains(truncated.getFileName() + " has " + (bytes.length - 1000)), resumed.out());
+        assertTrue(resumed.out().contains(flipped.getFileName() + " fails its SHA-256 check"), resumed.out());
+        assertTrue(resumed.out().contains("Resuming from checkpoint: epoch 2 of 3 done, 0 of 8"), resumed.out());
+        assertSameAsReference(out);
+    }
+
+    @Test
+    void aCheckpointOfOtherSettingsIsRefusedNamingThem() throws IOException {
+        copyCheckpoint(3, 0);
+        TrainCommandTest.Run run = train(out, "--resume", "--batch-size", "50", "--seed", "7");
+        assertEquals(ExitCodes.INPUT, run.code(), run.out() + run.err());
+        assertTrue(run.err().contains("was written by a run with other settings (batch_size 64 -> 50, seed 12345 -> 7)"),
+                run.err());
+        assertFalse(Files.exists(out.resolve("model.zip")));
+    }
+
+    @Test
+    void resumeWithoutACheckpointFails() {
+        TrainCommandTest.Run run = train(out, "--resume");
+        assertEquals(ExitCodes.INPUT, run.code(), run.out() + run.err());
+        assertTrue(run.err().contains("--resume: ") && run.err().contains("holds no valid checkpoint"), run.err());
+    }
+
+    @Test
+    void resumeAndOverwriteContradict() {
+        TrainCommandTest.Run run = train(out, "--resume", "--overwrite");
+        assertEquals(ExitCodes.USAGE, run.code(), run.out() + run.err());
+        assertTrue(run.err().contains("--resume and --overwrite contradict each other"), run.err());
+    }
+
+    @Test
+    void aDivergingRunStopsRollsBackAndLeavesALoadableCheckpoint() throws IOException {
+        Path spec = data.resolve("too-fast.yaml");
+        // Learning rate 10 on unscaled pixels (0-255): a squared error grows ~1e8-fold per step until it overflows.
+        Files.writeString(spec, "input_shape: [784]\nlayers:\n  - dense: {units: 64, activation: relu}\n"
+                + "  - dense: {units: 10, activation: linear}\noptimizer: {sgd: {learning_rate: 10}}\nloss: mse\n");
+        List<String> a = args(out, "--scale", "1");
+        a.set(a.indexOf(BOOK_SPEC), spec.toString());
+        TrainCommandTest.Run run = dptrain(a.toArray(String[]::new));
+        assertEquals(ExitCodes.TRAINING, run.code(), run.out() + run.err());
+        assertTrue(run.err().contains("training diverged: "), run.err());
+        assertTrue(run.err().contains("rolled back to the last good state"), run.err());
+        assertTrue(run.err().contains("learning_rate") && run.err().contains("--scale"), run.err());
+        assertTrue(run.err().contains(out.resolve("checkpoints").toString()), run.err());
+        assertFalse(Files.exists(out.resolve("model.zip")), "no model from a diverged run");
+        CheckpointStore.Found last = new CheckpointStore(out.resolve("checkpoints").toUri().toString(), new Configuration())
+                .newestValid(why -> { throw new AssertionError(why); });
+        assertTrue(last.checkpoint().state().isFinite(), "the last good checkpoint holds finite values");
+    }
+}
