@@ -1,0 +1,58 @@
+package dptrain.cli;
+
+import static dptrain.cli.TrainCommandTest.BOOK_SPEC;
+import static dptrain.cli.TrainCommandTest.dptrain;
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dptrain.testing.FashionMnist;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The same seed and --workers give the same bits however many cores run the replicas, in whatever
+ * order tasks finish, and when tasks fail and are retried. Three workers, so partial results can
+ * arrive out of order.
+ */
+class DeterminismTest {
+    @TempDir
+    static Path data;
+    static Path trainImages;
+
+    @BeforeAll
+    static void slice() throws IOException {
+        trainImages = FashionMnist.writeSlice(data, "train", "train", 0, 900);
+    }
+
+    static float[] train(Path out, String master, String... conf) throws IOException {
+        List<String> args = new ArrayList<>(List.of("train", "--model", BOOK_SPEC, "--train", trainImages.toString(),
+                "--epochs", "2", "--batch-size", "50", "--workers", "3", "--averaging-frequency", "2",
+                "--master", master, "--output", out.toString(), "--conf", "spark.ui.enabled=false"));
+        for (String c : conf) {
+            args.add("--conf");
+            args.add(c);
+        }
+        TrainCommandTest.Run run = dptrain(args.toArray(String[]::new));
+        assertEquals(ExitCodes.OK, run.code(), run.out() + run.err());
+        assertTrue(run.out().contains("3 workers, 6 steps per worker per epoch, averaging every 2 steps (3 rounds"),
+                run.out());
+        return ResumeTest.parameters(out);
+    }
+
+    @Test
+    void oneCoreTwoCoresAndRetriedTasksGiveTheSameBits(@TempDir Path a, @TempDir Path b, @TempDir Path c)
+            throws IOException {
+        float[] oneCore = train(a, "local[1]");
+        float[] twoCores = train(b, "local[2]");
+        assertArrayEquals(oneCore, twoCores, "local[1] and local[2] differ");
+        // local[N,F] retries a failed task up to F-1 times; the hook fails these tasks' first attempts.
+        float[] retried = train(c, "local[2,3]", "spark.dptrain.test.failFirstAttempt=1:1:0,1:3:2,2:2:1");
+        assertArrayEquals(oneCore, retried, "a run with retried tasks differs");
+    }
+}
