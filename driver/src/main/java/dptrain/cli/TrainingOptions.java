@@ -7,6 +7,7 @@ import dptrain.driver.ExecutorMemoryCheck;
 import dptrain.driver.InputException;
 import dptrain.driver.InputFiles;
 import dptrain.driver.RunOutputs;
+import dptrain.driver.BlockMomentum;
 import dptrain.driver.TrainingConfig;
 import dptrain.spec.ModelSpec;
 import dptrain.spec.Normalization;
@@ -58,6 +59,19 @@ final class TrainingOptions {
             converter = AveragingFrequencyConverter.class,
             description = "Average the replicas every K minibatches, or once per epoch (default: ${DEFAULT-VALUE}).")
     int averagingFrequency;
+
+    @Option(names = "--block-momentum", paramLabel = "M", defaultValue = "0",
+            description = "Block momentum (BMUF) on each round's averaged update, in [0, 1); 0 is plain averaging "
+                    + "(default). Chen and Huo suggest 1 - 1/workers.")
+    double blockMomentum;
+
+    @Option(names = "--block-lr", paramLabel = "Z", defaultValue = "1",
+            description = "Block learning rate of block momentum, > 0 (default: ${DEFAULT-VALUE}).")
+    double blockLearningRate;
+
+    @Option(names = "--block-nesterov", description = "With --block-momentum: Nesterov block momentum (each round "
+            + "starts from the look-ahead point).")
+    boolean blockNesterov;
 
     @Option(names = "--seed", paramLabel = "S",
             description = "Seeds the shuffle, the split and dropout (default: the spec's seed).")
@@ -188,7 +202,8 @@ final class TrainingOptions {
             boolean stratify) {
         try {
             return new TrainingConfig(spec, trainInput, testInput, epochs, batchSize, workers == null ? 1 : workers,
-                    averagingFrequency, validationFraction, seed == null ? spec.seed() : seed, output, cache, stratify);
+                    averagingFrequency, validationFraction, seed == null ? spec.seed() : seed, output, cache, stratify)
+                    .withBlockMomentum(new BlockMomentum(blockMomentum, blockLearningRate, blockNesterov));
         } catch (InputException e) {
             throw usage(e.getMessage());
         }

@@ -34,13 +34,15 @@ import java.util.Map;
  * @param history            one record per completed epoch
  * @param rounds             one record per completed round
  * @param best               the best epoch by val_loss so far, or null when not tracked
+ * @param blockFilter        block momentum's state, or null without block momentum
  * @param settings           the run's settings that a resumed run must share ({@link #mustMatch})
  * @param normalizer         the fitted normalization's statistics, or null for none
  * @param trainingExamples   examples in the training part
  * @param validationExamples examples in the validation part
  */
 public record Checkpoint(int epochsDone, int batchesDone, TrainingState state, EpochSoFar soFar,
-        List<EpochRecord> history, List<RoundRecord> rounds, Best best, Map<String, Object> settings,
+        List<EpochRecord> history, List<RoundRecord> rounds, Best best, BlockMomentum.Filter blockFilter,
+        Map<String, Object> settings,
         float[][] normalizer, long trainingExamples, long validationExamples) {
 
     static final String FORMAT = "dptrain-checkpoint";
@@ -64,7 +66,8 @@ public record Checkpoint(int epochsDone, int batchesDone, TrainingState state, E
     static Map<String, Object> mustMatch(TrainingConfig config) {
         Map<String, Object> all = config.describe();
         Map<String, Object> m = new LinkedHashMap<>();
-        for (String key : List.of("batch_size", "workers", "validation_split", "stratify", "seed", "train")) {
+        for (String key : List.of("batch_size", "workers", "validation_split", "stratify", "seed", "train",
+                "block_momentum", "block_lr", "block_nesterov")) {
             m.put(key, all.get(key));
         }
         Map<String, Object> model = new LinkedHashMap<>(config.spec().describe());
@@ -102,6 +105,10 @@ public record Checkpoint(int epochsDone, int batchesDone, TrainingState state, E
         if (normalizer != null) {
             arrays.put("normalizer_0", normalizer[0]);
             arrays.put("normalizer_1", normalizer[1]);
+        }
+        if (blockFilter != null) {
+            arrays.put("block_global", blockFilter.global());
+            arrays.put("block_delta", blockFilter.delta());
         }
         if (best != null) {
             arrays.put("best_parameters", best.state().copyParameters());
@@ -167,10 +174,12 @@ public record Checkpoint(int epochsDone, int batchesDone, TrainingState state, E
                     meta.best_val_loss == null ? Double.NaN : meta.best_val_loss,
                     TrainingState.restore(required(arrays, "best_parameters"), required(arrays, "best_optimizer_state"),
                             meta.best_iteration, meta.best_epoch_counter));
+            BlockMomentum.Filter filter = arrays.containsKey("block_global")
+                    ? new BlockMomentum.Filter(required(arrays, "block_global"), required(arrays, "block_delta")) : null;
             float[][] normalizer = meta.normalized
                     ? new float[][] {required(arrays, "normalizer_0"), required(arrays, "normalizer_1")} : null;
             return new Checkpoint(meta.epochs_done, meta.batches_done, state, meta.so_far, List.copyOf(meta.history),
-                    List.copyOf(meta.rounds), best, meta.settings, normalizer, meta.training_examples,
+                    List.copyOf(meta.rounds), best, filter, meta.settings, normalizer, meta.training_examples,
                     meta.validation_examples);
         } catch (EOFException e) {
             throw new IOException("it ends too early (truncated)", e);

@@ -22,17 +22,18 @@ import java.util.Map;
  * @param stratify           the validation split takes the same fraction of every class
  * @param checkpointing      when checkpoints are written and whether the run resumes from one
  * @param earlyStopping      when training stops early on val_loss, and whether the best state is kept
+ * @param blockMomentum      block momentum on the averaged update, or {@link BlockMomentum#NONE} for plain averaging
  */
 public record TrainingConfig(ModelSpec spec, DataInput train, DataInput test, int epochs, int batchSize, int workers,
         int averagingFrequency, double validationFraction, long seed, String output, CacheMode cache,
-        boolean stratify, Checkpointing checkpointing, EarlyStopping earlyStopping) {
+        boolean stratify, Checkpointing checkpointing, EarlyStopping earlyStopping, BlockMomentum blockMomentum) {
 
     /** Without checkpoints or early stopping. */
     public TrainingConfig(ModelSpec spec, DataInput train, DataInput test, int epochs, int batchSize, int workers,
             int averagingFrequency, double validationFraction, long seed, String output, CacheMode cache,
             boolean stratify) {
         this(spec, train, test, epochs, batchSize, workers, averagingFrequency, validationFraction, seed, output, cache,
-                stratify, Checkpointing.NONE, EarlyStopping.NONE);
+                stratify, Checkpointing.NONE, EarlyStopping.NONE, BlockMomentum.NONE);
     }
 
     /** With minibatches kept in executor memory, the default. */
@@ -68,19 +69,25 @@ public record TrainingConfig(ModelSpec spec, DataInput train, DataInput test, in
     /** This configuration with {@code n} workers. */
     public TrainingConfig withWorkers(int n) {
         return new TrainingConfig(spec, train, test, epochs, batchSize, n, averagingFrequency, validationFraction, seed,
-                output, cache, stratify, checkpointing, earlyStopping);
+                output, cache, stratify, checkpointing, earlyStopping, blockMomentum);
     }
 
     /** This configuration with other checkpoint settings. */
     public TrainingConfig withCheckpointing(Checkpointing c) {
         return new TrainingConfig(spec, train, test, epochs, batchSize, workers, averagingFrequency, validationFraction,
-                seed, output, cache, stratify, c, earlyStopping);
+                seed, output, cache, stratify, c, earlyStopping, blockMomentum);
     }
 
     /** This configuration with other early stopping settings. */
     public TrainingConfig withEarlyStopping(EarlyStopping e) {
         return new TrainingConfig(spec, train, test, epochs, batchSize, workers, averagingFrequency, validationFraction,
-                seed, output, cache, stratify, checkpointing, e);
+                seed, output, cache, stratify, checkpointing, e, blockMomentum);
+    }
+
+    /** This configuration with block momentum {@code b} on the averaged updates. */
+    public TrainingConfig withBlockMomentum(BlockMomentum b) {
+        return new TrainingConfig(spec, train, test, epochs, batchSize, workers, averagingFrequency, validationFraction,
+                seed, output, cache, stratify, checkpointing, earlyStopping, b);
     }
 
     /** {@code averagingFrequency} value meaning "average once per epoch". */
@@ -97,6 +104,7 @@ public record TrainingConfig(ModelSpec spec, DataInput train, DataInput test, in
                 "a fraction in [0, 1)");
         require(checkpointing != null, "checkpointing", checkpointing, "checkpoint settings");
         require(earlyStopping != null, "earlyStopping", earlyStopping, "early stopping settings");
+        require(blockMomentum != null, "blockMomentum", blockMomentum, "block momentum settings");
         if (earlyStopping.enabled() && validationFraction == 0) {
             throw new InputException("--early-stopping-patience needs --validation-split: early stopping watches "
                     + "val_loss, which needs validation data");
@@ -132,6 +140,9 @@ public record TrainingConfig(ModelSpec spec, DataInput train, DataInput test, in
         m.put("keep_checkpoints", checkpointing.keep());
         m.put("early_stopping_patience", earlyStopping.patience());
         m.put("restore_best", earlyStopping.restoreBest());
+        m.put("block_momentum", blockMomentum.momentum());
+        m.put("block_lr", blockMomentum.blockLearningRate());
+        m.put("block_nesterov", blockMomentum.nesterov());
         return m;
     }
 

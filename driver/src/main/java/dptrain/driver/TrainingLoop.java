@@ -53,6 +53,7 @@ final class TrainingLoop {
     private final List<EpochRecord> history = new ArrayList<>();
     private final List<RoundRecord> rounds = new ArrayList<>();
     private Checkpoint.Best best;
+    private BlockMomentum.Filter blockFilter;
     private Path lastCheckpoint;
     private int lastCheckpointEpochs = -1;
     private int lastCheckpointBatches = -1;
@@ -100,7 +101,7 @@ final class TrainingLoop {
             if (validation != null) {
                 jsc.setJobGroup("dptrain-epoch-" + epoch, String.format("dptrain epoch %d/%d validation",
                         epoch, config.epochs()), false);
-                val = evaluate(jsc, validation, spec, state, jobId);
+                val = evaluate(jsc, validation, spec, model(), jobId);
             }
             ReplicaStats stats = soFar.stats();
             EpochRecord record = new EpochRecord(epoch, stats.meanLoss(), stats.accuracy(),
@@ -116,17 +117,28 @@ final class TrainingLoop {
             soFar = Checkpoint.EpochSoFar.NONE;
             if (config.earlyStopping().enabled() && val != null
                     && (best == null || val.meanLoss() < best.valLoss())) {
-                best = new Checkpoint.Best(epoch, val.meanLoss(), state);
+                best = new Checkpoint.Best(epoch, val.meanLoss(), model());
             }
             checkpoint();
             progress.epochEnded(record);
             stop = stoppedEarly();
         }
-        TrainingState last = state;
+        TrainingState last = model();
         if (config.earlyStopping().restoreBest() && best != null) {
             last = best.state();
         }
         return new Outcome(last, List.copyOf(history), List.copyOf(rounds));
+    }
+
+    /**
+     * The model the run has learned so far: the current state, except under Nesterov block
+     * momentum, where rounds start from a look-ahead point and the model is the filter's global one.
+     */
+    private TrainingState model() {
+        if (blockFilter == null || !config.blockMomentum().nesterov()) {
+            return state;
+        }
+        return TrainingState.restore(blockFilter.global(), state.copyOptimizerState(), state.iteration(), state.epoch());
     }
 
     /** True when early stopping's patience has run out; tells progress the first time. */
@@ -168,8 +180,15 @@ final class TrainingLoop {
             progress.replicasRejected(epoch, round, average.rejections());
         }
         TrainingState next = state;
+        BlockMomentum.Filter nextFilter = blockFilter;
         if (average.hasContributions()) {
             next = average.toState(state.iteration() + (int) stats.maxStepsPerReplica(), state.epoch());
+            BlockMomentum momentum = config.blockMomentum();
+            if (momentum.enabled()) {
+                nextFilter = momentum.step(blockFilter, next.copyParameters());
+                next = TrainingState.restore(momentum.startingPoint(nextFilter), next.copyOptimizerState(),
+                        next.iteration(), next.epoch());
+            }
             if (!next.isFinite()) {
                 throw diverged(String.format("the averaged model of epoch %d, round %d has non-finite values", epoch,
                         round));
@@ -184,6 +203,7 @@ final class TrainingLoop {
         long roundEnded = System.nanoTime();
         // Only a finished, checked round moves the run on.
         state = next;
+        blockFilter = nextFilter;
         batchesDone = Math.min(stepsPerEpoch, firstBatch + batchesPerRound);
         soFar = new Checkpoint.EpochSoFar(soFar.stats().plus(stats),
                 soFar.slowestReplicaSeconds() + stats.maxComputeSeconds(), (roundEnded - epochBegan) / 1e9);
@@ -221,7 +241,7 @@ final class TrainingLoop {
             return;
         }
         Checkpoint checkpoint = new Checkpoint(epochsDone, batchesDone, state, soFar, List.copyOf(history),
-                List.copyOf(rounds), best, Checkpoint.mustMatch(config), normalizerStats, training.examples(),
+                List.copyOf(rounds), best, blockFilter, Checkpoint.mustMatch(config), normalizerStats, training.examples(),
                 validation == null ? 0 : validation.examples());
         lastCheckpoint = store.write(checkpoint, config.checkpointing().keep());
         lastCheckpointEpochs = epochsDone;
@@ -233,6 +253,9 @@ final class TrainingLoop {
         MultiLayerNetwork initial = new MultiLayerNetwork(config.spec().configuration());
         initial.init();
         state = TrainingState.of(initial);
+        if (config.blockMomentum().enabled()) {
+            blockFilter = BlockMomentum.Filter.start(state.copyParameters());
+        }
         if (store == null) {
             return;
         }
@@ -260,6 +283,12 @@ final class TrainingLoop {
         history.addAll(c.history());
         rounds.addAll(c.rounds());
         best = c.best();
+        if (config.blockMomentum().enabled()) {
+            if (c.blockFilter() == null) {
+                throw new IllegalStateException("checkpoint " + found.manifest() + " has no block momentum state");
+            }
+            blockFilter = c.blockFilter();
+        }
         lastCheckpoint = found.manifest();
         lastCheckpointEpochs = epochsDone;
         lastCheckpointBatches = batchesDone;

@@ -84,10 +84,13 @@ class ResumeTest {
 
     /** Copies the reference run's checkpoint after {@code epochs} epochs and {@code batches} minibatches into {@code out}. */
     void copyCheckpoint(int epochs, int batches) throws IOException {
-        Path from = reference.resolve("checkpoints");
+        copyFrom(reference, String.format("checkpoint-e%04d-b%06d", epochs, batches));
+    }
+
+    void copyFrom(Path run, String stem) throws IOException {
+        Path from = run.resolve("checkpoints");
         Path to = out.resolve("checkpoints");
         Files.createDirectories(to);
-        String stem = String.format("checkpoint-e%04d-b%06d", epochs, batches);
         try (Stream<Path> files = Files.list(from)) {
             for (Path f : files.filter(f -> f.getFileName().toString().startsWith(stem)).toList()) {
                 Files.copy(f, to.resolve(f.getFileName()));
@@ -131,6 +134,20 @@ class ResumeTest {
         assertFalse(resumed.out().contains("Epoch 1/3"), "only the epochs still to run are printed: " + resumed.out());
         assertTrue(resumed.out().contains("Epoch 2/3") && resumed.out().contains("Epoch 3/3"), resumed.out());
         assertSameAsReference(out);
+    }
+
+    @Test
+    void blockMomentumResumesWithItsFilterState(@TempDir Path uninterrupted) throws IOException {
+        String[] bmuf = {"--block-momentum", "0.5", "--block-nesterov", "--epochs", "2"};
+        TrainCommandTest.Run whole = train(uninterrupted, bmuf);
+        assertEquals(ExitCodes.OK, whole.code(), whole.err());
+        float[] expected = parameters(uninterrupted);
+        assertFalse(java.util.Arrays.equals(expected, parameters(reference)), "block momentum changes the result");
+        copyFrom(uninterrupted, "checkpoint-e0001-b000004");
+        TrainCommandTest.Run resumed = train(out, bmuf);
+        assertEquals(ExitCodes.OK, resumed.code(), resumed.err());
+        assertTrue(resumed.out().contains("Resuming from checkpoint: epoch 1 of 2 done, 4 of 8"), resumed.out());
+        assertArrayEquals(expected, parameters(out), "the resumed run with block momentum differs");
     }
 
     @Test

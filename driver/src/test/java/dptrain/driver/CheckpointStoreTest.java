@@ -43,7 +43,7 @@ class CheckpointStoreTest {
         RoundRecord round = new RoundRecord(1, 3, 1, 2, 500, 0.51, 0.01, 0.4, 0.02, 0.5, 0.003, 0.52, 0);
         return new Checkpoint(epochs, batches, TrainingState.restore(params, optimizer, 8 * epochs + batches, epochs),
                 new Checkpoint.EpochSoFar(new ReplicaStats(512, 4, 4, 123.456, 300, 0.7, 0.4), 0.4, 0.55),
-                List.of(epoch), List.of(round), null, Map.of("workers", 2, "seed", 42L),
+                List.of(epoch), List.of(round), null, null, Map.of("workers", 2, "seed", 42L),
                 new float[][] {{0.1f, 0.2f}, {1f, 2f}}, 1000, 0);
     }
 

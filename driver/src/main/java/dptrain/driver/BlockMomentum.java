@@ -1,0 +1,76 @@
+package dptrain.driver;
+
+/**
+ * Block momentum (BMUF: Chen and Huo, "Scalable training of deep learning machines by incremental
+ * block training with intra-block parallel optimization and blockwise model-update filtering",
+ * ICASSP 2016) on top of parameter averaging. Each round's averaged parameters {@code W̄} give a
+ * block update {@code G = W̄ - W_g}, filtered by a momentum:
+ * <pre>
+ *   Δ   = momentum · Δ + blockLearningRate · G
+ *   W_g = W_g + Δ
+ *   next round starts from W_g                   (classical block momentum)
+ *                    or W_g + momentum · Δ       (Nesterov)
+ * </pre>
+ * The optimizer state is averaged as without block momentum. {@link #NONE} (momentum 0, block
+ * learning rate 1) is plain averaging, computed without this filter so its bits stay those of
+ * plain averaging. Chen and Huo suggest {@code momentum = 1 - 1/workers} and block learning rate 1.
+ *
+ * @param momentum          in [0, 1)
+ * @param blockLearningRate > 0
+ * @param nesterov          start each round from the look-ahead point
+ */
+public record BlockMomentum(double momentum, double blockLearningRate, boolean nesterov) {
+    public static final BlockMomentum NONE = new BlockMomentum(0, 1, false);
+
+    public BlockMomentum {
+        if (!(momentum >= 0 && momentum < 1)) {
+            throw new InputException("--block-momentum: " + momentum + " is not allowed; expected a number in [0, 1), "
+                    + "e.g. 1 - 1/workers");
+        }
+        if (!(blockLearningRate > 0) || Double.isInfinite(blockLearningRate)) {
+            throw new InputException("--block-lr: " + blockLearningRate + " is not allowed; expected a number > 0");
+        }
+    }
+
+    /** False for plain averaging. */
+    public boolean enabled() {
+        return momentum != 0 || blockLearningRate != 1 || nesterov;
+    }
+
+    /**
+     * The filter's state between rounds: the global model {@code W_g} and the last block update
+     * {@code Δ}, both parameter-sized. Immutable: {@link #step} returns a new one.
+     */
+    public record Filter(float[] global, float[] delta) {
+        /** The filter before the first round: {@code W_g} = the initial parameters, {@code Δ} = 0. */
+        public static Filter start(float[] initial) {
+            return new Filter(initial.clone(), new float[initial.length]);
+        }
+    }
+
+    /** The filter after a round whose averaged parameters are {@code averaged}. */
+    public Filter step(Filter filter, float[] averaged) {
+        float[] global = filter.global().clone();
+        float[] delta = filter.delta().clone();
+        float mu = (float) momentum;
+        float zeta = (float) blockLearningRate;
+        for (int i = 0; i < global.length; i++) {
+            delta[i] = mu * delta[i] + zeta * (averaged[i] - global[i]);
+            global[i] += delta[i];
+        }
+        return new Filter(global, delta);
+    }
+
+    /** The parameters the next round starts from. */
+    public float[] startingPoint(Filter filter) {
+        if (!nesterov) {
+            return filter.global().clone();
+        }
+        float[] start = filter.global().clone();
+        float mu = (float) momentum;
+        for (int i = 0; i < start.length; i++) {
+            start[i] += mu * filter.delta()[i];
+        }
+        return start;
+    }
+}

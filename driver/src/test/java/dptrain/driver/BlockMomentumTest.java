@@ -1,0 +1,49 @@
+package dptrain.driver;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import org.junit.jupiter.api.Test;
+
+class BlockMomentumTest {
+
+    @Test
+    void filtersTheBlockUpdateWithMomentum() {
+        BlockMomentum bm = new BlockMomentum(0.5, 2.0, false);
+        BlockMomentum.Filter f = BlockMomentum.Filter.start(new float[] {1f, -1f});
+        // Round 1: G = avg - W_g = (0.5, 0.5); Δ = 2 G = (1, 1); W_g = (2, 0).
+        f = bm.step(f, new float[] {1.5f, -0.5f});
+        assertArrayEquals(new float[] {1f, 1f}, f.delta());
+        assertArrayEquals(new float[] {2f, 0f}, f.global());
+        assertArrayEquals(new float[] {2f, 0f}, bm.startingPoint(f));
+        // Round 2: G = (2.25 - 2, -0.25 - 0) = (0.25, -0.25); Δ = 0.5 (1, 1) + 2 G = (1, 0); W_g = (3, 0).
+        f = bm.step(f, new float[] {2.25f, -0.25f});
+        assertArrayEquals(new float[] {1f, 0f}, f.delta());
+        assertArrayEquals(new float[] {3f, 0f}, f.global());
+    }
+
+    @Test
+    void nesterovStartsTheNextRoundFromTheLookAheadPoint() {
+        BlockMomentum bm = new BlockMomentum(0.5, 1.0, true);
+        BlockMomentum.Filter f = bm.step(BlockMomentum.Filter.start(new float[] {0f}), new float[] {2f});
+        assertArrayEquals(new float[] {2f}, f.global());
+        assertArrayEquals(new float[] {3f}, bm.startingPoint(f), "W_g + μ Δ = 2 + 0.5 · 2");
+    }
+
+    @Test
+    void plainAveragingIsNotFiltered() {
+        assertFalse(BlockMomentum.NONE.enabled());
+        assertTrue(new BlockMomentum(0, 1, true).enabled());
+    }
+
+    @Test
+    void refusesValuesOutOfRange() {
+        InputException e = assertThrows(InputException.class, () -> new BlockMomentum(1.0, 1, false));
+        assertTrue(e.getMessage().startsWith("--block-momentum: 1.0 is not allowed; expected a number in [0, 1)"),
+                e.getMessage());
+        e = assertThrows(InputException.class, () -> new BlockMomentum(0.5, 0, false));
+        assertTrue(e.getMessage().startsWith("--block-lr: 0.0 is not allowed"), e.getMessage());
+    }
+}
