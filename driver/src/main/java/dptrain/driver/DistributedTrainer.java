@@ -132,6 +132,9 @@ public final class DistributedTrainer {
             }
             MultiLayerNetwork initial = new MultiLayerNetwork(spec.configuration());
             initial.init();
+            if (config.initialWeights() != null) {
+                config.initialWeights().applyTo(initial);
+            }
             TrainingState state = TrainingState.of(initial);
 
             int stepsPerEpoch = training.maxBatches();

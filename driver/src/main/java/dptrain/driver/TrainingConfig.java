@@ -1,5 +1,6 @@
 package dptrain.driver;
 
+import dptrain.spec.InitialWeights;
 import dptrain.spec.ModelSpec;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -20,10 +21,20 @@ import java.util.Map;
  * @param output             where model, history and provenance go (any Hadoop filesystem URI)
  * @param cache              where the prebuilt minibatches are kept between rounds
  * @param stratify           the validation split takes the same fraction of every class
+ * @param initialWeights     the parameters training starts from (e.g. a Keras .h5 file's), or null for the spec's
+ *                           initializers
  */
 public record TrainingConfig(ModelSpec spec, DataInput train, DataInput test, int epochs, int batchSize, int workers,
         int averagingFrequency, double validationFraction, long seed, String output, CacheMode cache,
-        boolean stratify) {
+        boolean stratify, InitialWeights initialWeights) {
+
+    /** Starting from the spec's initializers. */
+    public TrainingConfig(ModelSpec spec, DataInput train, DataInput test, int epochs, int batchSize, int workers,
+            int averagingFrequency, double validationFraction, long seed, String output, CacheMode cache,
+            boolean stratify) {
+        this(spec, train, test, epochs, batchSize, workers, averagingFrequency, validationFraction, seed, output, cache,
+                stratify, null);
+    }
 
     /** With minibatches kept in executor memory, the default. */
     public TrainingConfig(ModelSpec spec, DataInput train, DataInput test, int epochs, int batchSize, int workers,
@@ -44,6 +55,9 @@ public record TrainingConfig(ModelSpec spec, DataInput train, DataInput test, in
         require(cache != null, "--cache", cache, "memory, disk or none");
         require(validationFraction >= 0 && validationFraction < 1, "--validation-split", validationFraction,
                 "a fraction in [0, 1)");
+        if (initialWeights != null && initialWeights.count() != spec.parameterCount()) {
+            throw new IllegalArgumentException(initialWeights + " do not fit " + spec);
+        }
     }
 
     private static void require(boolean ok, String name, Object value, String expected) {
@@ -71,6 +85,7 @@ public record TrainingConfig(ModelSpec spec, DataInput train, DataInput test, in
         m.put("train", describe(train));
         m.put("test", test == null ? null : describe(test));
         m.put("output", output);
+        m.put("initial_weights", initialWeights == null ? "initializers" : initialWeights.source());
         return m;
     }
 
