@@ -5,6 +5,7 @@ import dptrain.driver.DistributedTrainer;
 import dptrain.driver.RunOutputs;
 import dptrain.driver.TrainingConfig;
 import dptrain.driver.TrainingResult;
+import dptrain.spec.ModelFile;
 import dptrain.spec.ModelSpec;
 import java.io.PrintWriter;
 import java.time.Instant;
@@ -43,7 +44,8 @@ final class TrainCommand implements Callable<Integer> {
     public Integer call() {
         SparkConf conf = options.sparkConf("dptrain train");
         Configuration hadoop = TrainingOptions.hadoopConfiguration(conf);
-        ModelSpec spec = options.spec(hadoop);
+        ModelFile model = options.modelFile(hadoop);
+        ModelSpec spec = model.spec();
         DataInput trainInput = options.trainInput(hadoop);
         DataInput testInput = test == null ? null : options.dataInput(test, "--test", hadoop);
         if (validationSplit != null && !(validationSplit > 0 && validationSplit < 1)) {
@@ -53,7 +55,7 @@ final class TrainCommand implements Callable<Integer> {
         if (stratify && validationSplit == null) {
             throw options.usage("--stratify needs --validation-split: there is nothing to stratify without it");
         }
-        TrainingConfig config = options.config(spec, trainInput, testInput, validationSplit == null ? 0 : validationSplit,
+        TrainingConfig config = options.config(model, trainInput, testInput, validationSplit == null ? 0 : validationSplit,
                 stratify);
         RunOutputs outputs = options.outputs(hadoop, RunOutputs.MODEL);
         PrintWriter out = command.commandLine().getOut();
