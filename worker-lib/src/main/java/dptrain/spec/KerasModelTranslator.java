@@ -217,11 +217,11 @@ final class KerasModelTranslator {
 
     /** The input shape without the batch axis: Keras 2's batch_input_shape, Keras 3's batch_shape. */
     private static List<Integer> inputShape(JsonNode layerConfig, String path, String source) {
-        String key = layerConfig.has("batch_input_shape") ? "batch_input_shape" : "batch_shape";
+        String key = layerConfig.has("batch_shape") ? "batch_shape" : "batch_input_shape"; // Keras 3 : Keras 2
         JsonNode shape = layerConfig.path(key);
         String where = path + ".config." + key;
         if (!shape.isArray() || shape.size() < 2) {
-            throw new SpecException(source, path.isEmpty() ? key : where, (shape.isMissingNode() ? "is missing"
+            throw new SpecException(source, where, (shape.isMissingNode() ? "is missing"
                     : shown(shape) + " is not allowed") + "; expected the model's input shape with a batch axis, "
                     + "e.g. [null, 784]: build the model with an input shape, e.g. keras.Input(shape=(784,))");
         }

@@ -86,8 +86,8 @@ public final class ModelSpec implements Serializable {
         }
         if (text.startsWith("PK\u0003\u0004") || text.indexOf('\u0000') >= 0) {
             throw new SpecException(sourceName, "", "this is a binary file" + (text.startsWith("PK") ? " (a zip archive, "
-                    + "perhaps a saved model.zip)" : "") + "; expected a model spec in YAML or JSON, or a DL4J "
-                    + "configuration JSON");
+                    + "perhaps a saved model.zip)" : "") + "; expected a model spec in YAML or JSON, a DL4J "
+                    + "configuration JSON, or a Keras .h5 file or model JSON");
         }
         SpecReader.Parsed parsed = SpecReader.read(text, sourceName);
         if (parsed.root().isObject() && parsed.root().has("confs")) {
