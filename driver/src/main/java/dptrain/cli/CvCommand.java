@@ -4,6 +4,7 @@ import dptrain.driver.DistributedTrainer;
 import dptrain.driver.RunOutputs;
 import dptrain.driver.TrainingConfig;
 import dptrain.driver.TrainingResult;
+import dptrain.spec.ModelFile;
 import dptrain.spec.ModelSpec;
 import java.io.PrintWriter;
 import java.time.Instant;
@@ -40,8 +41,9 @@ final class CvCommand implements Callable<Integer> {
         }
         SparkConf conf = options.sparkConf("dptrain cv");
         Configuration hadoop = TrainingOptions.hadoopConfiguration(conf);
-        ModelSpec spec = options.spec(hadoop);
-        TrainingConfig config = options.config(spec, options.trainInput(hadoop), null, 0, false);
+        ModelFile model = options.modelFile(hadoop);
+        ModelSpec spec = model.spec();
+        TrainingConfig config = options.config(model, options.trainInput(hadoop), null, 0, false);
         RunOutputs outputs = options.outputs(hadoop, RunOutputs.CROSS_VALIDATION);
         PrintWriter out = command.commandLine().getOut();
         Instant start = Instant.now();

@@ -7,6 +7,7 @@ import dptrain.driver.DistributedTrainer;
 import dptrain.driver.RunOutputs;
 import dptrain.driver.TrainingConfig;
 import dptrain.driver.TrainingResult;
+import dptrain.spec.ModelFile;
 import dptrain.spec.ModelSpec;
 import java.io.PrintWriter;
 import java.time.Instant;
@@ -66,7 +67,8 @@ final class TrainCommand implements Callable<Integer> {
     public Integer call() {
         SparkConf conf = options.sparkConf("dptrain train");
         Configuration hadoop = TrainingOptions.hadoopConfiguration(conf);
-        ModelSpec spec = options.spec(hadoop);
+        ModelFile model = options.modelFile(hadoop);
+        ModelSpec spec = model.spec();
         DataInput trainInput = options.trainInput(hadoop);
         DataInput testInput = test == null ? null : options.dataInput(test, "--test", hadoop);
         if (validationSplit != null && !(validationSplit > 0 && validationSplit < 1)) {
@@ -80,7 +82,7 @@ final class TrainCommand implements Callable<Integer> {
             throw options.usage("--resume and --overwrite contradict each other: --resume continues the run in "
                     + "--output, --overwrite starts it afresh; pass one of them");
         }
-        TrainingConfig config = options.config(spec, trainInput, testInput, validationSplit == null ? 0 : validationSplit,
+        TrainingConfig config = options.config(model, trainInput, testInput, validationSplit == null ? 0 : validationSplit,
                 stratify);
         Checkpointing.Resume mode = resume ? Checkpointing.Resume.REQUIRED
                 : options.overwrite() ? Checkpointing.Resume.FRESH : Checkpointing.Resume.IF_PRESENT;

@@ -2,13 +2,14 @@ package dptrain.cli;
 
 import dptrain.driver.CacheMode;
 import dptrain.driver.DataFormat;
+import dptrain.driver.BlockMomentum;
 import dptrain.driver.DataInput;
 import dptrain.driver.ExecutorMemoryCheck;
 import dptrain.driver.InputException;
 import dptrain.driver.InputFiles;
 import dptrain.driver.RunOutputs;
-import dptrain.driver.BlockMomentum;
 import dptrain.driver.TrainingConfig;
+import dptrain.spec.ModelFile;
 import dptrain.spec.ModelSpec;
 import dptrain.spec.Normalization;
 import java.io.PrintWriter;
@@ -31,7 +32,8 @@ final class TrainingOptions {
     CommandLine.Model.CommandSpec command;
 
     @Option(names = "--model", required = true, paramLabel = "SPEC",
-            description = "Model spec: YAML/JSON in Keras terms, or a DL4J MultiLayerConfiguration JSON.")
+            description = "Model spec: YAML/JSON in Keras terms, a DL4J MultiLayerConfiguration JSON, or a Keras "
+                    + "Sequential model: .h5 (training starts from its weights) or model JSON.")
     String model;
 
     @Option(names = "--train", required = true, paramLabel = "URI",
@@ -158,10 +160,10 @@ final class TrainingOptions {
         return hadoop;
     }
 
-    /** The spec --model names, with --normalize applied. */
-    ModelSpec spec(Configuration hadoop) {
-        ModelSpec spec = ModelSpec.parse(InputFiles.readText(model, hadoop), model);
-        return normalize == null ? spec : spec.withNormalization(normalize);
+    /** The model --model names (a spec, with the weights of a Keras .h5 file), with --normalize applied. */
+    ModelFile modelFile(Configuration hadoop) {
+        ModelFile file = ModelFile.read(InputFiles.readBytes(model, hadoop), model);
+        return normalize == null ? file : new ModelFile(file.spec().withNormalization(normalize), file.initialWeights());
     }
 
     /** The training data --train names. */
@@ -198,12 +200,14 @@ final class TrainingOptions {
     }
 
     /** The run's configuration; --workers defaults to Spark's parallelism once Spark runs ({@link #withWorkers}). */
-    TrainingConfig config(ModelSpec spec, DataInput trainInput, DataInput testInput, double validationFraction,
+    TrainingConfig config(ModelFile model, DataInput trainInput, DataInput testInput, double validationFraction,
             boolean stratify) {
+        ModelSpec spec = model.spec();
         try {
             return new TrainingConfig(spec, trainInput, testInput, epochs, batchSize, workers == null ? 1 : workers,
                     averagingFrequency, validationFraction, seed == null ? spec.seed() : seed, output, cache, stratify)
-                    .withBlockMomentum(new BlockMomentum(blockMomentum, blockLearningRate, blockNesterov));
+                    .withBlockMomentum(new BlockMomentum(blockMomentum, blockLearningRate, blockNesterov))
+                    .withInitialWeights(model.initialWeights());
         } catch (InputException e) {
             throw usage(e.getMessage());
         }

@@ -178,8 +178,13 @@ public final class InputFiles {
 
     /** The whole of a small text file, such as a model spec. */
     public static String readText(String uri, Configuration conf) {
+        return new String(readBytes(uri, conf), StandardCharsets.UTF_8);
+    }
+
+    /** The whole file's content. */
+    public static byte[] readBytes(String uri, Configuration conf) {
         try (InputStream in = open(uri, conf)) {
-            return new String(in.readAllBytes(), StandardCharsets.UTF_8);
+            return in.readAllBytes();
         } catch (IOException e) {
             throw new InputException(uri + ": cannot be read: " + e.getMessage(), e);
         }

@@ -1,5 +1,6 @@
 package dptrain.driver;
 
+import dptrain.spec.InitialWeights;
 import dptrain.spec.ModelSpec;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -23,17 +24,20 @@ import java.util.Map;
  * @param checkpointing      when checkpoints are written and whether the run resumes from one
  * @param earlyStopping      when training stops early on val_loss, and whether the best state is kept
  * @param blockMomentum      block momentum on the averaged update, or {@link BlockMomentum#NONE} for plain averaging
+ * @param initialWeights     the parameters training starts from (e.g. a Keras .h5 file's), or null for the spec's
+ *                           initializers
  */
 public record TrainingConfig(ModelSpec spec, DataInput train, DataInput test, int epochs, int batchSize, int workers,
         int averagingFrequency, double validationFraction, long seed, String output, CacheMode cache,
-        boolean stratify, Checkpointing checkpointing, EarlyStopping earlyStopping, BlockMomentum blockMomentum) {
+        boolean stratify, Checkpointing checkpointing, EarlyStopping earlyStopping, BlockMomentum blockMomentum,
+        InitialWeights initialWeights) {
 
     /** Without checkpoints or early stopping. */
     public TrainingConfig(ModelSpec spec, DataInput train, DataInput test, int epochs, int batchSize, int workers,
             int averagingFrequency, double validationFraction, long seed, String output, CacheMode cache,
             boolean stratify) {
         this(spec, train, test, epochs, batchSize, workers, averagingFrequency, validationFraction, seed, output, cache,
-                stratify, Checkpointing.NONE, EarlyStopping.NONE, BlockMomentum.NONE);
+                stratify, Checkpointing.NONE, EarlyStopping.NONE, BlockMomentum.NONE, null);
     }
 
     /** With minibatches kept in executor memory, the default. */
@@ -69,25 +73,31 @@ public record TrainingConfig(ModelSpec spec, DataInput train, DataInput test, in
     /** This configuration with {@code n} workers. */
     public TrainingConfig withWorkers(int n) {
         return new TrainingConfig(spec, train, test, epochs, batchSize, n, averagingFrequency, validationFraction, seed,
-                output, cache, stratify, checkpointing, earlyStopping, blockMomentum);
+                output, cache, stratify, checkpointing, earlyStopping, blockMomentum, initialWeights);
     }
 
     /** This configuration with other checkpoint settings. */
     public TrainingConfig withCheckpointing(Checkpointing c) {
         return new TrainingConfig(spec, train, test, epochs, batchSize, workers, averagingFrequency, validationFraction,
-                seed, output, cache, stratify, c, earlyStopping, blockMomentum);
+                seed, output, cache, stratify, c, earlyStopping, blockMomentum, initialWeights);
     }
 
     /** This configuration with other early stopping settings. */
     public TrainingConfig withEarlyStopping(EarlyStopping e) {
         return new TrainingConfig(spec, train, test, epochs, batchSize, workers, averagingFrequency, validationFraction,
-                seed, output, cache, stratify, checkpointing, e, blockMomentum);
+                seed, output, cache, stratify, checkpointing, e, blockMomentum, initialWeights);
     }
 
     /** This configuration with block momentum {@code b} on the averaged updates. */
     public TrainingConfig withBlockMomentum(BlockMomentum b) {
         return new TrainingConfig(spec, train, test, epochs, batchSize, workers, averagingFrequency, validationFraction,
-                seed, output, cache, stratify, checkpointing, earlyStopping, b);
+                seed, output, cache, stratify, checkpointing, earlyStopping, b, initialWeights);
+    }
+
+    /** This configuration starting from {@code weights} (null: the spec's initializers). */
+    public TrainingConfig withInitialWeights(InitialWeights weights) {
+        return new TrainingConfig(spec, train, test, epochs, batchSize, workers, averagingFrequency, validationFraction,
+                seed, output, cache, stratify, checkpointing, earlyStopping, blockMomentum, weights);
     }
 
     /** {@code averagingFrequency} value meaning "average once per epoch". */
@@ -105,6 +115,9 @@ public record TrainingConfig(ModelSpec spec, DataInput train, DataInput test, in
         require(checkpointing != null, "checkpointing", checkpointing, "checkpoint settings");
         require(earlyStopping != null, "earlyStopping", earlyStopping, "early stopping settings");
         require(blockMomentum != null, "blockMomentum", blockMomentum, "block momentum settings");
+        if (initialWeights != null && initialWeights.count() != spec.parameterCount()) {
+            throw new IllegalArgumentException(initialWeights + " do not fit " + spec);
+        }
         if (earlyStopping.enabled() && validationFraction == 0) {
             throw new InputException("--early-stopping-patience needs --validation-split: early stopping watches "
                     + "val_loss, which needs validation data");
@@ -143,6 +156,7 @@ public record TrainingConfig(ModelSpec spec, DataInput train, DataInput test, in
         m.put("block_momentum", blockMomentum.momentum());
         m.put("block_lr", blockMomentum.blockLearningRate());
         m.put("block_nesterov", blockMomentum.nesterov());
+        m.put("initial_weights", initialWeights == null ? "initializers" : initialWeights.source());
         return m;
     }
 

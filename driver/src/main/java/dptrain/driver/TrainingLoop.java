@@ -252,6 +252,9 @@ final class TrainingLoop {
     private void startOrResume() {
         MultiLayerNetwork initial = new MultiLayerNetwork(config.spec().configuration());
         initial.init();
+        if (config.initialWeights() != null) {
+            config.initialWeights().applyTo(initial);
+        }
         state = TrainingState.of(initial);
         if (config.blockMomentum().enabled()) {
             blockFilter = BlockMomentum.Filter.start(state.copyParameters());

@@ -35,7 +35,11 @@ class ApplicationJarIT {
                     "org/nd4j/linalg/cpu/nativecpu/bindings/linux-x86_64/libnd4jcpu.so",
                     "org/bytedeco/openblas/linux-x86_64/libjniopenblas_nolapack.so",
                     // javacpp checks the versions of the native libraries it loads here
-                    "META-INF/maven/org.bytedeco/openblas/pom.properties")) {
+                    "META-INF/maven/org.bytedeco/openblas/pom.properties",
+                    // Keras models as --model: DL4J's Keras import and the HDF5 library it reads .h5 files with
+                    "org/deeplearning4j/nn/modelimport/keras/KerasModelImport.class",
+                    "org/bytedeco/hdf5/linux-x86_64/libjnihdf5.so",
+                    "META-INF/maven/org.bytedeco/hdf5/pom.properties")) {
                 assertTrue(names.contains(needed), "the jar lacks " + needed);
             }
             // ND4J finds its CPU backend through the service file; the shade plugin must keep it.

@@ -19,7 +19,8 @@ import org.deeplearning4j.nn.conf.MultiLayerConfiguration;
  * {@link MultiLayerConfiguration}. It keeps the configuration as DL4J JSON, so it stays small when broadcast.
  *
  * <p>A spec is written in Keras terms (YAML or JSON, see {@code src/docs/SPEC.md}) or is the JSON that DL4J's
- * {@link MultiLayerConfiguration#toJson()} writes; the two are told apart by the top-level {@code confs} key.
+ * {@link MultiLayerConfiguration#toJson()} writes, or a Keras model JSON ({@code model.to_json()}); they are told
+ * apart by the top-level {@code confs} and {@code class_name} keys. {@link ModelFile#read} also takes Keras HDF5 files.
  */
 public final class ModelSpec implements Serializable {
 
@@ -85,12 +86,15 @@ public final class ModelSpec implements Serializable {
         }
         if (text.startsWith("PK\u0003\u0004") || text.indexOf('\u0000') >= 0) {
             throw new SpecException(sourceName, "", "this is a binary file" + (text.startsWith("PK") ? " (a zip archive, "
-                    + "perhaps a saved model.zip)" : "") + "; expected a model spec in YAML or JSON, or a DL4J "
-                    + "configuration JSON");
+                    + "perhaps a saved model.zip)" : "") + "; expected a model spec in YAML or JSON, a DL4J "
+                    + "configuration JSON, or a Keras .h5 file or model JSON");
         }
         SpecReader.Parsed parsed = SpecReader.read(text, sourceName);
         if (parsed.root().isObject() && parsed.root().has("confs")) {
             return fromConfiguration(deserialize(text, parsed.json(), sourceName), sourceName);
+        }
+        if (parsed.root().isObject() && parsed.root().has("class_name")) {
+            return KerasModelTranslator.fromJson(parsed.root(), sourceName);
         }
         return KerasSpecTranslator.translate(SpecNode.root(parsed.root(), sourceName));
     }

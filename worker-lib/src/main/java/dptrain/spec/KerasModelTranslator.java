@@ -1,0 +1,493 @@
+package dptrain.spec;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dptrain.spec.KerasVocabulary.Loss;
+import dptrain.spec.OptimizerTranslator.Optimizer;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
+import java.util.function.Predicate;
+import org.deeplearning4j.nn.conf.MultiLayerConfiguration;
+import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
+import org.deeplearning4j.nn.conf.layers.BaseLayer;
+import org.deeplearning4j.nn.conf.layers.DenseLayer;
+import org.deeplearning4j.nn.conf.layers.Layer;
+import org.deeplearning4j.nn.conf.layers.OutputLayer;
+import org.deeplearning4j.nn.modelimport.keras.KerasModel;
+import org.deeplearning4j.nn.modelimport.keras.KerasSequentialModel;
+import org.deeplearning4j.nn.modelimport.keras.utils.KerasModelBuilder;
+import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
+
+/**
+ * Keras Sequential models (a model JSON, or an HDF5 file with weights) as dptrain specs. DL4J's Keras import
+ * ({@code KerasModelImport}'s machinery) translates the layers and reads the weights; dptrain checks beforehand that
+ * the model is a stack it can train, and maps the optimizer and loss itself with the rules of its own Keras-terms
+ * specs (DL4J's mapping turns SGD with classical momentum into Nesterov momentum and fails on optimizer configs
+ * without a {@code decay} field, as TensorFlow 2.11 and later write them).
+ */
+final class KerasModelTranslator {
+
+    static final List<String> SUPPORTED_LAYERS = List.of("InputLayer", "Dense", "Dropout", "Activation", "Flatten");
+    private static final String SUPPORTED = "a Sequential stack of Dense, Dropout, Activation and Flatten layers "
+            + "(and an optional InputLayer), the last one Dense";
+    private static final String TRAINING_CONFIG_EXAMPLE = "{\"loss\": \"categorical_crossentropy\", "
+            + "\"optimizer_config\": {\"class_name\": \"RMSprop\", \"config\": {\"learning_rate\": 0.001}}}";
+    private static final Map<String, String> OPTIMIZERS = Map.of("RMSprop", "rmsprop", "Adam", "adam", "SGD", "sgd",
+            "Adagrad", "adagrad");
+    private static final Map<String, String> LOSS_ALIASES = Map.of("mean_squared_error", "mse");
+    /** Keras optimizer settings that DL4J cannot express, each allowed only at the value that means "off". */
+    private static final Map<String, Predicate<JsonNode>> OFF_SETTINGS = new LinkedHashMap<>();
+    private static final Map<String, String> OFF_EXPECTED = new LinkedHashMap<>();
+    static {
+        off("decay", v -> v.isNumber() && v.asDouble() == 0, "0.0 (DL4J has no Keras learning-rate decay)");
+        off("weight_decay", v -> v.isNumber() && v.asDouble() == 0, "null or 0.0");
+        off("clipnorm", v -> false, "null");
+        off("clipvalue", v -> false, "null");
+        off("global_clipnorm", v -> false, "null");
+        off("use_ema", v -> v.isBoolean() && !v.asBoolean(), "false");
+        off("centered", v -> v.isBoolean() && !v.asBoolean(), "false");
+        off("amsgrad", v -> v.isBoolean() && !v.asBoolean(), "false");
+    }
+    /** Optimizer config fields that do not change the update. */
+    private static final Set<String> IGNORED_SETTINGS = Set.of("name", "is_legacy_optimizer", "jit_compile",
+            "ema_momentum", "ema_overwrite_frequency", "loss_scale_factor", "gradient_accumulation_steps");
+
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    private KerasModelTranslator() {
+    }
+
+    private static void off(String key, Predicate<JsonNode> isOff, String expected) {
+        OFF_SETTINGS.put(key, isOff);
+        OFF_EXPECTED.put(key, expected);
+    }
+
+    /** What dptrain reads from the Keras model and its training configuration, checked. */
+    private record Checked(List<Integer> inputShape, Loss loss, Optimizer optimizer, List<String> metrics,
+                           String kerasVersion) {
+    }
+
+    /**
+     * A Keras model JSON ({@code model.to_json()}), told apart by its top-level {@code class_name}. It has no
+     * weights; its optimizer and loss come from a top-level {@code training_config} key.
+     */
+    static ModelSpec fromJson(JsonNode root, String source) {
+        Checked checked = check(root, root.get("training_config"), "training_config", source);
+        ObjectNode modelOnly = root.deepCopy();
+        modelOnly.remove("training_config");
+        KerasModelBuilder builder = new KerasModel().modelBuilder().modelJson(modelOnly.toString())
+                .enforceTrainingConfig(true);
+        KerasSequentialModel model = buildSequential(builder, source);
+        return spec(configuration(model, checked, source), checked, source);
+    }
+
+    /** A Keras HDF5 file (model.save("….h5")): the architecture, the training configuration and the weights. */
+    static ModelFile fromHdf5(Path file, String source) {
+        // The HDF5 library would print its error stack to the process's stderr; the SpecException says it instead.
+        org.bytedeco.hdf5.Exception.dontPrint();
+        KerasModelBuilder builder = new KerasModel().modelBuilder().enforceTrainingConfig(true);
+        try {
+            try {
+                builder.modelHdf5Filename(file.toString());
+            } catch (Exception e) {
+                if (reason(e).contains("H5Fopen")) {
+                    throw new SpecException(source, "", "the HDF5 library cannot open this file (" + reason(e)
+                            + "): it is truncated or corrupt; expected a whole HDF5 file as Keras's "
+                            + "model.save(\"….h5\") writes it", e);
+                }
+                throw new SpecException(source, "", "this HDF5 file is not a Keras model that DL4J's Keras import "
+                        + "can read: " + reason(e) + "; expected a file written by Keras's model.save(\"….h5\"), "
+                        + "with the attributes model_config and keras_version and the group model_weights", e);
+            }
+            JsonNode modelConfig = parseJson(builder.getModelJson(), source, "model_config");
+            JsonNode trainingConfig = builder.getTrainingJson() == null ? null
+                    : parseJson(builder.getTrainingJson(), source, "training_config");
+            // dptrain maps the optimizer and loss itself; DL4J's Keras import translates the layers and weights.
+            builder.setTrainingJson(null);
+            Checked checked = check(modelConfig, trainingConfig, "training_config", source);
+            KerasSequentialModel model = buildSequential(builder, source);
+            MultiLayerConfiguration conf = configuration(model, checked, source);
+            MultiLayerNetwork imported;
+            try {
+                imported = model.getMultiLayerNetwork(true);
+            } catch (Exception e) {
+                throw new SpecException(source, "model_weights", "DL4J's Keras import cannot read the weights: "
+                        + reason(e) + "; expected one weight group per layer, as Keras's model.save writes it", e);
+            }
+            ModelSpec spec = spec(conf, checked, source);
+            InitialWeights weights = InitialWeights.of(imported, source);
+            if (weights.count() != spec.parameterCount()) {
+                throw new IllegalStateException("Keras import of " + source + " gave " + weights.count()
+                        + " weights for a network of " + spec.parameterCount() + " parameters");
+            }
+            return new ModelFile(spec, weights);
+        } finally {
+            builder.close();
+        }
+    }
+
+    private static KerasSequentialModel buildSequential(KerasModelBuilder builder, String source) {
+        try {
+            return builder.buildSequential();
+        } catch (Exception e) {
+            throw new SpecException(source, "", "DL4J's Keras import (deeplearning4j-modelimport 1.0.0-M2.1) cannot "
+                    + "translate this model: " + reason(e), e);
+        }
+    }
+
+    // ---------------------------------------------------------------- checks on the Keras model
+
+    private static Checked check(JsonNode root, JsonNode training, String trainingPath, String source) {
+        String className = root.path("class_name").asText("");
+        JsonNode config = root.path("config");
+        if (!className.equals("Sequential")) {
+            throw new SpecException(source, "class_name", quote(className) + " is a " + (className.equals("Model")
+                    || className.equals("Functional") ? "functional Keras model" : "Keras model class") + " that "
+                    + "dptrain cannot train" + branch(config.path("layers")) + "; expected class_name \"Sequential\": "
+                    + "dptrain trains DL4J MultiLayerNetworks, " + SUPPORTED);
+        }
+        JsonNode layers = config.isArray() ? config : config.path("layers");
+        String layersPath = config.isArray() ? "config" : "config.layers";
+        if (!layers.isArray() || layers.isEmpty()) {
+            throw new SpecException(source, layersPath, "the model has no layers; expected " + SUPPORTED);
+        }
+        List<Integer> inputShape = null;
+        boolean flat = false;
+        int lastIndex = layers.size() - 1;
+        for (int i = 0; i < layers.size(); i++) {
+            JsonNode layer = layers.get(i);
+            String path = layersPath + "[" + i + "]";
+            String type = layer.path("class_name").asText("");
+            JsonNode layerConfig = layer.path("config");
+            String named = "layer " + i + " " + quote(layerConfig.path("name").asText("")) + " (" + type + ")";
+            if (!SUPPORTED_LAYERS.contains(type)) {
+                throw new SpecException(source, path, named + " is not supported; expected " + SUPPORTED
+                        + ", because dptrain trains multilayer perceptrons on flat feature vectors");
+            }
+            if (i == 0) {
+                inputShape = inputShape(layerConfig, path, source);
+                flat = inputShape.size() == 1;
+            }
+            if (type.equals("Flatten")) {
+                flat = true;
+            }
+            if (type.equals("Dense")) {
+                if (!flat) {
+                    throw new SpecException(source, path, named + " gets inputs of shape " + inputShape
+                            + ", and Keras applies Dense to their last axis only; expected a Flatten layer before it, "
+                            + "because dptrain feeds flat feature vectors");
+                }
+                for (String key : List.of("kernel_regularizer", "bias_regularizer", "activity_regularizer")) {
+                    JsonNode regularizer = layerConfig.path(key);
+                    if (!regularizer.isMissingNode() && !regularizer.isNull()) {
+                        throw new SpecException(source, path + ".config." + key, shown(regularizer)
+                                + " is not supported in a Keras model file (DL4J's import halves Keras's L2 penalty); "
+                                + "expected null, or a dptrain spec with the dense layer's l2 setting");
+                    }
+                }
+            }
+            if (i == lastIndex && !type.equals("Dense")) {
+                throw new SpecException(source, path, "the last layer is " + named + "; expected Dense, which becomes "
+                        + "the output layer with the loss");
+            }
+        }
+        JsonNode output = layers.get(lastIndex).path("config");
+        if (training == null || training.isNull() || training.isMissingNode()) {
+            throw new SpecException(source, trainingPath, "is missing: the model has no optimizer and loss (Keras "
+                    + "keeps them only for a compiled model; model.to_json() leaves them out); expected a compiled "
+                    + "model saved with model.save(\"….h5\"), or, in a model JSON, a top-level training_config key "
+                    + "such as " + TRAINING_CONFIG_EXAMPLE);
+        }
+        Loss loss = loss(training.path("loss"), trainingPath + ".loss", source);
+        checkOutput(output, layersPath + "[" + lastIndex + "].config", loss, source);
+        Optimizer optimizer = optimizer(training.path("optimizer_config"), trainingPath + ".optimizer_config", source);
+        List<String> metrics = hasAccuracy(training.path("metrics")) ? List.of("accuracy") : List.of();
+        return new Checked(inputShape, loss, optimizer, metrics, root.path("keras_version").asText(null));
+    }
+
+    /** The input shape without the batch axis: Keras 2's batch_input_shape, Keras 3's batch_shape. */
+    private static List<Integer> inputShape(JsonNode layerConfig, String path, String source) {
+        String key = layerConfig.has("batch_shape") ? "batch_shape" : "batch_input_shape"; // Keras 3 : Keras 2
+        JsonNode shape = layerConfig.path(key);
+        String where = path + ".config." + key;
+        if (!shape.isArray() || shape.size() < 2) {
+            throw new SpecException(source, where, (shape.isMissingNode() ? "is missing"
+                    : shown(shape) + " is not allowed") + "; expected the model's input shape with a batch axis, "
+                    + "e.g. [null, 784]: build the model with an input shape, e.g. keras.Input(shape=(784,))");
+        }
+        List<Integer> dims = new ArrayList<>();
+        long product = 1;
+        for (int d = 1; d < shape.size(); d++) {
+            JsonNode dim = shape.get(d);
+            if (!dim.canConvertToInt() || !dim.isIntegralNumber() || dim.asInt() < 1) {
+                throw new SpecException(source, where, shown(shape) + " is not allowed; expected whole numbers >= 1 "
+                        + "after the batch axis, e.g. [null, 28, 28]");
+            }
+            dims.add(dim.asInt());
+            product *= dim.asInt();
+        }
+        if (product > Integer.MAX_VALUE) {
+            throw new SpecException(source, where, shown(shape) + " is not allowed; expected at most 2^31-1 "
+                    + "features in all");
+        }
+        return List.copyOf(dims);
+    }
+
+    /** Why a functional model is not a stack: the first layer that feeds several layers or joins several inputs. */
+    private static String branch(JsonNode layers) {
+        if (!layers.isArray()) {
+            return "";
+        }
+        List<String> names = new ArrayList<>();
+        layers.forEach(layer -> names.add(layer.path("config").path("name").asText(layer.path("name").asText())));
+        Map<String, List<String>> consumers = new LinkedHashMap<>();
+        Map<String, Set<String>> inputs = new HashMap<>();
+        for (int i = 0; i < layers.size(); i++) {
+            Set<String> found = new LinkedHashSet<>();
+            collectNames(layers.get(i).path("inbound_nodes"), Set.copyOf(names), found);
+            inputs.put(names.get(i), found);
+            for (String input : found) {
+                consumers.computeIfAbsent(input, k -> new ArrayList<>()).add(names.get(i));
+            }
+        }
+        for (int i = 0; i < layers.size(); i++) {
+            String described = "layer " + i + " " + quote(names.get(i)) + " (" + layers.get(i).path("class_name")
+                    .asText() + ")";
+            List<String> fed = consumers.getOrDefault(names.get(i), List.of());
+            if (fed.size() > 1) {
+                return ": " + described + " feeds " + fed.size() + " layers (" + String.join(", ", fed)
+                        + "), a branch";
+            }
+            Set<String> joined = inputs.get(names.get(i));
+            if (joined.size() > 1) {
+                return ": " + described + " joins " + joined.size() + " branches (" + String.join(", ", joined) + ")";
+            }
+        }
+        return "";
+    }
+
+    private static void collectNames(JsonNode node, Set<String> names, Set<String> found) {
+        if (node.isTextual() && names.contains(node.asText())) {
+            found.add(node.asText());
+        }
+        node.forEach(child -> collectNames(child, names, found));
+    }
+
+    // ---------------------------------------------------------------- the training configuration
+
+    private static Loss loss(JsonNode node, String path, String source) {
+        JsonNode value = node;
+        String where = path;
+        if (value.isObject() && !value.has("class_name") && value.size() == 1) {
+            // {"output_name": loss}: one output, one loss
+            String outputName = value.fieldNames().next();
+            where = path + "." + outputName;
+            value = value.get(outputName);
+        }
+        String name;
+        if (value.isTextual()) {
+            name = value.asText();
+        } else if (value.isObject() && value.has("class_name")) {
+            JsonNode lossConfig = value.path("config");
+            if (lossConfig.path("from_logits").asBoolean(false)) {
+                throw new SpecException(source, where + ".config.from_logits", "true is not supported; expected false "
+                        + "(a softmax or sigmoid output layer that gives probabilities)");
+            }
+            if (lossConfig.path("label_smoothing").asDouble(0) != 0) {
+                throw new SpecException(source, where + ".config.label_smoothing", shown(lossConfig.path(
+                        "label_smoothing")) + " is not supported; expected 0");
+            }
+            name = lossConfig.path("name").isTextual() ? lossConfig.path("name").asText()
+                    : snakeCase(value.path("class_name").asText());
+        } else {
+            throw new SpecException(source, where, (value.isMissingNode() ? "is missing" : shown(value)
+                    + " is not allowed") + "; expected a loss name such as \"categorical_crossentropy\"");
+        }
+        Loss loss = KerasVocabulary.LOSSES.get(LOSS_ALIASES.getOrDefault(name, name));
+        if (loss == null) {
+            throw new SpecException(source, where, quote(name) + " is not a loss dptrain supports; expected one of "
+                    + String.join(", ", KerasVocabulary.LOSSES.keySet()));
+        }
+        return loss;
+    }
+
+    private static void checkOutput(JsonNode output, String path, Loss loss, String source) {
+        String activation = output.path("activation").asText("linear");
+        if (!loss.outputActivations().isEmpty() && !loss.outputActivations().contains(activation)) {
+            throw new SpecException(source, path + ".activation", quote(activation) + " is not allowed on the output "
+                    + "layer with loss " + loss.name() + "; expected " + String.join(" or ", loss.outputActivations()));
+        }
+        if (activation.equals("softmax") && output.path("units").asInt(0) < 2) {
+            throw new SpecException(source, path + ".units", shown(output.path("units")) + " is not allowed on a "
+                    + "softmax output layer; expected a whole number >= 2, since softmax over one unit is always 1.0");
+        }
+    }
+
+    /** The Keras optimizer config, read by the same rules (and with the same refusals) as a dptrain spec's. */
+    private static Optimizer optimizer(JsonNode node, String path, String source) {
+        String className = node.path("class_name").asText("");
+        String name = OPTIMIZERS.get(className.replaceFirst("^Custom>", ""));
+        if (name == null) {
+            throw new SpecException(source, path + ".class_name", (node.isMissingNode() ? "is missing"
+                    : quote(className) + " is not an optimizer dptrain supports") + "; expected one of "
+                    + String.join(", ", List.of("RMSprop", "Adam", "SGD", "Adagrad")));
+        }
+        String configPath = path + ".config";
+        ObjectNode settings = JsonNodeFactory.instance.objectNode();
+        for (Map.Entry<String, JsonNode> field : node.path("config").properties()) {
+            String key = field.getKey();
+            JsonNode value = field.getValue();
+            if (IGNORED_SETTINGS.contains(key)) {
+                continue;
+            }
+            if (OFF_SETTINGS.containsKey(key) || (key.equals("momentum") && name.equals("rmsprop"))) {
+                boolean isOff = value.isNull() || (key.equals("momentum") ? value.asDouble(1) == 0
+                        : OFF_SETTINGS.get(key).test(value));
+                if (!isOff) {
+                    throw new SpecException(source, configPath + "." + key, shown(value) + " is not supported: "
+                            + "DL4J 1.0.0-M2.1 has no such setting for " + className + "; expected "
+                            + (key.equals("momentum") ? "0.0" : OFF_EXPECTED.get(key)));
+                }
+                continue;
+            }
+            settings.set(key.equals("lr") ? "learning_rate" : key, value);
+        }
+        ObjectNode spec = JsonNodeFactory.instance.objectNode();
+        spec.putObject("optimizer").set(name, settings);
+        try {
+            return OptimizerTranslator.parse(SpecNode.root(spec, source).get("optimizer"));
+        } catch (SpecException e) {
+            String prefix = "optimizer." + name;
+            String rest = e.keyPath().startsWith(prefix) ? e.keyPath().substring(prefix.length()) : "";
+            throw new SpecException(source, configPath + rest, e.problem(), e);
+        }
+    }
+
+    private static boolean hasAccuracy(JsonNode metrics) {
+        if (metrics.isTextual()) {
+            return Set.of("accuracy", "acc", "categorical_accuracy", "sparse_categorical_accuracy")
+                    .contains(metrics.asText());
+        }
+        for (JsonNode child : metrics) {
+            if (hasAccuracy(child)) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    // ---------------------------------------------------------------- the DL4J configuration
+
+    /**
+     * DL4J's translation, made trainable by dptrain: the last Dense layer becomes the OutputLayer with the loss (it
+     * has the same parameters), every layer gets the optimizer, and Flatten's preprocessors go, since dptrain feeds
+     * the features already flat, in the row-major order Keras's Flatten produces.
+     */
+    private static MultiLayerConfiguration configuration(KerasSequentialModel model, Checked checked, String source) {
+        MultiLayerConfiguration imported;
+        try {
+            imported = model.getMultiLayerConfiguration();
+        } catch (Exception e) {
+            throw new SpecException(source, "", "DL4J's Keras import (deeplearning4j-modelimport 1.0.0-M2.1) cannot "
+                    + "translate this model: " + reason(e), e);
+        }
+        NeuralNetConfiguration.ListBuilder list = new NeuralNetConfiguration.Builder()
+                .seed(KerasSpecTranslator.DEFAULT_SEED)
+                .updater(checked.optimizer().updater())
+                .list();
+        List<NeuralNetConfiguration> confs = imported.getConfs();
+        for (int i = 0; i < confs.size(); i++) {
+            Layer layer = confs.get(i).getLayer().clone();
+            if (i == confs.size() - 1) {
+                if (!(layer instanceof DenseLayer dense)) {
+                    throw new IllegalStateException("DL4J translated the last Dense layer of " + source + " to "
+                            + layer.getClass().getSimpleName());
+                }
+                layer = outputLayer(dense, checked.loss());
+            }
+            if (layer instanceof BaseLayer withWeights) {
+                // DL4J's import left its default updater on every layer; the network-wide optimizer applies instead.
+                withWeights.setIUpdater(null);
+                withWeights.setBiasUpdater(null);
+            }
+            list.layer(layer);
+        }
+        return list.build();
+    }
+
+    private static OutputLayer outputLayer(DenseLayer dense, Loss loss) {
+        OutputLayer output = new OutputLayer.Builder(loss.function().get())
+                .nIn(dense.getNIn())
+                .nOut(dense.getNOut())
+                .activation(dense.getActivationFn())
+                .weightInit(dense.getWeightInitFn())
+                .biasInit(dense.getBiasInit())
+                .hasBias(dense.hasBias())
+                .name(dense.getLayerName())
+                .build();
+        output.setRegularization(dense.getRegularization());
+        output.setRegularizationBias(dense.getRegularizationBias());
+        output.setConstraints(dense.getConstraints());
+        output.setIDropout(dense.getIDropout());
+        return output;
+    }
+
+    private static ModelSpec spec(MultiLayerConfiguration conf, Checked checked, String source) {
+        ConfigurationInspector.Facts facts;
+        try {
+            facts = ConfigurationInspector.inspect(conf, source);
+        } catch (SpecException e) {
+            throw new IllegalStateException("The Keras import of " + source + " is not trainable: " + e.getMessage(),
+                    e);
+        }
+        Map<String, Object> description = ConfigurationInspector.describe(conf, facts, source);
+        description.put("format", "keras_model");
+        description.put("keras_version", checked.kerasVersion());
+        description.put("input_shape", checked.inputShape());
+        description.put("input_size", facts.inputSize());
+        description.put("optimizer", checked.optimizer().describe());
+        description.put("loss", checked.loss().name());
+        description.put("metrics", checked.metrics());
+        return ModelSpec.create(conf, source, facts, checked.metrics(), Normalization.NONE, description);
+    }
+
+    // ---------------------------------------------------------------- helpers
+
+    private static JsonNode parseJson(String text, String source, String attribute) {
+        try {
+            return JSON.readTree(text);
+        } catch (JsonProcessingException e) {
+            throw new SpecException(source, attribute, "this attribute is not valid JSON: " + reason(e)
+                    + "; expected the JSON Keras writes", e);
+        }
+    }
+
+    private static String snakeCase(String className) {
+        return className.replaceAll("([a-z0-9])([A-Z])", "$1_$2").toLowerCase(Locale.ROOT);
+    }
+
+    private static String quote(String text) {
+        return SpecNode.quote(text);
+    }
+
+    private static String shown(JsonNode value) {
+        String text = value.toString();
+        return text.length() > 60 ? text.substring(0, 57) + "..." : text;
+    }
+
+    /** One line of the cause, without class names. */
+    private static String reason(Throwable e) {
+        String message = e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
+        return message.strip().replaceAll("\\s*\\R\\s*", " ");
+    }
+}
