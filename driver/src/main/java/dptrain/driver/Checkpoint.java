@@ -12,6 +12,7 @@ import java.io.DataOutputStream;
 import java.io.EOFException;
 import java.io.IOException;
 import java.io.OutputStream;
+import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
@@ -123,9 +124,10 @@ public record Checkpoint(int epochsDone, int batchesDone, TrainingState state, E
         for (Map.Entry<String, float[]> array : arrays.entrySet()) {
             out.writeUTF(array.getKey());
             out.writeInt(array.getValue().length);
-            for (float v : array.getValue()) {
-                out.writeInt(Float.floatToRawIntBits(v));
-            }
+            // Big-endian raw bits, as DataOutputStream.writeFloat would write them, in one bulk copy.
+            ByteBuffer raw = ByteBuffer.allocate(4 * array.getValue().length);
+            raw.asFloatBuffer().put(array.getValue());
+            out.write(raw.array());
         }
         out.flush();
     }
@@ -159,10 +161,12 @@ public record Checkpoint(int epochsDone, int batchesDone, TrainingState state, E
                 if (length < 0 || 4L * length > bytes.length) {
                     throw new IOException("array " + name + " has impossible length " + length);
                 }
-                float[] values = new float[length];
-                for (int i = 0; i < length; i++) {
-                    values[i] = Float.intBitsToFloat(in.readInt());
+                byte[] raw = in.readNBytes(4 * length);
+                if (raw.length != 4 * length) {
+                    throw new EOFException();
                 }
+                float[] values = new float[length];
+                ByteBuffer.wrap(raw).asFloatBuffer().get(values);
                 arrays.put(name, values);
             }
             if (in.read() != -1) {

@@ -129,6 +129,17 @@ public final class CheckpointStore {
     }
 
     private Checkpoint read(Path manifestPath) throws IOException {
+        byte[] data = verifiedData(manifestPath);
+        try {
+            return Checkpoint.readFrom(data);
+        } catch (IOException | RuntimeException e) {
+            throw new IOException("checkpoint " + new Path(folder, dataFileOf(InputFiles.fileSystem(manifestPath, conf),
+                    manifestPath)) + " cannot be read: " + firstLine(e) + "; ignored", e);
+        }
+    }
+
+    /** The data file of a manifest, checked against the manifest's length and SHA-256, but not decoded. */
+    private byte[] verifiedData(Path manifestPath) throws IOException {
         String name = manifestPath.toString();
         FileSystem fs = InputFiles.fileSystem(manifestPath, conf);
         byte[] manifestBytes = readAll(fs, manifestPath);
@@ -163,11 +174,7 @@ public final class CheckpointStore {
             throw new IOException("checkpoint " + dataPath + " fails its SHA-256 check (manifest " + expectedSha
                     + ", file " + actualSha + "): the file is corrupt; ignored");
         }
-        try {
-            return Checkpoint.readFrom(data);
-        } catch (IOException | RuntimeException e) {
-            throw new IOException("checkpoint " + dataPath + " cannot be read: " + firstLine(e) + "; ignored", e);
-        }
+        return data;
     }
 
     /** Leftovers that are not part of a valid checkpoint, each with why: half-written temporary files, data without a manifest. */
@@ -200,7 +207,7 @@ public final class CheckpointStore {
             for (Path manifest : manifestsNewestFirst()) {
                 boolean ok;
                 try {
-                    read(manifest);
+                    verifiedData(manifest);
                     ok = true;
                 } catch (IOException e) {
                     ok = false;
