@@ -39,6 +39,11 @@ final class TrainCommand implements Callable<Integer> {
             description = "Fraction in (0, 1) of the training data held out, after a seeded shuffle, for validation (default: none).")
     Double validationSplit;
 
+    @Option(names = "--validation-data", paramLabel = "URI",
+            description = "Separate validation data, evaluated after every epoch like Keras's validation_data "
+                    + "(instead of --validation-split); read with the same format flags as --train.")
+    String validationData;
+
     @Option(names = "--stratify", description = "With --validation-split: hold out the same fraction of every class.")
     boolean stratify;
 
@@ -56,7 +61,8 @@ final class TrainCommand implements Callable<Integer> {
     int keepCheckpoints;
 
     @Option(names = "--early-stopping-patience", paramLabel = "N", defaultValue = "0",
-            description = "Stop after N epochs without a lower val_loss (needs --validation-split; default: never).")
+            description = "Stop after N epochs without a lower val_loss (needs --validation-split or --validation-data; "
+                    + "default: never).")
     int earlyStoppingPatience;
 
     @Option(names = "--restore-best", description = "With --early-stopping-patience: end with the weights of the "
@@ -78,6 +84,10 @@ final class TrainCommand implements Callable<Integer> {
         if (stratify && validationSplit == null) {
             throw options.usage("--stratify needs --validation-split: there is nothing to stratify without it");
         }
+        if (validationData != null && validationSplit != null) {
+            throw options.usage("--validation-data and --validation-split exclude each other: validate either on "
+                    + "separate data or on a held-out fraction of --train");
+        }
         if (resume && options.overwrite()) {
             throw options.usage("--resume and --overwrite contradict each other: --resume continues the run in "
                     + "--output, --overwrite starts it afresh; pass one of them");
@@ -88,6 +98,8 @@ final class TrainCommand implements Callable<Integer> {
                 : options.overwrite() ? Checkpointing.Resume.FRESH : Checkpointing.Resume.IF_PRESENT;
         try {
             config = config.withCheckpointing(Checkpointing.under(options.output(), checkpointEvery, keepCheckpoints, mode))
+                    .withValidationData(validationData == null ? null
+                            : options.dataInput(validationData, "--validation-data", hadoop))
                     .withEarlyStopping(new TrainingConfig.EarlyStopping(earlyStoppingPatience, restoreBest));
         } catch (InputException e) {
             throw options.usage(e.getMessage());

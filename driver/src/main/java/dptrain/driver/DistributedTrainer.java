@@ -41,8 +41,15 @@ public final class DistributedTrainer {
         DataPipeline.Split split = config.stratify()
                 ? pipeline.stratifiedSplit(trainExamples, config.validationFraction(), spec.normalization())
                 : pipeline.split(trainExamples, config.validationFraction(), spec.normalization());
-        BatchedData training = split.training();
-        BatchedData validation = split.validation();
+        if (config.validationData() != null) {
+            jsc.setJobDescription("dptrain read validation data");
+            ExampleSource.IndexedExamples validationExamples = ExampleSource.read(jsc, config.validationData(),
+                    "--validation-data", check, spec.inputSize(), workers);
+            split = new DataPipeline.Split(split.training(), new DataPipeline(builder(config, config.validationData()),
+                    workers, config.seed(), config.cache()).evaluationBatches(validationExamples, split.normalizer()),
+                    split.normalizer());
+            progress.skipped("--validation-data", validationExamples.report());
+        }
         BatchedData test = null;
         ValidationReport testReport = null;
         if (config.test() != null) {

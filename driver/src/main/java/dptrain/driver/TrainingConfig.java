@@ -26,18 +26,20 @@ import java.util.Map;
  * @param blockMomentum      block momentum on the averaged update, or {@link BlockMomentum#NONE} for plain averaging
  * @param initialWeights     the parameters training starts from (e.g. a Keras .h5 file's), or null for the spec's
  *                           initializers
+ * @param validationData     separate validation data evaluated after every epoch (Keras's validation_data), or null;
+ *                           excludes {@code validationFraction}
  */
 public record TrainingConfig(ModelSpec spec, DataInput train, DataInput test, int epochs, int batchSize, int workers,
         int averagingFrequency, double validationFraction, long seed, String output, CacheMode cache,
         boolean stratify, Checkpointing checkpointing, EarlyStopping earlyStopping, BlockMomentum blockMomentum,
-        InitialWeights initialWeights) {
+        InitialWeights initialWeights, DataInput validationData) {
 
     /** Without checkpoints or early stopping. */
     public TrainingConfig(ModelSpec spec, DataInput train, DataInput test, int epochs, int batchSize, int workers,
             int averagingFrequency, double validationFraction, long seed, String output, CacheMode cache,
             boolean stratify) {
         this(spec, train, test, epochs, batchSize, workers, averagingFrequency, validationFraction, seed, output, cache,
-                stratify, Checkpointing.NONE, EarlyStopping.NONE, BlockMomentum.NONE, null);
+                stratify, Checkpointing.NONE, EarlyStopping.NONE, BlockMomentum.NONE, null, null);
     }
 
     /** With minibatches kept in executor memory, the default. */
@@ -73,31 +75,37 @@ public record TrainingConfig(ModelSpec spec, DataInput train, DataInput test, in
     /** This configuration with {@code n} workers. */
     public TrainingConfig withWorkers(int n) {
         return new TrainingConfig(spec, train, test, epochs, batchSize, n, averagingFrequency, validationFraction, seed,
-                output, cache, stratify, checkpointing, earlyStopping, blockMomentum, initialWeights);
+                output, cache, stratify, checkpointing, earlyStopping, blockMomentum, initialWeights, validationData);
     }
 
     /** This configuration with other checkpoint settings. */
     public TrainingConfig withCheckpointing(Checkpointing c) {
         return new TrainingConfig(spec, train, test, epochs, batchSize, workers, averagingFrequency, validationFraction,
-                seed, output, cache, stratify, c, earlyStopping, blockMomentum, initialWeights);
+                seed, output, cache, stratify, c, earlyStopping, blockMomentum, initialWeights, validationData);
     }
 
     /** This configuration with other early stopping settings. */
     public TrainingConfig withEarlyStopping(EarlyStopping e) {
         return new TrainingConfig(spec, train, test, epochs, batchSize, workers, averagingFrequency, validationFraction,
-                seed, output, cache, stratify, checkpointing, e, blockMomentum, initialWeights);
+                seed, output, cache, stratify, checkpointing, e, blockMomentum, initialWeights, validationData);
     }
 
     /** This configuration with block momentum {@code b} on the averaged updates. */
     public TrainingConfig withBlockMomentum(BlockMomentum b) {
         return new TrainingConfig(spec, train, test, epochs, batchSize, workers, averagingFrequency, validationFraction,
-                seed, output, cache, stratify, checkpointing, earlyStopping, b, initialWeights);
+                seed, output, cache, stratify, checkpointing, earlyStopping, b, initialWeights, validationData);
     }
 
     /** This configuration starting from {@code weights} (null: the spec's initializers). */
     public TrainingConfig withInitialWeights(InitialWeights weights) {
         return new TrainingConfig(spec, train, test, epochs, batchSize, workers, averagingFrequency, validationFraction,
-                seed, output, cache, stratify, checkpointing, earlyStopping, blockMomentum, weights);
+                seed, output, cache, stratify, checkpointing, earlyStopping, blockMomentum, weights, validationData);
+    }
+
+    /** This configuration validating on {@code data} after every epoch instead of a held-out fraction. */
+    public TrainingConfig withValidationData(DataInput data) {
+        return new TrainingConfig(spec, train, test, epochs, batchSize, workers, averagingFrequency, validationFraction,
+                seed, output, cache, stratify, checkpointing, earlyStopping, blockMomentum, initialWeights, data);
     }
 
     /** {@code averagingFrequency} value meaning "average once per epoch". */
@@ -118,9 +126,13 @@ public record TrainingConfig(ModelSpec spec, DataInput train, DataInput test, in
         if (initialWeights != null && initialWeights.count() != spec.parameterCount()) {
             throw new IllegalArgumentException(initialWeights + " do not fit " + spec);
         }
-        if (earlyStopping.enabled() && validationFraction == 0) {
-            throw new InputException("--early-stopping-patience needs --validation-split: early stopping watches "
-                    + "val_loss, which needs validation data");
+        if (validationData != null && validationFraction > 0) {
+            throw new InputException("--validation-data and --validation-split exclude each other: validate either on "
+                    + "separate data or on a held-out fraction of --train");
+        }
+        if (earlyStopping.enabled() && validationFraction == 0 && validationData == null) {
+            throw new InputException("--early-stopping-patience needs --validation-split or --validation-data: early "
+                    + "stopping watches val_loss, which needs validation data");
         }
     }
 
@@ -148,6 +160,7 @@ public record TrainingConfig(ModelSpec spec, DataInput train, DataInput test, in
         m.put("cache", cache.name().toLowerCase(java.util.Locale.ROOT));
         m.put("train", describe(train));
         m.put("test", test == null ? null : describe(test));
+        m.put("validation_data", validationData == null ? null : describe(validationData));
         m.put("output", output);
         m.put("checkpoint_every_rounds", checkpointing.everyRounds());
         m.put("keep_checkpoints", checkpointing.keep());
