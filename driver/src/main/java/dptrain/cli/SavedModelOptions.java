@@ -1,6 +1,7 @@
 package dptrain.cli;
 
 import dptrain.driver.DataInput;
+import dptrain.driver.DistributedInference;
 import dptrain.driver.SavedModel;
 import java.io.PrintWriter;
 import org.apache.hadoop.conf.Configuration;
@@ -52,11 +53,13 @@ final class SavedModelOptions {
     }
 
     /**
-     * The data --data names, scaled as the model was trained (the scaling model.zip records) unless
+     * The data --data names, checked against the model's input size where that is cheap, and scaled as the model was trained (the scaling model.zip records) unless
      * --scale says otherwise.
      */
     DataInput dataInput(Configuration hadoop, SavedModel saved) {
-        return dataOptions.dataInput(data, "--data", hadoop, saved.featureScale(), command.commandLine());
+        DataInput input = dataOptions.dataInput(data, "--data", hadoop, saved.featureScale(), command.commandLine());
+        DistributedInference.checkFeatureCount(saved, input, hadoop);
+        return input;
     }
 
     JavaSparkContext startSpark(SparkConf conf, SavedModel saved, PrintWriter err) {

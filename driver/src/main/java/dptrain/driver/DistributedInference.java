@@ -8,6 +8,9 @@ import dptrain.inference.InferenceModel;
 import dptrain.inference.PartitionEvaluation;
 import dptrain.inference.RowPredictions;
 import dptrain.spec.ModelSpec;
+import dptrain.data.IdxHeader;
+import java.io.IOException;
+import java.io.InputStream;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Comparator;
@@ -15,6 +18,7 @@ import java.util.Iterator;
 import java.util.List;
 import java.util.Locale;
 import java.util.NoSuchElementException;
+import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.Path;
 import org.apache.spark.api.java.JavaPairRDD;
 import org.apache.spark.api.java.JavaRDD;
@@ -142,6 +146,57 @@ public final class DistributedInference {
             return new Predicted(data.count(), data.report());
         } finally {
             parameters.destroy();
+        }
+    }
+
+    /**
+     * Compares the model's input size with the data's feature count where the data tells it
+     * cheaply (an IDX header, a CSV file's first line), so a data set meant for another model fails
+     * with one sentence naming both numbers. Other formats are checked record by record.
+     */
+    public static void checkFeatureCount(SavedModel model, DataInput input, Configuration hadoop) {
+        int expected = model.spec().inputSize();
+        String found = null;
+        if (input.format() == DataFormat.IDX) {
+            String images = InputFiles.idxPair(input.uri(), hadoop).images();
+            try (InputStream in = InputFiles.openIdx(images, hadoop)) {
+                IdxHeader header = IdxHeader.read(in, images);
+                if (header.recordSize() != expected) {
+                    StringBuilder shape = new StringBuilder();
+                    for (int d = 1; d < header.dimensionCount(); d++) {
+                        shape.append(d == 1 ? "" : "×").append(header.dimension(d));
+                    }
+                    found = images + " holds images of " + shape + " = " + header.recordSize() + " features";
+                }
+            } catch (IOException e) {
+                throw new InputException(images + ": cannot be read: " + e.getMessage(), e);
+            }
+        } else if (input.format() == DataFormat.CSV) {
+            String file = InputFiles.dataFiles(input.uri(), hadoop).get(0);
+            String line = firstDataLine(file, input.header(), hadoop);
+            int features = line == null ? expected : line.split(java.util.regex.Pattern.quote(
+                    String.valueOf(input.delimiter())), -1).length - 1;
+            if (features != expected) {
+                found = file + " has " + features + " features per row (line " + (input.header() ? 2 : 1)
+                        + " has a label and " + features + " values)";
+            }
+        }
+        if (found != null) {
+            throw new InputException("--data: " + found + " but the model " + model.uri() + " takes " + expected
+                    + " inputs; expected data with " + expected + " features, as the model was trained on");
+        }
+    }
+
+    private static String firstDataLine(String file, boolean header, Configuration hadoop) {
+        try (InputStream raw = InputFiles.open(file, hadoop);
+                InputStream in = file.endsWith(".gz") ? new java.util.zip.GZIPInputStream(raw) : raw;
+                java.io.BufferedReader lines = new java.io.BufferedReader(
+                        new java.io.InputStreamReader(in, java.nio.charset.StandardCharsets.UTF_8))) {
+            String line = lines.readLine();
+            return header && line != null ? lines.readLine() : line;
+        } catch (IOException e) {
+            // The record-by-record check reports an unreadable file with its line.
+            return null;
         }
     }
 
