@@ -19,7 +19,8 @@ final class DataOptions {
     DataFormat format;
 
     @Option(names = "--scale", paramLabel = "DIVISOR",
-            description = "Divide every feature value by this (default: 255 for IDX images, 1 otherwise).")
+            description = "Divide every feature value by this (default: for train and cv 255 for IDX images, 1 otherwise; "
+                    + "for evaluate and predict the scaling model.zip records, else the same).")
     Float scaleDivisor;
 
     @Option(names = "--label-column", paramLabel = "I", defaultValue = "0",
@@ -44,8 +45,8 @@ final class DataOptions {
     enum BadRecordPolicy { FAIL, SKIP }
 
     @Option(names = "--on-bad-record", paramLabel = "fail|skip", defaultValue = "fail",
-            description = "fail: stop before training, naming the bad records; skip: leave them out and report "
-                    + "their count per file and reason (default: ${DEFAULT-VALUE}).")
+            description = "fail: stop before any training or prediction, naming the bad records; skip: leave them out "
+                    + "and report their count per file and reason (default: ${DEFAULT-VALUE}).")
     BadRecordPolicy onBadRecord;
 
     /**

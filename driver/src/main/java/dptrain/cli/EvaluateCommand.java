@@ -84,7 +84,8 @@ final class EvaluateCommand implements Callable<Integer> {
         AtomicFiles files = new AtomicFiles(hadoop);
         Path target = new Path(folder, EvaluationReport.FILE);
         if (!overwrite && files.exists(target)) {
-            throw new InputException(flag + " " + folder + " already holds an evaluation (" + EvaluationReport.FILE
+            String where = output != null ? "--output " + folder : "the model's folder " + folder + " (the default --output)";
+            throw new InputException(where + " already holds an evaluation (" + EvaluationReport.FILE
                     + "); pass --overwrite to replace it, or choose another folder with --output");
         }
         files.checkWritable(new Path(folder), flag);

@@ -51,7 +51,8 @@ final class PredictCommand implements Callable<Integer> {
         SavedModel model = options.savedModel(hadoop);
         DataInput data = options.dataInput(hadoop, model);
         String target = InputFiles.qualified(output, hadoop);
-        new AtomicFiles(hadoop).checkFolderTarget(new Path(target), overwrite, "--output");
+        new AtomicFiles(hadoop).checkFolderTarget(new Path(output), overwrite, "--output");
+        DistributedInference.checkIdColumn(data, idColumn);
         PrintWriter out = command.commandLine().getOut();
         try (JavaSparkContext jsc = options.startSpark(conf, model, command.commandLine().getErr())) {
             DistributedInference.Predicted result = new DistributedInference(jsc).predict(model, data,

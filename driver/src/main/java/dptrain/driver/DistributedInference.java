@@ -149,6 +149,14 @@ public final class DistributedInference {
         }
     }
 
+    /** Fails unless {@code idColumn} is null or {@code input} is Parquet, the one format with named columns. */
+    public static void checkIdColumn(DataInput input, String idColumn) {
+        if (idColumn != null && input.format() != DataFormat.PARQUET) {
+            throw new InputException("--id-col " + idColumn + ": key columns are read from Parquet input only, but "
+                    + input.uri() + " is " + input.format().cliName() + "; its rows are identified by row_id");
+        }
+    }
+
     /**
      * Compares the model's input size with the data's feature count where the data tells it
      * cheaply (an IDX header, a CSV file's first line), so a data set meant for another model fails
@@ -273,10 +281,7 @@ public final class DistributedInference {
      */
     private record IdColumn(JavaPairRDD<Long, Object> values, StructField field) {
         static IdColumn read(JavaSparkContext jsc, DataInput input, String name, ExampleSource.IndexedExamples data) {
-            if (input.format() != DataFormat.PARQUET) {
-                throw new InputException("--id-col " + name + ": key columns are read from Parquet input only, but "
-                        + input.uri() + " is " + input.format().cliName() + "; its rows are identified by row_id");
-            }
+            checkIdColumn(input, name);
             if (data.report().badRecords() > 0) {
                 throw new InputException("--id-col " + name + ": cannot be matched to the rows of " + input.uri()
                         + " when records are skipped (" + data.report().badRecords() + " were); fix the bad records or "
