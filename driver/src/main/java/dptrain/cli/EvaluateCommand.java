@@ -53,12 +53,13 @@ final class EvaluateCommand implements Callable<Integer> {
         SparkConf conf = options.sparkConf("dptrain evaluate");
         Configuration hadoop = SparkOptions.hadoopConfiguration(conf);
         SavedModel model = options.savedModel(hadoop);
-        int classes = model.spec().outputSize() == 1 ? 2 : model.spec().outputSize();
-        if (topK != null && topK > classes) {
-            throw options.usage("--top-k: " + topK + " is more than the " + classes + " classes of " + model.uri()
-                    + "; expected at most " + classes);
+        // Top-k ranks the output units; a single thresholded unit ranks nothing, so its k is 1.
+        int ranked = model.spec().outputSize();
+        if (topK != null && topK > ranked) {
+            throw options.usage("--top-k: " + topK + " is more than the " + ranked + (ranked == 1 ? " output unit"
+                    : " classes") + " of " + model.uri() + "; expected at most " + ranked);
         }
-        int k = topK != null ? topK : Math.min(DEFAULT_TOP_K, classes);
+        int k = topK != null ? topK : Math.min(DEFAULT_TOP_K, ranked);
         DataInput data = options.dataInput(hadoop, model);
         String folder = output != null ? output : new Path(model.uri()).getParent().toString();
         String flag = output != null ? "--output" : "--output (default: the model's folder)";

@@ -133,6 +133,48 @@ class EvaluateCommandTest {
         assertEquals(written, Files.readString(copy.resolve("evaluation.json")));
     }
 
+    @Test
+    void evaluatesASingleSigmoidUnitAsDl4jDoes() throws IOException {
+        Path binary = dir.resolve("binary");
+        Files.createDirectories(binary);
+        MultiLayerNetwork net = new MultiLayerNetwork(dptrain.spec.ModelSpec.parse("input_shape: [3]\nlayers:\n"
+                + "  - dense: {units: 1, activation: sigmoid}\nloss: binary_crossentropy\nseed: 7\n", "binary")
+                .configuration());
+        net.init();
+        ModelSerializer.writeModel(net, binary.resolve("model.zip").toFile(), false);
+        StringBuilder csv = new StringBuilder();
+        float[] x = new float[300 * 3];
+        float[] y = new float[300];
+        for (int r = 0; r < 300; r++) {
+            y[r] = r % 2;
+            csv.append(r % 2);
+            for (int f = 0; f < 3; f++) {
+                x[r * 3 + f] = ((r * 37 + f * 11) % 100) / 50f - 1;
+                csv.append(',').append(x[r * 3 + f]);
+            }
+            csv.append('\n');
+        }
+        Files.writeString(binary.resolve("data.csv"), csv);
+        TrainCommandTest.Run run = TrainCommandTest.dptrain("evaluate", "--model", binary.resolve("model.zip").toString(),
+                "--data", binary.resolve("data.csv").toString(), "--master", "local[2]", "--conf",
+                "spark.ui.enabled=false");
+        assertEquals(ExitCodes.OK, run.code(), run.err());
+        INDArray features = org.nd4j.linalg.factory.Nd4j.create(x, new long[] {300, 3}, 'c');
+        INDArray labels = org.nd4j.linalg.factory.Nd4j.create(y, new long[] {300, 1}, 'c');
+        Evaluation e = new Evaluation(List.of("0", "1"), 1);
+        e.eval(labels, net.output(features, false));
+        JsonNode json = new ObjectMapper().readTree(binary.resolve("evaluation.json").toFile());
+        assertEquals(1, json.get("top_k").asInt(), "a single unit ranks nothing");
+        assertEquals(e.accuracy(), json.get("accuracy").asDouble(), 1e-6);
+        for (int c = 0; c < 2; c++) {
+            for (int p = 0; p < 2; p++) {
+                assertEquals(e.getConfusionMatrix().getCount(c, p), json.get("confusion_matrix").get(c).get(p).asInt());
+            }
+        }
+        double loss = net.score(new DataSet(features, labels), false);
+        assertEquals(loss, json.get("loss").asDouble(), 1e-5 * loss);
+    }
+
     private static double number(String text, String regex) {
         Matcher m = Pattern.compile(regex).matcher(text);
         assertTrue(m.find(), regex + " in " + text);

@@ -44,6 +44,8 @@ class EvaluatePredictErrorsTest {
                 + "loss: categorical_crossentropy\n");
         model("ten-classes.zip", "input_shape: [784]\nlayers:\n  - dense: {units: 10, activation: softmax}\n"
                 + "loss: categorical_crossentropy\n");
+        model("one-unit.zip", "input_shape: [784]\nlayers:\n  - dense: {units: 1, activation: sigmoid}\n"
+                + "loss: binary_crossentropy\n");
         Files.writeString(dir.resolve("text.zip"), "input_shape: [784]\n", StandardCharsets.UTF_8);
         Files.createDirectories(dir.resolve("folder.zip"));
         try (OutputStream file = Files.newOutputStream(dir.resolve("other.zip"));
@@ -108,6 +110,9 @@ class EvaluatePredictErrorsTest {
                 bad("evaluate: one row shorter than the model's input", input,
                         List.of("evaluate", "--model", p("three-inputs.zip"), "--data", p("short-row.csv")),
                         "short-row.csv line 2", "2 columns", "4"),
+                bad("evaluate: top-k for a single output unit", usage,
+                        List.of("evaluate", "--model", p("one-unit.zip"), "--data", images, "--top-k", "2"),
+                        "--top-k", "2", "1 output unit", "at most 1"),
                 bad("predict: unknown output format", usage,
                         List.of("predict", "--model", p("ten-classes.zip"), "--data", images, "--output-format", "json"),
                         "--output-format", "json"),
