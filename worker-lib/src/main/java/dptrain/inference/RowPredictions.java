@@ -27,7 +27,7 @@ public final class RowPredictions {
     public static RowPredictions of(MultiLayerNetwork net, Minibatch batch, TargetEncoding encoding) {
         INDArray output = net.output(batch.featuresArray(), false).castTo(DataType.FLOAT);
         INDArray rowMajor = output.ordering() == 'c' && !output.isView() ? output : output.dup('c');
-        return new RowPredictions(rowMajor.data().asFloat(), batch.rows(), (int) output.columns(), encoding);
+        return new RowPredictions(rowMajor.data().asFloat(), batch.rows(), output.columns(), encoding);
     }
 
     public int rows() {
