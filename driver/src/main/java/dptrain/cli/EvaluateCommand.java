@@ -5,6 +5,7 @@ import dptrain.driver.DataInput;
 import dptrain.driver.DistributedInference;
 import dptrain.driver.EvaluationReport;
 import dptrain.driver.InputException;
+import dptrain.driver.InputFiles;
 import dptrain.driver.SavedModel;
 import java.io.PrintWriter;
 import java.time.Instant;
@@ -61,7 +62,7 @@ final class EvaluateCommand implements Callable<Integer> {
         }
         int k = topK != null ? topK : Math.min(DEFAULT_TOP_K, ranked);
         DataInput data = options.dataInput(hadoop, model);
-        String folder = output != null ? output : new Path(model.uri()).getParent().toString();
+        String folder = output != null ? output : new Path(InputFiles.qualified(model.uri(), hadoop)).getParent().toString();
         String flag = output != null ? "--output" : "--output (default: the model's folder)";
         checkOutput(hadoop, folder, flag);
         PrintWriter out = command.commandLine().getOut();

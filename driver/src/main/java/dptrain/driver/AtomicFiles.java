@@ -95,13 +95,14 @@ public final class AtomicFiles {
      * @param flag the flag that named {@code target}, for messages
      */
     public void writeFolder(Path target, boolean overwrite, String flag, FolderWriter writer) {
-        Path temporary = new Path(target.getParent(), "." + target.getName() + ".tmp-" + UUID.randomUUID());
         FileSystem fs;
         try {
             fs = InputFiles.fileSystem(target, conf);
         } catch (IOException e) {
             throw new InputException(flag + " " + target + ": cannot be written: " + e.getMessage(), e);
         }
+        target = fs.makeQualified(target);
+        Path temporary = new Path(target.getParent(), "." + target.getName() + ".tmp-" + UUID.randomUUID());
         try {
             writer.writeTo(temporary);
         } catch (RuntimeException e) {
@@ -142,7 +143,16 @@ public final class AtomicFiles {
             throw new InputException(flag + " " + target + " already exists; pass --overwrite to replace it, or choose "
                     + "another path");
         }
-        checkWritable(target.getParent(), flag + " " + target + ": its parent folder");
+        Path parent;
+        try {
+            parent = InputFiles.fileSystem(target, conf).makeQualified(target).getParent();
+        } catch (IOException e) {
+            throw new InputException(flag + " " + target + ": cannot be checked: " + e.getMessage(), e);
+        }
+        if (parent == null) {
+            throw new InputException(flag + " " + target + ": is the root of its filesystem; expected a folder below it");
+        }
+        checkWritable(parent, flag + " " + target + ": its parent folder");
     }
 
     private static void deleteQuietly(FileSystem fs, Path path) {
