@@ -175,6 +175,43 @@ class EvaluateCommandTest {
         assertEquals(loss, json.get("loss").asDouble(), 1e-5 * loss);
     }
 
+    @Test
+    void appliesTheFeatureScalingTheModelWasTrainedWith() throws IOException {
+        Path folder = dir.resolve("scaled");
+        Files.createDirectories(folder);
+        StringBuilder csv = new StringBuilder();
+        float[] x = new float[200 * 3];
+        float[] y = new float[200 * 4];
+        for (int r = 0; r < 200; r++) {
+            int label = r % 4;
+            y[r * 4 + label] = 1;
+            csv.append(label);
+            for (int f = 0; f < 3; f++) {
+                x[r * 3 + f] = (r * 13 + f * 29) % 40 + label * 10;
+                csv.append(',').append((int) x[r * 3 + f]);
+            }
+            csv.append('\n');
+        }
+        Files.writeString(folder.resolve("data.csv"), csv);
+        Files.writeString(folder.resolve("four.yaml"), "input_shape: [3]\nlayers:\n  - dense: {units: 4, activation: "
+                + "softmax}\nloss: categorical_crossentropy\n");
+        TrainCommandTest.Run train = TrainCommandTest.dptrain("train", "--model", folder.resolve("four.yaml").toString(),
+                "--train", folder.resolve("data.csv").toString(), "--scale", "40", "--epochs", "1", "--workers", "2",
+                "--master", "local[2]", "--output", folder.toString(), "--conf", "spark.ui.enabled=false");
+        assertEquals(ExitCodes.OK, train.code(), train.err());
+        TrainCommandTest.Run run = TrainCommandTest.dptrain("evaluate", "--model", folder.resolve("model.zip").toString(),
+                "--data", folder.resolve("data.csv").toString(), "--master", "local[2]", "--conf", "spark.ui.enabled=false");
+        assertEquals(ExitCodes.OK, run.code(), run.err());
+        JsonNode json = new ObjectMapper().readTree(folder.resolve("evaluation.json").toFile());
+        assertEquals(1 / 40f, json.get("feature_scale").floatValue(), "the scale model.zip records, without --scale");
+
+        MultiLayerNetwork net = ModelSerializer.restoreMultiLayerNetwork(folder.resolve("model.zip").toFile(), false);
+        INDArray features = org.nd4j.linalg.factory.Nd4j.create(x, new long[] {200, 3}, 'c').muli(1 / 40f);
+        INDArray labels = org.nd4j.linalg.factory.Nd4j.create(y, new long[] {200, 4}, 'c');
+        double loss = net.score(new DataSet(features, labels), false);
+        assertEquals(loss, json.get("loss").asDouble(), 1e-5 * loss);
+    }
+
     private static double number(String text, String regex) {
         Matcher m = Pattern.compile(regex).matcher(text);
         assertTrue(m.find(), regex + " in " + text);
