@@ -1,10 +1,8 @@
 package dptrain.cli;
 
 import dptrain.driver.CacheMode;
-import dptrain.driver.DataFormat;
 import dptrain.driver.BlockMomentum;
 import dptrain.driver.DataInput;
-import dptrain.driver.ExecutorMemoryCheck;
 import dptrain.driver.InputException;
 import dptrain.driver.InputFiles;
 import dptrain.driver.RunOutputs;
@@ -13,17 +11,16 @@ import dptrain.spec.ModelFile;
 import dptrain.spec.ModelSpec;
 import dptrain.spec.Normalization;
 import java.io.PrintWriter;
-import java.util.LinkedHashMap;
-import java.util.Map;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.spark.SparkConf;
 import org.apache.spark.api.java.JavaSparkContext;
 import picocli.CommandLine;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
-import scala.Tuple2;
 
 /**
- * The flags every training command shares (train, cv), each declared once with its default and
+ * The flags every training command shares (train, cv), with the data and Spark flags of
+ * {@link DataOptions} and {@link SparkOptions}, each declared once with its default and
  * description, and the one place that checks them and turns them into a {@link TrainingConfig}.
  */
 final class TrainingOptions {
@@ -40,11 +37,6 @@ final class TrainingOptions {
             description = "Training data: a file, folder or glob on any Hadoop filesystem. For IDX, the images file "
                     + "(its labels file is found beside it) or a folder holding one images/labels pair.")
     String train;
-
-    @Option(names = "--format", paramLabel = "FORMAT",
-            description = "idx, csv, libsvm or parquet. Default: from the file name (…idx3-ubyte[.gz], .csv, "
-                    + ".libsvm/.svm, .parquet).")
-    DataFormat format;
 
     @Option(names = "--epochs", paramLabel = "N", defaultValue = "5", description = "Passes over the training data (default: ${DEFAULT-VALUE}).")
     int epochs;
@@ -79,40 +71,10 @@ final class TrainingOptions {
             description = "Seeds the shuffle, the split and dropout (default: the spec's seed).")
     Long seed;
 
-    @Option(names = "--scale", paramLabel = "DIVISOR",
-            description = "Divide every feature value by this (default: 255 for IDX images, 1 otherwise).")
-    Float scaleDivisor;
-
     @Option(names = "--normalize", paramLabel = "KIND",
             description = "none, standardize or minmax: per-feature normalization fitted on the training split only, "
                     + "applied to all data and saved in model.zip (default: the spec's normalization, else none).")
     Normalization normalize;
-
-    @Option(names = "--label-column", paramLabel = "I", defaultValue = "0",
-            description = "CSV: 0-based index of the label column (default: ${DEFAULT-VALUE}).")
-    int labelColumn;
-
-    @Option(names = "--header", description = "CSV: the first line of each file is a header.")
-    boolean header;
-
-    @Option(names = "--delimiter", paramLabel = "C", defaultValue = ",", description = "CSV: field delimiter (default: '${DEFAULT-VALUE}').")
-    char delimiter;
-
-    @Option(names = "--features-col", paramLabel = "NAME", defaultValue = "features",
-            description = "Parquet: the features column, a Spark ML vector or an array of numbers (default: ${DEFAULT-VALUE}).")
-    String featuresCol;
-
-    @Option(names = "--label-col", paramLabel = "NAME", defaultValue = "label",
-            description = "Parquet: the whole-number label column (default: ${DEFAULT-VALUE}).")
-    String labelCol;
-
-    /** What to do with a record that cannot become an example. */
-    enum BadRecordPolicy { FAIL, SKIP }
-
-    @Option(names = "--on-bad-record", paramLabel = "fail|skip", defaultValue = "fail",
-            description = "fail: stop before training, naming the bad records; skip: leave them out and report "
-                    + "their count per file and reason (default: ${DEFAULT-VALUE}).")
-    BadRecordPolicy onBadRecord;
 
     @Option(names = "--cache", paramLabel = "memory|disk|none", defaultValue = "memory",
             description = "Where the minibatches, built once, are kept between rounds: executor memory (fastest), "
@@ -127,37 +89,20 @@ final class TrainingOptions {
     @Option(names = "--overwrite", description = "Replace what an earlier run left in --output (model, checkpoints): start afresh.")
     boolean overwrite;
 
-    @Option(names = "--master", paramLabel = "URL",
-            description = "Spark master, e.g. local[2] or spark://host:7077 (default: spark-submit's, else local[*]).")
-    String master;
+    @Mixin
+    DataOptions data;
 
-    @Option(names = "--conf", paramLabel = "KEY=VALUE", description = "Extra Spark configuration, repeatable.")
-    Map<String, String> sparkConf = new LinkedHashMap<>();
-
-    @Option(names = "--verbose", description = "Show stack traces of errors.")
-    boolean verbose;
+    @Mixin
+    SparkOptions spark;
 
     /** Spark's configuration: the flags, spark-submit's settings, and one BLAS thread per task. */
     SparkConf sparkConf(String appName) {
-        SparkConf conf = new SparkConf().setAppName(appName);
-        if (master != null) {
-            conf.setMaster(master);
-        } else if (!conf.contains("spark.master")) {
-            conf.setMaster("local[*]");
-        }
-        // One BLAS/OpenMP thread per task: parallelism comes from Spark tasks (see FIELD-NOTES).
-        conf.setIfMissing("spark.executorEnv.OMP_NUM_THREADS", "1");
-        sparkConf.forEach(conf::set);
-        return conf;
+        return spark.sparkConf(appName);
     }
 
     /** The Hadoop configuration the driver reads inputs with: spark.hadoop.* settings apply. */
     static Configuration hadoopConfiguration(SparkConf conf) {
-        Configuration hadoop = new Configuration();
-        for (Tuple2<String, String> kv : conf.getAllWithPrefix("spark.hadoop.")) {
-            hadoop.set(kv._1(), kv._2());
-        }
-        return hadoop;
+        return SparkOptions.hadoopConfiguration(conf);
     }
 
     /** The model --model names (a spec, with the weights of a Keras .h5 file), with --normalize applied. */
@@ -173,30 +118,7 @@ final class TrainingOptions {
 
     /** A dataset read like the training data; a missing path fails now, before Spark starts. */
     DataInput dataInput(String uri, String flag, Configuration hadoop) {
-        DataFormat f = format != null ? format : InputFiles.formatOf(uri, hadoop);
-        if (f == null) {
-            throw usage(flag + ": cannot tell the format of '" + uri + "' from its file names; add --format idx, csv, "
-                    + "libsvm or parquet");
-        }
-        if (scaleDivisor != null && !(scaleDivisor > 0 && Float.isFinite(scaleDivisor))) {
-            throw usage("--scale: " + scaleDivisor + " is not allowed; expected a positive number");
-        }
-        if (labelColumn < 0) {
-            throw usage("--label-column: " + labelColumn + " is not allowed; expected a 0-based column index of 0 or more");
-        }
-        if (delimiter == '"' || delimiter == '\n' || delimiter == '\r') {
-            throw usage("--delimiter: '" + delimiter + "' cannot separate fields; expected a character such as ',' ';' "
-                    + "or a tab");
-        }
-        float scale = scaleDivisor != null ? 1f / scaleDivisor : f == DataFormat.IDX ? DataInput.IDX_DEFAULT_SCALE : 1f;
-        if (f == DataFormat.IDX) {
-            InputFiles.idxPair(uri, hadoop);
-        } else {
-            InputFiles.dataFiles(uri, hadoop);
-        }
-        // Executors resolve a relative path against their own working folders: send an absolute one.
-        return new DataInput(InputFiles.qualified(uri, hadoop), f, scale, labelColumn, header, delimiter, featuresCol,
-                labelCol, onBadRecord == BadRecordPolicy.SKIP);
+        return data.dataInput(uri, flag, hadoop, null, command.commandLine());
     }
 
     /** The run's configuration; --workers defaults to Spark's parallelism once Spark runs ({@link #withWorkers}). */
@@ -231,22 +153,7 @@ final class TrainingOptions {
 
     /** Starts Spark quietly and warns when executors look too small for ND4J's off-heap memory. */
     JavaSparkContext startSpark(SparkConf conf, ModelSpec spec, PrintWriter err) {
-        JavaSparkContext jsc;
-        try {
-            jsc = new JavaSparkContext(conf);
-        } catch (Exception e) {
-            // Spark reports a bad master URL as a SparkException: checked, but thrown unchecked from Scala.
-            if (String.valueOf(e.getMessage()).contains("Master URL")) {
-                throw usage("--master: '" + conf.get("spark.master") + "' is not a Spark master; expected local[N], "
-                        + "spark://HOST:PORT, yarn or k8s://HOST:PORT");
-            }
-            throw e instanceof RuntimeException runtime ? runtime : new IllegalStateException(e);
-        }
-        jsc.setLogLevel("WARN");
-        ExecutorMemoryCheck.warnings(jsc.getConf(), spec.parameterCount())
-                .forEach(warning -> err.println("dptrain: warning: " + warning.replaceAll("\\s*\n\\s*", " ")));
-        err.flush();
-        return jsc;
+        return spark.startSpark(conf, spec.parameterCount(), err, command.commandLine());
     }
 
     /** {@code config} with Spark's default parallelism as --workers when the flag was not given. */

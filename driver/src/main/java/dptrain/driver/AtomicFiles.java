@@ -85,6 +85,90 @@ public final class AtomicFiles {
     }
 
 
+    /**
+     * Writes a folder of results (e.g. Spark's part files) atomically: {@code writer} fills a hidden
+     * temporary sibling of {@code target}, which is renamed to {@code target} only when complete. An
+     * existing {@code target} is refused unless {@code overwrite}; then it is moved aside, the new
+     * folder renamed into place, and the old one deleted last, so a failure at any step leaves either
+     * the old or the new folder at {@code target}. On failure the temporary folder is deleted.
+     *
+     * @param flag the flag that named {@code target}, for messages
+     */
+    public void writeFolder(Path target, boolean overwrite, String flag, FolderWriter writer) {
+        FileSystem fs;
+        try {
+            fs = InputFiles.fileSystem(target, conf);
+        } catch (IOException e) {
+            throw new InputException(flag + " " + target + ": cannot be written: " + e.getMessage(), e);
+        }
+        target = fs.makeQualified(target);
+        Path temporary = new Path(target.getParent(), "." + target.getName() + ".tmp-" + UUID.randomUUID());
+        try {
+            writer.writeTo(temporary);
+        } catch (RuntimeException e) {
+            deleteQuietly(fs, temporary);
+            throw e;
+        }
+        try {
+            if (fs.exists(target)) {
+                if (!overwrite) {
+                    deleteQuietly(fs, temporary);
+                    throw new InputException(flag + " " + target + " already exists; pass --overwrite to replace it, "
+                            + "or choose another path");
+                }
+                Path old = new Path(target.getParent(), "." + target.getName() + ".old-" + UUID.randomUUID());
+                if (!fs.rename(target, old)) {
+                    throw new IOException("could not move the old " + target + " aside");
+                }
+                if (!fs.rename(temporary, target)) {
+                    fs.rename(old, target);
+                    throw new IOException("could not rename " + temporary + " to " + target);
+                }
+                fs.delete(old, true);
+            } else if (!fs.rename(temporary, target)) {
+                throw new IOException("could not rename " + temporary + " to " + target);
+            }
+        } catch (IOException e) {
+            deleteQuietly(fs, temporary);
+            throw new InputException(flag + " " + target + ": cannot be written: " + e.getMessage(), e);
+        }
+    }
+
+    /**
+     * Fails, naming {@code flag}, when {@code target} exists and {@code overwrite} is false, or when
+     * its parent folder cannot be written: the checks {@link #writeFolder} makes, done before any work.
+     */
+    public void checkFolderTarget(Path target, boolean overwrite, String flag) {
+        if (!overwrite && exists(target)) {
+            throw new InputException(flag + " " + target + " already exists; pass --overwrite to replace it, or choose "
+                    + "another path");
+        }
+        Path parent;
+        try {
+            parent = InputFiles.fileSystem(target, conf).makeQualified(target).getParent();
+        } catch (IOException e) {
+            throw new InputException(flag + " " + target + ": cannot be checked: " + e.getMessage(), e);
+        }
+        if (parent == null) {
+            throw new InputException(flag + " " + target + ": is the root of its filesystem; expected a folder below it");
+        }
+        checkWritable(parent, flag + " " + target + ": its parent folder");
+    }
+
+    private static void deleteQuietly(FileSystem fs, Path path) {
+        try {
+            fs.delete(path, true);
+        } catch (IOException ignored) {
+            // already failing; the first error is the one to report
+        }
+    }
+
+    /** Writes a whole folder, e.g. with Spark's DataFrame writer. */
+    @FunctionalInterface
+    public interface FolderWriter {
+        void writeTo(Path folder);
+    }
+
     /** Writes a file's content to a stream. */
     @FunctionalInterface
     public interface StreamWriter {

@@ -63,26 +63,31 @@ public final class RunOutputs {
         files.checkWritable(folder, "--output");
     }
 
-    /** Saves the trained state, and the normalization fitted on the training data, as a DL4J model that {@code ModelSerializer.restoreMultiLayerNetwork} loads. */
+    /**
+     * The model.zip entry recording the feature scaling the model was trained with, so evaluate and
+     * predict apply it: {@code {"feature_scale": 0.003921569}} (the multiplier, 1/--scale).
+     */
+    public static final String PREPROCESSING_ENTRY = "dptrain-preprocessing.json";
+
+    /**
+     * Saves the trained state as a DL4J model that {@code ModelSerializer.restoreMultiLayerNetwork}
+     * loads, with the normalization fitted on the training data in DL4J's normalizer slot and the
+     * feature scaling in {@link #PREPROCESSING_ENTRY}.
+     */
     public void writeModel(TrainingConfig config, TrainingResult result) {
         MultiLayerNetwork net = new MultiLayerNetwork(config.spec().configuration());
         net.init();
         result.finalState().loadInto(net);
-        files.write(path(MODEL), out -> {
-            if (result.normalizer() == null) {
-                ModelSerializer.writeModel(net, out, true);
-            } else {
-                writeModelWithNormalizer(net, (Normalizer<?>) result.normalizer().toDl4j(), out);
-            }
-        });
+        Normalizer<?> normalizer = result.normalizer() == null ? null : (Normalizer<?>) result.normalizer().toDl4j();
+        files.write(path(MODEL), out -> writeModel(net, normalizer, config.train().scale(), out));
     }
 
     /**
-     * The model zip plus DL4J's normalizer entry, which ModelSerializer.restoreNormalizerFromFile reads.
-     * ModelSerializer's own stream variant fails here: its normalizer writer closes the zip stream
-     * before the model writer closes it again ("stream is closed").
+     * The model zip plus DL4J's normalizer entry, which ModelSerializer.restoreNormalizerFromFile reads,
+     * and dptrain's preprocessing entry. ModelSerializer's own stream variant fails here: its
+     * normalizer writer closes the zip stream before the model writer closes it again ("stream is closed").
      */
-    private static void writeModelWithNormalizer(MultiLayerNetwork net, Normalizer<?> normalizer, OutputStream out)
+    private static void writeModel(MultiLayerNetwork net, Normalizer<?> normalizer, float scale, OutputStream out)
             throws IOException {
         ByteArrayOutputStream model = new ByteArrayOutputStream();
         ModelSerializer.writeModel(net, model, true);
@@ -93,8 +98,13 @@ public final class RunOutputs {
                 entries.transferTo(zip);
                 zip.closeEntry();
             }
-            zip.putNextEntry(new ZipEntry(ModelSerializer.NORMALIZER_BIN));
-            NormalizerSerializer.getDefault().write(normalizer, AtomicFiles.closeShield(zip));
+            if (normalizer != null) {
+                zip.putNextEntry(new ZipEntry(ModelSerializer.NORMALIZER_BIN));
+                NormalizerSerializer.getDefault().write(normalizer, AtomicFiles.closeShield(zip));
+                zip.closeEntry();
+            }
+            zip.putNextEntry(new ZipEntry(PREPROCESSING_ENTRY));
+            JSON.writeValue(AtomicFiles.closeShield(zip), Map.of("feature_scale", scale));
             zip.closeEntry();
         }
     }

@@ -24,6 +24,17 @@ public final class ExampleCheck implements Serializable {
         this.classes = regression ? -1 : encoding == TargetEncoding.SCALAR ? 2 : spec.outputSize();
     }
 
+    private ExampleCheck(int featureCount, TargetEncoding encoding) {
+        this.featureCount = featureCount;
+        this.encoding = encoding;
+        this.classes = -1;
+    }
+
+    /** Checks features only: for prediction, where the data's labels (if any) are not used. */
+    public static ExampleCheck featuresOnly(ModelSpec spec) {
+        return new ExampleCheck(spec.inputSize(), spec.targetEncoding());
+    }
+
     /** Returns {@code example} when it fits the model, else throws naming {@code source} and its 1-based {@code line}. */
     public Example checkLine(Example example, String source, long line) {
         String problem = problem(example);

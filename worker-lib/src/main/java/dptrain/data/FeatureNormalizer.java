@@ -53,6 +53,36 @@ public final class FeatureNormalizer implements Serializable {
         return new FeatureNormalizer(kind, toFloat(min), toFloat(max));
     }
 
+    /**
+     * The normalization a saved model carries in DL4J's normalizer slot, as written by
+     * {@link #toDl4j()}: standardize, or min-max onto [0, 1] of the features only.
+     *
+     * @throws IllegalArgumentException naming the normalizer when it is of another kind
+     */
+    public static FeatureNormalizer fromDl4j(Object normalizer) {
+        if (normalizer instanceof NormalizerStandardize standardize && !standardize.isFitLabel()) {
+            return new FeatureNormalizer(Normalization.STANDARDIZE, floats(standardize.getMean()),
+                    floats(standardize.getStd()));
+        }
+        if (normalizer instanceof NormalizerMinMaxScaler minMax && !minMax.isFitLabel() && minMax.getTargetMin() == 0
+                && minMax.getTargetMax() == 1) {
+            return new FeatureNormalizer(Normalization.MINMAX, floats(minMax.getMin()), floats(minMax.getMax()));
+        }
+        throw new IllegalArgumentException("a " + normalizer.getClass().getSimpleName()
+                + (normalizer instanceof NormalizerMinMaxScaler || normalizer instanceof NormalizerStandardize
+                        ? " that also normalizes labels or maps to a range other than [0, 1]" : "")
+                + "; dptrain applies feature standardization or min-max scaling onto [0, 1], as dptrain train saves them");
+    }
+
+    private static float[] floats(INDArray values) {
+        return values.castTo(DataType.FLOAT).dup('c').data().asFloat();
+    }
+
+    /** Number of features the statistics cover. */
+    public int featureCount() {
+        return first.length;
+    }
+
     public Normalization kind() {
         return kind;
     }

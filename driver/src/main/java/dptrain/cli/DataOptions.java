@@ -1,0 +1,92 @@
+package dptrain.cli;
+
+import dptrain.driver.DataFormat;
+import dptrain.driver.DataInput;
+import dptrain.driver.InputFiles;
+import org.apache.hadoop.conf.Configuration;
+import picocli.CommandLine;
+import picocli.CommandLine.Option;
+
+/**
+ * The flags that say how to read a dataset (format, scaling, CSV and Parquet layout, bad records),
+ * declared once for every command that reads data, and the one place that checks them.
+ */
+final class DataOptions {
+
+    @Option(names = "--format", paramLabel = "FORMAT",
+            description = "idx, csv, libsvm or parquet. Default: from the file name (…idx3-ubyte[.gz], .csv, "
+                    + ".libsvm/.svm, .parquet).")
+    DataFormat format;
+
+    @Option(names = "--scale", paramLabel = "DIVISOR",
+            description = "Divide every feature value by this (default: for train and cv 255 for IDX images, 1 otherwise; "
+                    + "for evaluate and predict the scaling model.zip records, else the same).")
+    Float scaleDivisor;
+
+    @Option(names = "--label-column", paramLabel = "I", defaultValue = "0",
+            description = "CSV: 0-based index of the label column (default: ${DEFAULT-VALUE}).")
+    int labelColumn;
+
+    @Option(names = "--header", description = "CSV: the first line of each file is a header.")
+    boolean header;
+
+    @Option(names = "--delimiter", paramLabel = "C", defaultValue = ",", description = "CSV: field delimiter (default: '${DEFAULT-VALUE}').")
+    char delimiter;
+
+    @Option(names = "--features-col", paramLabel = "NAME", defaultValue = "features",
+            description = "Parquet: the features column, a Spark ML vector or an array of numbers (default: ${DEFAULT-VALUE}).")
+    String featuresCol;
+
+    @Option(names = "--label-col", paramLabel = "NAME", defaultValue = "label",
+            description = "Parquet: the whole-number label column (default: ${DEFAULT-VALUE}).")
+    String labelCol;
+
+    /** What to do with a record that cannot become an example. */
+    enum BadRecordPolicy { FAIL, SKIP }
+
+    @Option(names = "--on-bad-record", paramLabel = "fail|skip", defaultValue = "fail",
+            description = "fail: stop before any training or prediction, naming the bad records; skip: leave them out "
+                    + "and report their count per file and reason (default: ${DEFAULT-VALUE}).")
+    BadRecordPolicy onBadRecord;
+
+    /**
+     * A dataset read as these flags say; a missing path fails now, before Spark starts.
+     *
+     * @param defaultScale the multiplier to use when --scale is not given, or null for the format's
+     *                     default (1/255 for IDX, else 1)
+     * @param cli          the command, for usage errors
+     */
+    DataInput dataInput(String uri, String flag, Configuration hadoop, Float defaultScale, CommandLine cli) {
+        DataFormat f = format != null ? format : InputFiles.formatOf(uri, hadoop);
+        if (f == null) {
+            throw usage(cli, flag + ": cannot tell the format of '" + uri + "' from its file names; add --format idx, "
+                    + "csv, libsvm or parquet");
+        }
+        if (scaleDivisor != null && !(scaleDivisor > 0 && Float.isFinite(scaleDivisor))) {
+            throw usage(cli, "--scale: " + scaleDivisor + " is not allowed; expected a positive number");
+        }
+        if (labelColumn < 0) {
+            throw usage(cli, "--label-column: " + labelColumn
+                    + " is not allowed; expected a 0-based column index of 0 or more");
+        }
+        if (delimiter == '"' || delimiter == '\n' || delimiter == '\r') {
+            throw usage(cli, "--delimiter: '" + delimiter + "' cannot separate fields; expected a character such as "
+                    + "',' ';' or a tab");
+        }
+        float scale = scaleDivisor != null ? 1f / scaleDivisor
+                : defaultScale != null ? defaultScale
+                : f == DataFormat.IDX ? DataInput.IDX_DEFAULT_SCALE : 1f;
+        if (f == DataFormat.IDX) {
+            InputFiles.idxPair(uri, hadoop);
+        } else {
+            InputFiles.dataFiles(uri, hadoop);
+        }
+        // Executors resolve a relative path against their own working folders: send an absolute one.
+        return new DataInput(InputFiles.qualified(uri, hadoop), f, scale, labelColumn, header, delimiter, featuresCol,
+                labelCol, onBadRecord == BadRecordPolicy.SKIP);
+    }
+
+    private static CommandLine.ParameterException usage(CommandLine cli, String message) {
+        return new CommandLine.ParameterException(cli, message);
+    }
+}
