@@ -1,6 +1,7 @@
 package dptrain.ml;
 
 import dptrain.driver.AtomicFiles;
+import dptrain.driver.EpochRecord;
 import dptrain.driver.InputFiles;
 import dptrain.replica.TrainingState;
 import dptrain.spec.ModelSpec;
@@ -59,14 +60,17 @@ public final class DptrainClassificationModel extends Model<DptrainClassificatio
     private final String uid;
     private final ModelSpec spec;
     private final float[] parameters;
+    /** The per-epoch history of the fit that made this model; null for a loaded model (not saved, as in Spark). */
+    private final transient List<EpochRecord> history;
     private final Param<String> featuresCol;
     private final Param<String> predictionCol;
     private final Param<String> probabilityCol;
 
-    DptrainClassificationModel(String uid, ModelSpec spec, float[] parameters) {
+    DptrainClassificationModel(String uid, ModelSpec spec, float[] parameters, List<EpochRecord> history) {
         this.uid = uid;
         this.spec = spec;
         this.parameters = parameters;
+        this.history = history == null ? null : List.copyOf(history);
         featuresCol = ParamRules.featuresCol(this);
         predictionCol = ParamRules.predictionCol(this);
         probabilityCol = ParamRules.probabilityCol(this);
@@ -105,6 +109,25 @@ public final class DptrainClassificationModel extends Model<DptrainClassificatio
     public DptrainClassificationModel setProbabilityCol(String value) {
         set(probabilityCol, value);
         return this;
+    }
+
+    /** True for a model fresh from {@link DptrainClassifier#fit}; a loaded model has no training summary. */
+    public boolean hasSummary() {
+        return history != null;
+    }
+
+    /**
+     * The fit's history, one record per epoch: training loss and accuracy, and validation loss and
+     * accuracy when {@code validationFraction} was set (NaN otherwise), as {@code history.json} has them.
+     *
+     * @throws IllegalStateException for a loaded model
+     */
+    public List<EpochRecord> summary() {
+        if (history == null) {
+            throw new IllegalStateException("DptrainClassificationModel " + uid + " has no training summary: it "
+                    + "was loaded, and summaries are not saved; expected a model returned by fit (see hasSummary)");
+        }
+        return history;
     }
 
     /** Classes the model tells apart: its output units, or 2 for a single sigmoid unit. */
@@ -283,7 +306,7 @@ public final class DptrainClassificationModel extends Model<DptrainClassificatio
 
     @Override
     public DptrainClassificationModel copy(ParamMap extra) {
-        DptrainClassificationModel copy = new DptrainClassificationModel(uid, spec, parameters);
+        DptrainClassificationModel copy = new DptrainClassificationModel(uid, spec, parameters, history);
         copyValues(copy, extra);
         return copy.setParent(parent());
     }
@@ -333,7 +356,7 @@ public final class DptrainClassificationModel extends Model<DptrainClassificatio
             }
             ModelSpec spec = ModelSpec.fromConfiguration(net.getLayerWiseConfigurations(), weights);
             DptrainClassificationModel model = new DptrainClassificationModel(metadata.uid(), spec,
-                    TrainingState.of(net).copyParameters());
+                    TrainingState.of(net).copyParameters(), null);
             metadata.getAndSetParams(model, Option.empty());
             return model;
         }

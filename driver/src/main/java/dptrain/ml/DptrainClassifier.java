@@ -274,7 +274,7 @@ public final class DptrainClassifier extends Estimator<DptrainClassificationMode
                     getAveragingFrequency(), getValidationFraction(), shuffleSeed, null, CacheMode.MEMORY, false);
             TrainingResult result = new DistributedTrainer(jsc).train(config, examples, new TrainingProgress() { });
             DptrainClassificationModel trained = new DptrainClassificationModel(uid, model,
-                    result.finalState().copyParameters());
+                    result.finalState().copyParameters(), result.epochs());
             copyValues(trained, new ParamMap());
             return trained.setParent(this);
         } finally {

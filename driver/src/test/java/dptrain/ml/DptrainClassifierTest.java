@@ -2,6 +2,7 @@ package dptrain.ml;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -85,6 +86,9 @@ class DptrainClassifierTest {
         Pipeline pipeline = new Pipeline().setStages(new PipelineStage[] {assembler(), scaler(), classifier});
 
         PipelineModel fitted = pipeline.fit(train);
+        DptrainClassificationModel model = (DptrainClassificationModel) fitted.stages()[2];
+        assertEquals(2, model.summary().size(), "one history record per epoch");
+        assertTrue(model.summary().get(1).loss() < model.summary().get(0).loss(), "the loss falls");
         Dataset<Row> predicted = fitted.transform(test).select("id", "label", "prediction", "probability").cache();
         double accuracy = accuracy().evaluate(predicted);
         assertTrue(accuracy > 0.6, "accuracy on 1,000 held-out images: " + accuracy + "; chance is 0.1");
@@ -109,8 +113,8 @@ class DptrainClassifierTest {
                     ((Vector) after.get(i).getAs("probability")).toArray(), "row " + i);
         }
 
+        assertFalse(((DptrainClassificationModel) loaded.stages()[2]).hasSummary(), "summaries are not saved");
         // The weights are a plain DL4J model zip under the stage's folder.
-        DptrainClassificationModel model = (DptrainClassificationModel) fitted.stages()[2];
         Path zip;
         try (var found = Files.walk(Path.of(saved))) {
             zip = found.filter(p -> p.endsWith(Path.of("dl4j", "model.zip"))).findFirst().orElseThrow();
@@ -174,7 +178,8 @@ class DptrainClassifierTest {
         String badUnits = BOOK_NETWORK.replace("units: 512", "units: -5");
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
                 () -> new DptrainClassifier().setSpec(badUnits).fit(data));
-        assertMessage("DptrainClassifier spec (inline text): layers[0].dense.units: -5 is not allowed", e);
+        assertEquals("DptrainClassifier spec (inline text): layers[0].dense.units: -5 is not allowed; expected a "
+                + "whole number >= 1", e.getMessage());
 
         String missing = dir.resolve("no-such-spec.yaml").toString();
         e = assertThrows(IllegalArgumentException.class, () -> new DptrainClassifier().setSpec(missing).fit(data));
@@ -200,7 +205,8 @@ class DptrainClassifierTest {
 
         e = assertThrows(IllegalArgumentException.class,
                 () -> classifier.copy(new ParamMap()).setLabelCol("note").fit(data));
-        assertMessage("DptrainClassifier labelCol: column 'note' holds string; expected numeric class indices", e);
+        assertEquals("DptrainClassifier labelCol: column 'note' holds string; expected numeric class indices 0..C-1",
+                e.getMessage());
 
         e = assertThrows(IllegalArgumentException.class,
                 () -> classifier.copy(new ParamMap()).setPredictionCol("label").fit(data));
@@ -221,7 +227,13 @@ class DptrainClassifierTest {
 
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
                 () -> new DptrainClassifier().setSpec(smallNetwork(4, 3)).setBatchSize(16).fit(data));
-        assertMessage("DptrainClassifier batchSize: 16 is larger than the 8 rows left for training (of 8)", e);
+        assertEquals("DptrainClassifier batchSize: 16 is larger than the 8 rows left for training (of 8); expected at "
+                + "most that many", e.getMessage());
+
+        e = assertThrows(IllegalArgumentException.class, () -> new DptrainClassifier().setSpec(smallNetwork(4, 3))
+                .setBatchSize(1).setWorkers(8).setValidationFraction(0.5).fit(data));
+        assertEquals("DptrainClassifier workers: 8 workers need at least as many training rows, but there are 4 (of 8)",
+                e.getMessage());
     }
 
     // --- helpers
