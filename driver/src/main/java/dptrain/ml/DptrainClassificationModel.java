@@ -34,6 +34,7 @@ import org.apache.spark.sql.Row;
 import org.apache.spark.sql.RowFactory;
 import org.apache.spark.sql.types.DataTypes;
 import org.apache.spark.sql.types.StructType;
+import org.deeplearning4j.nn.conf.MultiLayerConfiguration;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 import org.deeplearning4j.util.ModelSerializer;
 import org.nd4j.linalg.api.ndarray.INDArray;
@@ -243,7 +244,7 @@ public final class DptrainClassificationModel extends Model<DptrainClassificatio
                 copyFeatures(batch.get(r), x, r * inputs);
             }
             if (net == null) {
-                net = new MultiLayerNetwork(org.deeplearning4j.nn.conf.MultiLayerConfiguration.fromJson(configuration));
+                net = new MultiLayerNetwork(MultiLayerConfiguration.fromJson(configuration));
                 float[] w = weights.value();
                 net.init(Nd4j.createFromArray(w).reshape(1, w.length), true);
             }
