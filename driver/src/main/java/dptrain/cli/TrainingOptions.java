@@ -38,10 +38,10 @@ final class TrainingOptions {
                     + "(its labels file is found beside it) or a folder holding one images/labels pair.")
     String train;
 
-    @Option(names = "--epochs", paramLabel = "N", defaultValue = "5", description = "Passes over the training data (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--epochs", paramLabel = "N", defaultValue = "" + TrainingConfig.DEFAULT_EPOCHS, description = "Passes over the training data (default: ${DEFAULT-VALUE}).")
     int epochs;
 
-    @Option(names = "--batch-size", paramLabel = "B", defaultValue = "128",
+    @Option(names = "--batch-size", paramLabel = "B", defaultValue = "" + TrainingConfig.DEFAULT_BATCH_SIZE,
             description = "Examples per minibatch per worker (default: ${DEFAULT-VALUE}).")
     int batchSize;
 

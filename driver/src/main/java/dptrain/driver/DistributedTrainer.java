@@ -68,6 +68,22 @@ public final class DistributedTrainer {
     }
 
     /**
+     * Trains as {@code config} says on examples already read and checked (e.g. from a DataFrame),
+     * instead of reading {@code config.train()}: the same split, normalization and training loop.
+     * {@code config.train()} still names the data in messages and supplies the feature scale.
+     */
+    public TrainingResult train(TrainingConfig config, ExampleSource.IndexedExamples examples,
+            TrainingProgress progress) {
+        DataPipeline pipeline = new DataPipeline(builder(config, config.train()), config.workers(), config.seed(),
+                config.cache());
+        ModelSpec spec = config.spec();
+        DataPipeline.Split split = config.stratify()
+                ? pipeline.stratifiedSplit(examples, config.validationFraction(), spec.normalization())
+                : pipeline.split(examples, config.validationFraction(), spec.normalization());
+        return trainOn(config, examples.report(), split, null, null, progress);
+    }
+
+    /**
      * K-fold cross-validation: reads and checks the data once, then for each fold trains a model on
      * the other folds (normalization refitted on them) and validates it on the held-out fold.
      *

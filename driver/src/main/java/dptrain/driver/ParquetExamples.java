@@ -70,39 +70,51 @@ final class ParquetExamples {
         String file = row.getString(0);
         long record = row.getLong(1) + 1;
         try {
-            if (row.isNullAt(2)) {
-                throw DataFormatException.inRecord(file, record, "column '" + featuresName + "' is null; expected features");
-            }
-            float[] x;
-            if (vector) {
-                double[] values = ((Vector) row.get(2)).toArray();
-                x = new float[values.length];
-                for (int i = 0; i < values.length; i++) {
-                    x[i] = (float) values[i];
-                }
-            } else {
-                List<Object> values = row.getList(2);
-                x = new float[values.size()];
-                for (int i = 0; i < x.length; i++) {
-                    if (values.get(i) == null) {
-                        throw DataFormatException.inRecord(file, record, "column '" + featuresName + "' holds null at index "
-                                + i + "; expected a number");
-                    }
-                    x[i] = ((Number) values.get(i)).floatValue();
-                }
-            }
-            if (row.isNullAt(3)) {
-                throw DataFormatException.inRecord(file, record, "column '" + labelName + "' is null; expected a class label");
-            }
-            double value = ((Number) row.get(3)).doubleValue();
-            if (value != Math.rint(value) || Math.abs(value) > Integer.MAX_VALUE) {
-                throw DataFormatException.inRecord(file, record, "column '" + labelName + "' holds " + value
-                        + "; expected a whole-number class label");
-            }
-            return ExampleSource.Decoded.good(record, check.checkRecord(new Example(x, (int) value), file, record));
+            Example example = example(row, 2, 3, vector, featuresName, labelName, file, record);
+            return ExampleSource.Decoded.good(record, check.checkRecord(example, file, record));
         } catch (DataFormatException e) {
             return ExampleSource.Decoded.bad(e);
         }
+    }
+
+    /**
+     * The example in {@code row}: features from column {@code featuresAt} (a Spark ML vector when
+     * {@code vector}, else an array of numbers), a whole-number label from column {@code labelAt}.
+     *
+     * @throws DataFormatException naming {@code source} and its 1-based {@code record}
+     */
+    static Example example(Row row, int featuresAt, int labelAt, boolean vector, String featuresName,
+            String labelName, String source, long record) {
+        if (row.isNullAt(featuresAt)) {
+            throw DataFormatException.inRecord(source, record, "column '" + featuresName + "' is null; expected features");
+        }
+        float[] x;
+        if (vector) {
+            double[] values = ((Vector) row.get(featuresAt)).toArray();
+            x = new float[values.length];
+            for (int i = 0; i < values.length; i++) {
+                x[i] = (float) values[i];
+            }
+        } else {
+            List<Object> values = row.getList(featuresAt);
+            x = new float[values.size()];
+            for (int i = 0; i < x.length; i++) {
+                if (values.get(i) == null) {
+                    throw DataFormatException.inRecord(source, record, "column '" + featuresName + "' holds null at index "
+                            + i + "; expected a number");
+                }
+                x[i] = ((Number) values.get(i)).floatValue();
+            }
+        }
+        if (row.isNullAt(labelAt)) {
+            throw DataFormatException.inRecord(source, record, "column '" + labelName + "' is null; expected a class label");
+        }
+        double value = ((Number) row.get(labelAt)).doubleValue();
+        if (value != Math.rint(value) || Math.abs(value) > Integer.MAX_VALUE) {
+            throw DataFormatException.inRecord(source, record, "column '" + labelName + "' holds " + value
+                    + "; expected a whole-number class label");
+        }
+        return new Example(x, (int) value);
     }
 
     private static String firstLine(String message) {

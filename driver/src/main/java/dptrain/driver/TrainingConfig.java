@@ -111,6 +111,12 @@ public record TrainingConfig(ModelSpec spec, DataInput train, DataInput test, in
     /** {@code averagingFrequency} value meaning "average once per epoch". */
     public static final int EVERY_EPOCH = 0;
 
+    /** Default passes over the training data (the CLI's --epochs, the Spark ML estimator's epochs). */
+    public static final int DEFAULT_EPOCHS = 5;
+
+    /** Default examples per minibatch per replica (--batch-size, batchSize). */
+    public static final int DEFAULT_BATCH_SIZE = 128;
+
     public TrainingConfig {
         require(epochs >= 1, "--epochs", epochs, "a whole number >= 1");
         require(batchSize >= 1, "--batch-size", batchSize, "a whole number >= 1");

@@ -48,6 +48,16 @@ public final class FashionMnist {
         return images;
     }
 
+    /** The pixels of records {@code [from, from + count)} of the real {@code set} ("train" or "t10k"), row-major. */
+    public static byte[] pixels(String set, int from, int count) throws IOException {
+        return slice(folder().resolve(set + "-images-idx3-ubyte.gz"), 16, from, count, PIXELS);
+    }
+
+    /** The labels of records {@code [from, from + count)} of the real {@code set}. */
+    public static byte[] labels(String set, int from, int count) throws IOException {
+        return slice(folder().resolve(set + "-labels-idx1-ubyte.gz"), 8, from, count, 1);
+    }
+
     /** Writes an IDX file with the given magic number, dimensions and bytes. */
     public static void writeIdx(Path file, int magic, int[] dims, byte[] data) throws IOException {
         try (OutputStream raw = Files.newOutputStream(file); DataOutputStream out = new DataOutputStream(raw)) {

@@ -13,6 +13,9 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import org.deeplearning4j.nn.conf.MultiLayerConfiguration;
+import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
+import org.deeplearning4j.nn.conf.layers.BaseLayer;
+import org.nd4j.linalg.learning.config.IUpdater;
 
 /**
  * The network to train: an immutable, serializable description from which every worker builds the same DL4J
@@ -155,6 +158,55 @@ public final class ModelSpec implements Serializable {
         changed.put("normalization", chosen.specName());
         return new ModelSpec(configurationJson, source, new ConfigurationInspector.Facts(inputSize, outputSize, lossName,
                 targetEncoding, seed, parameterCount), metrics, chosen, changed);
+    }
+
+    /**
+     * This spec with every layer's optimizer learning rate set to {@code learningRate} (and any
+     * learning-rate schedule dropped), for searches over the learning rate.
+     *
+     * @throws SpecException if the rate is not a positive number, or the optimizer has no learning rate
+     */
+    public ModelSpec withLearningRate(double learningRate) {
+        if (!(learningRate > 0) || !Double.isFinite(learningRate)) {
+            throw new SpecException(source, "optimizer.learning_rate", learningRate
+                    + " is not allowed; expected a number > 0");
+        }
+        MultiLayerConfiguration conf = configuration();
+        IUpdater changed = null;
+        for (NeuralNetConfiguration layerConf : conf.getConfs()) {
+            if (layerConf.getLayer() instanceof BaseLayer layer) {
+                for (IUpdater updater : new IUpdater[] {layer.getIUpdater(), layer.getBiasUpdater()}) {
+                    if (updater == null) {
+                        continue;
+                    }
+                    if (!updater.hasLearningRate()) {
+                        throw new SpecException(source, "optimizer", updater.getClass().getSimpleName()
+                                + " has no learning rate to set; expected sgd, rmsprop, adam or adagrad");
+                    }
+                    IUpdater copy = updater.clone();
+                    copy.setLrAndSchedule(learningRate, null);
+                    if (updater == layer.getIUpdater()) {
+                        layer.setIUpdater(copy);
+                        changed = changed == null ? copy : changed;
+                    } else {
+                        layer.setBiasUpdater(copy);
+                    }
+                }
+            }
+        }
+        if (changed == null) {
+            throw new SpecException(source, "optimizer", "the network has no layer with weights, so no learning rate "
+                    + "to set");
+        }
+        Map<String, Object> changedDescription = new LinkedHashMap<>(description);
+        if (description.get("optimizer") instanceof Map<?, ?> optimizer && optimizer.containsKey("learning_rate")) {
+            Map<Object, Object> updated = new LinkedHashMap<>(optimizer);
+            updated.put("learning_rate", learningRate);
+            updated.remove("learning_rate_schedule");
+            changedDescription.put("optimizer", updated);
+        }
+        return new ModelSpec(conf.toJson(), source, new ConfigurationInspector.Facts(inputSize, outputSize, lossName,
+                targetEncoding, seed, parameterCount), metrics, normalization, changedDescription);
     }
 
     /** The feature preprocessing the spec asks for, fitted on the training split ({@code NONE} unless given). */

@@ -1,0 +1,345 @@
+package dptrain.ml;
+
+import dptrain.data.ExampleCheck;
+import dptrain.driver.CacheMode;
+import dptrain.driver.DataFormat;
+import dptrain.driver.DataInput;
+import dptrain.driver.DatasetExamples;
+import dptrain.driver.DistributedTrainer;
+import dptrain.driver.ExampleSource;
+import dptrain.driver.InputException;
+import dptrain.driver.InputFiles;
+import dptrain.driver.TrainingConfig;
+import dptrain.driver.TrainingProgress;
+import dptrain.driver.TrainingResult;
+import dptrain.spec.ModelSpec;
+import dptrain.spec.Normalization;
+import dptrain.spec.SpecException;
+import dptrain.spec.TargetEncoding;
+import org.apache.hadoop.conf.Configuration;
+import org.apache.spark.api.java.JavaSparkContext;
+import org.apache.spark.ml.Estimator;
+import org.apache.spark.ml.param.DoubleParam;
+import org.apache.spark.ml.param.IntParam;
+import org.apache.spark.ml.param.LongParam;
+import org.apache.spark.ml.param.Param;
+import org.apache.spark.ml.param.ParamMap;
+import org.apache.spark.ml.util.DefaultParamsReader;
+import org.apache.spark.ml.util.DefaultParamsWritable;
+import org.apache.spark.ml.util.Identifiable$;
+import org.apache.spark.ml.util.MLReader;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.types.StructType;
+import org.apache.spark.storage.StorageLevel;
+
+/**
+ * A Spark ML Estimator that trains a dptrain network data-parallel on a DataFrame: features from
+ * {@code featuresCol} (a vector), class indices from {@code labelCol}, the network from
+ * {@code spec}. {@link #fit} runs dptrain's distributed training ({@link DistributedTrainer}) on
+ * the DataFrame's rows where they are, and returns a {@link DptrainClassificationModel}.
+ *
+ * <pre>{@code
+ * DptrainClassifier classifier = new DptrainClassifier()
+ *         .setSpec("src/examples/mnist-mlp.yaml").setEpochs(2).setWorkers(2).setLearningRate(0.01);
+ * DptrainClassificationModel model = classifier.fit(training);
+ * Dataset<Row> predictions = model.transform(test);
+ * }</pre>
+ */
+public final class DptrainClassifier extends Estimator<DptrainClassificationModel> implements DefaultParamsWritable {
+    private static final long serialVersionUID = 1L;
+
+    private final String uid;
+    private final Param<String> spec;
+    private final IntParam epochs;
+    private final IntParam batchSize;
+    private final IntParam workers;
+    private final IntParam averagingFrequency;
+    private final DoubleParam learningRate;
+    private final LongParam seed;
+    private final DoubleParam validationFraction;
+    private final Param<String> featuresCol;
+    private final Param<String> labelCol;
+    private final Param<String> predictionCol;
+    private final Param<String> probabilityCol;
+
+    public DptrainClassifier() {
+        this(Identifiable$.MODULE$.randomUID("dptrainClassifier"));
+    }
+
+    /** For Spark ML persistence and copies: an estimator with this unique id. */
+    public DptrainClassifier(String uid) {
+        this.uid = uid;
+        spec = new Param<>(this, "spec", "the network: a path (any Hadoop filesystem) to a dptrain model spec, or the "
+                + "spec itself as YAML/JSON text (text starting with '{' or spanning lines); see src/docs/SPEC.md",
+                ParamRules.rule(this, "spec", (String s) -> !s.isBlank(), "a spec path or YAML/JSON spec text"));
+        epochs = new IntParam(this, "epochs", "passes over the training data",
+                ParamRules.rule(this, "epochs", (Integer n) -> n >= 1, "a whole number >= 1"));
+        batchSize = new IntParam(this, "batchSize", "examples per minibatch per worker",
+                ParamRules.rule(this, "batchSize", (Integer n) -> n >= 1, "a whole number >= 1"));
+        workers = new IntParam(this, "workers", "model replicas, one Spark partition each (default: Spark's default "
+                + "parallelism)", ParamRules.rule(this, "workers", (Integer n) -> n >= 1, "a whole number >= 1"));
+        averagingFrequency = new IntParam(this, "averagingFrequency", "average the replicas every K minibatches per "
+                + "replica; " + TrainingConfig.EVERY_EPOCH + " averages once per epoch (the default)",
+                ParamRules.rule(this, "averagingFrequency", (Integer n) -> n >= 0,
+                        "a whole number of minibatches >= 1, or " + TrainingConfig.EVERY_EPOCH + " for once per epoch"));
+        learningRate = new DoubleParam(this, "learningRate", "the optimizer's learning rate, replacing the spec's "
+                + "(default: the spec's)", ParamRules.rule(this, "learningRate",
+                        (Double r) -> r > 0 && Double.isFinite(r), "a number > 0"));
+        seed = new LongParam(this, "seed", "seeds the shuffle, the validation split and dropout (default: the spec's "
+                + "seed; weight initialization always uses the spec's seed)",
+                ParamRules.rule(this, "seed", (Long s) -> true, "a whole number"));
+        validationFraction = new DoubleParam(this, "validationFraction", "fraction of the rows held out after a "
+                + "seeded shuffle to report validation loss and accuracy per epoch; 0 for none",
+                ParamRules.rule(this, "validationFraction", (Double f) -> f >= 0 && f < 1, "a fraction in [0, 1)"));
+        featuresCol = ParamRules.featuresCol(this);
+        labelCol = ParamRules.labelCol(this);
+        predictionCol = ParamRules.predictionCol(this);
+        probabilityCol = ParamRules.probabilityCol(this);
+        setDefault(epochs, TrainingConfig.DEFAULT_EPOCHS);
+        setDefault(batchSize, TrainingConfig.DEFAULT_BATCH_SIZE);
+        setDefault(averagingFrequency, TrainingConfig.EVERY_EPOCH);
+        setDefault(validationFraction, 0.0);
+        setDefault(featuresCol, ParamRules.FEATURES_COL);
+        setDefault(labelCol, ParamRules.LABEL_COL);
+        setDefault(predictionCol, ParamRules.PREDICTION_COL);
+        setDefault(probabilityCol, ParamRules.PROBABILITY_COL);
+    }
+
+    @Override
+    public String uid() {
+        return uid;
+    }
+
+    // Spark ML finds params through public no-argument methods returning them.
+
+    public Param<String> spec() {
+        return spec;
+    }
+
+    public IntParam epochs() {
+        return epochs;
+    }
+
+    public IntParam batchSize() {
+        return batchSize;
+    }
+
+    public IntParam workers() {
+        return workers;
+    }
+
+    public IntParam averagingFrequency() {
+        return averagingFrequency;
+    }
+
+    public DoubleParam learningRate() {
+        return learningRate;
+    }
+
+    public LongParam seed() {
+        return seed;
+    }
+
+    public DoubleParam validationFraction() {
+        return validationFraction;
+    }
+
+    public Param<String> featuresCol() {
+        return featuresCol;
+    }
+
+    public Param<String> labelCol() {
+        return labelCol;
+    }
+
+    public Param<String> predictionCol() {
+        return predictionCol;
+    }
+
+    public Param<String> probabilityCol() {
+        return probabilityCol;
+    }
+
+    public DptrainClassifier setSpec(String value) {
+        return put(spec, value);
+    }
+
+    public DptrainClassifier setEpochs(int value) {
+        return put(epochs, value);
+    }
+
+    public DptrainClassifier setBatchSize(int value) {
+        return put(batchSize, value);
+    }
+
+    public DptrainClassifier setWorkers(int value) {
+        return put(workers, value);
+    }
+
+    public DptrainClassifier setAveragingFrequency(int value) {
+        return put(averagingFrequency, value);
+    }
+
+    public DptrainClassifier setLearningRate(double value) {
+        return put(learningRate, value);
+    }
+
+    public DptrainClassifier setSeed(long value) {
+        return put(seed, value);
+    }
+
+    public DptrainClassifier setValidationFraction(double value) {
+        return put(validationFraction, value);
+    }
+
+    public DptrainClassifier setFeaturesCol(String value) {
+        return put(featuresCol, value);
+    }
+
+    public DptrainClassifier setLabelCol(String value) {
+        return put(labelCol, value);
+    }
+
+    public DptrainClassifier setPredictionCol(String value) {
+        return put(predictionCol, value);
+    }
+
+    public DptrainClassifier setProbabilityCol(String value) {
+        return put(probabilityCol, value);
+    }
+
+    public String getSpec() {
+        return getOrDefault(spec);
+    }
+
+    public int getEpochs() {
+        return (Integer) getOrDefault(epochs);
+    }
+
+    public int getBatchSize() {
+        return (Integer) getOrDefault(batchSize);
+    }
+
+    public int getAveragingFrequency() {
+        return (Integer) getOrDefault(averagingFrequency);
+    }
+
+    public double getValidationFraction() {
+        return (Double) getOrDefault(validationFraction);
+    }
+
+    public String getFeaturesCol() {
+        return getOrDefault(featuresCol);
+    }
+
+    public String getLabelCol() {
+        return getOrDefault(labelCol);
+    }
+
+    private <T> DptrainClassifier put(Param<T> param, T value) {
+        set(param, value);
+        return this;
+    }
+
+    @Override
+    public StructType transformSchema(StructType schema) {
+        ParamRules.checkFeatures(this, schema, "featuresCol", getFeaturesCol());
+        ParamRules.checkLabel(this, schema, "labelCol", getLabelCol());
+        return DptrainClassificationModel.outputSchema(this, schema, getOrDefault(predictionCol),
+                getOrDefault(probabilityCol));
+    }
+
+    @Override
+    public DptrainClassificationModel fit(Dataset<?> dataset) {
+        transformSchema(dataset.schema());
+        if (!isDefined(spec)) {
+            throw new IllegalArgumentException("DptrainClassifier spec: not set; expected a spec path or YAML/JSON "
+                    + "spec text (setSpec)");
+        }
+        JavaSparkContext jsc = JavaSparkContext.fromSparkContext(dataset.sparkSession().sparkContext());
+        ModelSpec model = resolveSpec(jsc.hadoopConfiguration());
+        int replicas = isDefined(workers) ? (Integer) getOrDefault(workers) : jsc.defaultParallelism();
+        long shuffleSeed = isDefined(seed) ? (Long) getOrDefault(seed) : model.seed();
+        // The rows are read twice (the check, then the split): keep the two columns rather than recompute
+        // the DataFrame's lineage (e.g. a Pipeline's earlier stages).
+        Dataset<Row> rows = dataset.select(getFeaturesCol(), getLabelCol()).persist(StorageLevel.MEMORY_AND_DISK());
+        try {
+            ExampleSource.IndexedExamples examples = DatasetExamples.read(rows, getFeaturesCol(), getLabelCol(),
+                    new ExampleCheck(model), "DptrainClassifier input");
+            checkSizes(examples.count(), replicas);
+            DataInput input = new DataInput("DataFrame", DataFormat.PARQUET, 1f, 0, false, ',', getFeaturesCol(),
+                    getLabelCol(), false);
+            TrainingConfig config = new TrainingConfig(model, input, null, getEpochs(), getBatchSize(), replicas,
+                    getAveragingFrequency(), getValidationFraction(), shuffleSeed, null, CacheMode.MEMORY, false);
+            TrainingResult result = new DistributedTrainer(jsc).train(config, examples, new TrainingProgress() { });
+            DptrainClassificationModel trained = new DptrainClassificationModel(uid, model,
+                    result.finalState().copyParameters(), result.epochs());
+            copyValues(trained, new ParamMap());
+            return trained.setParent(this);
+        } finally {
+            rows.unpersist(false);
+        }
+    }
+
+    /** The batch size and worker count must fit the rows left for training after the validation split. */
+    private void checkSizes(long rows, int replicas) {
+        long training = rows - Math.round(rows * getValidationFraction());
+        if (training < getBatchSize()) {
+            throw new IllegalArgumentException("DptrainClassifier batchSize: " + getBatchSize() + " is larger than the "
+                    + training + " rows left for training (of " + rows + "); expected at most that many");
+        }
+        if (training < replicas) {
+            throw new IllegalArgumentException("DptrainClassifier workers: " + replicas + " workers need at least as "
+                    + "many training rows, but there are " + training + " (of " + rows + ")");
+        }
+    }
+
+    /**
+     * The spec param as a model spec: text starting with '{' or spanning lines is the spec itself,
+     * anything else a path. With learningRate set, the optimizer's learning rate is replaced.
+     */
+    private ModelSpec resolveSpec(Configuration hadoop) {
+        String value = getSpec();
+        boolean inline = value.strip().startsWith("{") || value.strip().contains("\n");
+        ModelSpec parsed;
+        try {
+            parsed = inline
+                    ? ModelSpec.parse(value, "DptrainClassifier spec (inline text)")
+                    : ModelSpec.parse(InputFiles.readText(value.strip(), hadoop), "DptrainClassifier spec " + value.strip());
+            if (isDefined(learningRate)) {
+                parsed = parsed.withLearningRate((Double) getOrDefault(learningRate));
+            }
+        } catch (SpecException e) {
+            throw new IllegalArgumentException(e.getMessage(), e);
+        } catch (InputException e) {
+            throw new IllegalArgumentException("DptrainClassifier spec: " + e.getMessage()
+                    + " (the spec param is read as a path unless it starts with '{' or spans lines)", e);
+        }
+        if (parsed.normalization() != Normalization.NONE) {
+            throw new IllegalArgumentException("DptrainClassifier spec: normalization: "
+                    + parsed.normalization().specName() + " is not applied by DptrainClassifier; expected no "
+                    + "normalization in the spec, with a StandardScaler or MinMaxScaler stage before the classifier "
+                    + "in the Pipeline instead");
+        }
+        if (parsed.targetEncoding() == TargetEncoding.SCALAR && "mse".equals(parsed.lossName())) {
+            throw new IllegalArgumentException("DptrainClassifier spec: loss: mse with one output unit is a regression; "
+                    + "expected a classifier (categorical_crossentropy, sparse_categorical_crossentropy or "
+                    + "binary_crossentropy)");
+        }
+        return parsed;
+    }
+
+    @Override
+    public DptrainClassifier copy(ParamMap extra) {
+        return defaultCopy(extra);
+    }
+
+    public static MLReader<DptrainClassifier> read() {
+        return new DefaultParamsReader<>();
+    }
+
+    public static DptrainClassifier load(String path) {
+        return read().load(path);
+    }
+}

@@ -1,0 +1,134 @@
+package dptrain.ml;
+
+import java.io.Serializable;
+import java.util.Arrays;
+import java.util.function.Predicate;
+import org.apache.spark.ml.linalg.VectorUDT;
+import org.apache.spark.ml.param.Param;
+import org.apache.spark.ml.param.Params;
+import org.apache.spark.sql.types.ArrayType;
+import org.apache.spark.sql.types.DataType;
+import org.apache.spark.sql.types.NumericType;
+import org.apache.spark.sql.types.StructField;
+import org.apache.spark.sql.types.StructType;
+import scala.Function1;
+import scala.runtime.AbstractFunction1;
+
+/**
+ * The column parameters the estimator and its model share (each declared here once, with its
+ * default and doc), the validators of every parameter, and the schema checks. Every failure is an
+ * {@link IllegalArgumentException} naming the class, the parameter and the value.
+ */
+final class ParamRules {
+    static final String FEATURES_COL = "features";
+    static final String LABEL_COL = "label";
+    static final String PREDICTION_COL = "prediction";
+    static final String PROBABILITY_COL = "probability";
+
+    private ParamRules() {
+    }
+
+    static Param<String> featuresCol(Params owner) {
+        return new Param<>(owner, "featuresCol", "features column: a Spark ML vector or an array of numbers, as many "
+                + "as the spec's input_shape (default: " + FEATURES_COL + ")", columnName(owner, "featuresCol"));
+    }
+
+    static Param<String> labelCol(Params owner) {
+        return new Param<>(owner, "labelCol", "label column: numeric class indices 0..C-1 for the spec's C output "
+                + "units (default: " + LABEL_COL + ")", columnName(owner, "labelCol"));
+    }
+
+    static Param<String> predictionCol(Params owner) {
+        return new Param<>(owner, "predictionCol", "output column of the predicted class index, a double "
+                + "(default: " + PREDICTION_COL + ")", columnName(owner, "predictionCol"));
+    }
+
+    static Param<String> probabilityCol(Params owner) {
+        return new Param<>(owner, "probabilityCol", "output column of the class probabilities, a Spark ML vector "
+                + "(default: " + PROBABILITY_COL + ")", columnName(owner, "probabilityCol"));
+    }
+
+    /** A condition on a parameter value; serializable, since Spark may serialize the params that hold it. */
+    @FunctionalInterface
+    interface Condition<T> extends Predicate<T>, Serializable {
+    }
+
+    /** A validator that throws, naming {@code owner}'s class, {@code param} and the value, unless {@code ok}. */
+    @SuppressWarnings("unchecked")
+    static <T, V> Function1<V, Object> rule(Params owner, String param, Condition<T> ok, String expected) {
+        // V is what the Param type declares: T itself, or Object for Spark's IntParam, DoubleParam and LongParam.
+        return (Function1<V, Object>) (Function1<?, Object>) new Rule<>(owner.getClass().getSimpleName(), param, ok,
+                expected);
+    }
+
+    private static final class Rule<T> extends AbstractFunction1<T, Object> implements Serializable {
+        private static final long serialVersionUID = 1L;
+        private final String className;
+        private final String param;
+        private final Condition<T> ok;
+        private final String expected;
+
+        Rule(String className, String param, Condition<T> ok, String expected) {
+            this.className = className;
+            this.param = param;
+            this.ok = ok;
+            this.expected = expected;
+        }
+
+        @Override
+        public Object apply(T value) {
+            if (value == null || !ok.test(value)) {
+                throw new IllegalArgumentException(className + " " + param + ": " + quoted(value)
+                        + " is not allowed; expected " + expected);
+            }
+            return Boolean.TRUE;
+        }
+    }
+
+    private static Function1<String, Object> columnName(Params owner, String param) {
+        return rule(owner, param, (String name) -> !name.isBlank(), "a column name");
+    }
+
+    /** Fails unless {@code schema} has {@code column} holding a Spark ML vector or an array of numbers. */
+    static void checkFeatures(Params owner, StructType schema, String param, String column) {
+        DataType type = column(owner, schema, param, column).dataType();
+        boolean numericArray = type instanceof ArrayType array && array.elementType() instanceof NumericType;
+        if (!(type instanceof VectorUDT) && !numericArray) {
+            throw wrongType(owner, param, column, type, "a Spark ML vector or an array of numbers");
+        }
+    }
+
+    /** Fails unless {@code schema} has a numeric {@code column}. */
+    static void checkLabel(Params owner, StructType schema, String param, String column) {
+        DataType type = column(owner, schema, param, column).dataType();
+        if (!(type instanceof NumericType)) {
+            throw wrongType(owner, param, column, type, "numeric class indices 0..C-1");
+        }
+    }
+
+    /** Fails if {@code schema} already has the output {@code column}. */
+    static void checkNew(Params owner, StructType schema, String param, String column) {
+        if (Arrays.asList(schema.fieldNames()).contains(column)) {
+            throw new IllegalArgumentException(owner.getClass().getSimpleName() + " " + param + ": column '" + column
+                    + "' already exists; expected the name of a new column");
+        }
+    }
+
+    private static StructField column(Params owner, StructType schema, String param, String column) {
+        if (!Arrays.asList(schema.fieldNames()).contains(column)) {
+            throw new IllegalArgumentException(owner.getClass().getSimpleName() + " " + param + ": the DataFrame has no "
+                    + "column '" + column + "'; its columns are " + String.join(", ", schema.fieldNames()));
+        }
+        return schema.apply(column);
+    }
+
+    private static IllegalArgumentException wrongType(Params owner, String param, String column, DataType type,
+            String expected) {
+        return new IllegalArgumentException(owner.getClass().getSimpleName() + " " + param + ": column '" + column
+                + "' holds " + type.simpleString() + "; expected " + expected);
+    }
+
+    private static String quoted(Object value) {
+        return value instanceof String s ? "'" + s + "'" : String.valueOf(value);
+    }
+}
