@@ -26,13 +26,20 @@ final class LocalCluster implements BeforeAllCallback, AfterAllCallback {
 
     private final Path work;
     private final Path dir;
+    private final List<String> startOptions;
     private Thread shutdownHook;
     private String masterUrl;
 
     /** A cluster whose folder, and the outputs of its tests, live in {@code work}. */
     LocalCluster(Path work) {
+        this(work, List.of());
+    }
+
+    /** Like {@link #LocalCluster(Path)}, started with extra options of {@code deploy/local-cluster/start}. */
+    LocalCluster(Path work, List<String> startOptions) {
         this.work = work.toAbsolutePath().normalize();
         this.dir = this.work.resolve("cluster");
+        this.startOptions = List.copyOf(startOptions);
     }
 
     /** The repository's root: failsafe runs the tests in driver/. */
@@ -51,8 +58,10 @@ final class LocalCluster implements BeforeAllCallback, AfterAllCallback {
         Files.createDirectories(work);
         shutdownHook = new Thread(this::stop, "stop the local Spark cluster");
         Runtime.getRuntime().addShutdownHook(shutdownHook);
-        Scripts.Run start = Scripts.run(work.resolve("start.out"), START_TIMEOUT, Map.of(),
-                List.of(repo().resolve("deploy/local-cluster/start").toString(), "--dir", dir.toString()));
+        List<String> command = new ArrayList<>(List.of(repo().resolve("deploy/local-cluster/start").toString(), "--dir",
+                dir.toString()));
+        command.addAll(startOptions);
+        Scripts.Run start = Scripts.run(work.resolve("start.out"), START_TIMEOUT, Map.of(), command);
         assertEquals(0, start.exitCode(), "deploy/local-cluster/start failed:\n" + start.output());
         List<String> lines = start.output().strip().lines().toList();
         masterUrl = lines.get(lines.size() - 1);
@@ -96,6 +105,22 @@ final class LocalCluster implements BeforeAllCallback, AfterAllCallback {
      */
     Scripts.Run submit(Path folder, boolean withSecret, Map<String, String> env, List<String> sparkOptions,
             List<String> appArgs) throws IOException {
+        ProcessBuilder builder = submission(folder, withSecret, env, sparkOptions, appArgs);
+        return Scripts.run(folder.resolve("submit.out"), SUBMIT_TIMEOUT, builder.environment(), builder.command());
+    }
+
+    /**
+     * Starts the submission of {@link #submit} without waiting for it (a client-mode submission's
+     * process is the driver); its output goes to {@code folder/submit.out}.
+     */
+    Process start(Path folder, List<String> sparkOptions, List<String> appArgs) throws IOException {
+        return submission(folder, true, Map.of(), sparkOptions, appArgs).redirectErrorStream(true)
+                .redirectOutput(folder.resolve("submit.out").toFile())
+                .redirectInput(ProcessBuilder.Redirect.from(Path.of("/dev/null").toFile())).start();
+    }
+
+    private ProcessBuilder submission(Path folder, boolean withSecret, Map<String, String> env,
+            List<String> sparkOptions, List<String> appArgs) {
         List<String> command = new ArrayList<>();
         command.add(repo().resolve("deploy/bin/dptrain-submit").toString());
         if (withSecret) {
@@ -108,6 +133,8 @@ final class LocalCluster implements BeforeAllCallback, AfterAllCallback {
         environment.putIfAbsent("DPTRAIN_JAVACPP_CACHE", System.getProperty("org.bytedeco.javacpp.cachedir",
                 repo().resolve("target/javacpp-cache").toString()));
         environment.put("DPTRAIN_LOG", folder.resolve("driver.log").toString());
-        return Scripts.run(folder.resolve("submit.out"), SUBMIT_TIMEOUT, environment, command);
+        ProcessBuilder builder = new ProcessBuilder(command);
+        builder.environment().putAll(environment);
+        return builder;
     }
 }
