@@ -87,6 +87,30 @@ class SingleMachineEquivalenceTest {
         assertEquals(EXAMPLES / batch, result.epochs().get(0).stepsPerReplica(), "steps per epoch, as Keras counts them");
     }
 
+    /** Learning-rate schedules read DL4J's iteration and epoch counters, which travel in the state snapshot. */
+    @org.junit.jupiter.params.ParameterizedTest
+    @org.junit.jupiter.params.provider.ValueSource(strings = {
+        "{rmsprop: {learning_rate: {exponential_decay: {initial_learning_rate: 0.002, decay_steps: 10, decay_rate: 0.5}}}}",
+        "{sgd: {learning_rate: {step_decay: {initial_learning_rate: 0.1, decay_rate: 0.1, every_epochs: 1}}}}"})
+    void oneWorkerFollowsALearningRateScheduleExactlyAsSingleMachineTraining(String optimizer) throws IOException {
+        ModelSpec spec = ModelSpec.parse(Files.readString(Path.of("../src/examples/mnist-mlp.yaml"))
+                .replace("{rmsprop: {learning_rate: 0.001}}", optimizer), "schedule.yaml");
+        int batch = 64;
+        int epochs = 2;
+        TrainingResult result = new DistributedTrainer(jsc).train(config(spec, epochs, batch, 1, 4),
+                new TrainingProgress() { });
+        MultiLayerNetwork single = new MultiLayerNetwork(spec.configuration());
+        single.init();
+        List<Minibatch> batches = batchesInShuffledOrder(spec, batch);
+        for (int e = 0; e < epochs; e++) {
+            for (Minibatch b : batches) {
+                single.fit(b.featuresArray(), b.targetsArray());
+            }
+            single.incrementEpochCount();
+        }
+        assertArrayEquals(single.params().toFloatVector(), result.finalState().copyParameters(), "parameters");
+    }
+
     @Test
     void sgdAveragedEveryStepOverTwoWorkersEqualsOneMachineAtTwiceTheBatch() throws IOException {
         MultiLayerConfiguration conf = new NeuralNetConfiguration.Builder()

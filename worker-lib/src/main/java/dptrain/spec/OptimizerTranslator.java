@@ -28,6 +28,7 @@ final class OptimizerTranslator {
     private record Setting(String key, double defaultValue, DoublePredicate allowed, String expected) {
     }
 
+    private static final String LEARNING_RATE_KEY = "learning_rate";
     private static final Setting LEARNING_RATE_SGD = new Setting("learning_rate", 0.01, IS_POSITIVE, POSITIVE);
     private static final Setting LEARNING_RATE = new Setting("learning_rate", 0.001, IS_POSITIVE, POSITIVE);
     private static final Setting EPSILON = new Setting("epsilon", 1e-7, IS_POSITIVE, POSITIVE);
@@ -87,14 +88,28 @@ final class OptimizerTranslator {
         args.allowOnly(allowedKeys);
 
         Map<String, Object> settings = new LinkedHashMap<>();
+        ISchedule schedule = null;
         for (Setting setting : SETTINGS.get(name)) {
-            settings.put(setting.key(), args.get(setting.key()).number(setting.defaultValue(), setting.allowed(),
-                    setting.expected()));
+            SpecNode value = args.get(setting.key());
+            if (setting.key().equals(LEARNING_RATE_KEY) && value.isObject()) {
+                LearningRateSchedule parsed = LearningRateSchedule.parse(value, setting.defaultValue());
+                settings.put(setting.key(), parsed.initial());
+                settings.put("learning_rate_schedule", parsed.describe());
+                schedule = parsed.schedule();
+                continue;
+            }
+            settings.put(setting.key(), value.number(setting.defaultValue(), setting.allowed(),
+                    setting.expected() + ", or a schedule such as {exponential_decay: {decay_steps: 1000, "
+                            + "decay_rate: 0.9}}"));
         }
         if (name.equals("sgd")) {
             settings.put(NESTEROV, args.get(NESTEROV).bool(false));
         }
-        return new Optimizer(name, Collections.unmodifiableMap(settings), updater(name, settings, args));
+        IUpdater updater = updater(name, settings, args);
+        if (schedule != null) {
+            updater.setLrAndSchedule((Double) settings.get(LEARNING_RATE_KEY), schedule);
+        }
+        return new Optimizer(name, Collections.unmodifiableMap(settings), updater);
     }
 
     private static IUpdater updater(String name, Map<String, Object> settings, SpecNode args) {
