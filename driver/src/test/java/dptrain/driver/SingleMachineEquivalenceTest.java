@@ -97,8 +97,22 @@ class SingleMachineEquivalenceTest {
                 .replace("{rmsprop: {learning_rate: 0.001}}", optimizer), "schedule.yaml");
         int batch = 64;
         int epochs = 2;
+        // The listener a library user implements: called after every round and every epoch.
+        List<String> calls = new java.util.ArrayList<>();
         TrainingResult result = new DistributedTrainer(jsc).train(config(spec, epochs, batch, 1, 4),
-                new TrainingProgress() { });
+                new TrainingProgress() {
+                    @Override
+                    public void roundEnded(RoundRecord round) {
+                        calls.add("round " + round.epoch() + "." + round.round() + "/" + round.rounds());
+                    }
+
+                    @Override
+                    public void epochEnded(EpochRecord epoch) {
+                        calls.add("epoch " + epoch.epoch());
+                    }
+                });
+        assertEquals(List.of("round 1.1/4", "round 1.2/4", "round 1.3/4", "round 1.4/4", "epoch 1",
+                "round 2.1/4", "round 2.2/4", "round 2.3/4", "round 2.4/4", "epoch 2"), calls);
         MultiLayerNetwork single = new MultiLayerNetwork(spec.configuration());
         single.init();
         List<Minibatch> batches = batchesInShuffledOrder(spec, batch);
