@@ -15,7 +15,7 @@ import picocli.CommandLine.Command;
 /** The {@code dptrain} command: data-parallel training of DL4J networks on Spark. */
 @Command(name = "dptrain", mixinStandardHelpOptions = true, versionProvider = Dptrain.Version.class,
         description = "Trains DL4J neural networks data-parallel on Apache Spark with parameter averaging.",
-        subcommands = {TrainCommand.class, CvCommand.class, CommandLine.HelpCommand.class})
+        subcommands = {TrainCommand.class, CvCommand.class, ReportCommand.class, CommandLine.HelpCommand.class})
 public final class Dptrain implements Runnable {
 
     @CommandLine.Spec

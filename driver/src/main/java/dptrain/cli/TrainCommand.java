@@ -1,10 +1,12 @@
 package dptrain.cli;
 
+import dptrain.driver.ConfusionMatrix;
 import dptrain.driver.DataInput;
 import dptrain.driver.DistributedTrainer;
 import dptrain.driver.RunOutputs;
 import dptrain.driver.TrainingConfig;
 import dptrain.driver.TrainingResult;
+import dptrain.report.TrainingReport;
 import dptrain.spec.ModelSpec;
 import java.io.PrintWriter;
 import java.time.Instant;
@@ -65,11 +67,14 @@ final class TrainCommand implements Callable<Integer> {
                 out.printf(Locale.ROOT, "Test - loss: %.4f - accuracy: %.4f (%d examples)%n", result.test().meanLoss(),
                         result.test().accuracy(), result.test().examples());
             }
+            ConfusionMatrix testConfusion = ConfusionMatrix.ofTestData(jsc, config, result);
             outputs.writeModel(config, result);
-            outputs.writeHistory(result);
+            outputs.writeHistory(result, testConfusion);
             outputs.writeProvenance(config, jsc.version(), jsc.master(), start, Instant.now());
-            out.printf("Wrote %s, %s and %s to %s%n", RunOutputs.MODEL, RunOutputs.HISTORY, RunOutputs.PROVENANCE,
-                    options.output());
+            // Drawn from the files just written, exactly as 'dptrain report' draws them again.
+            TrainingReport.read(options.output(), hadoop).write(options.output(), hadoop);
+            out.printf("Wrote %s, %s, %s, %s and %s to %s%n", RunOutputs.MODEL, RunOutputs.HISTORY,
+                    RunOutputs.PROVENANCE, TrainingReport.HTML, TrainingReport.PNG, options.output());
             out.flush();
         }
         return ExitCodes.OK;
