@@ -30,9 +30,12 @@ public final class Dptrain implements Runnable {
         System.exit(run(args));
     }
 
+    /** The process's standard output; progress draws a live bar only on it, and only on a terminal. */
+    static final PrintWriter STDOUT = new PrintWriter(System.out, true);
+
     /** Runs the command line and returns its exit code (tests call this instead of {@link #main}). */
     public static int run(String... args) {
-        return run(new PrintWriter(System.out, true), new PrintWriter(System.err, true), args);
+        return run(STDOUT, new PrintWriter(System.err, true), args);
     }
 
     /** Runs the command line, printing results to {@code out} and errors to {@code err}. */
