@@ -112,7 +112,7 @@ record RunRecord(List<Epoch> epochs, List<Round> rounds, Test test, Confusion co
             var location = e.getLocation();
             throw new InputException(file + ": is not valid JSON"
                     + (location == null ? "" : " at line " + location.getLineNr() + ", column " + location.getColumnNr())
-                    + ": " + e.getOriginalMessage(), e);
+                    + ": " + e.getOriginalMessage().replaceAll("\\[Source: .*?; (line: \\d+, column: \\d+)]", "[$1]"), e);
         }
     }
 

@@ -53,6 +53,7 @@ class ReportCommandTest {
         assertTrue(run.err().startsWith("dptrain: error: " + out.resolve("history.json") + ": is not valid JSON at line 1"),
                 run.err());
         assertFalse(run.err().contains("\tat "), "no stack trace without --verbose");
+        assertFalse(run.err().contains("Source:"), "no parser internals: " + run.err());
         assertEquals(good, Files.readString(out.resolve("report.html")));
     }
 
