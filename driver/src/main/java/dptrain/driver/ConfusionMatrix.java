@@ -126,7 +126,7 @@ public record ConfusionMatrix(List<String> labels, long[][] counts) {
         while (batches.hasNext()) {
             Minibatch batch = batches.next();
             INDArray output = net.output(batch.featuresArray(), false);
-            int columns = (int) output.columns();
+            int columns = output.columns();
             float[] values = output.dup('c').data().asFloat();
             for (int r = 0; r < batch.rows(); r++) {
                 int predicted = ReplicaTrainer.predictedClass(values, r * columns, columns, spec.targetEncoding());

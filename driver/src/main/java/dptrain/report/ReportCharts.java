@@ -61,12 +61,13 @@ final class ReportCharts {
                 new NumberAxis("Loss"), new XYLineAndShapeRenderer(true, true)));
         plot.add(new XYPlot(curveData("Accuracy", epochs, RunRecord.Epoch::accuracy, RunRecord.Epoch::valAccuracy),
                 null, new NumberAxis("Accuracy"), new XYLineAndShapeRenderer(true, true)));
+        JFreeChart chart = new JFreeChart("Training history", JFreeChart.DEFAULT_TITLE_FONT, plot, true);
+        // The theme first: it would reset the colours and strokes set below.
+        ChartFactory.getChartTheme().apply(chart);
         for (Object sub : plot.getSubplots()) {
             styleCurves((XYPlot) sub);
         }
         styleCurves(plot);
-        JFreeChart chart = new JFreeChart("Training history", JFreeChart.DEFAULT_TITLE_FONT, plot, true);
-        ChartFactory.getChartTheme().apply(chart);
         return chart;
     }
 
@@ -98,9 +99,13 @@ final class ReportCharts {
         plot.setRangeGridlinePaint(Color.LIGHT_GRAY);
         if (plot.getDomainAxis() instanceof NumberAxis epochAxis) {
             epochAxis.setStandardTickUnits(NumberAxis.createIntegerTickUnits());
+            epochAxis.setAutoRangeMinimumSize(1);
+            epochAxis.setAutoRangeIncludesZero(false);
         }
         if (plot.getRangeAxis() instanceof NumberAxis valueAxis) {
             valueAxis.setAutoRangeIncludesZero(false);
+            // One epoch, or a flat curve, would otherwise span a range too small for readable ticks.
+            valueAxis.setAutoRangeMinimumSize(0.01);
         }
         if (plot.getRenderer() instanceof XYLineAndShapeRenderer renderer) {
             renderer.setDefaultShapesVisible(true);

@@ -8,7 +8,6 @@ import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
-import java.util.Iterator;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -205,8 +204,7 @@ public final class TrainingReport {
 
     /** One row per leaf of {@code node}, named by its path (e.g. {@code parameters.train.uri}). */
     private static void flatten(StringBuilder h, String prefix, JsonNode node, String skip) {
-        for (Iterator<Map.Entry<String, JsonNode>> it = node.fields(); it.hasNext();) {
-            Map.Entry<String, JsonNode> field = it.next();
+        for (Map.Entry<String, JsonNode> field : node.properties()) {
             if (prefix.isEmpty() && field.getKey().equals(skip)) {
                 continue;
             }

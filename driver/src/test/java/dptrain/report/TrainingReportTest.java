@@ -141,6 +141,22 @@ public class TrainingReportTest {
     }
 
     @Test
+    @SuppressWarnings("unchecked")
+    void aSingleEpochStillGetsReadableAxisTicks() throws IOException {
+        Map<String, Object> history = history(1, 1);
+        // Without validation each curve is a single point: a range of zero height.
+        Map<String, Object> epoch = (Map<String, Object>) ((List<?>) history.get("epochs")).get(0);
+        epoch.put("val_loss", null);
+        epoch.put("val_accuracy", null);
+        writeRun(history, "out");
+        String html = report();
+        Matcher ticks = Pattern.compile("<text[^>]*>([^<]*)</text>").matcher(html);
+        while (ticks.find()) {
+            assertFalse(ticks.group(1).matches("-?[0-9.]+E-?[0-9]+"), "unreadable tick " + ticks.group(1));
+        }
+    }
+
+    @Test
     void historyPngIsAPngImage() throws IOException {
         writeRun(history(3, 1), "out");
         report();
