@@ -16,7 +16,7 @@ import picocli.CommandLine.Command;
 @Command(name = "dptrain", mixinStandardHelpOptions = true, versionProvider = Dptrain.Version.class,
         description = "Trains DL4J neural networks data-parallel on Apache Spark with parameter averaging.",
         subcommands = {TrainCommand.class, CvCommand.class, EvaluateCommand.class, PredictCommand.class,
-                CommandLine.HelpCommand.class})
+                ReportCommand.class, CommandLine.HelpCommand.class})
 public final class Dptrain implements Runnable {
 
     @CommandLine.Spec
@@ -31,9 +31,12 @@ public final class Dptrain implements Runnable {
         System.exit(run(args));
     }
 
+    /** The process's standard output; progress draws a live bar only on it, and only on a terminal. */
+    static final PrintWriter STDOUT = new PrintWriter(System.out, true);
+
     /** Runs the command line and returns its exit code (tests call this instead of {@link #main}). */
     public static int run(String... args) {
-        return run(new PrintWriter(System.out, true), new PrintWriter(System.err, true), args);
+        return run(STDOUT, new PrintWriter(System.err, true), args);
     }
 
     /** Runs the command line, printing results to {@code out} and errors to {@code err}. */

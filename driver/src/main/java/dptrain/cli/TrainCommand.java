@@ -1,6 +1,7 @@
 package dptrain.cli;
 
 import dptrain.driver.Checkpointing;
+import dptrain.driver.ConfusionMatrix;
 import dptrain.driver.DataInput;
 import dptrain.driver.InputException;
 import dptrain.driver.DistributedTrainer;
@@ -8,6 +9,7 @@ import dptrain.driver.RunOutputs;
 import dptrain.driver.TrainingConfig;
 import dptrain.driver.TrainingResult;
 import dptrain.spec.ModelFile;
+import dptrain.report.TrainingReport;
 import dptrain.spec.ModelSpec;
 import java.io.PrintWriter;
 import java.time.Instant;
@@ -115,11 +117,25 @@ final class TrainCommand implements Callable<Integer> {
                 out.printf(Locale.ROOT, "Test - loss: %.4f - accuracy: %.4f (%d examples)%n", result.test().meanLoss(),
                         result.test().accuracy(), result.test().examples());
             }
+            ConfusionMatrix testConfusion = ConfusionMatrix.ofTestData(jsc, config, result);
             outputs.writeModel(config, result);
-            outputs.writeHistory(result);
+            outputs.writeHistory(result, testConfusion);
             outputs.writeProvenance(config, jsc.version(), jsc.master(), start, Instant.now());
-            out.printf("Wrote %s, %s and %s to %s%n", RunOutputs.MODEL, RunOutputs.HISTORY, RunOutputs.PROVENANCE,
-                    options.output());
+            // Drawn from the files just written, exactly as 'dptrain report' draws them again. The model and
+            // history are safe by now, so a report that cannot be drawn (e.g. no fonts on a driver node) is a warning.
+            try {
+                TrainingReport.read(options.output(), hadoop).write(options.output(), hadoop);
+                out.printf("Wrote %s, %s, %s, %s and %s to %s%n", RunOutputs.MODEL, RunOutputs.HISTORY,
+                        RunOutputs.PROVENANCE, TrainingReport.HTML, TrainingReport.PNG, options.output());
+            } catch (RuntimeException e) {
+                out.printf("Wrote %s, %s and %s to %s%n", RunOutputs.MODEL, RunOutputs.HISTORY, RunOutputs.PROVENANCE,
+                        options.output());
+                PrintWriter err = command.commandLine().getErr();
+                err.println("dptrain: warning: " + TrainingReport.HTML + " and " + TrainingReport.PNG
+                        + " could not be drawn (" + e + "); the model and history are written. Retry with: dptrain "
+                        + "report --output " + options.output());
+                err.flush();
+            }
             out.flush();
         }
         return ExitCodes.OK;

@@ -110,6 +110,15 @@ public final class RunOutputs {
     }
 
     public void writeHistory(TrainingResult result) {
+        writeHistory(result, null);
+    }
+
+    /**
+     * Writes history.json; with {@code testConfusion} (null for none) also the test confusion
+     * matrix ({@code test_confusion_matrix}: rows true classes, columns predicted) and its
+     * {@code test_confusion_labels}.
+     */
+    public void writeHistory(TrainingResult result, ConfusionMatrix testConfusion) {
         Map<String, Object> doc = new LinkedHashMap<>();
         Map<String, List<Object>> keras = new LinkedHashMap<>();
         for (String key : List.of("loss", "accuracy", "val_loss", "val_accuracy")) {
@@ -148,6 +157,10 @@ public final class RunOutputs {
             doc.put("test_examples", result.test().examples());
             doc.put("test_loss", finite(result.test().meanLoss()));
             doc.put("test_accuracy", finite(result.test().accuracy()));
+        }
+        if (testConfusion != null) {
+            doc.put("test_confusion_matrix", testConfusion.counts());
+            doc.put("test_confusion_labels", testConfusion.labels());
         }
         writeJson(HISTORY, doc);
     }

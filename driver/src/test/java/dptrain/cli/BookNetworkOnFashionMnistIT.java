@@ -49,6 +49,17 @@ class BookNetworkOnFashionMnistIT {
         evaluation.eval(test[1], model.output(test[0], false));
         // Batched (128) and whole-set GEMMs may differ in the last bits: allow one flipped prediction.
         assertEquals(testAccuracy, evaluation.accuracy(), 1e-4);
+        // The test confusion matrix agrees with DL4J's own evaluation: each flipped prediction moves one count.
+        JsonNode matrix = history.get("test_confusion_matrix");
+        long moved = 0;
+        for (int actual = 0; actual < 10; actual++) {
+            for (int predicted = 0; predicted < 10; predicted++) {
+                moved += Math.abs(matrix.get(actual).get(predicted).asLong()
+                        - evaluation.getConfusionMatrix().getCount(actual, predicted));
+            }
+        }
+        assertTrue(moved <= 2, "confusion matrices differ by " + moved + " counts: " + matrix);
+        assertTrue(Files.size(out.resolve("report.html")) > 0 && Files.size(out.resolve("history.png")) > 0);
         assertTrue(Files.size(out.resolve("provenance.json")) > 0);
     }
 

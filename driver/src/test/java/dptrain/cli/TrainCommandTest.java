@@ -73,6 +73,7 @@ class TrainCommandTest {
         assertTrue(epoch.get("val_accuracy").asDouble() > 0.5, "val_accuracy " + epoch.get("val_accuracy"));
         assertEquals(2, history.get("history").get("loss").size());
         assertEquals(500, history.get("test_examples").asLong());
+        assertConfusionMatrixCountsTheTestSet(history, 10);
 
         JsonNode provenance = new ObjectMapper().readTree(out.resolve("provenance.json").toFile());
         assertEquals("local[2]", provenance.get("master").asText());
@@ -84,9 +85,32 @@ class TrainCommandTest {
         assertEquals(784 * 512 + 512 + 512 * 10 + 10, model.numParams());
         assertTrue(model.getUpdater().getStateViewArray().sumNumber().doubleValue() > 0, "RMSprop state saved");
         try (var files = Files.list(out)) {
-            assertEquals(List.of("checkpoints", "history.json", "model.zip", "provenance.json"),
+            assertEquals(List.of("checkpoints", "history.json", "history.png", "model.zip", "provenance.json",
+                    "report.html"),
                     files.map(p -> p.getFileName().toString()).sorted().toList(), "no temporary or checksum files left");
         }
+    }
+
+    /**
+     * The test confusion matrix counts every test example once, and its diagonal gives exactly the
+     * test accuracy the evaluation measured: both count with the same prediction rule.
+     */
+    static void assertConfusionMatrixCountsTheTestSet(JsonNode history, int classes) {
+        JsonNode matrix = history.get("test_confusion_matrix");
+        assertNotNull(matrix, "test_confusion_matrix missing");
+        assertEquals(classes, matrix.size());
+        assertEquals(classes, history.get("test_confusion_labels").size());
+        long total = 0;
+        long correct = 0;
+        for (int t = 0; t < classes; t++) {
+            assertEquals(classes, matrix.get(t).size());
+            for (int p = 0; p < classes; p++) {
+                total += matrix.get(t).get(p).asLong();
+            }
+            correct += matrix.get(t).get(t).asLong();
+        }
+        assertEquals(history.get("test_examples").asLong(), total);
+        assertEquals(history.get("test_accuracy").asDouble(), (double) correct / total, 1e-9);
     }
 
     @Test

@@ -169,7 +169,7 @@ class HdfsTrainingIT {
     private static void assertOnlyTheOutputsIn(String folder) throws IOException {
         List<String> names = Arrays.stream(hdfs.listStatus(path(folder)))
                 .map(status -> status.getPath().getName()).sorted().toList();
-        assertEquals(List.of("history.json", "model.zip", "provenance.json"), names,
+        assertEquals(List.of("history.json", "history.png", "model.zip", "provenance.json", "report.html"), names,
                 "no temporary or probe files left in " + folder);
         for (FileStatus status : hdfs.listStatus(path(folder))) {
             assertTrue(status.getLen() > 0, status.getPath() + " is empty");

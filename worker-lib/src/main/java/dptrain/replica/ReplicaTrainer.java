@@ -130,23 +130,29 @@ public final class ReplicaTrainer {
     static long countCorrect(float[] output, int columns, Minibatch batch, TargetEncoding encoding) {
         long correct = 0;
         for (int r = 0; r < batch.rows(); r++) {
-            int offset = r * columns;
-            int predicted;
-            if (encoding == TargetEncoding.SCALAR) {
-                predicted = output[offset] >= 0.5f ? 1 : 0;
-            } else {
-                predicted = 0;
-                for (int c = 1; c < columns; c++) {
-                    if (output[offset + c] > output[offset + predicted]) {
-                        predicted = c;
-                    }
-                }
-            }
-            if (predicted == batch.label(r)) {
+            if (predictedClass(output, r * columns, columns, encoding) == batch.label(r)) {
                 correct++;
             }
         }
         return correct;
+    }
+
+    /**
+     * The class the model predicts for the row of {@code output} starting at {@code offset}: the arg
+     * max of its {@code columns} values (the first on ties), or for a single unit a 0.5 threshold.
+     * Accuracy and the test confusion matrix both count with this rule.
+     */
+    public static int predictedClass(float[] output, int offset, int columns, TargetEncoding encoding) {
+        if (encoding == TargetEncoding.SCALAR) {
+            return output[offset] >= 0.5f ? 1 : 0;
+        }
+        int predicted = 0;
+        for (int c = 1; c < columns; c++) {
+            if (output[offset + c] > output[offset + predicted]) {
+                predicted = c;
+            }
+        }
+        return predicted;
     }
 
     /** The values of a 2-d array in row-major order, in one native copy. */

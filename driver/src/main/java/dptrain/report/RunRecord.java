@@ -1,0 +1,187 @@
+package dptrain.report;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dptrain.driver.InputException;
+import dptrain.driver.InputFiles;
+import dptrain.driver.RunOutputs;
+import java.util.ArrayList;
+import java.util.List;
+import org.apache.hadoop.conf.Configuration;
+import org.apache.hadoop.fs.Path;
+
+/**
+ * What a finished run left in its output folder, as the report needs it: history.json's epochs,
+ * rounds, test metrics and confusion matrix, and provenance.json as it is. Every field is checked
+ * on reading, so a report never fails half-drawn; an error names the file and the field.
+ *
+ * @param epochs        one entry per epoch, in order
+ * @param rounds        one entry per averaging round, in order (empty for a history without timing)
+ * @param test          test metrics, or null when the run had no test data
+ * @param confusion     the test confusion matrix, or null when history.json has none
+ * @param provenance    provenance.json's document
+ */
+record RunRecord(List<Epoch> epochs, List<Round> rounds, Test test, Confusion confusion, JsonNode provenance) {
+
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    /** One epoch: NaN for metrics history.json records as null (no validation, or not finite). */
+    record Epoch(int epoch, double loss, double accuracy, double valLoss, double valAccuracy, double seconds,
+            long examples) {
+    }
+
+    /** One averaging round's timing. */
+    record Round(int epoch, int round, long examples, double seconds, double broadcastSeconds,
+            double computeSeconds, double combineSeconds, double schedulingSeconds, double updateSeconds) {
+
+        double examplesPerSecond() {
+            return seconds > 0 ? examples / seconds : 0;
+        }
+    }
+
+    record Test(long examples, double loss, double accuracy) {
+    }
+
+    /** Rows are true classes, columns predicted classes. */
+    record Confusion(List<String> labels, long[][] counts) {
+        long total() {
+            long total = 0;
+            for (long[] row : counts) {
+                for (long c : row) {
+                    total += c;
+                }
+            }
+            return total;
+        }
+    }
+
+    /** Reads history.json and provenance.json from {@code folder}, on any Hadoop filesystem. */
+    static RunRecord read(String folder, Configuration conf) {
+        String historyFile = new Path(folder, RunOutputs.HISTORY).toString();
+        String provenanceFile = new Path(folder, RunOutputs.PROVENANCE).toString();
+        JsonNode history = parse(historyFile, conf);
+        JsonNode provenance = parse(provenanceFile, conf);
+        if (!provenance.isObject()) {
+            throw new InputException(provenanceFile + ": expected a JSON object as 'dptrain train' writes it, found "
+                    + provenance.getNodeType().toString().toLowerCase(java.util.Locale.ROOT));
+        }
+        Fields h = new Fields(historyFile);
+        JsonNode epochList = h.array(history, "epochs");
+        if (epochList.isEmpty()) {
+            throw new InputException(historyFile + ": \"epochs\" is empty; expected one entry per trained epoch");
+        }
+        List<Epoch> epochs = new ArrayList<>();
+        for (int i = 0; i < epochList.size(); i++) {
+            JsonNode e = epochList.get(i);
+            String at = "epochs[" + i + "]";
+            epochs.add(new Epoch((int) h.whole(e, at, "epoch"), h.number(e, at, "loss"), h.number(e, at, "accuracy"),
+                    h.number(e, at, "val_loss"), h.number(e, at, "val_accuracy"), h.number(e, at, "seconds"),
+                    h.whole(e, at, "examples")));
+        }
+        List<Round> rounds = new ArrayList<>();
+        if (history.has("rounds")) {
+            JsonNode roundList = h.array(history, "rounds");
+            for (int i = 0; i < roundList.size(); i++) {
+                JsonNode r = roundList.get(i);
+                String at = "rounds[" + i + "]";
+                rounds.add(new Round((int) h.whole(r, at, "epoch"), (int) h.whole(r, at, "round"),
+                        h.whole(r, at, "examples"), h.number(r, at, "seconds"), h.number(r, at, "broadcast_seconds"),
+                        h.number(r, at, "compute_seconds"), h.number(r, at, "combine_seconds"),
+                        h.number(r, at, "scheduling_seconds"), h.number(r, at, "update_seconds")));
+            }
+        }
+        Test test = null;
+        if (history.has("test_examples")) {
+            test = new Test(h.whole(history, "history.json", "test_examples"),
+                    h.number(history, "history.json", "test_loss"), h.number(history, "history.json", "test_accuracy"));
+        }
+        return new RunRecord(epochs, rounds, test, history.has("test_confusion_matrix") ? h.confusion(history) : null,
+                provenance);
+    }
+
+    private static JsonNode parse(String file, Configuration conf) {
+        String text = InputFiles.readText(file, conf);
+        try {
+            JsonNode node = JSON.readTree(text);
+            if (node == null || node.isMissingNode()) {
+                throw new InputException(file + ": is empty; expected the JSON document 'dptrain train' writes");
+            }
+            return node;
+        } catch (JsonProcessingException e) {
+            var location = e.getLocation();
+            throw new InputException(file + ": is not valid JSON"
+                    + (location == null ? "" : " at line " + location.getLineNr() + ", column " + location.getColumnNr())
+                    + ": " + e.getOriginalMessage().replaceAll("\\[Source: .*?; (line: \\d+, column: \\d+)]", "[$1]"), e);
+        }
+    }
+
+    /** Reads fields of one file, naming the file and the field when one is missing or of the wrong type. */
+    private record Fields(String file) {
+
+        JsonNode array(JsonNode parent, String name) {
+            JsonNode node = parent.get(name);
+            if (node == null || !node.isArray()) {
+                throw wrong(name, node, "a list");
+            }
+            return node;
+        }
+
+        /** A number, or NaN for null (history.json's missing or non-finite values). */
+        double number(JsonNode parent, String at, String name) {
+            JsonNode node = parent.get(name);
+            if (node != null && node.isNull()) {
+                return Double.NaN;
+            }
+            if (node == null || !node.isNumber()) {
+                throw wrong(at + "." + name, node, "a number or null");
+            }
+            return node.asDouble();
+        }
+
+        long whole(JsonNode parent, String at, String name) {
+            JsonNode node = parent.get(name);
+            if (node == null || !node.canConvertToLong() || !node.isIntegralNumber() || node.asLong() < 0) {
+                throw wrong(at + "." + name, node, "a whole number of at least 0");
+            }
+            return node.asLong();
+        }
+
+        Confusion confusion(JsonNode history) {
+            JsonNode matrix = array(history, "test_confusion_matrix");
+            JsonNode labelList = array(history, "test_confusion_labels");
+            List<String> labels = new ArrayList<>();
+            labelList.forEach(l -> labels.add(l.asText()));
+            if (matrix.size() != labels.size()) {
+                throw new InputException(file + ": \"test_confusion_matrix\" has " + matrix.size() + " rows but "
+                        + labels.size() + " test_confusion_labels; expected one row per label");
+            }
+            long[][] counts = new long[labels.size()][];
+            for (int t = 0; t < matrix.size(); t++) {
+                JsonNode row = matrix.get(t);
+                if (!row.isArray() || row.size() != labels.size()) {
+                    throw wrong("test_confusion_matrix[" + t + "]", row, "a list of " + labels.size() + " counts");
+                }
+                counts[t] = new long[labels.size()];
+                for (int p = 0; p < row.size(); p++) {
+                    JsonNode c = row.get(p);
+                    if (!c.isIntegralNumber() || c.asLong() < 0) {
+                        throw wrong("test_confusion_matrix[" + t + "][" + p + "]", c, "a count of at least 0");
+                    }
+                    counts[t][p] = c.asLong();
+                }
+            }
+            return new Confusion(labels, counts);
+        }
+
+        private InputException wrong(String field, JsonNode found, String expected) {
+            return new InputException(file + ": \"" + field + "\" is " + (found == null ? "missing"
+                    : "'" + abbreviate(found.toString()) + "'") + "; expected " + expected
+                    + " as 'dptrain train' writes it");
+        }
+
+        private static String abbreviate(String s) {
+            return s.length() <= 40 ? s : s.substring(0, 37) + "...";
+        }
+    }
+}
