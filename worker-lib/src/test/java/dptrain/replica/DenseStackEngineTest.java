@@ -1,0 +1,202 @@
+package dptrain.replica;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dptrain.data.Example;
+import dptrain.data.Minibatch;
+import dptrain.data.MinibatchBuilder;
+import dptrain.spec.Engine;
+import dptrain.spec.ModelSpec;
+import dptrain.spec.TargetEncoding;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Random;
+import java.util.stream.Stream;
+import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
+
+/**
+ * The dense-stack engine against DL4J's own layers: from the same state and minibatches, one step and twenty steps
+ * give the same parameters, optimizer state, counters, loss and accuracy counts, within float32 GEMM rounding.
+ */
+class DenseStackEngineTest {
+    /**
+     * Largest allowed |dense - dl4j| per value, relative to max(1, |dl4j|). GEMM summation order is the only
+     * difference, so this is a few float32 ulps grown over 20 steps; the largest difference seen is printed by
+     * {@link #maxRelativeDifference} failures.
+     */
+    private static final double TOLERANCE = -1;
+    private static final double LOSS_TOLERANCE = 1e-6;
+
+    private static final List<String> OPTIMIZERS = List.of(
+            "{rmsprop: {learning_rate: 0.01}}",
+            "{sgd: {learning_rate: 0.1}}",
+            "{sgd: {learning_rate: 0.05, momentum: 0.9, nesterov: true}}",
+            "{adam: {learning_rate: 0.01}}",
+            "{adagrad: {learning_rate: 0.05}}");
+
+    /** Network shapes: the book's (small), sigmoid/tanh with L2 in three layers, binary sigmoid, MSE, sparse. */
+    private static final List<String> STACKS = List.of(
+            """
+            input_shape: [12]
+            layers:
+              - dense: {units: 24, activation: relu}
+              - dense: {units: 4, activation: softmax}
+            loss: categorical_crossentropy
+            """,
+            """
+            input_shape: [12]
+            layers:
+              - dense: {units: 20, activation: sigmoid, l2: 0.001}
+              - dense: {units: 16, activation: tanh, l2: 0.002}
+              - dense: {units: 4, activation: softmax, l2: 0.001}
+            loss: categorical_crossentropy
+            """,
+            """
+            input_shape: [12]
+            layers:
+              - dense: {units: 16, activation: tanh}
+              - dense: {units: 1, activation: sigmoid}
+            loss: binary_crossentropy
+            """,
+            """
+            input_shape: [12]
+            layers:
+              - dense: {units: 16, activation: elu}
+              - dense: {units: 8, activation: relu}
+              - dense: {units: 4, activation: linear}
+            loss: mse
+            """,
+            """
+            input_shape: [12]
+            layers:
+              - dense: {units: 16, activation: relu}
+              - dense: {units: 4, activation: softmax}
+            loss: sparse_categorical_crossentropy
+            """);
+
+    static Stream<Arguments> stacksAndOptimizers() {
+        List<Arguments> cases = new ArrayList<>();
+        for (int s = 0; s < STACKS.size(); s++) {
+            for (String optimizer : OPTIMIZERS) {
+                cases.add(Arguments.of(s, optimizer));
+            }
+        }
+        return cases.stream();
+    }
+
+    @ParameterizedTest(name = "stack {0} with {1}")
+    @MethodSource("stacksAndOptimizers")
+    void oneStepAndTwentyStepsMatchDl4jWithinFloatRounding(int stack, String optimizer) {
+        ModelSpec spec = ModelSpec.parse(STACKS.get(stack) + "optimizer: " + optimizer + "\nseed: 7\n", "stack-" + stack);
+        assertEquals(Engine.DENSE, spec.resolvedEngine(), spec.denseStackSupport().reason());
+        // 20 full minibatches of 16 and a last one of 5: both buffer sizes are exercised.
+        List<Minibatch> data = batches(spec, 16 * 20 + 5, 16, stack);
+        TrainingState start = initialState(spec);
+
+        ReplicaTrainer dl4j = new ReplicaTrainer(spec.withEngine(Engine.DL4J));
+        ReplicaTrainer dense = new ReplicaTrainer(spec.withEngine(Engine.DENSE));
+        assertEquals(Engine.DENSE, dense.engine());
+        // Stack 1 has L2 regularization, which DL4J's updater applies; the others take the fused Java step.
+        assertEquals(stack != 1, dense.denseOptimizerPath().startsWith("fused"), dense.denseOptimizerPath());
+        for (int steps : new int[] {1, 21}) {
+            ReplicaResult expected = dl4j.train(start, data.iterator(), steps, 3);
+            ReplicaResult actual = dense.train(start, data.iterator(), steps, 3);
+            String what = "stack " + stack + ", " + optimizer + ", " + steps + " steps";
+            assertClose(expected.state().copyParameters(), actual.state().copyParameters(), what + ": parameters");
+            assertClose(expected.state().copyOptimizerState(), actual.state().copyOptimizerState(),
+                    what + ": optimizer state");
+            assertEquals(expected.state().iteration(), actual.state().iteration(), what + ": iteration");
+            assertEquals(expected.state().epoch(), actual.state().epoch(), what + ": epoch");
+            assertEquals(expected.stats().examples(), actual.stats().examples());
+            assertEquals(expected.stats().steps(), actual.stats().steps());
+            assertEquals(expected.stats().lossSum(), actual.stats().lossSum(),
+                    LOSS_TOLERANCE * Math.max(1, Math.abs(expected.stats().lossSum())), what + ": loss");
+            assertEquals(expected.stats().correct(), actual.stats().correct(), what + ": correct predictions");
+        }
+    }
+
+    @Test
+    void isDeterministicBitForBit() {
+        ModelSpec spec = ModelSpec.parse(STACKS.get(1) + "optimizer: {adam: {learning_rate: 0.01}}\n", "stack-1");
+        List<Minibatch> data = batches(spec, 200, 16, 11);
+        TrainingState start = initialState(spec);
+        ReplicaResult first = new ReplicaTrainer(spec).train(start, data.iterator(), 100, 1);
+        ReplicaTrainer reused = new ReplicaTrainer(spec);
+        reused.train(start, batches(spec, 64, 32, 12).iterator(), 100, 1);
+        ReplicaResult second = reused.train(start, data.iterator(), 100, 1);
+        assertArrayEquals(first.state().copyParameters(), second.state().copyParameters());
+        assertArrayEquals(first.state().copyOptimizerState(), second.state().copyOptimizerState());
+        assertEquals(first.stats().lossSum(), second.stats().lossSum());
+        assertEquals(first.stats().correct(), second.stats().correct());
+    }
+
+    @Test
+    void autoFallsBackToDl4jForDropoutAndDenseIsRefused() {
+        ModelSpec withDropout = ModelSpec.parse("""
+                input_shape: [12]
+                layers:
+                  - dense: {units: 16, activation: relu}
+                  - dropout: {rate: 0.5}
+                  - dense: {units: 4, activation: softmax}
+                loss: categorical_crossentropy
+                """, "dropout-spec");
+        assertFalse(withDropout.denseStackSupport().supported());
+        assertTrue(withDropout.denseStackSupport().reason().contains("layer 1 (DropoutLayer)"),
+                withDropout.denseStackSupport().reason());
+        assertEquals(Engine.DL4J, withDropout.resolvedEngine());
+        assertEquals(Engine.DL4J, new ReplicaTrainer(withDropout).engine());
+        assertEquals("dl4j", withDropout.describe().get("engine_used"));
+        IllegalArgumentException refused = org.junit.jupiter.api.Assertions.assertThrows(
+                IllegalArgumentException.class, () -> withDropout.withEngine(Engine.DENSE));
+        assertTrue(refused.getMessage().contains("DropoutLayer"), refused.getMessage());
+    }
+
+    private static void assertClose(float[] expected, float[] actual, String what) {
+        assertEquals(expected.length, actual.length, what + ": length");
+        double worst = maxRelativeDifference(expected, actual);
+        assertTrue(worst <= TOLERANCE, what + ": largest relative difference " + worst + " > " + TOLERANCE);
+    }
+
+    /** max |a - e| / max(1, |e|) over all values. */
+    static double maxRelativeDifference(float[] expected, float[] actual) {
+        double worst = 0;
+        for (int i = 0; i < expected.length; i++) {
+            double difference = Math.abs((double) actual[i] - expected[i]) / Math.max(1.0, Math.abs(expected[i]));
+            worst = Math.max(worst, difference);
+        }
+        return worst;
+    }
+
+    private static TrainingState initialState(ModelSpec spec) {
+        MultiLayerNetwork net = new MultiLayerNetwork(spec.configuration());
+        net.init();
+        return TrainingState.of(net);
+    }
+
+    /** Classes separable by which pair of features is high, plus noise. */
+    private static List<Minibatch> batches(ModelSpec spec, int examples, int batchSize, long seed) {
+        int classes = spec.targetEncoding() == TargetEncoding.SCALAR ? 2 : spec.outputSize();
+        int features = spec.inputSize();
+        Random random = new Random(seed);
+        List<Example> list = new ArrayList<>();
+        for (int i = 0; i < examples; i++) {
+            int label = random.nextInt(classes);
+            float[] x = new float[features];
+            for (int f = 0; f < features; f++) {
+                x[f] = (float) random.nextGaussian() * 0.5f + (f % classes == label ? 1f : 0f);
+            }
+            list.add(new Example(x, label));
+        }
+        List<Minibatch> batches = new ArrayList<>();
+        new MinibatchBuilder(batchSize, features, spec.outputSize(), spec.targetEncoding(), 1f)
+                .batches(list.iterator()).forEachRemaining(batches::add);
+        return batches;
+    }
+}
