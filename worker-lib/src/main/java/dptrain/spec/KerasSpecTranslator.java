@@ -103,7 +103,7 @@ final class KerasSpecTranslator {
         if (!root.isObject()) {
             throw root.isPresent()
                     ? root.invalid("a mapping with the keys input_shape, layers, loss and optionally "
-                            + "optimizer, metrics, seed, kernel_initializer, normalization")
+                            + "optimizer, metrics, seed, kernel_initializer, normalization, engine")
                     : root.fail("the spec is empty; expected a mapping with the keys input_shape, layers and loss");
         }
         root.allowOnly(TOP_LEVEL_KEYS);

@@ -28,10 +28,10 @@ import org.junit.jupiter.params.provider.MethodSource;
 class DenseStackEngineTest {
     /**
      * Largest allowed |dense - dl4j| per value, relative to max(1, |dl4j|). GEMM summation order is the only
-     * difference, so this is a few float32 ulps grown over 20 steps; the largest difference seen is printed by
-     * {@link #maxRelativeDifference} failures.
+     * possible difference, a few float32 ulps grown over 20 steps; on these stacks the engine runs the same GEMM
+     * layouts as DL4J and the difference measured was 0 for every case.
      */
-    private static final double TOLERANCE = -1;
+    private static final double TOLERANCE = 1e-5;
     private static final double LOSS_TOLERANCE = 1e-6;
 
     private static final List<String> OPTIMIZERS = List.of(
