@@ -14,6 +14,7 @@ import dptrain.spec.Engine;
 import dptrain.spec.ModelSpec;
 import java.io.IOException;
 import java.io.InputStream;
+import java.lang.management.ManagementFactory;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -50,7 +51,9 @@ public final class EngineSpeed {
             System.err.println("EPOCHS: " + epochs + " is not allowed; expected a whole number >= 2");
             System.exit(2);
         }
-        System.out.println("OMP_NUM_THREADS=" + System.getenv("OMP_NUM_THREADS"));
+        System.out.printf(Locale.ROOT, "OMP_NUM_THREADS=%s, %d cores, load average %.2f at start%n",
+                System.getenv("OMP_NUM_THREADS"), Runtime.getRuntime().availableProcessors(),
+                ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage());
         List<Minibatch> batches = minibatches(spec, args[1]);
         long examples = batches.stream().mapToLong(Minibatch::rows).sum();
 
@@ -90,6 +93,8 @@ public final class EngineSpeed {
                     dense.stats().accuracy());
         }
         double peak = Math.max(peakBefore, GemmPeak.bookShapeGflops());
+        System.out.printf(Locale.ROOT, "load average %.2f at end%n",
+                ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage());
 
         System.out.printf(Locale.ROOT, "%s: %d examples, batch %d, %.3f MFLOP per example, one thread%n",
                 spec.source(), examples, BATCH, flopsPerExample / 1e6);
