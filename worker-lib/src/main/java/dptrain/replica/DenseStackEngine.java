@@ -85,6 +85,7 @@ final class DenseStackEngine {
         /** Transposed loss gradients with respect to each hidden layer's output ([units, rows], f order). */
         final INDArray[] epsilonsTransposed;
 
+        @SuppressWarnings("try") // the scope is the resource: arrays created inside live outside any workspace
         Buffers(int rows, int[] sizes, int targetColumns) {
             int layers = sizes.length - 1;
             try (MemoryWorkspace ignored = Nd4j.getMemoryManager().scopeOutOfWorkspaces()) {
@@ -144,8 +145,8 @@ final class DenseStackEngine {
             gradient.setGradientFor(i + "_" + DefaultParamInitializer.WEIGHT_KEY, weightGradients[i]);
             gradient.setGradientFor(i + "_" + DefaultParamInitializer.BIAS_KEY, biasGradients[i]);
             activations[i] = layerConf.getActivationFn();
-            sizes[i] = (int) weights[i].rows();
-            sizes[i + 1] = (int) weights[i].columns();
+            sizes[i] = weights[i].rows();
+            sizes[i + 1] = weights[i].columns();
             regularized |= (layerConf.getRegularization() != null && !layerConf.getRegularization().isEmpty())
                     || (layerConf.getRegularizationBias() != null && !layerConf.getRegularizationBias().isEmpty());
         }
@@ -187,6 +188,7 @@ final class DenseStackEngine {
      * count plus one. Returns the loss before the update (DL4J's {@code score()}) and the correct predictions of
      * the pre-update parameters.
      */
+    @SuppressWarnings("try") // the workspace scope is the resource: small loss arrays are recycled inside it
     Step step(Minibatch batch) {
         Buffers buffers = buffersByRows.computeIfAbsent(batch.rows(),
                 rows -> new Buffers(rows, sizes, batch.targetCount()));
@@ -263,8 +265,8 @@ final class DenseStackEngine {
      * ND4J's relu derivative op computes it.
      */
     private INDArray reluBackprop(INDArray preActivation, INDArray epsilonTransposed) {
-        int rows = (int) preActivation.rows();
-        int units = (int) preActivation.columns();
+        int rows = preActivation.rows();
+        int units = preActivation.columns();
         int n = rows * units;
         if (preActivationValues.length < n) {
             preActivationValues = new float[n];
@@ -299,7 +301,7 @@ final class DenseStackEngine {
             output = outputActivation.getActivation(output.dup(), false);
         }
         int rows = batch.rows();
-        int columns = (int) output.columns();
+        int columns = output.columns();
         if (outputRows.length < rows * columns) {
             outputRows = new float[rows * columns];
         }
