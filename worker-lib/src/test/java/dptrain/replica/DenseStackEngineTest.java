@@ -15,11 +15,25 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;
 import java.util.stream.Stream;
+import org.deeplearning4j.nn.conf.GradientNormalization;
+import org.deeplearning4j.nn.conf.MultiLayerConfiguration;
+import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
+import org.deeplearning4j.nn.conf.layers.DenseLayer;
+import org.deeplearning4j.nn.conf.layers.OutputLayer;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
+import org.deeplearning4j.nn.weights.WeightInit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
+import org.nd4j.linalg.activations.Activation;
+import org.nd4j.linalg.learning.config.Adam;
+import org.nd4j.linalg.learning.config.Nesterovs;
+import org.nd4j.linalg.learning.config.RmsProp;
+import org.nd4j.linalg.learning.config.Sgd;
+import org.nd4j.linalg.lossfunctions.LossFunctions;
+import org.nd4j.linalg.schedule.ExponentialSchedule;
+import org.nd4j.linalg.schedule.ScheduleType;
 
 /**
  * The dense-stack engine against DL4J's own layers: from the same state and minibatches, one step and twenty steps
@@ -120,6 +134,48 @@ class DenseStackEngineTest {
                     LOSS_TOLERANCE * Math.max(1, Math.abs(expected.stats().lossSum())), what + ": loss");
             assertEquals(expected.stats().correct(), actual.stats().correct(), what + ": correct predictions");
         }
+    }
+
+    /** DL4J configurations beyond what Keras specs produce: schedules, no minibatch division, L1, weight decay. */
+    static Stream<Arguments> dl4jConfigurations() {
+        return Stream.of(
+                Arguments.of("adam with an exponential learning-rate schedule, fused", true,
+                        new NeuralNetConfiguration.Builder().seed(3)
+                                .updater(new Adam(new ExponentialSchedule(ScheduleType.ITERATION, 0.01, 0.9)))),
+                Arguments.of("rmsprop without minibatch division, fused", true,
+                        new NeuralNetConfiguration.Builder().seed(3).miniBatch(false).updater(new RmsProp(1e-3))),
+                Arguments.of("nesterovs with L1 and weight decay, DL4J's updater", false,
+                        new NeuralNetConfiguration.Builder().seed(3).updater(new Nesterovs(0.05, 0.9)).l1(1e-3)
+                                .weightDecay(1e-3)),
+                Arguments.of("sgd with gradient clipping, DL4J's updater", false,
+                        new NeuralNetConfiguration.Builder().seed(3).updater(new Sgd(0.5))
+                                .gradientNormalization(GradientNormalization.ClipElementWiseAbsoluteValue)
+                                .gradientNormalizationThreshold(0.01)));
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("dl4jConfigurations")
+    void dl4jConfigurationsMatchDl4jWithinFloatRounding(String what, boolean fused,
+            NeuralNetConfiguration.Builder builder) {
+        MultiLayerConfiguration conf = builder.weightInit(WeightInit.XAVIER).list()
+                .layer(new DenseLayer.Builder().nIn(12).nOut(16).activation(Activation.RELU).build())
+                .layer(new DenseLayer.Builder().nIn(16).nOut(8).activation(Activation.TANH).build())
+                .layer(new OutputLayer.Builder(LossFunctions.LossFunction.MCXENT).nIn(8).nOut(4)
+                        .activation(Activation.SOFTMAX).build())
+                .build();
+        ModelSpec spec = ModelSpec.fromConfiguration(conf, what);
+        List<Minibatch> data = batches(spec, 16 * 20 + 5, 16, 21);
+        TrainingState start = initialState(spec);
+        ReplicaTrainer dense = new ReplicaTrainer(spec.withEngine(Engine.DENSE));
+        assertEquals(fused, dense.denseOptimizerPath().startsWith("fused"), dense.denseOptimizerPath());
+        ReplicaResult expected = new ReplicaTrainer(spec.withEngine(Engine.DL4J)).train(start, data.iterator(), 100, 3);
+        ReplicaResult actual = dense.train(start, data.iterator(), 100, 3);
+        assertClose(expected.state().copyParameters(), actual.state().copyParameters(), what + ": parameters");
+        assertClose(expected.state().copyOptimizerState(), actual.state().copyOptimizerState(),
+                what + ": optimizer state");
+        assertEquals(expected.stats().lossSum(), actual.stats().lossSum(),
+                LOSS_TOLERANCE * Math.max(1, Math.abs(expected.stats().lossSum())), what + ": loss");
+        assertEquals(expected.stats().correct(), actual.stats().correct(), what + ": correct predictions");
     }
 
     @Test
