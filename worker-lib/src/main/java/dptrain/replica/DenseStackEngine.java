@@ -222,6 +222,30 @@ final class DenseStackEngine {
         return new Step(score, correct);
     }
 
+    /**
+     * Loss and correct predictions of the network's current parameters on {@code batch}, without training: what
+     * DL4J's {@code score(DataSet, false)} and {@code output(features, false)} give, from one forward pass.
+     */
+    @SuppressWarnings("try") // the workspace scope is the resource: small loss arrays are recycled inside it
+    Step evaluate(Minibatch batch) {
+        Buffers buffers = buffersByRows.computeIfAbsent(batch.rows(),
+                rows -> new Buffers(rows, sizes, batch.targetCount()));
+        batch.copyFeaturesInto(buffers.features);
+        batch.copyTargetsInto(buffers.targets);
+        try (MemoryWorkspace ignored = Nd4j.getWorkspaceManager().getAndActivateWorkspace(STEP_WORKSPACE, workspaceId)) {
+            INDArray outputPreActivation = forward(buffers);
+            int correct = countCorrect(outputPreActivation, batch);
+            double score = loss.computeScore(buffers.targets, outputPreActivation, outputActivation, null, false);
+            if (divideScoreByMinibatch) {
+                score /= batch.rows();
+            }
+            if (hasRegularization) {
+                score += net.calcRegularizationScore(true);
+            }
+            return new Step(score, correct);
+        }
+    }
+
     /** Fills the pre-activations and activations of every layer; returns the output layer's pre-activations. */
     private INDArray forward(Buffers buffers) {
         INDArray input = buffers.features;

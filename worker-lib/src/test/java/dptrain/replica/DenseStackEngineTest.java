@@ -134,6 +134,12 @@ class DenseStackEngineTest {
                     LOSS_TOLERANCE * Math.max(1, Math.abs(expected.stats().lossSum())), what + ": loss");
             assertEquals(expected.stats().correct(), actual.stats().correct(), what + ": correct predictions");
         }
+        ReplicaStats expectedEvaluation = dl4j.evaluate(start, data.iterator());
+        ReplicaStats actualEvaluation = dense.evaluate(start, data.iterator());
+        assertEquals(expectedEvaluation.examples(), actualEvaluation.examples());
+        assertEquals(expectedEvaluation.lossSum(), actualEvaluation.lossSum(),
+                LOSS_TOLERANCE * Math.max(1, Math.abs(expectedEvaluation.lossSum())), "evaluation loss");
+        assertEquals(expectedEvaluation.correct(), actualEvaluation.correct(), "evaluation: correct predictions");
     }
 
     /** DL4J configurations beyond what Keras specs produce: schedules, no minibatch division, L1, weight decay. */
