@@ -185,6 +185,23 @@ class DenseStackEngineTest {
     }
 
     @Test
+    void twoRoundsThroughASnapshotEqualOneRoundOfTheSameSteps() {
+        // The fused step keeps parameters and optimizer state in Java arrays during a round; a round boundary
+        // (store, snapshot, load) must not change anything.
+        ModelSpec spec = ModelSpec.parse(STACKS.get(0) + "optimizer: {adam: {learning_rate: 0.01}}\n", "stack-0");
+        List<Minibatch> data = batches(spec, 16 * 8, 16, 13);
+        TrainingState start = initialState(spec);
+        ReplicaTrainer replica = new ReplicaTrainer(spec);
+        ReplicaResult once = replica.train(start, data.iterator(), 8, 1);
+        java.util.Iterator<Minibatch> it = data.iterator();
+        ReplicaResult first = replica.train(start, it, 4, 1);
+        ReplicaResult second = replica.train(first.state(), it, 4, 1);
+        assertArrayEquals(once.state().copyParameters(), second.state().copyParameters());
+        assertArrayEquals(once.state().copyOptimizerState(), second.state().copyOptimizerState());
+        assertEquals(once.state().iteration(), second.state().iteration());
+    }
+
+    @Test
     void isDeterministicBitForBit() {
         ModelSpec spec = ModelSpec.parse(STACKS.get(1) + "optimizer: {adam: {learning_rate: 0.01}}\n", "stack-1");
         List<Minibatch> data = batches(spec, 200, 16, 11);
