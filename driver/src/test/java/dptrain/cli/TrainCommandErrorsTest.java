@@ -54,6 +54,11 @@ class TrainCommandErrorsTest {
                 + "  - dense: {units: 10, activation: softmax}\nloss: categorical_crossentropy\n");
         write("bad-key.yaml", "input_shape: [784]\nlayerz: []\n");
         write("not-yaml.yaml", "input_shape: [784\nlayers: {\n");
+        String dropout = "input_shape: [784]\nlayers:\n  - dense: {units: 32, activation: relu}\n"
+                + "  - dropout: {rate: 0.2}\n  - dense: {units: 10, activation: softmax}\n"
+                + "loss: categorical_crossentropy\n";
+        write("dropout.yaml", dropout);
+        write("dropout-dense-engine.yaml", dropout + "engine: dense\n");
         write("small-input.yaml", "input_shape: [100]\nlayers:\n  - dense: {units: 10, activation: softmax}\n"
                 + "loss: categorical_crossentropy\n");
         write("five-classes.yaml", "input_shape: [784]\nlayers:\n  - dense: {units: 5, activation: softmax}\n"
@@ -163,6 +168,14 @@ class TrainCommandErrorsTest {
                 bad("spec: unknown layer", input, List.of("--model", p("bad-layer.yaml"), "--train", good),
                         "layers[0]", "conv9d"),
                 bad("spec: unknown key", input, List.of("--model", p("bad-key.yaml"), "--train", good), "layerz"),
+                bad("spec: engine dense for a network it does not support", input,
+                        List.of("--model", p("dropout-dense-engine.yaml"), "--train", good),
+                        "dropout-dense-engine.yaml", "engine", "dense is not allowed", "DropoutLayer", "auto or dl4j"),
+                bad("--engine dense for a network it does not support", usage,
+                        List.of("--model", p("dropout.yaml"), "--train", good, "--engine", "dense"),
+                        "--engine", "dense is not allowed", "dropout.yaml", "DropoutLayer", "auto or dl4j"),
+                bad("--engine unknown", usage, List.of("--model", book, "--train", good, "--engine", "fast"),
+                        "--engine", "fast"),
                 bad("spec: malformed YAML", input, List.of("--model", p("not-yaml.yaml"), "--train", good),
                         "not-yaml.yaml", "line"),
                 bad("spec: a saved model instead of a spec", input,

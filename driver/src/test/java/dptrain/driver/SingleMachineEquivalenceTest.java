@@ -8,6 +8,7 @@ import dptrain.data.Example;
 import dptrain.data.Minibatch;
 import dptrain.data.MinibatchBuilder;
 import dptrain.data.SeededPermutation;
+import dptrain.spec.Engine;
 import dptrain.spec.ModelSpec;
 import dptrain.testing.FashionMnist;
 import dptrain.testing.LocalSpark;
@@ -62,8 +63,36 @@ class SingleMachineEquivalenceTest {
     }
 
     @Test
-    void oneWorkerGivesExactlyTheParametersOfSingleMachineTraining() throws IOException {
-        ModelSpec spec = ModelSpec.read(Path.of("../src/examples/mnist-mlp.yaml"));
+    void oneWorkerWithTheDl4jEngineGivesExactlyTheParametersOfSingleMachineTraining() throws IOException {
+        OneWorkerRun run = oneWorkerAndSingleMachine(Engine.DL4J);
+        // Same seed, same minibatches, same DL4J code path: bit-identical, well inside the 1e-5 the design asks.
+        assertArrayEquals(run.expectedParameters, run.result.finalState().copyParameters(), "parameters");
+        assertArrayEquals(run.expectedOptimizerState, run.result.finalState().copyOptimizerState(), "RMSprop state");
+        assertEquals(2 * (EXAMPLES / 32), run.result.finalState().iteration());
+        assertEquals(EXAMPLES / 32, run.result.epochs().get(0).stepsPerReplica(), "steps per epoch, as Keras counts them");
+    }
+
+    @Test
+    void oneWorkerWithTheDenseEngineMatchesSingleMachineTrainingAndTheDl4jEngine() throws IOException {
+        OneWorkerRun run = oneWorkerAndSingleMachine(Engine.DENSE);
+        // The dense engine differs from DL4J only in GEMM summation order; 1e-5 relative per value.
+        double parameters = maxRelativeDifference(run.result.finalState().copyParameters(), run.expectedParameters);
+        double state = maxRelativeDifference(run.result.finalState().copyOptimizerState(), run.expectedOptimizerState);
+        assertTrue(parameters <= 1e-5, "largest relative parameter difference " + parameters);
+        assertTrue(state <= 1e-5, "largest relative RMSprop state difference " + state);
+        assertEquals(2 * (EXAMPLES / 32), run.result.finalState().iteration());
+        TrainingResult dl4j = oneWorkerAndSingleMachine(Engine.DL4J).result;
+        for (int e = 0; e < 2; e++) {
+            EpochRecord expected = dl4j.epochs().get(e);
+            EpochRecord actual = run.result.epochs().get(e);
+            assertEquals(expected.loss(), actual.loss(), 1e-6, "epoch " + (e + 1) + " loss");
+            assertEquals(expected.accuracy(), actual.accuracy(), 1e-9, "epoch " + (e + 1) + " accuracy");
+        }
+    }
+
+    /** dptrain with one worker and {@code engine}, and single-machine DL4J, on the book network, 2 epochs of 32. */
+    private static OneWorkerRun oneWorkerAndSingleMachine(Engine engine) throws IOException {
+        ModelSpec spec = ModelSpec.read(Path.of("../src/examples/mnist-mlp.yaml")).withEngine(engine);
         int batch = 32;
         int epochs = 2;
         TrainingResult result = new DistributedTrainer(jsc).train(config(spec, epochs, batch, 1, TrainingConfig.EVERY_EPOCH),
@@ -77,14 +106,20 @@ class SingleMachineEquivalenceTest {
                 single.fit(b.featuresArray(), b.targetsArray());
             }
         }
-        float[] expected = single.params().toFloatVector();
-        float[] actual = result.finalState().copyParameters();
-        // Same seed, same minibatches, same DL4J code path: bit-identical, well inside the 1e-5 the design asks.
-        assertArrayEquals(expected, actual, "parameters");
-        assertArrayEquals(single.getUpdater().getStateViewArray().toFloatVector(),
-                result.finalState().copyOptimizerState(), "RMSprop state");
-        assertEquals(epochs * (EXAMPLES / batch), result.finalState().iteration());
-        assertEquals(EXAMPLES / batch, result.epochs().get(0).stepsPerReplica(), "steps per epoch, as Keras counts them");
+        return new OneWorkerRun(result, single.params().toFloatVector(),
+                single.getUpdater().getStateViewArray().toFloatVector());
+    }
+
+    private record OneWorkerRun(TrainingResult result, float[] expectedParameters, float[] expectedOptimizerState) {
+    }
+
+    private static double maxRelativeDifference(float[] actual, float[] expected) {
+        assertEquals(expected.length, actual.length, "value count");
+        double worst = 0;
+        for (int i = 0; i < expected.length; i++) {
+            worst = Math.max(worst, Math.abs((double) actual[i] - expected[i]) / Math.max(1.0, Math.abs(expected[i])));
+        }
+        return worst;
     }
 
     /** Learning-rate schedules read DL4J's iteration and epoch counters, which travel in the state snapshot. */
@@ -94,7 +129,7 @@ class SingleMachineEquivalenceTest {
         "{sgd: {learning_rate: {step_decay: {initial_learning_rate: 0.1, decay_rate: 0.1, every_epochs: 1}}}}"})
     void oneWorkerFollowsALearningRateScheduleExactlyAsSingleMachineTraining(String optimizer) throws IOException {
         ModelSpec spec = ModelSpec.parse(Files.readString(Path.of("../src/examples/mnist-mlp.yaml"))
-                .replace("{rmsprop: {learning_rate: 0.001}}", optimizer), "schedule.yaml");
+                .replace("{rmsprop: {learning_rate: 0.001}}", optimizer), "schedule.yaml").withEngine(Engine.DL4J);
         int batch = 64;
         int epochs = 2;
         // The listener a library user implements: called after every round and every epoch.

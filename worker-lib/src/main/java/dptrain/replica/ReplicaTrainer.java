@@ -1,6 +1,7 @@
 package dptrain.replica;
 
 import dptrain.data.Minibatch;
+import dptrain.spec.Engine;
 import dptrain.spec.ModelSpec;
 import dptrain.spec.TargetEncoding;
 import java.util.Iterator;
@@ -16,19 +17,28 @@ import org.nd4j.linalg.api.memory.MemoryWorkspace;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.dataset.DataSet;
 import org.nd4j.linalg.factory.Nd4j;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
- * Trains one model replica: loads a state snapshot, runs up to K minibatches through DL4J and
- * returns the state it reached with its statistics.
+ * Trains one model replica: loads a state snapshot, runs up to K minibatches and returns the state
+ * it reached with its statistics. The minibatches run through the spec's engine (see
+ * {@link ModelSpec#engine()}): the {@link DenseStackEngine} on the network's own arrays, or DL4J's
+ * {@code fit}.
  *
  * <p>One replica network is built per executor thread and reused for the whole job (see
  * {@link ReplicaPool}); each round only overwrites its parameters, optimizer state and counters.
  * Not thread-safe: one round at a time.
  */
 public final class ReplicaTrainer {
+    private static final Logger LOG = LoggerFactory.getLogger(ReplicaTrainer.class);
+
     private final ModelSpec spec;
     private final MultiLayerNetwork net;
     private final CorrectPredictionCounter counter;
+    private final Engine engine;
+    /** Null when DL4J's fit trains the replica. */
+    private final DenseStackEngine denseEngine;
     /** Full-size minibatch arrays, refilled every step instead of allocated (native allocation is not free). */
     private INDArray featureBuffer;
     private INDArray targetBuffer;
@@ -37,8 +47,30 @@ public final class ReplicaTrainer {
         this.spec = spec;
         this.net = new MultiLayerNetwork(spec.configuration());
         net.init();
-        this.counter = new CorrectPredictionCounter(spec.targetEncoding());
-        net.setListeners(counter);
+        this.engine = spec.resolvedEngine();
+        if (engine == Engine.DENSE) {
+            this.counter = null;
+            this.denseEngine = new DenseStackEngine(net, spec.targetEncoding());
+        } else {
+            this.counter = new CorrectPredictionCounter(spec.targetEncoding());
+            this.denseEngine = null;
+            net.setListeners(counter);
+        }
+        LOG.info("Replica of {} trains with the {} engine{}{}", spec.source(), engine.specName(),
+                denseEngine == null ? "" : " (" + denseEngine.optimizerPath() + ")",
+                spec.engine() == Engine.AUTO && engine == Engine.DL4J
+                        ? " (the dense-stack engine does not support it: " + spec.denseStackSupport().reason() + ")"
+                        : "");
+    }
+
+    /** How the dense engine runs the optimizer step, e.g. "fused RmsProp step"; empty for the DL4J engine. */
+    String denseOptimizerPath() {
+        return denseEngine == null ? "" : denseEngine.optimizerPath();
+    }
+
+    /** The engine this replica trains with: {@link Engine#DENSE} or {@link Engine#DL4J}. */
+    public Engine engine() {
+        return engine;
     }
 
     public ModelSpec spec() {
@@ -57,6 +89,26 @@ public final class ReplicaTrainer {
         long examples = 0;
         long steps = 0;
         double lossSum = 0;
+        long correct = 0;
+        if (denseEngine != null) {
+            denseEngine.beginRound();
+            try {
+                while (steps < maxBatches && batches.hasNext()) {
+                    Minibatch batch = batches.next();
+                    DenseStackEngine.Step step = denseEngine.step(batch);
+                    correct += step.correct();
+                    examples += batch.rows();
+                    steps++;
+                    if (!Double.isFinite(step.loss())) {
+                        return rejectedAt(began, step.loss(), examples, steps, correct);
+                    }
+                    lossSum += step.loss() * batch.rows();
+                }
+            } finally {
+                denseEngine.endRound();
+            }
+            return finish(began, examples, steps, lossSum, correct);
+        }
         counter.reset();
         while (steps < maxBatches && batches.hasNext()) {
             Minibatch batch = batches.next();
@@ -71,25 +123,32 @@ public final class ReplicaTrainer {
             examples += batch.rows();
             steps++;
             if (!Double.isFinite(loss)) {
-                return ReplicaResult.rejected("the loss is " + loss + " at step " + steps + " of the round",
-                        ReplicaStats.ofReplica(examples, steps, Double.NaN, counter.correct(), secondsSince(began)));
+                return rejectedAt(began, loss, examples, steps, counter.correct());
             }
             lossSum += loss * batch.rows();
         }
-        ReplicaStats stats = ReplicaStats.ofReplica(examples, steps, lossSum, counter.correct(), secondsSince(began));
-        if (steps == 0) {
-            return new ReplicaResult(null, stats);
-        }
-        TrainingState reached = TrainingState.of(net);
-        if (!reached.isFinite()) {
+        return finish(began, examples, steps, lossSum, counter.correct());
+    }
+
+    /**
+     * The round's result: the reached state, or a rejection when a parameter or optimizer value is
+     * no longer finite (such a replica must not enter the average).
+     */
+    private ReplicaResult finish(long began, long examples, long steps, double lossSum, long correct) {
+        double seconds = (System.nanoTime() - began) / 1e9;
+        TrainingState reached = steps == 0 ? null : TrainingState.of(net);
+        ReplicaStats stats = ReplicaStats.ofReplica(examples, steps, lossSum, correct, seconds);
+        if (reached != null && !reached.isFinite()) {
             return ReplicaResult.rejected("a parameter or optimizer value is not finite after step " + steps
                     + " of the round", stats);
         }
         return new ReplicaResult(reached, stats);
     }
 
-    private static double secondsSince(long nanos) {
-        return (System.nanoTime() - nanos) / 1e9;
+    /** A replica stopped at the step whose loss is not finite: rejected, naming the step. */
+    private static ReplicaResult rejectedAt(long began, double loss, long examples, long steps, long correct) {
+        return ReplicaResult.rejected("the loss is " + loss + " at step " + steps + " of the round",
+                ReplicaStats.ofReplica(examples, steps, Double.NaN, correct, (System.nanoTime() - began) / 1e9));
     }
 
     /** Copies a minibatch into the reused arrays, sizing them on the first (full) minibatch. */
@@ -104,13 +163,23 @@ public final class ReplicaTrainer {
         }
     }
 
-    /** Loss and accuracy of {@code state} on {@code batches}, in inference mode (no dropout). */
+    /**
+     * Loss and accuracy of {@code state} on {@code batches}, in inference mode (no dropout); the dense engine
+     * does it in one forward pass per minibatch, DL4J in two.
+     */
     public ReplicaStats evaluate(TrainingState state, Iterator<Minibatch> batches) {
         long began = System.nanoTime();
         state.loadInto(net);
         long examples = 0;
         double lossSum = 0;
         long correct = 0;
+        while (denseEngine != null && batches.hasNext()) {
+            Minibatch batch = batches.next();
+            DenseStackEngine.Step result = denseEngine.evaluate(batch);
+            lossSum += result.loss() * batch.rows();
+            correct += result.correct();
+            examples += batch.rows();
+        }
         while (batches.hasNext()) {
             Minibatch batch = batches.next();
             INDArray features = batch.featuresArray();

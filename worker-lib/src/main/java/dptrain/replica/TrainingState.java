@@ -1,8 +1,10 @@
 package dptrain.replica;
 
 import java.io.Serializable;
+import java.nio.FloatBuffer;
 import org.deeplearning4j.nn.api.Updater;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
+import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 
@@ -40,9 +42,26 @@ public final class TrainingState implements Serializable {
     public static TrainingState of(MultiLayerNetwork net) {
         Updater updater = net.getUpdater(true);
         INDArray state = updater == null ? null : updater.getStateViewArray();
-        float[] optimizer = state == null ? new float[0] : state.dup().data().asFloat();
-        return new TrainingState(net.params().dup().data().asFloat(), optimizer,
-                net.getIterationCount(), net.getEpochCount());
+        float[] optimizer = state == null ? new float[0] : copyOf(state);
+        return new TrainingState(copyOf(net.params()), optimizer, net.getIterationCount(), net.getEpochCount());
+    }
+
+    /** The values of a contiguous float array (a view or not) in one bulk copy out of native memory. */
+    private static float[] copyOf(INDArray contiguous) {
+        float[] values = new float[Math.toIntExact(contiguous.length())];
+        contiguousBuffer(contiguous).get(values);
+        return values;
+    }
+
+    /** The array's native memory as a float buffer positioned at its first element. */
+    private static FloatBuffer contiguousBuffer(INDArray array) {
+        if (array.dataType() != DataType.FLOAT || array.elementWiseStride() != 1) {
+            throw new IllegalArgumentException("expected a contiguous float array, got " + array.shapeInfoToString());
+        }
+        Nd4j.getExecutioner().commit();
+        FloatBuffer buffer = array.data().asNioFloat();
+        buffer.position(Math.toIntExact(array.offset()));
+        return buffer;
     }
 
     /** Writes this snapshot into {@code net}, whose configuration must match the one it was taken from. */
@@ -52,7 +71,7 @@ public final class TrainingState implements Serializable {
             throw new IllegalArgumentException("snapshot has " + parameters.length + " parameters but the network has "
                     + params.length());
         }
-        params.assign(Nd4j.createFromArray(parameters).reshape(params.shape()));
+        contiguousBuffer(params).put(parameters);
         Updater updater = net.getUpdater(true);
         INDArray state = updater == null ? null : updater.getStateViewArray();
         long stateLength = state == null ? 0 : state.length();
@@ -61,7 +80,7 @@ public final class TrainingState implements Serializable {
                     + " optimizer state values but the network's optimizer has " + stateLength);
         }
         if (state != null) {
-            state.assign(Nd4j.createFromArray(optimizerState).reshape(state.shape()));
+            contiguousBuffer(state).put(optimizerState);
         }
         net.setIterationCount(iteration);
         net.setEpochCount(epoch);

@@ -458,7 +458,7 @@ final class KerasModelTranslator {
         description.put("optimizer", checked.optimizer().describe());
         description.put("loss", checked.loss().name());
         description.put("metrics", checked.metrics());
-        return ModelSpec.create(conf, source, facts, checked.metrics(), Normalization.NONE, description);
+        return ModelSpec.create(conf, source, facts, checked.metrics(), Normalization.NONE, Engine.AUTO, description);
     }
 
     // ---------------------------------------------------------------- helpers

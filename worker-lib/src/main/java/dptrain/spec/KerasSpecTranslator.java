@@ -21,7 +21,8 @@ final class KerasSpecTranslator {
     static final long DEFAULT_SEED = 42;
 
     static final List<String> TOP_LEVEL_KEYS =
-            List.of("input_shape", "layers", "optimizer", "loss", "metrics", "seed", "kernel_initializer", "normalization");
+            List.of("input_shape", "layers", "optimizer", "loss", "metrics", "seed", "kernel_initializer", "normalization",
+                    "engine");
     private static final List<String> LAYER_TYPES = List.of("dense", "dropout");
     private static final List<String> DENSE_KEYS =
             List.of("units", "activation", "l2", "kernel_initializer", "bias_initializer");
@@ -102,7 +103,7 @@ final class KerasSpecTranslator {
         if (!root.isObject()) {
             throw root.isPresent()
                     ? root.invalid("a mapping with the keys input_shape, layers, loss and optionally "
-                            + "optimizer, metrics, seed, kernel_initializer, normalization")
+                            + "optimizer, metrics, seed, kernel_initializer, normalization, engine")
                     : root.fail("the spec is empty; expected a mapping with the keys input_shape, layers and loss");
         }
         root.allowOnly(TOP_LEVEL_KEYS);
@@ -119,6 +120,8 @@ final class KerasSpecTranslator {
         long seed = root.get("seed").longValue(DEFAULT_SEED);
         Normalization normalization = Normalization.valueOf(root.get("normalization").choice(
                 List.of("none", "standardize", "minmax"), "none", "normalization").toUpperCase(java.util.Locale.ROOT));
+        Engine engine = Engine.valueOf(root.get("engine").choice(List.of("auto", "dl4j", "dense"), "auto", "engine")
+                .toUpperCase(java.util.Locale.ROOT));
         checkOutputLayer(layers, loss);
 
         MultiLayerConfiguration conf = configuration(inputSize, layers, optimizer, loss, kernelInitializer, seed, root);
@@ -142,7 +145,7 @@ final class KerasSpecTranslator {
         description.put("output_size", facts.outputSize());
         description.put("target_encoding", facts.targetEncoding().name());
         description.put("parameter_count", facts.parameterCount());
-        return ModelSpec.create(conf, root.source(), facts, metrics, normalization, description);
+        return ModelSpec.create(conf, root.source(), facts, metrics, normalization, engine, description);
     }
 
     private static List<Integer> inputShape(SpecNode node) {

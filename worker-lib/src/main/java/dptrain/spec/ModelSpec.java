@@ -39,10 +39,13 @@ public final class ModelSpec implements Serializable {
     private final long parameterCount;
     private final List<String> metrics;
     private final Normalization normalization;
+    private final Engine engine;
+    private final DenseStackSupport denseStackSupport;
     private final Map<String, Object> description;
 
     private ModelSpec(String configurationJson, String source, ConfigurationInspector.Facts facts,
-                      List<String> metrics, Normalization normalization, Map<String, Object> description) {
+                      List<String> metrics, Normalization normalization, Engine engine,
+                      DenseStackSupport denseStackSupport, Map<String, Object> description) {
         this.configurationJson = configurationJson;
         this.source = source;
         this.inputSize = facts.inputSize();
@@ -53,12 +56,23 @@ public final class ModelSpec implements Serializable {
         this.parameterCount = facts.parameterCount();
         this.metrics = List.copyOf(metrics);
         this.normalization = normalization;
-        this.description = deepUnmodifiable(description);
+        this.engine = engine;
+        this.denseStackSupport = denseStackSupport;
+        Map<String, Object> withEngine = new LinkedHashMap<>(description);
+        withEngine.put("engine", engine.specName());
+        withEngine.put("engine_used", engine.resolve(denseStackSupport).specName());
+        this.description = deepUnmodifiable(withEngine);
     }
 
     static ModelSpec create(MultiLayerConfiguration conf, String source, ConfigurationInspector.Facts facts,
-                            List<String> metrics, Normalization normalization, Map<String, Object> description) {
-        return new ModelSpec(conf.toJson(), source, facts, metrics, normalization, description);
+                            List<String> metrics, Normalization normalization, Engine engine,
+                            Map<String, Object> description) {
+        DenseStackSupport support = DenseStackSupport.of(conf);
+        if (engine == Engine.DENSE && !support.supported()) {
+            throw new SpecException(source, "engine", "dense is not allowed for this network: "
+                    + support.reason() + "; expected auto or dl4j (see SPEC.md, Engines)");
+        }
+        return new ModelSpec(conf.toJson(), source, facts, metrics, normalization, engine, support, description);
     }
 
     /**
@@ -109,7 +123,7 @@ public final class ModelSpec implements Serializable {
      */
     public static ModelSpec fromConfiguration(MultiLayerConfiguration conf, String sourceName) {
         ConfigurationInspector.Facts facts = ConfigurationInspector.inspect(conf, sourceName);
-        return create(conf, sourceName, facts, List.of(), Normalization.NONE,
+        return create(conf, sourceName, facts, List.of(), Normalization.NONE, Engine.AUTO,
                 ConfigurationInspector.describe(conf, facts, sourceName));
     }
 
@@ -156,8 +170,41 @@ public final class ModelSpec implements Serializable {
     public ModelSpec withNormalization(Normalization chosen) {
         Map<String, Object> changed = new java.util.LinkedHashMap<>(description);
         changed.put("normalization", chosen.specName());
-        return new ModelSpec(configurationJson, source, new ConfigurationInspector.Facts(inputSize, outputSize, lossName,
-                targetEncoding, seed, parameterCount), metrics, chosen, changed);
+        return new ModelSpec(configurationJson, source, facts(), metrics, chosen, engine, denseStackSupport, changed);
+    }
+
+    /**
+     * This spec trained by {@code chosen} (the command line's --engine overrides the spec).
+     *
+     * @throws IllegalArgumentException if {@code chosen} is DENSE and the dense-stack engine does not support the
+     *                                  network (see {@link #denseStackSupport()})
+     */
+    public ModelSpec withEngine(Engine chosen) {
+        if (chosen == Engine.DENSE && !denseStackSupport.supported()) {
+            throw new IllegalArgumentException("the dense-stack engine does not support " + source + ": "
+                    + denseStackSupport.reason());
+        }
+        return new ModelSpec(configurationJson, source, facts(), metrics, normalization, chosen, denseStackSupport,
+                description);
+    }
+
+    /** The engine the spec asks for ({@code AUTO} unless given). */
+    public Engine engine() {
+        return engine;
+    }
+
+    /** The engine that trains replicas: {@link Engine#DENSE} or {@link Engine#DL4J}, never AUTO. */
+    public Engine resolvedEngine() {
+        return engine.resolve(denseStackSupport);
+    }
+
+    /** Whether the dense-stack engine can train this network, and if not, why. */
+    public DenseStackSupport denseStackSupport() {
+        return denseStackSupport;
+    }
+
+    private ConfigurationInspector.Facts facts() {
+        return new ConfigurationInspector.Facts(inputSize, outputSize, lossName, targetEncoding, seed, parameterCount);
     }
 
     /**
@@ -206,7 +253,8 @@ public final class ModelSpec implements Serializable {
             changedDescription.put("optimizer", updated);
         }
         return new ModelSpec(conf.toJson(), source, new ConfigurationInspector.Facts(inputSize, outputSize, lossName,
-                targetEncoding, seed, parameterCount), metrics, normalization, changedDescription);
+                targetEncoding, seed, parameterCount), metrics, normalization, engine, DenseStackSupport.of(conf),
+                changedDescription);
     }
 
     /** The feature preprocessing the spec asks for, fitted on the training split ({@code NONE} unless given). */

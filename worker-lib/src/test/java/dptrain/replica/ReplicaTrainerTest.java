@@ -9,6 +9,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dptrain.data.Example;
 import dptrain.data.Minibatch;
 import dptrain.data.MinibatchBuilder;
+import dptrain.spec.Engine;
 import dptrain.spec.ModelSpec;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -55,10 +56,12 @@ class ReplicaTrainerTest {
     }
 
     @Test
-    void trainsLikePlainDl4jFromTheSnapshotAndReportsWhatItDid() {
+    void withTheDl4jEngineTrainsLikePlainDl4jBitForBitFromTheSnapshotAndReportsWhatItDid() {
         List<Minibatch> data = batches(100, 16, 1);
         TrainingState start = initialState();
-        ReplicaResult result = new ReplicaTrainer(SPEC).train(start, data.iterator(), 100, 9);
+        ReplicaTrainer replica = new ReplicaTrainer(SPEC.withEngine(Engine.DL4J));
+        assertEquals(Engine.DL4J, replica.engine());
+        ReplicaResult result = replica.train(start, data.iterator(), 100, 9);
 
         MultiLayerNetwork plain = new MultiLayerNetwork(SPEC.configuration());
         plain.init();

@@ -93,7 +93,9 @@ class BookExampleSpecTest {
         Map<String, Object> description = spec.describe();
         assertEquals(List.of("source", "format", "input_shape", "input_size", "layers", "optimizer", "loss",
                 "metrics", "seed", "kernel_initializer", "normalization", "bias_initializer", "output_size", "target_encoding",
-                "parameter_count"), List.copyOf(description.keySet()));
+                "parameter_count", "engine", "engine_used"), List.copyOf(description.keySet()));
+        assertEquals("auto", description.get("engine"));
+        assertEquals("dense", description.get("engine_used"), "the book network is a plain dense stack");
         assertEquals(List.of(784), description.get("input_shape"));
         assertEquals(Map.of("name", "rmsprop", "learning_rate", 0.001, "rho", 0.9, "epsilon", 1e-7),
                 description.get("optimizer"));
