@@ -30,16 +30,18 @@ import org.nd4j.linalg.lossfunctions.ILossFunction;
 /**
  * Trains a stack of dense layers (see {@link DenseStackSupport}) with one GEMM per matrix product into preallocated
  * buffers, on a DL4J network's own arrays: the forward pass writes into buffers sized once per minibatch size, the
- * backward pass writes the gradients into the network's flattened gradient view, and DL4J's own updater (the
- * network's {@link MultiLayerUpdater}: minibatch division, gradient normalization, regularization, every optimizer
- * and its state layout) and step function turn them into the parameter update. Parameters, optimizer state and
- * counters therefore stay exactly where {@link TrainingState} reads and writes them.
+ * backward pass writes the gradients into the network's flattened gradient view, and either the
+ * {@link FusedOptimizerStep} (the common optimizers, in one Java pass) or DL4J's own updater (the network's
+ * {@link MultiLayerUpdater}: minibatch division, gradient normalization, regularization, every optimizer and its
+ * state layout) and step function turn them into the parameter update. Parameters, optimizer state and counters
+ * therefore stay where {@link TrainingState} reads and writes them.
  *
  * <p>What DL4J's {@code fit} does and this does not: compute every layer's forward GEMM a second time in backprop,
- * use {@code mmul} instead of {@code gemm}, open and close workspaces per layer, run listeners and validation. The
- * activations, losses and the updater are DL4J's own objects, so results differ from DL4J only by float32
- * summation order in the GEMMs. Deterministic: the same state and minibatches give bit-identical results.
- * Not thread-safe.
+ * compute the first layer's input gradient, use {@code mmul} instead of {@code gemm}, open and close workspaces per
+ * layer, run listeners and validation. Activations and losses are DL4J's own objects (ReLU's derivative runs in
+ * Java with the same arithmetic), so results can differ from DL4J only by float32 summation order in the GEMMs;
+ * on the tested networks they were bit-identical. Deterministic: the same state and minibatches give
+ * bit-identical results. Not thread-safe.
  */
 final class DenseStackEngine {
     /** Working memory for the small arrays DL4J's loss functions allocate, reused every step. */

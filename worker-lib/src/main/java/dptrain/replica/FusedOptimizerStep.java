@@ -90,8 +90,11 @@ final class FusedOptimizerStep {
 
     private static boolean supported(IUpdater updater) {
         Class<?> type = updater.getClass();
-        return type == Sgd.class || type == Nesterovs.class || type == RmsProp.class || type == AdaGrad.class
-                || type == Adam.class;
+        if (type == AdaGrad.class) {
+            // ND4J's AdaGrad op replaces an epsilon of 0 by its own constant; leave that case to it.
+            return ((AdaGrad) updater).getEpsilon() != 0;
+        }
+        return type == Sgd.class || type == Nesterovs.class || type == RmsProp.class || type == Adam.class;
     }
 
     private static boolean hasAny(java.util.List<?> list) {
