@@ -10,12 +10,18 @@ import dptrain.data.MinibatchBuilder;
 import dptrain.driver.DataInput;
 import dptrain.driver.DistributedTrainer;
 import dptrain.driver.EpochRecord;
+import dptrain.driver.RoundRecord;
+import dptrain.driver.SparkDefaults;
 import dptrain.driver.TrainingConfig;
 import dptrain.driver.TrainingProgress;
 import dptrain.driver.TrainingResult;
+import dptrain.spec.Engine;
 import dptrain.spec.ModelSpec;
+import java.io.DataOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
+import java.io.OutputStream;
+import java.lang.management.ManagementFactory;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Instant;
@@ -33,40 +39,68 @@ import org.nd4j.evaluation.classification.Evaluation;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
 /**
- * Measures, in one run on the same data and machine: single-process DL4J on one thread (the
- * baseline), dptrain in local[2] averaging once per epoch, and dptrain in local[2] averaging every
- * 16 minibatches. Prints a Markdown table and writes bench.json and bench.md.
+ * The benchmark harness: in one run, on the same data and machine, the machine's single-thread
+ * GEMM peak, single-process DL4J on one thread (the baseline), and dptrain in local[2] averaging
+ * once per epoch, every 16 and every 5 minibatches (and once per epoch with the DL4J engine, to
+ * show what the dense engine adds). Each configuration trains the book's network for N epochs
+ * with the test set evaluated after every epoch (outside the timings) for the seconds to 0.85
+ * test accuracy. For dptrain it splits each round's time into broadcast, scheduling, replica
+ * compute, combining and the driver's update. Then it measures the cost of one averaging round
+ * for parameter vectors from 0.4M to 50M floats. Writes bench.json and bench.md.
  *
- * <p>Usage: {@code Benchmark SPEC DATA_DIR OUT_DIR EPOCHS}. Seconds per epoch are the median of
- * epochs 2..N, so JIT warm-up and cache building stay out of the figures.
+ * <p>Usage: {@code Benchmark SPEC DATA_DIR OUT_DIR EPOCHS [--quick]}. Seconds per epoch are the
+ * median of epochs 2..N (training rounds only), so JIT warm-up and cache building stay out.
+ * {@code --quick} measures the round cost up to 4M floats only.
  */
 public final class Benchmark {
     private static final int BATCH = 128;
+    private static final double TARGET = 0.85;
 
     private Benchmark() {
     }
 
     public static void main(String[] args) throws IOException {
-        if (args.length != 4) {
-            System.err.println("usage: Benchmark SPEC DATA_DIR OUT_DIR EPOCHS");
+        if (args.length != 4 && !(args.length == 5 && args[4].equals("--quick"))) {
+            System.err.println("usage: Benchmark SPEC DATA_DIR OUT_DIR EPOCHS [--quick]");
             System.exit(2);
         }
         ModelSpec spec = ModelSpec.read(Path.of(args[0]));
         Path data = Path.of(args[1]);
         Path out = Path.of(args[2]);
         int epochs = Integer.parseInt(args[3]);
+        boolean quick = args.length == 5;
         Files.createDirectories(out);
         String trainImages = data.resolve("train-images-idx3-ubyte.gz").toString();
         String testImages = data.resolve("t10k-images-idx3-ubyte.gz").toString();
+        double loadBefore = load();
+
+        MultiLayerNetwork probe = new MultiLayerNetwork(spec.configuration());
+        probe.init();
+        double flopsPerExample = EngineSpeed.flopsPerExample(probe);
+        double peak = GemmPeak.bookShapeGflops();
+        System.out.printf(Locale.ROOT, "GEMM peak (Nd4j.gemm 128x784x512, one thread): %.1f GFLOP/s; %.3f MFLOP per "
+                + "training example%n", peak, flopsPerExample / 1e6);
 
         List<Row> rows = new ArrayList<>();
         rows.add(singleProcess(spec, trainImages, testImages, epochs));
-        try (JavaSparkContext jsc = localSpark(2)) {
-            rows.add(dptrain(jsc, "dptrain local[2], averaging once per epoch", spec, trainImages, testImages, epochs,
+        List<RoundCost> roundCosts = new ArrayList<>();
+        SparkConf conf = SparkDefaults.apply(new SparkConf().setMaster("local[2]").setAppName("dptrain-bench")
+                .set("spark.ui.enabled", "false").set("spark.driver.maxResultSize", "0"));
+        try (JavaSparkContext jsc = new JavaSparkContext(conf)) {
+            jsc.setLogLevel("WARN");
+            rows.add(dptrain(jsc, "dptrain local[2], once per epoch", spec, trainImages, testImages, epochs,
                     TrainingConfig.EVERY_EPOCH));
-            rows.add(dptrain(jsc, "dptrain local[2], averaging every 16 minibatches", spec, trainImages, testImages, epochs,
-                    16));
+            rows.add(dptrain(jsc, "dptrain local[2], every 16 minibatches", spec, trainImages, testImages, epochs, 16));
+            rows.add(dptrain(jsc, "dptrain local[2], every 5 minibatches", spec, trainImages, testImages, epochs, 5));
+            rows.add(dptrain(jsc, "dptrain local[2], once per epoch, DL4J engine", spec.withEngine(Engine.DL4J),
+                    trainImages, testImages, epochs, TrainingConfig.EVERY_EPOCH));
+            Path slice = writeSlice(trainImages, out.resolve("slice"), 256);
+            for (int hidden : quick ? new int[] {512, 5_000} : new int[] {512, 5_000, 20_000, 63_000}) {
+                roundCosts.add(roundCost(jsc, slice, hidden));
+            }
         }
+        double peakAfter = GemmPeak.bookShapeGflops();
+        peak = Math.max(peak, peakAfter);
 
         Row single = rows.get(0);
         Row perEpoch = rows.get(1);
@@ -77,29 +111,47 @@ public final class Benchmark {
         json.put("batch_size", BATCH);
         json.put("cores", Runtime.getRuntime().availableProcessors());
         json.put("java", System.getProperty("java.version"));
+        json.put("load_average_before", loadBefore);
+        json.put("load_average_after", load());
+        json.put("gemm_peak_gflops", peak);
+        json.put("mflop_per_example", flopsPerExample / 1e6);
         json.put("single_1t_eps", single.examplesPerSecond());
-        json.put("single_1t_seconds_per_epoch", single.secondsPerEpoch);
-        json.put("single_1t_test_accuracy", single.testAccuracy);
         json.put("dptrain_local2_epoch_eps", perEpoch.examplesPerSecond());
-        json.put("dptrain_local2_epoch_seconds_per_epoch", perEpoch.secondsPerEpoch);
-        json.put("dptrain_local2_epoch_test_accuracy", perEpoch.testAccuracy);
         json.put("dptrain_local2_k16_eps", k16.examplesPerSecond());
-        json.put("dptrain_local2_k16_seconds_per_epoch", k16.secondsPerEpoch);
-        json.put("dptrain_local2_k16_test_accuracy", k16.testAccuracy);
+        json.put("dptrain_local2_k5_eps", rows.get(3).examplesPerSecond());
+        json.put("dptrain_local2_epoch_dl4j_engine_eps", rows.get(4).examplesPerSecond());
         json.put("overhead_epoch_frac", perEpoch.overheadFraction());
         json.put("overhead_k16_frac", k16.overheadFraction());
+        json.put("achieved_gflops", perEpoch.examplesPerSecond() * flopsPerExample / 1e9);
+        json.put("achieved_frac_of_2_core_peak", perEpoch.examplesPerSecond() * flopsPerExample / 1e9 / (2 * peak));
+        json.put("test_accuracy", perEpoch.testAccuracy());
         json.put("speedup_epoch_vs_single", perEpoch.examplesPerSecond() / single.examplesPerSecond());
         json.put("speedup_k16_vs_single", k16.examplesPerSecond() / single.examplesPerSecond());
+        json.put("configurations", rows.stream().map(r -> r.json(flopsPerExample)).toList());
+        json.put("round_cost_by_parameters", roundCosts);
         new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValue(out.resolve("bench.json").toFile(), json);
 
         StringBuilder md = new StringBuilder();
-        md.append("| Configuration | s/epoch | examples/s | vs single | overhead | test acc (").append(epochs)
-                .append(" epochs) |\n|---|---|---|---|---|---|\n");
+        md.append(String.format(Locale.ROOT, "GEMM peak %.1f GFLOP/s on one thread; %.3f MFLOP per example; load average "
+                + "%.1f before, %.1f after.%n%n", peak, flopsPerExample / 1e6, loadBefore, load()));
+        md.append("| Configuration | s/epoch | examples/s | vs single | GFLOP/s | overhead | per round: broadcast / "
+                + "scheduling / compute / combine / update (ms) | s to 0.85 | test acc (").append(epochs)
+                .append(" epochs) |\n|---|---|---|---|---|---|---|---|---|\n");
         for (Row r : rows) {
-            md.append(String.format(Locale.ROOT, "| %s | %.2f | %,.0f | %.2f× | %s | %.4f |%n", r.name, r.secondsPerEpoch,
-                    r.examplesPerSecond(), r.examplesPerSecond() / single.examplesPerSecond(),
+            md.append(String.format(Locale.ROOT, "| %s | %.2f | %,.0f | %.2f× | %.1f | %s | %s | %s | %.4f |%n", r.name(),
+                    r.secondsPerEpoch(), r.examplesPerSecond(), r.examplesPerSecond() / single.examplesPerSecond(),
+                    r.examplesPerSecond() * flopsPerExample / 1e9,
                     Double.isNaN(r.overheadFraction()) ? "—" : String.format(Locale.ROOT, "%.1f%%", 100 * r.overheadFraction()),
-                    r.testAccuracy));
+                    r.breakdown() == null ? "—" : r.breakdown().text(),
+                    Double.isNaN(r.secondsToTarget()) ? "—" : String.format(Locale.ROOT, "%.1f", r.secondsToTarget()),
+                    r.testAccuracy()));
+        }
+        md.append("\n| Parameters (floats) | round total (ms) | broadcast | scheduling | replica compute | combine | update |"
+                + " round minus compute |\n|---|---|---|---|---|---|---|---|\n");
+        for (RoundCost c : roundCosts) {
+            md.append(String.format(Locale.ROOT, "| %,d | %.0f | %.0f | %.0f | %.0f | %.0f | %.0f | %.0f |%n", c.parameters(),
+                    c.totalMs(), c.broadcastMs(), c.schedulingMs(), c.computeMs(), c.combineMs(), c.updateMs(),
+                    c.totalMs() - c.computeMs()));
         }
         Files.writeString(out.resolve("bench.md"), md);
         System.out.println();
@@ -107,9 +159,29 @@ public final class Benchmark {
         System.out.println("Wrote " + out.resolve("bench.json") + " and " + out.resolve("bench.md"));
     }
 
-    /** One configuration's figures. overhead = epoch time minus the slowest replica's compute, per epoch time. */
-    private record Row(String name, double secondsPerEpoch, long examplesPerEpoch, double computeSecondsPerEpoch,
-            double testAccuracy) {
+    /** Mean milliseconds per round of each part of a round. */
+    record Breakdown(double broadcastMs, double schedulingMs, double computeMs, double combineMs, double updateMs) {
+        static Breakdown of(List<RoundRecord> rounds) {
+            double n = Math.max(1, rounds.size());
+            return new Breakdown(1e3 * rounds.stream().mapToDouble(RoundRecord::broadcastSeconds).sum() / n,
+                    1e3 * rounds.stream().mapToDouble(RoundRecord::schedulingSeconds).sum() / n,
+                    1e3 * rounds.stream().mapToDouble(RoundRecord::computeSeconds).sum() / n,
+                    1e3 * rounds.stream().mapToDouble(RoundRecord::combineSeconds).sum() / n,
+                    1e3 * rounds.stream().mapToDouble(RoundRecord::updateSeconds).sum() / n);
+        }
+
+        String text() {
+            return String.format(Locale.ROOT, "%.1f / %.1f / %.1f / %.1f / %.1f", broadcastMs, schedulingMs, computeMs,
+                    combineMs, updateMs);
+        }
+    }
+
+    /**
+     * One configuration's figures. Overhead is the epoch time minus the slowest replica's compute,
+     * as a fraction of the epoch time.
+     */
+    record Row(String name, double secondsPerEpoch, long examplesPerEpoch, double computeSecondsPerEpoch,
+            double testAccuracy, double secondsToTarget, Breakdown breakdown, List<Double> testAccuracyPerEpoch) {
         double examplesPerSecond() {
             return examplesPerEpoch / secondsPerEpoch;
         }
@@ -117,17 +189,41 @@ public final class Benchmark {
         double overheadFraction() {
             return Double.isNaN(computeSecondsPerEpoch) ? Double.NaN : 1 - computeSecondsPerEpoch / secondsPerEpoch;
         }
+
+        Map<String, Object> json(double flopsPerExample) {
+            Map<String, Object> m = new LinkedHashMap<>();
+            m.put("name", name);
+            m.put("seconds_per_epoch", secondsPerEpoch);
+            m.put("examples_per_second", examplesPerSecond());
+            m.put("gflops", examplesPerSecond() * flopsPerExample / 1e9);
+            m.put("overhead_frac", Double.isNaN(overheadFraction()) ? null : overheadFraction());
+            m.put("round_breakdown_ms", breakdown);
+            m.put("seconds_to_0_85", Double.isNaN(secondsToTarget) ? null : secondsToTarget);
+            m.put("test_accuracy", testAccuracy);
+            m.put("test_accuracy_per_epoch", testAccuracyPerEpoch);
+            return m;
+        }
+    }
+
+    /** Mean cost of one averaging round, 2 workers, one minibatch of 32 each, for a given parameter count. */
+    record RoundCost(long parameters, double totalMs, double broadcastMs, double schedulingMs, double computeMs,
+            double combineMs, double updateMs) {
     }
 
     /** DL4J on one thread, minibatches prebuilt as ND4J arrays (its best case), the same data and batch size. */
-    private static Row singleProcess(ModelSpec spec, String trainImages, String testImages, int epochs) throws IOException {
+    private static Row singleProcess(ModelSpec spec, String trainImages, String testImages, int epochs)
+            throws IOException {
         MinibatchBuilder builder = new MinibatchBuilder(BATCH, spec.inputSize(), spec.outputSize(), spec.targetEncoding(),
                 DataInput.IDX_DEFAULT_SCALE);
         List<INDArray[]> train = arrays(builder, trainImages);
+        List<INDArray[]> test = arrays(builder, testImages);
         MultiLayerNetwork net = new MultiLayerNetwork(spec.configuration());
         net.init();
         long examples = 0;
         double[] seconds = new double[epochs];
+        List<Double> accuracy = new ArrayList<>();
+        double elapsed = 0;
+        double toTarget = Double.NaN;
         for (int e = 0; e < epochs; e++) {
             long began = System.nanoTime();
             examples = 0;
@@ -136,30 +232,107 @@ public final class Benchmark {
                 examples += batch[0].rows();
             }
             seconds[e] = (System.nanoTime() - began) / 1e9;
-            System.out.printf(Locale.ROOT, "single process, 1 thread: epoch %d/%d - %.2fs%n", e + 1, epochs, seconds[e]);
+            elapsed += seconds[e];
+            Evaluation evaluation = new Evaluation(spec.outputSize());
+            for (INDArray[] batch : test) {
+                evaluation.eval(batch[1], net.output(batch[0], false));
+            }
+            accuracy.add(evaluation.accuracy());
+            if (Double.isNaN(toTarget) && evaluation.accuracy() >= TARGET) {
+                toTarget = elapsed;
+            }
+            System.out.printf(Locale.ROOT, "single process, 1 thread: epoch %d/%d - %.2fs - test accuracy %.4f%n", e + 1,
+                    epochs, seconds[e], evaluation.accuracy());
         }
-        Evaluation evaluation = new Evaluation(spec.outputSize());
-        for (INDArray[] batch : arrays(builder, testImages)) {
-            evaluation.eval(batch[1], net.output(batch[0], false));
-        }
-        return new Row("single-process DL4J, 1 thread", median(seconds), examples, Double.NaN, evaluation.accuracy());
+        return new Row("single-process DL4J, 1 thread", median(Arrays.copyOfRange(seconds, epochs > 1 ? 1 : 0, epochs)),
+                examples, Double.NaN, accuracy.get(accuracy.size() - 1), toTarget, null, accuracy);
     }
 
     private static Row dptrain(JavaSparkContext jsc, String name, ModelSpec spec, String trainImages, String testImages,
             int epochs, int averaging) {
-        TrainingConfig config = new TrainingConfig(spec, DataInput.idx(trainImages), DataInput.idx(testImages), epochs,
-                BATCH, 2, averaging, 0.0, spec.seed(), "unused");
+        TrainingConfig config = new TrainingConfig(spec, DataInput.idx(trainImages), null, epochs, BATCH, 2, averaging,
+                0.0, spec.seed(), null).withValidationData(DataInput.idx(testImages));
+        List<RoundRecord> rounds = new ArrayList<>();
         TrainingResult result = new DistributedTrainer(jsc).train(config, new TrainingProgress() {
+            @Override
+            public void roundEnded(RoundRecord r) {
+                rounds.add(r);
+            }
+
             @Override
             public void epochEnded(EpochRecord r) {
                 System.out.println(name + ": " + r.progressLine(epochs));
             }
         });
-        List<EpochRecord> timed = result.epochs().size() > 1 ? result.epochs().subList(1, result.epochs().size())
-                : result.epochs();
-        double seconds = median(timed.stream().mapToDouble(EpochRecord::seconds).toArray());
-        double compute = median(timed.stream().mapToDouble(EpochRecord::replicaComputeSeconds).toArray());
-        return new Row(name, seconds, result.epochs().get(0).examples(), compute, result.test().accuracy());
+        double[] seconds = new double[epochs];
+        double[] compute = new double[epochs];
+        for (RoundRecord r : rounds) {
+            seconds[r.epoch() - 1] += r.seconds();
+            compute[r.epoch() - 1] += r.computeSeconds();
+        }
+        List<Double> accuracy = new ArrayList<>();
+        double elapsed = 0;
+        double toTarget = Double.NaN;
+        for (EpochRecord e : result.epochs()) {
+            elapsed += seconds[e.epoch() - 1];
+            accuracy.add(e.valAccuracy());
+            if (Double.isNaN(toTarget) && e.valAccuracy() >= TARGET) {
+                toTarget = elapsed;
+            }
+        }
+        int from = epochs > 1 ? 1 : 0;
+        List<RoundRecord> timed = rounds.stream().filter(r -> r.epoch() > from).toList();
+        return new Row(name, median(Arrays.copyOfRange(seconds, from, epochs)), result.epochs().get(0).examples(),
+                median(Arrays.copyOfRange(compute, from, epochs)), accuracy.get(accuracy.size() - 1), toTarget,
+                Breakdown.of(timed), accuracy);
+    }
+
+    /** One epoch of 4 rounds on 256 examples, averaging every minibatch, for a 784-hidden-10 network. */
+    private static RoundCost roundCost(JavaSparkContext jsc, Path slice, int hidden) {
+        ModelSpec spec = ModelSpec.parse("input_shape: [784]\nlayers:\n  - dense: {units: " + hidden
+                + ", activation: relu}\n  - dense: {units: 10, activation: softmax}\noptimizer: rmsprop\n"
+                + "loss: categorical_crossentropy\nseed: 1\n", "round-cost-" + hidden);
+        TrainingConfig config = new TrainingConfig(spec, DataInput.idx(slice.toString()), null, 1, 32, 2, 1, 0.0, 1,
+                null);
+        List<RoundRecord> rounds = new ArrayList<>();
+        new DistributedTrainer(jsc).train(config, new TrainingProgress() {
+            @Override
+            public void roundEnded(RoundRecord r) {
+                rounds.add(r);
+            }
+        });
+        // The first round also builds the replicas; the others are the steady state.
+        List<RoundRecord> steady = rounds.subList(1, rounds.size());
+        Breakdown b = Breakdown.of(steady);
+        double total = 1e3 * steady.stream().mapToDouble(RoundRecord::seconds).average().orElse(Double.NaN);
+        RoundCost cost = new RoundCost(spec.parameterCount(), total, b.broadcastMs(), b.schedulingMs(), b.computeMs(),
+                b.combineMs(), b.updateMs());
+        System.out.printf(Locale.ROOT, "round cost, %,d parameters: %.0f ms per round (compute %.0f ms)%n",
+                cost.parameters(), cost.totalMs(), cost.computeMs());
+        return cost;
+    }
+
+    /** The first {@code count} training images and labels as plain IDX files; returns the images file. */
+    private static Path writeSlice(String images, Path folder, int count) throws IOException {
+        Files.createDirectories(folder);
+        String labels = images.replace("images-idx3", "labels-idx1");
+        Path imagesOut = folder.resolve("slice-images-idx3-ubyte");
+        Path labelsOut = folder.resolve("slice-labels-idx1-ubyte");
+        try (InputStream i = IdxReader.maybeGunzip(Files.newInputStream(Path.of(images)));
+                InputStream l = IdxReader.maybeGunzip(Files.newInputStream(Path.of(labels)));
+                OutputStream io = Files.newOutputStream(imagesOut); OutputStream lo = Files.newOutputStream(labelsOut)) {
+            DataOutputStream imageHeader = new DataOutputStream(io);
+            imageHeader.writeInt(0x803);
+            imageHeader.writeInt(count);
+            imageHeader.writeInt(28);
+            imageHeader.writeInt(28);
+            DataOutputStream labelHeader = new DataOutputStream(lo);
+            labelHeader.writeInt(0x801);
+            labelHeader.writeInt(count);
+            io.write(Arrays.copyOfRange(i.readNBytes(16 + count * 784), 16, 16 + count * 784));
+            lo.write(Arrays.copyOfRange(l.readNBytes(8 + count), 8, 8 + count));
+        }
+        return imagesOut;
     }
 
     private static List<INDArray[]> arrays(MinibatchBuilder builder, String images) throws IOException {
@@ -180,12 +353,8 @@ public final class Benchmark {
         return batches;
     }
 
-    private static JavaSparkContext localSpark(int threads) {
-        SparkConf conf = new SparkConf().setMaster("local[" + threads + "]").setAppName("dptrain-bench")
-                .set("spark.ui.enabled", "false");
-        JavaSparkContext jsc = new JavaSparkContext(conf);
-        jsc.setLogLevel("WARN");
-        return jsc;
+    private static double load() {
+        return ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage();
     }
 
     private static double median(double[] values) {

@@ -7,6 +7,7 @@ import dptrain.driver.DataInput;
 import dptrain.driver.DistributedTrainer;
 import dptrain.driver.EpochRecord;
 import dptrain.driver.RoundRecord;
+import dptrain.driver.SparkDefaults;
 import dptrain.driver.TrainingConfig;
 import dptrain.driver.TrainingProgress;
 import dptrain.driver.TrainingResult;
@@ -64,8 +65,8 @@ public final class Parity {
         DataInput test = DataInput.idx(data.resolve("t10k-images-idx3-ubyte.gz").toString());
 
         List<Cell> cells = new ArrayList<>();
-        SparkConf conf = new SparkConf().setMaster("local[2]").setAppName("dptrain-parity")
-                .set("spark.ui.enabled", "false");
+        SparkConf conf = SparkDefaults.apply(new SparkConf().setMaster("local[2]").setAppName("dptrain-parity")
+                .set("spark.ui.enabled", "false"));
         try (JavaSparkContext jsc = new JavaSparkContext(conf)) {
             jsc.setLogLevel("WARN");
             for (int workers : workerCounts) {

@@ -1,6 +1,7 @@
 package dptrain.cli;
 
 import dptrain.driver.ExecutorMemoryCheck;
+import dptrain.driver.SparkDefaults;
 import java.io.PrintWriter;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -24,7 +25,7 @@ final class SparkOptions {
     @Option(names = "--verbose", description = "Show stack traces of errors.")
     boolean verbose;
 
-    /** Spark's configuration: the flags, spark-submit's settings, and one BLAS thread per task. */
+    /** Spark's configuration: the flags, spark-submit's settings, and dptrain's defaults ({@link SparkDefaults}). */
     SparkConf sparkConf(String appName) {
         SparkConf conf = new SparkConf().setAppName(appName);
         if (master != null) {
@@ -32,10 +33,8 @@ final class SparkOptions {
         } else if (!conf.contains("spark.master")) {
             conf.setMaster("local[*]");
         }
-        // One BLAS/OpenMP thread per task: parallelism comes from Spark tasks (see FIELD-NOTES).
-        conf.setIfMissing("spark.executorEnv.OMP_NUM_THREADS", "1");
         sparkConf.forEach(conf::set);
-        return conf;
+        return SparkDefaults.apply(conf);
     }
 
     /** The Hadoop configuration the driver reads inputs with: spark.hadoop.* settings apply. */
