@@ -9,6 +9,7 @@ import dptrain.driver.EpochRecord;
 import dptrain.driver.RoundRecord;
 import dptrain.driver.SparkDefaults;
 import dptrain.driver.TrainingConfig;
+import dptrain.driver.TrainingFailedException;
 import dptrain.driver.TrainingProgress;
 import dptrain.driver.TrainingResult;
 import dptrain.spec.ModelSpec;
@@ -31,8 +32,9 @@ import org.apache.spark.api.java.JavaSparkContext;
  * recommendation). All runs in one local[2] Spark context on the same data; the test set is
  * evaluated after every epoch ({@code validationData}). Writes parity.json and parity.md.
  *
- * <p>Usage: {@code Parity SPEC DATA_DIR OUT_DIR EPOCHS WORKERS,... FREQUENCIES,...} where a frequency
- * is a number of minibatches or {@code epoch}.
+ * <p>Usage: {@code Parity SPEC DATA_DIR OUT_DIR EPOCHS WORKERS,... FREQUENCIES,... [MOMENTA,...]} where
+ * a frequency is a number of minibatches or {@code epoch}, and a momentum is a number in (0, 1) or
+ * {@code 1-1/N} (Chen and Huo's, the default); every cell also runs plain averaging.
  */
 public final class Parity {
     private static final int BATCH = 128;
@@ -47,8 +49,8 @@ public final class Parity {
     }
 
     public static void main(String[] args) throws IOException {
-        if (args.length != 6) {
-            System.err.println("usage: Parity SPEC DATA_DIR OUT_DIR EPOCHS WORKERS,... FREQUENCIES,...");
+        if (args.length != 6 && args.length != 7) {
+            System.err.println("usage: Parity SPEC DATA_DIR OUT_DIR EPOCHS WORKERS,... FREQUENCIES,... [MOMENTA,...]");
             System.exit(2);
         }
         ModelSpec spec = ModelSpec.read(Path.of(args[0]));
@@ -60,6 +62,7 @@ public final class Parity {
             workerCounts.add(Integer.parseInt(w.trim()));
         }
         List<String> frequencies = List.of(args[5].split(","));
+        List<String> momenta = List.of((args.length == 7 ? args[6] : "1-1/N").split(","));
         Files.createDirectories(out);
         DataInput train = DataInput.idx(data.resolve("train-images-idx3-ubyte.gz").toString());
         DataInput test = DataInput.idx(data.resolve("t10k-images-idx3-ubyte.gz").toString());
@@ -72,9 +75,9 @@ public final class Parity {
             for (int workers : workerCounts) {
                 for (String frequency : frequencies) {
                     cells.add(run(jsc, spec, train, test, epochs, workers, frequency, BlockMomentum.NONE));
-                    if (workers > 1) {
-                        cells.add(run(jsc, spec, train, test, epochs, workers, frequency,
-                                new BlockMomentum(1 - 1.0 / workers, 1.0, true)));
+                    for (String momentum : workers > 1 ? momenta : List.<String>of()) {
+                        double mu = momentum.equals("1-1/N") ? 1 - 1.0 / workers : Double.parseDouble(momentum);
+                        cells.add(run(jsc, spec, train, test, epochs, workers, frequency, new BlockMomentum(mu, 1.0, true)));
                     }
                     write(out, cells, epochs);
                 }
@@ -93,18 +96,26 @@ public final class Parity {
         String averaging = momentum.enabled()
                 ? String.format(Locale.ROOT, "block momentum %.3f (Nesterov)", momentum.momentum()) : "plain";
         double[] trainingSeconds = new double[epochs + 1];
-        TrainingResult result = new DistributedTrainer(jsc).train(config, new TrainingProgress() {
-            @Override
-            public void roundEnded(RoundRecord r) {
-                trainingSeconds[r.epoch()] += r.seconds();
-            }
+        TrainingResult result;
+        try {
+            result = new DistributedTrainer(jsc).train(config, new TrainingProgress() {
+                @Override
+                public void roundEnded(RoundRecord r) {
+                    trainingSeconds[r.epoch()] += r.seconds();
+                }
 
-            @Override
-            public void epochEnded(EpochRecord r) {
-                System.out.printf(Locale.ROOT, "workers %d, every %s, %s: %s%n", workers, frequency, averaging,
-                        r.progressLine(epochs));
-            }
-        });
+                @Override
+                public void epochEnded(EpochRecord r) {
+                    System.out.printf(Locale.ROOT, "workers %d, every %s, %s: %s%n", workers, frequency, averaging,
+                            r.progressLine(epochs));
+                }
+            });
+        } catch (TrainingFailedException e) {
+            // A diverged cell is a result too: NaN accuracy, shown as "diverged".
+            System.out.printf(Locale.ROOT, "workers %d, every %s, %s: %s%n", workers, frequency, averaging,
+                    e.getMessage());
+            return new Cell(workers, frequency, averaging, Double.NaN, Double.NaN, Double.NaN, List.of());
+        }
         List<Double> accuracy = new ArrayList<>();
         double elapsed = 0;
         double toTarget = Double.NaN;
@@ -142,7 +153,8 @@ public final class Parity {
             for (String f : frequencies) {
                 Cell cell = cells.stream().filter(c -> row.equals(c.workers() + "|" + c.averaging())
                         && c.frequency().equals(f)).findFirst().orElse(null);
-                md.append(cell == null ? " |" : String.format(Locale.ROOT, " %.4f / %s |", cell.testAccuracy(),
+                md.append(cell == null ? " |" : Double.isNaN(cell.testAccuracy()) ? " diverged |"
+                        : String.format(Locale.ROOT, " %.4f / %s |", cell.testAccuracy(),
                         Double.isNaN(cell.secondsToTarget()) ? "—"
                                 : String.format(Locale.ROOT, "%.1f s", cell.secondsToTarget())));
             }

@@ -54,9 +54,12 @@ final class ConsoleProgress implements DistributedTrainer.FoldProgress {
         out.printf(Locale.ROOT, "Train on %d examples%s; %d %s, %d steps per worker per epoch, %s%n",
                 trainingExamples, validationExamples > 0 ? ", validate on " + validationExamples + " examples" : "",
                 config.workers(), config.workers() == 1 ? "worker" : "workers", stepsPerEpoch,
-                roundsPerEpoch == 1 ? "averaging once per epoch"
+                (roundsPerEpoch == 1 ? "averaging once per epoch"
                         : "averaging every " + config.batchesPerRound(stepsPerEpoch) + " steps (" + roundsPerEpoch
-                                + " rounds per epoch)");
+                                + " rounds per epoch)")
+                        + (config.blockMomentum().enabled() ? String.format(Locale.ROOT, ", block momentum %.3g%s",
+                                config.blockMomentum().momentum(), config.blockMomentum().nesterov() ? " (Nesterov)" : "")
+                                : ""));
         out.flush();
         this.roundsPerEpoch = roundsPerEpoch;
         startEpoch(firstEpoch);

@@ -55,10 +55,11 @@ final class TrainingOptions {
             description = "Average the replicas every K minibatches, or once per epoch (default: ${DEFAULT-VALUE}).")
     int averagingFrequency;
 
-    @Option(names = "--block-momentum", paramLabel = "M", defaultValue = "0",
-            description = "Block momentum (BMUF) on each round's averaged update, in [0, 1); 0 is plain averaging "
-                    + "(default). Chen and Huo suggest 1 - 1/workers.")
-    double blockMomentum;
+    @Option(names = "--block-momentum", paramLabel = "M|auto", defaultValue = "auto",
+            description = "Block momentum (BMUF) on each round's averaged update: a number in [0, 1) (0 is plain "
+                    + "averaging), or auto: Nesterov block momentum 0.5 with 2+ workers averaging once per epoch or "
+                    + "every 64+ minibatches, else plain (default: ${DEFAULT-VALUE}; chosen in PARITY.md).")
+    String blockMomentum;
 
     @Option(names = "--block-lr", paramLabel = "Z", defaultValue = "1",
             description = "Block learning rate of block momentum, > 0 (default: ${DEFAULT-VALUE}).")
@@ -150,7 +151,7 @@ final class TrainingOptions {
         try {
             return new TrainingConfig(spec, trainInput, testInput, epochs, batchSize, workers == null ? 1 : workers,
                     averagingFrequency, validationFraction, seed == null ? spec.seed() : seed, output, cache, stratify)
-                    .withBlockMomentum(new BlockMomentum(blockMomentum, blockLearningRate, blockNesterov))
+                    .withBlockMomentum(blockMomentum())
                     .withInitialWeights(model.initialWeights());
         } catch (InputException e) {
             throw usage(e.getMessage());
@@ -180,10 +181,36 @@ final class TrainingOptions {
 
     /** {@code config} with Spark's default parallelism as --workers when the flag was not given. */
     TrainingConfig withWorkers(TrainingConfig c, JavaSparkContext jsc) {
-        if (workers != null) {
-            return c;
+        TrainingConfig config = workers != null ? c : c.withWorkers(jsc.defaultParallelism());
+        return isAutoBlockMomentum()
+                ? config.withBlockMomentum(BlockMomentum.recommended(config.workers(), config.averagingFrequency()))
+                : config;
+    }
+
+    private boolean isAutoBlockMomentum() {
+        return "auto".equalsIgnoreCase(blockMomentum.trim());
+    }
+
+    /**
+     * --block-momentum, --block-lr and --block-nesterov as given; {@code auto} stays plain until
+     * {@link #withWorkers} knows the number of workers.
+     */
+    private BlockMomentum blockMomentum() {
+        if (isAutoBlockMomentum()) {
+            if (blockNesterov || blockLearningRate != 1) {
+                throw usage("--block-lr and --block-nesterov need a number for --block-momentum; auto sets them "
+                        + "itself (Nesterov, block learning rate 1)");
+            }
+            return BlockMomentum.NONE;
         }
-        return c.withWorkers(jsc.defaultParallelism());
+        double momentum;
+        try {
+            momentum = Double.parseDouble(blockMomentum.trim());
+        } catch (NumberFormatException e) {
+            throw usage("--block-momentum: '" + blockMomentum + "' is not allowed; expected a number in [0, 1), "
+                    + "e.g. 1 - 1/workers, or auto");
+        }
+        return new BlockMomentum(momentum, blockLearningRate, blockNesterov);
     }
 
     String output() {

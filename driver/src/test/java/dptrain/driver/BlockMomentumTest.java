@@ -1,6 +1,7 @@
 package dptrain.driver;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -30,6 +31,15 @@ class BlockMomentumTest {
         BlockMomentum.Filter f = bm.step(BlockMomentum.Filter.start(new float[] {0f}), new float[] {2f});
         assertArrayEquals(new float[] {2f}, f.global());
         assertArrayEquals(new float[] {3f}, bm.startingPoint(f), "W_g + μ Δ = 2 + 0.5 · 2");
+    }
+
+    @Test
+    void theDefaultIsNesterovBlockMomentumForLongRoundsOnly() {
+        assertEquals(new BlockMomentum(0.5, 1, true), BlockMomentum.recommended(2, TrainingConfig.EVERY_EPOCH));
+        assertEquals(new BlockMomentum(0.5, 1, true), BlockMomentum.recommended(8, 64));
+        assertEquals(BlockMomentum.NONE, BlockMomentum.recommended(4, 16), "short rounds average plainly");
+        assertEquals(BlockMomentum.NONE, BlockMomentum.recommended(1, TrainingConfig.EVERY_EPOCH),
+                "one worker has nothing to filter");
     }
 
     @Test
