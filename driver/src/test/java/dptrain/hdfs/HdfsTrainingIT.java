@@ -169,11 +169,17 @@ class HdfsTrainingIT {
     private static void assertOnlyTheOutputsIn(String folder) throws IOException {
         List<String> names = Arrays.stream(hdfs.listStatus(path(folder)))
                 .map(status -> status.getPath().getName()).sorted().toList();
-        assertEquals(List.of("history.json", "history.png", "model.zip", "provenance.json", "report.html"), names,
-                "no temporary or probe files left in " + folder);
+        assertEquals(List.of("checkpoints", "history.json", "history.png", "model.zip", "provenance.json",
+                "report.html"), names, "no temporary or probe files left in " + folder);
         for (FileStatus status : hdfs.listStatus(path(folder))) {
-            assertTrue(status.getLen() > 0, status.getPath() + " is empty");
+            assertTrue(status.isDirectory() || status.getLen() > 0, status.getPath() + " is empty");
         }
+        // Checkpoints on HDFS too: each a manifest and a data file, complete, no temporary names.
+        List<String> checkpoints = Arrays.stream(hdfs.listStatus(path(folder + "/checkpoints")))
+                .map(status -> status.getPath().getName()).sorted().toList();
+        assertTrue(!checkpoints.isEmpty() && checkpoints.stream().noneMatch(n -> n.startsWith(".")), checkpoints.toString());
+        assertEquals(checkpoints.stream().filter(n -> n.endsWith(".json")).count(),
+                checkpoints.stream().filter(n -> n.endsWith(".bin")).count(), checkpoints.toString());
     }
 
     private static void assertModelPredictsTheTestSlice(String modelPath) throws IOException {
