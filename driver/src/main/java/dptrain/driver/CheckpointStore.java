@@ -11,10 +11,12 @@ import java.security.NoSuchAlgorithmException;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Comparator;
+import java.util.HashSet;
 import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.UUID;
 import java.util.function.Consumer;
 import java.util.regex.Matcher;
@@ -43,6 +45,11 @@ public final class CheckpointStore {
     private final Path folder;
     private final Configuration conf;
     private final AtomicFiles files;
+    /**
+     * Manifests known whole: written by this store, or checked once. Pruning after every write
+     * then reads only checkpoints it has not seen, not every kept one again.
+     */
+    private final Set<String> knownValid = new HashSet<>();
 
     public CheckpointStore(String folder, Configuration conf) {
         this.folder = new Path(folder);
@@ -88,6 +95,7 @@ public final class CheckpointStore {
         manifest.put("written", Instant.now().toString());
         Path manifestFile = new Path(folder, stem + ".json");
         files.write(manifestFile, out -> JSON.writeValue(out, manifest));
+        knownValid.add(manifestFile.getName());
         prune(keep);
         return manifestFile;
     }
@@ -99,7 +107,9 @@ public final class CheckpointStore {
     public Found newestValid(Consumer<String> rejected) {
         for (Path manifest : manifestsNewestFirst()) {
             try {
-                return new Found(read(manifest), manifest);
+                Found found = new Found(read(manifest), manifest);
+                knownValid.add(manifest.getName());
+                return found;
             } catch (IOException e) {
                 rejected.accept(e.getMessage());
             }
@@ -205,18 +215,22 @@ public final class CheckpointStore {
             FileSystem fs = InputFiles.fileSystem(folder, conf);
             int valid = 0;
             for (Path manifest : manifestsNewestFirst()) {
-                boolean ok;
-                try {
-                    verifiedData(manifest);
-                    ok = true;
-                } catch (IOException e) {
-                    ok = false;
+                boolean ok = knownValid.contains(manifest.getName());
+                if (!ok) {
+                    try {
+                        verifiedData(manifest);
+                        knownValid.add(manifest.getName());
+                        ok = true;
+                    } catch (IOException e) {
+                        ok = false;
+                    }
                 }
                 if (ok && ++valid <= keep) {
                     continue;
                 }
                 // Manifest first: a checkpoint without its manifest is never loaded, so a crash here loses nothing.
                 String dataName = dataFileOf(fs, manifest);
+                knownValid.remove(manifest.getName());
                 fs.delete(manifest, false);
                 if (dataName != null) {
                     fs.delete(new Path(folder, dataName), false);
