@@ -2,11 +2,8 @@ package dptrain.bench;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
-import dptrain.data.Example;
-import dptrain.data.IdxHeader;
 import dptrain.data.IdxReader;
 import dptrain.data.Minibatch;
-import dptrain.data.MinibatchBuilder;
 import dptrain.driver.DataInput;
 import dptrain.driver.DistributedTrainer;
 import dptrain.driver.EpochRecord;
@@ -27,7 +24,6 @@ import java.nio.file.Path;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -213,10 +209,8 @@ public final class Benchmark {
     /** DL4J on one thread, minibatches prebuilt as ND4J arrays (its best case), the same data and batch size. */
     private static Row singleProcess(ModelSpec spec, String trainImages, String testImages, int epochs)
             throws IOException {
-        MinibatchBuilder builder = new MinibatchBuilder(BATCH, spec.inputSize(), spec.outputSize(), spec.targetEncoding(),
-                DataInput.IDX_DEFAULT_SCALE);
-        List<INDArray[]> train = arrays(builder, trainImages);
-        List<INDArray[]> test = arrays(builder, testImages);
+        List<INDArray[]> train = arrays(spec, trainImages);
+        List<INDArray[]> test = arrays(spec, testImages);
         MultiLayerNetwork net = new MultiLayerNetwork(spec.configuration());
         net.init();
         long examples = 0;
@@ -244,7 +238,8 @@ public final class Benchmark {
             System.out.printf(Locale.ROOT, "single process, 1 thread: epoch %d/%d - %.2fs - test accuracy %.4f%n", e + 1,
                     epochs, seconds[e], evaluation.accuracy());
         }
-        return new Row("single-process DL4J, 1 thread", median(Arrays.copyOfRange(seconds, epochs > 1 ? 1 : 0, epochs)),
+        double secondsPerEpoch = EngineSpeed.median(Arrays.copyOfRange(seconds, epochs > 1 ? 1 : 0, epochs));
+        return new Row("single-process DL4J, 1 thread", secondsPerEpoch,
                 examples, Double.NaN, accuracy.get(accuracy.size() - 1), toTarget, null, accuracy);
     }
 
@@ -282,8 +277,8 @@ public final class Benchmark {
         }
         int from = epochs > 1 ? 1 : 0;
         List<RoundRecord> timed = rounds.stream().filter(r -> r.epoch() > from).toList();
-        return new Row(name, median(Arrays.copyOfRange(seconds, from, epochs)), result.epochs().get(0).examples(),
-                median(Arrays.copyOfRange(compute, from, epochs)), accuracy.get(accuracy.size() - 1), toTarget,
+        return new Row(name, EngineSpeed.median(Arrays.copyOfRange(seconds, from, epochs)), result.epochs().get(0).examples(),
+                EngineSpeed.median(Arrays.copyOfRange(compute, from, epochs)), accuracy.get(accuracy.size() - 1), toTarget,
                 Breakdown.of(timed), accuracy);
     }
 
@@ -335,32 +330,16 @@ public final class Benchmark {
         return imagesOut;
     }
 
-    private static List<INDArray[]> arrays(MinibatchBuilder builder, String images) throws IOException {
-        String labels = images.replace("images-idx3", "labels-idx1");
-        long count;
-        try (InputStream header = IdxReader.maybeGunzip(Files.newInputStream(Path.of(images)))) {
-            count = IdxHeader.read(header, images).count();
-        }
+    /** The minibatches of {@link EngineSpeed#minibatches} as ND4J arrays, built once (DL4J's best case). */
+    private static List<INDArray[]> arrays(ModelSpec spec, String images) throws IOException {
         List<INDArray[]> batches = new ArrayList<>();
-        try (InputStream i = IdxReader.maybeGunzip(Files.newInputStream(Path.of(images)));
-                InputStream l = IdxReader.maybeGunzip(Files.newInputStream(Path.of(labels)))) {
-            Iterator<Example> examples = IdxReader.read(i, images, l, labels, 0, count);
-            for (Iterator<Minibatch> it = builder.batches(examples); it.hasNext(); ) {
-                Minibatch b = it.next();
-                batches.add(new INDArray[] {b.featuresArray(), b.targetsArray()});
-            }
+        for (Minibatch b : EngineSpeed.minibatches(spec, images)) {
+            batches.add(new INDArray[] {b.featuresArray(), b.targetsArray()});
         }
         return batches;
     }
 
     private static double load() {
         return ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage();
-    }
-
-    private static double median(double[] values) {
-        double[] sorted = values.clone();
-        Arrays.sort(sorted);
-        int n = sorted.length;
-        return n % 2 == 1 ? sorted[n / 2] : (sorted[n / 2 - 1] + sorted[n / 2]) / 2;
     }
 }

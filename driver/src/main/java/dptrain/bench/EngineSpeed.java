@@ -144,7 +144,8 @@ public final class EngineSpeed {
         return flops;
     }
 
-    private static List<Minibatch> minibatches(ModelSpec spec, String images) throws IOException {
+    /** The images file (IDX, labels beside it) as the book's minibatches: batch 128, pixels / 255. */
+    static List<Minibatch> minibatches(ModelSpec spec, String images) throws IOException {
         MinibatchBuilder builder = new MinibatchBuilder(BATCH, spec.inputSize(), spec.outputSize(), spec.targetEncoding(),
                 DataInput.IDX_DEFAULT_SCALE);
         String labels = images.replace("images-idx3", "labels-idx1");
@@ -161,7 +162,7 @@ public final class EngineSpeed {
         return batches;
     }
 
-    private static double median(double[] values) {
+    static double median(double[] values) {
         double[] sorted = values.clone();
         Arrays.sort(sorted);
         int n = sorted.length;
