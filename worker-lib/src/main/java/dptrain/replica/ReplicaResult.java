@@ -1,5 +1,8 @@
 package dptrain.replica;
 
+import java.io.DataInputStream;
+import java.io.DataOutputStream;
+import java.io.IOException;
 import java.io.Serializable;
 
 /**
@@ -51,6 +54,36 @@ public final class ReplicaResult implements Serializable {
     /** The partition this result came from, or -1 when not yet marked. */
     public int partition() {
         return partition;
+    }
+
+    /** Writes this result to {@code out} for {@link #readFrom}. */
+    public void writeTo(DataOutputStream out) throws IOException {
+        out.writeInt(partition);
+        out.writeLong(stats.examples());
+        out.writeLong(stats.steps());
+        out.writeLong(stats.maxStepsPerReplica());
+        out.writeDouble(stats.lossSum());
+        out.writeLong(stats.correct());
+        out.writeDouble(stats.computeSeconds());
+        out.writeDouble(stats.maxComputeSeconds());
+        out.writeBoolean(rejection != null);
+        if (rejection != null) {
+            out.writeUTF(rejection);
+        }
+        out.writeBoolean(state != null);
+        if (state != null) {
+            state.writeTo(out);
+        }
+    }
+
+    /** Reads a result written by {@link #writeTo}. */
+    public static ReplicaResult readFrom(DataInputStream in) throws IOException {
+        int partition = in.readInt();
+        ReplicaStats stats = new ReplicaStats(in.readLong(), in.readLong(), in.readLong(), in.readDouble(),
+                in.readLong(), in.readDouble(), in.readDouble());
+        String rejection = in.readBoolean() ? in.readUTF() : null;
+        TrainingState state = in.readBoolean() ? TrainingState.readFrom(in) : null;
+        return new ReplicaResult(state, stats, partition, rejection);
     }
 
     /** Why the replica was rejected, or null when it was not. */

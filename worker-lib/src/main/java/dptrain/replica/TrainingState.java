@@ -1,6 +1,10 @@
 package dptrain.replica;
 
+import java.io.DataInputStream;
+import java.io.DataOutputStream;
+import java.io.IOException;
 import java.io.Serializable;
+import java.nio.ByteBuffer;
 import java.nio.FloatBuffer;
 import org.deeplearning4j.nn.api.Updater;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
@@ -120,6 +124,54 @@ public final class TrainingState implements Serializable {
     /** True when every parameter and optimizer value is finite. */
     public boolean isFinite() {
         return allFinite(parameters) && allFinite(optimizerState);
+    }
+
+    /**
+     * Writes this snapshot to {@code out} for {@link #readFrom}: counters, then the parameters and
+     * the optimizer state as raw big-endian floats (one bulk copy each, no per-value calls).
+     */
+    public void writeTo(DataOutputStream out) throws IOException {
+        out.writeInt(iteration);
+        out.writeInt(epoch);
+        writeFloats(out, parameters);
+        writeFloats(out, optimizerState);
+    }
+
+    /** Reads a snapshot written by {@link #writeTo}. */
+    public static TrainingState readFrom(DataInputStream in) throws IOException {
+        int iteration = in.readInt();
+        int epoch = in.readInt();
+        float[] parameters = readFloats(in);
+        float[] optimizerState = readFloats(in);
+        return new TrainingState(parameters, optimizerState, iteration, epoch);
+    }
+
+    private static final int CHUNK_FLOATS = 1 << 14;
+
+    static void writeFloats(DataOutputStream out, float[] values) throws IOException {
+        out.writeInt(values.length);
+        ByteBuffer chunk = ByteBuffer.allocate(CHUNK_FLOATS * Float.BYTES);
+        for (int from = 0; from < values.length; from += CHUNK_FLOATS) {
+            int n = Math.min(CHUNK_FLOATS, values.length - from);
+            chunk.clear();
+            chunk.asFloatBuffer().put(values, from, n);
+            out.write(chunk.array(), 0, n * Float.BYTES);
+        }
+    }
+
+    static float[] readFloats(DataInputStream in) throws IOException {
+        int length = in.readInt();
+        if (length < 0) {
+            throw new IOException("corrupt state stream: negative array length " + length);
+        }
+        float[] values = new float[length];
+        byte[] chunk = new byte[Math.min(length, CHUNK_FLOATS) * Float.BYTES];
+        for (int from = 0; from < length; from += CHUNK_FLOATS) {
+            int n = Math.min(CHUNK_FLOATS, length - from);
+            in.readFully(chunk, 0, n * Float.BYTES);
+            ByteBuffer.wrap(chunk, 0, n * Float.BYTES).asFloatBuffer().get(values, from, n);
+        }
+        return values;
     }
 
     float parameter(int i) {
