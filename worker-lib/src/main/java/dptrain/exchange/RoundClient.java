@@ -1,0 +1,97 @@
+package dptrain.exchange;
+
+import dptrain.replica.ReplicaResult;
+import java.io.BufferedInputStream;
+import java.io.BufferedOutputStream;
+import java.io.Closeable;
+import java.io.DataInputStream;
+import java.io.DataOutputStream;
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.net.Socket;
+
+/**
+ * A training task's connection to the driver's round exchange. Not thread-safe: the task's own
+ * thread alternates {@link #next} and {@link #send}.
+ */
+public final class RoundClient implements Closeable {
+    private static final int CONNECT_TIMEOUT_MILLIS = 60_000;
+    private static final int BUFFER_BYTES = 1 << 20;
+    private static final int POLL_MILLIS = 500;
+
+    private final Socket socket;
+    private final DataInputStream in;
+    private final DataOutputStream out;
+    private final ExchangeAddress address;
+
+    private RoundClient(Socket socket, ExchangeAddress address) throws IOException {
+        this.socket = socket;
+        this.address = address;
+        this.in = new DataInputStream(new BufferedInputStream(socket.getInputStream(), BUFFER_BYTES));
+        this.out = new DataOutputStream(new BufferedOutputStream(socket.getOutputStream(), BUFFER_BYTES));
+    }
+
+    /** Connects to the exchange and introduces this task as {@code partition} of stage attempt {@code stageAttempt}. */
+    public static RoundClient connect(ExchangeAddress address, int partition, int stageAttempt) throws IOException {
+        Socket socket = new Socket();
+        try {
+            socket.setTcpNoDelay(true);
+            socket.setKeepAlive(true);
+            socket.connect(new InetSocketAddress(address.host(), address.port()), CONNECT_TIMEOUT_MILLIS);
+            RoundClient client = new RoundClient(socket, address);
+            RoundProtocol.writeHello(client.out, new RoundProtocol.Hello(address.token(), partition, stageAttempt));
+            return client;
+        } catch (IOException e) {
+            socket.close();
+            throw new IOException("cannot reach the driver's round exchange at " + address + " (set "
+                    + "spark.dptrain.roundExchange=jobs if executors cannot open connections to the driver): "
+                    + e.getMessage(), e);
+        }
+    }
+
+    /**
+     * Waits for the driver's next assignment; null when the epoch is done. While waiting it calls
+     * {@code stillWanted} every {@value #POLL_MILLIS} ms, which throws to give up (a killed task: a
+     * blocked socket read does not notice a thread interrupt).
+     */
+    public RoundAssignment next(Runnable stillWanted) throws IOException {
+        try {
+            awaitMessage(stillWanted);
+            return RoundProtocol.readAssignment(in);
+        } catch (IOException e) {
+            throw new IOException("lost the driver's round exchange at " + address + ": " + e, e);
+        }
+    }
+
+    /** Waits until a message's first byte has arrived; the message itself is then read without a timeout. */
+    private void awaitMessage(Runnable stillWanted) throws IOException {
+        socket.setSoTimeout(POLL_MILLIS);
+        try {
+            while (true) {
+                in.mark(1);
+                try {
+                    if (in.read() < 0) {
+                        throw new java.io.EOFException("the driver closed the connection");
+                    }
+                    in.reset();
+                    return;
+                } catch (java.net.SocketTimeoutException e) {
+                    // Nothing consumed: the stream stays whole. The driver is averaging or checkpointing.
+                    stillWanted.run();
+                }
+            }
+        } finally {
+            socket.setSoTimeout(0);
+        }
+    }
+
+    /** Sends the replica's result of round {@code sequence}. */
+    public void send(int sequence, ReplicaResult result) throws IOException {
+        RoundProtocol.writeResult(out, sequence, result);
+    }
+
+    @Override
+    public void close() throws IOException {
+        socket.close();
+    }
+}
