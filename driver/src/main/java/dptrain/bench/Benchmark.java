@@ -7,6 +7,7 @@ import dptrain.data.Minibatch;
 import dptrain.driver.DataInput;
 import dptrain.driver.DistributedTrainer;
 import dptrain.driver.EpochRecord;
+import dptrain.driver.RoundExchangeSettings;
 import dptrain.driver.RoundRecord;
 import dptrain.driver.SparkDefaults;
 import dptrain.driver.TrainingConfig;
@@ -85,14 +86,19 @@ public final class Benchmark {
         try (JavaSparkContext jsc = new JavaSparkContext(conf)) {
             jsc.setLogLevel("WARN");
             rows.add(dptrain(jsc, "dptrain local[2], once per epoch", spec, trainImages, testImages, epochs,
-                    TrainingConfig.EVERY_EPOCH));
-            rows.add(dptrain(jsc, "dptrain local[2], every 16 minibatches", spec, trainImages, testImages, epochs, 16));
-            rows.add(dptrain(jsc, "dptrain local[2], every 5 minibatches", spec, trainImages, testImages, epochs, 5));
+                    TrainingConfig.EVERY_EPOCH, AUTO));
+            rows.add(dptrain(jsc, "dptrain local[2], every 16 minibatches (rounds in one job per epoch)", spec,
+                    trainImages, testImages, epochs, 16, AUTO));
+            rows.add(dptrain(jsc, "dptrain local[2], every 5 minibatches (rounds in one job per epoch)", spec,
+                    trainImages, testImages, epochs, 5, AUTO));
             rows.add(dptrain(jsc, "dptrain local[2], once per epoch, DL4J engine", spec.withEngine(Engine.DL4J),
-                    trainImages, testImages, epochs, TrainingConfig.EVERY_EPOCH));
+                    trainImages, testImages, epochs, TrainingConfig.EVERY_EPOCH, AUTO));
+            rows.add(dptrain(jsc, "dptrain local[2], every 16 minibatches (one Spark job per round)", spec,
+                    trainImages, testImages, epochs, 16, JOB_PER_ROUND));
             Path slice = writeSlice(trainImages, out.resolve("slice"), 256);
             for (int hidden : quick ? new int[] {512, 5_000} : new int[] {512, 5_000, 20_000, 63_000}) {
-                roundCosts.add(roundCost(jsc, slice, hidden));
+                roundCosts.add(roundCost(jsc, slice, hidden, JOB_PER_ROUND));
+                roundCosts.add(roundCost(jsc, slice, hidden, ONE_JOB_PER_EPOCH));
             }
         }
         double peakAfter = GemmPeak.bookShapeGflops();
@@ -116,6 +122,8 @@ public final class Benchmark {
         json.put("dptrain_local2_k16_eps", k16.examplesPerSecond());
         json.put("dptrain_local2_k5_eps", rows.get(3).examplesPerSecond());
         json.put("dptrain_local2_epoch_dl4j_engine_eps", rows.get(4).examplesPerSecond());
+        json.put("dptrain_local2_k16_job_per_round_eps", rows.get(5).examplesPerSecond());
+        json.put("overhead_k16_job_per_round_frac", rows.get(5).overheadFraction());
         json.put("overhead_epoch_frac", perEpoch.overheadFraction());
         json.put("overhead_k16_frac", k16.overheadFraction());
         json.put("achieved_gflops", perEpoch.examplesPerSecond() * flopsPerExample / 1e9);
@@ -142,12 +150,12 @@ public final class Benchmark {
                     Double.isNaN(r.secondsToTarget()) ? "—" : String.format(Locale.ROOT, "%.1f", r.secondsToTarget()),
                     r.testAccuracy()));
         }
-        md.append("\n| Parameters (floats) | round total (ms) | broadcast | scheduling | replica compute | combine | update |"
-                + " round minus compute |\n|---|---|---|---|---|---|---|---|\n");
+        md.append("\n| Parameters (floats) | rounds travel | round total (ms) | send state | scheduling and transfer "
+                + "| replica compute | combine | update | round minus compute |\n|---|---|---|---|---|---|---|---|---|\n");
         for (RoundCost c : roundCosts) {
-            md.append(String.format(Locale.ROOT, "| %,d | %.0f | %.0f | %.0f | %.0f | %.0f | %.0f | %.0f |%n", c.parameters(),
-                    c.totalMs(), c.broadcastMs(), c.schedulingMs(), c.computeMs(), c.combineMs(), c.updateMs(),
-                    c.totalMs() - c.computeMs()));
+            md.append(String.format(Locale.ROOT, "| %,d | %s | %.0f | %.0f | %.0f | %.0f | %.0f | %.0f | %.0f |%n",
+                    c.parameters(), c.transport(), c.totalMs(), c.broadcastMs(), c.schedulingMs(), c.computeMs(),
+                    c.combineMs(), c.updateMs(), c.totalMs() - c.computeMs()));
         }
         Files.writeString(out.resolve("bench.md"), md);
         System.out.println();
@@ -202,8 +210,23 @@ public final class Benchmark {
     }
 
     /** Mean cost of one averaging round, 2 workers, one minibatch of 32 each, for a given parameter count. */
-    record RoundCost(long parameters, double totalMs, double broadcastMs, double schedulingMs, double computeMs,
-            double combineMs, double updateMs) {
+    record RoundCost(long parameters, String transport, double totalMs, double broadcastMs, double schedulingMs,
+            double computeMs, double combineMs, double updateMs) {
+    }
+
+    /** How rounds travel: {@link RoundExchangeSettings#MODE_KEY}'s values, set per run as a local property. */
+    private static final String AUTO = "auto";
+    private static final String JOB_PER_ROUND = "jobs";
+    private static final String ONE_JOB_PER_EPOCH = "socket";
+
+    /** Runs {@code run} with {@link RoundExchangeSettings#MODE_KEY} set to {@code mode} for this thread. */
+    private static <T> T withRoundExchange(JavaSparkContext jsc, String mode, java.util.function.Supplier<T> run) {
+        jsc.setLocalProperty(RoundExchangeSettings.MODE_KEY, mode);
+        try {
+            return run.get();
+        } finally {
+            jsc.setLocalProperty(RoundExchangeSettings.MODE_KEY, null);
+        }
     }
 
     /** DL4J on one thread, minibatches prebuilt as ND4J arrays (its best case), the same data and batch size. */
@@ -244,21 +267,22 @@ public final class Benchmark {
     }
 
     private static Row dptrain(JavaSparkContext jsc, String name, ModelSpec spec, String trainImages, String testImages,
-            int epochs, int averaging) {
+            int epochs, int averaging, String roundExchange) {
         TrainingConfig config = new TrainingConfig(spec, DataInput.idx(trainImages), null, epochs, BATCH, 2, averaging,
                 0.0, spec.seed(), null).withValidationData(DataInput.idx(testImages));
         List<RoundRecord> rounds = new ArrayList<>();
-        TrainingResult result = new DistributedTrainer(jsc).train(config, new TrainingProgress() {
-            @Override
-            public void roundEnded(RoundRecord r) {
-                rounds.add(r);
-            }
+        TrainingResult result = withRoundExchange(jsc, roundExchange, () -> new DistributedTrainer(jsc).train(config,
+                new TrainingProgress() {
+                    @Override
+                    public void roundEnded(RoundRecord r) {
+                        rounds.add(r);
+                    }
 
-            @Override
-            public void epochEnded(EpochRecord r) {
-                System.out.println(name + ": " + r.progressLine(epochs));
-            }
-        });
+                    @Override
+                    public void epochEnded(EpochRecord r) {
+                        System.out.println(name + ": " + r.progressLine(epochs));
+                    }
+                }));
         double[] seconds = new double[epochs];
         double[] compute = new double[epochs];
         for (RoundRecord r : rounds) {
@@ -282,28 +306,32 @@ public final class Benchmark {
                 Breakdown.of(timed), accuracy);
     }
 
-    /** One epoch of 4 rounds on 256 examples, averaging every minibatch, for a 784-hidden-10 network. */
-    private static RoundCost roundCost(JavaSparkContext jsc, Path slice, int hidden) {
+    /**
+     * One epoch of 4 rounds on 256 examples, averaging every minibatch, for a 784-hidden-10 network,
+     * with rounds travelling as {@code roundExchange} says.
+     */
+    private static RoundCost roundCost(JavaSparkContext jsc, Path slice, int hidden, String roundExchange) {
         ModelSpec spec = ModelSpec.parse("input_shape: [784]\nlayers:\n  - dense: {units: " + hidden
                 + ", activation: relu}\n  - dense: {units: 10, activation: softmax}\noptimizer: rmsprop\n"
                 + "loss: categorical_crossentropy\nseed: 1\n", "round-cost-" + hidden);
         TrainingConfig config = new TrainingConfig(spec, DataInput.idx(slice.toString()), null, 1, 32, 2, 1, 0.0, 1,
                 null);
         List<RoundRecord> rounds = new ArrayList<>();
-        new DistributedTrainer(jsc).train(config, new TrainingProgress() {
+        withRoundExchange(jsc, roundExchange, () -> new DistributedTrainer(jsc).train(config, new TrainingProgress() {
             @Override
             public void roundEnded(RoundRecord r) {
                 rounds.add(r);
             }
-        });
+        }));
         // The first round also builds the replicas; the others are the steady state.
         List<RoundRecord> steady = rounds.subList(1, rounds.size());
         Breakdown b = Breakdown.of(steady);
         double total = 1e3 * steady.stream().mapToDouble(RoundRecord::seconds).average().orElse(Double.NaN);
-        RoundCost cost = new RoundCost(spec.parameterCount(), total, b.broadcastMs(), b.schedulingMs(), b.computeMs(),
-                b.combineMs(), b.updateMs());
-        System.out.printf(Locale.ROOT, "round cost, %,d parameters: %.0f ms per round (compute %.0f ms)%n",
-                cost.parameters(), cost.totalMs(), cost.computeMs());
+        String transport = roundExchange.equals(JOB_PER_ROUND) ? "a Spark job per round" : "one job per epoch";
+        RoundCost cost = new RoundCost(spec.parameterCount(), transport, total, b.broadcastMs(), b.schedulingMs(),
+                b.computeMs(), b.combineMs(), b.updateMs());
+        System.out.printf(Locale.ROOT, "round cost, %,d parameters, %s: %.0f ms per round (compute %.0f ms)%n",
+                cost.parameters(), transport, cost.totalMs(), cost.computeMs());
         return cost;
     }
 

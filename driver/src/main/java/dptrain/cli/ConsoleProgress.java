@@ -66,6 +66,15 @@ final class ConsoleProgress implements DistributedTrainer.FoldProgress {
     }
 
     @Override
+    public void roundTransport(String description) {
+        if (roundsPerEpoch > 1) {
+            clearBar();
+            out.println("Rounds: " + description);
+            out.flush();
+        }
+    }
+
+    @Override
     public void epochEnded(EpochRecord record) {
         clearBar();
         out.println(record.progressLine(config.epochs()));

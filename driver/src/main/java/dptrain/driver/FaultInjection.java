@@ -70,6 +70,8 @@ final class FaultInjection implements Serializable {
 
     private static boolean firstAttempt() {
         TaskContext context = TaskContext.get();
-        return context != null && context.attemptNumber() == 0;
+        // A barrier stage (an epoch's rounds in one job) is retried as a new stage attempt whose
+        // tasks count their attempts from 0 again.
+        return context != null && context.attemptNumber() == 0 && context.stageAttemptNumber() == 0;
     }
 }

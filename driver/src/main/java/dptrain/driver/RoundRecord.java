@@ -11,10 +11,13 @@ import java.util.Locale;
  * @param rounds           rounds per epoch
  * @param examples         training examples the accepted replicas saw in the round
  * @param loss             mean training loss over those examples, NaN when none
- * @param broadcastSeconds driver time to broadcast the round's state snapshot
+ * @param broadcastSeconds driver time to send the round's state snapshot (a broadcast, or writing it to the
+ *                         long-lived tasks' connections, see {@link RoundTransport})
  * @param computeSeconds   the slowest replica's training time
  * @param combineSeconds   time spent adding and merging replica results into the average
- * @param jobSeconds       wall time of the round's Spark job (scheduling, compute, result transfer, combining)
+ * @param jobSeconds       wall time from the state sent until every result is in and combined: the round's
+ *                         Spark job (scheduling, compute, result transfer, combining), or the wait on the
+ *                         round exchange when an epoch's rounds share one job
  * @param updateSeconds    driver time to turn the average into the next state and check it
  * @param seconds          wall time of the whole round
  * @param rejectedReplicas replicas rejected for non-finite loss or parameters
@@ -25,7 +28,7 @@ public record RoundRecord(int epoch, int epochs, int round, int rounds, long exa
 
     /**
      * Job time not spent computing or combining: task scheduling and launch, task and result
-     * serialization, fetching results. Never negative.
+     * serialization, moving states and results. Never negative.
      */
     public double schedulingSeconds() {
         return Math.max(0, jobSeconds - computeSeconds - combineSeconds);

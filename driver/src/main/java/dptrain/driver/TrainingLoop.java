@@ -2,19 +2,15 @@ package dptrain.driver;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import dptrain.data.Minibatch;
 import dptrain.replica.ParameterAverage;
 import dptrain.replica.ReplicaPool;
-import dptrain.replica.ReplicaResult;
 import dptrain.replica.ReplicaStats;
 import dptrain.replica.TrainingState;
 import dptrain.spec.ModelSpec;
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.Iterator;
 import java.util.List;
 import org.apache.hadoop.fs.Path;
-import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.broadcast.Broadcast;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
@@ -23,8 +19,9 @@ import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
  * One training run's epochs: synchronous parameter averaging over prepared data, with
  * checkpoints, resume, the divergence guard and early stopping.
  *
- * <p>Each round broadcasts one state snapshot; every partition's replica trains on its next K
- * minibatches from it; the results are averaged in partition order into the next snapshot. Where
+ * <p>Each round sends one state snapshot to the replicas (see {@link RoundTransport}); every
+ * partition's replica trains on its next K minibatches from it; the results are averaged in
+ * partition order into the next snapshot. Where
  * the run is (epochs done, minibatches done in the current epoch) and the snapshot determine all
  * that follows, so a checkpoint of the two continues the run exactly.
  */
@@ -53,6 +50,8 @@ final class TrainingLoop {
     private final List<EpochRecord> history = new ArrayList<>();
     private final List<RoundRecord> rounds = new ArrayList<>();
     private Checkpoint.Best best;
+    /** How rounds reach the replicas; open while {@link #run} runs. */
+    private RoundTransport transport;
     private BlockMomentum.Filter blockFilter;
     private Path lastCheckpoint;
     private int lastCheckpointEpochs = -1;
@@ -85,6 +84,22 @@ final class TrainingLoop {
         startOrResume();
         progress.started(training.examples(), validation == null ? 0 : validation.examples(), stepsPerEpoch,
                 roundsPerEpoch);
+        try (RoundTransport opened = RoundExchangeSettings.open(jsc, training.batches(), spec, jobId, faults,
+                config.workers(), roundsPerEpoch, config.epochs())) {
+            transport = opened;
+            progress.roundTransport(opened.describe());
+            runEpochs();
+        } finally {
+            transport = null;
+        }
+        TrainingState last = model();
+        if (config.earlyStopping().restoreBest() && best != null) {
+            last = best.state();
+        }
+        return new Outcome(last, List.copyOf(history), List.copyOf(rounds));
+    }
+
+    private void runEpochs() {
         boolean stop = stoppedEarly();
         while (!stop && epochsDone < config.epochs()) {
             int epoch = epochsDone + 1;
@@ -96,6 +111,7 @@ final class TrainingLoop {
                     checkpoint();
                 }
             }
+            transport.endEpoch();
             state = state.withCounters(state.iteration(), epoch);
             ReplicaStats val = null;
             if (validation != null) {
@@ -123,11 +139,6 @@ final class TrainingLoop {
             progress.epochEnded(record);
             stop = stoppedEarly();
         }
-        TrainingState last = model();
-        if (config.earlyStopping().restoreBest() && best != null) {
-            last = best.state();
-        }
-        return new Outcome(last, List.copyOf(history), List.copyOf(rounds));
     }
 
     /**
@@ -165,12 +176,10 @@ final class TrainingLoop {
         jsc.setJobGroup("dptrain-epoch-" + epoch, String.format("dptrain epoch %d/%d round %d/%d",
                 epoch, config.epochs(), round, roundsPerEpoch), false);
         long roundBegan = System.nanoTime();
-        Broadcast<TrainingState> snapshot = jsc.broadcast(state);
-        long jobBegan = System.nanoTime();
-        ParameterAverage average = trainRound(training.batches(), spec, snapshot, jobId, firstBatch, batchesPerRound,
-                roundSeed(config.seed(), epoch, firstBatch), epoch, round, faults);
-        long jobEnded = System.nanoTime();
-        snapshot.destroy();
+        RoundTransport.Round trained = transport.train(state, epoch, round, firstBatch, batchesPerRound,
+                roundSeed(config.seed(), epoch, firstBatch));
+        long trainedAt = System.nanoTime();
+        ParameterAverage average = trained.average();
         if (average.contributions() != config.workers()) {
             throw new IllegalStateException("round " + round + " of epoch " + epoch + " combined "
                     + average.contributions() + " replica results; expected one per worker (" + config.workers() + ")");
@@ -208,8 +217,8 @@ final class TrainingLoop {
         soFar = new Checkpoint.EpochSoFar(soFar.stats().plus(stats),
                 soFar.slowestReplicaSeconds() + stats.maxComputeSeconds(), (roundEnded - epochBegan) / 1e9);
         RoundRecord record = new RoundRecord(epoch, config.epochs(), round, roundsPerEpoch, stats.examples(),
-                stats.meanLoss(), seconds(roundBegan, jobBegan), stats.maxComputeSeconds(), average.combineSeconds(),
-                seconds(jobBegan, jobEnded), seconds(jobEnded, roundEnded), seconds(roundBegan, roundEnded),
+                stats.meanLoss(), trained.sendSeconds(), stats.maxComputeSeconds(), average.combineSeconds(),
+                trained.waitSeconds(), seconds(trainedAt, roundEnded), seconds(roundBegan, roundEnded),
                 average.rejections().size());
         rounds.add(record);
         progress.roundEnded(record);
@@ -345,26 +354,6 @@ final class TrainingLoop {
         }
     }
 
-    /**
-     * One averaging round: every partition's replica trains on minibatches
-     * {@code [firstBatch, firstBatch + count)} of its partition, starting from the broadcast snapshot.
-     * Only the two broadcast handles and a few numbers travel in the task closure. Each result is
-     * marked with its partition, so the average folds them in partition order, whatever order the
-     * tasks finish in, and a retried or speculative task's result counts once.
-     */
-    static ParameterAverage trainRound(JavaRDD<Minibatch> batches, Broadcast<ModelSpec> spec,
-            Broadcast<TrainingState> snapshot, String jobId, int firstBatch, int count, long roundSeed, int epoch,
-            int round, FaultInjection faults) {
-        return batches.mapPartitionsWithIndex((partition, it) -> {
-            skip(it, firstBatch);
-            faults.beforeTraining(epoch, round, partition);
-            ReplicaResult result = ReplicaPool.withReplica(jobId, spec.value(),
-                    replica -> replica.train(snapshot.value(), it, count, roundSeed + partition));
-            faults.afterTraining(epoch, round, partition);
-            return List.of(result.forPartition(partition)).iterator();
-        }, true).treeAggregate(ParameterAverage.empty(), ParameterAverage::add, ParameterAverage::merge);
-    }
-
     /** Loss and accuracy of {@code state} over {@code data}, computed where the data lives. */
     static ReplicaStats evaluate(JavaSparkContext jsc, BatchedData data, Broadcast<ModelSpec> spec, TrainingState state,
             String jobId) {
@@ -383,12 +372,6 @@ final class TrainingLoop {
             return total;
         } finally {
             snapshot.destroy();
-        }
-    }
-
-    private static void skip(Iterator<?> it, int count) {
-        for (int i = 0; i < count && it.hasNext(); i++) {
-            it.next();
         }
     }
 

@@ -14,6 +14,13 @@ public interface TrainingProgress {
     default void started(long trainingExamples, long validationExamples, int stepsPerEpoch, int roundsPerEpoch) {
     }
 
+    /**
+     * How the averaging rounds travel, e.g. "one Spark job per round" (see
+     * {@code spark.dptrain.roundExchange} in DEPLOY.md); said once, before the first round.
+     */
+    default void roundTransport(String description) {
+    }
+
     /** Reading the data named by {@code flag} left out bad records (only under --on-bad-record skip). */
     default void skipped(String flag, ValidationReport report) {
     }

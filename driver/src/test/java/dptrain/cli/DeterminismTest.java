@@ -42,6 +42,9 @@ class DeterminismTest {
         assertEquals(ExitCodes.OK, run.code(), run.out() + run.err());
         assertTrue(run.out().contains("3 workers, 6 steps per worker per epoch, averaging every 2 steps (3 rounds"),
                 run.out());
+        boolean socket = List.of(conf).contains("spark.dptrain.roundExchange=socket");
+        assertEquals(socket, run.out().contains("Rounds: one Spark job per epoch, states via the driver's round "
+                + "exchange at "), run.out());
         return ResumeTest.parameters(out);
     }
 
@@ -54,5 +57,20 @@ class DeterminismTest {
         // local[N,F] retries a failed task up to F-1 times; the hook fails these tasks' first attempts.
         float[] retried = train(c, "local[2,3]", "spark.dptrain.test.failFirstAttempt=1:1:0,1:3:2,2:2:1");
         assertArrayEquals(oneCore, retried, "a run with retried tasks differs");
+    }
+
+    /**
+     * An epoch's rounds in one Spark job (long-lived tasks exchanging states with the driver) give
+     * the bits of one job per round, also when a task fails mid-epoch and Spark restarts the stage.
+     */
+    @Test
+    void roundsInOneJobGiveTheBitsOfAJobPerRound(@TempDir Path a, @TempDir Path b, @TempDir Path c)
+            throws IOException {
+        float[] jobPerRound = train(a, "local[3]", "spark.dptrain.roundExchange=jobs");
+        float[] oneJob = train(b, "local[3]", "spark.dptrain.roundExchange=socket");
+        assertArrayEquals(jobPerRound, oneJob, "rounds in one job differ from a job per round");
+        float[] restarted = train(c, "local[3,3]", "spark.dptrain.roundExchange=socket",
+                "spark.dptrain.test.failFirstAttempt=1:2:0,2:3:2");
+        assertArrayEquals(jobPerRound, restarted, "rounds in one job with a restarted stage differ");
     }
 }
