@@ -17,8 +17,9 @@ import org.slf4j.LoggerFactory;
  * <ul>
  *   <li>{@value #MODE_KEY} = {@code auto} (default), {@code jobs} or {@code socket}. {@code auto}
  *       runs an epoch's rounds in one job ({@code socket}) when there is more than one round per
- *       epoch, the cluster has a task slot for every worker and dynamic allocation is off; otherwise
- *       one job per round ({@code jobs}). A thread can override it for its runs with
+ *       epoch, the cluster has a task slot for every worker, and neither dynamic allocation nor
+ *       speculation is on (Spark speculates no barrier task); otherwise one job per round
+ *       ({@code jobs}). A thread can override it for its runs with
  *       {@code sparkContext.setLocalProperty}.</li>
  *   <li>{@value #PORT_KEY}: the driver's TCP port for the round exchange (default 0: any free port);
  *       set it where a firewall only opens known ports.</li>
@@ -68,6 +69,8 @@ public final class RoundExchangeSettings {
         int port = port(conf);
         int slots = taskSlots(jsc);
         boolean dynamic = conf.getBoolean("spark.dynamicAllocation.enabled", false);
+        // Spark never speculates a barrier stage's tasks: whoever turned speculation on wants stragglers copied.
+        boolean speculation = conf.getBoolean("spark.speculation", false);
         if (mode == Mode.SOCKET && (slots < workers || dynamic)) {
             throw new InputException(MODE_KEY + "=socket needs a task slot per worker at once and no dynamic "
                     + "allocation, but --workers is " + workers + ", the cluster has " + slots + " task slots"
@@ -75,7 +78,7 @@ public final class RoundExchangeSettings {
                     + "=jobs (or auto), or fewer workers");
         }
         boolean socket = mode == Mode.SOCKET
-                || mode == Mode.AUTO && roundsPerEpoch > 1 && slots >= workers && !dynamic;
+                || mode == Mode.AUTO && roundsPerEpoch > 1 && slots >= workers && !dynamic && !speculation;
         RoundTransport transport;
         if (socket) {
             String host = conf.get("spark.driver.host", "localhost");
