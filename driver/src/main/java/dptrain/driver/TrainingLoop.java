@@ -149,7 +149,7 @@ final class TrainingLoop {
         if (blockFilter == null || !config.blockMomentum().nesterov()) {
             return state;
         }
-        return TrainingState.restore(blockFilter.global(), state.copyOptimizerState(), state.iteration(), state.epoch());
+        return state.withParameters(blockFilter.global().clone());
     }
 
     /** True when early stopping's patience has run out; tells progress the first time. */
@@ -195,8 +195,7 @@ final class TrainingLoop {
             BlockMomentum momentum = config.blockMomentum();
             if (momentum.enabled()) {
                 nextFilter = momentum.step(blockFilter, next.copyParameters());
-                next = TrainingState.restore(momentum.startingPoint(nextFilter), next.copyOptimizerState(),
-                        next.iteration(), next.epoch());
+                next = next.withParameters(momentum.startingPoint(nextFilter));
             }
             if (!next.isFinite()) {
                 throw diverged(String.format("the averaged model of epoch %d, round %d has non-finite values", epoch,

@@ -90,6 +90,19 @@ public final class TrainingState implements Serializable {
         net.setEpochCount(epoch);
     }
 
+    /**
+     * The same optimizer state and counters with other parameters. Takes {@code newParameters}
+     * without copying it (a round's state can be large): the caller hands it over and must not
+     * change it afterwards.
+     */
+    public TrainingState withParameters(float[] newParameters) {
+        if (newParameters.length != parameters.length) {
+            throw new IllegalArgumentException("expected " + parameters.length + " parameters, got "
+                    + newParameters.length);
+        }
+        return new TrainingState(newParameters, optimizerState, iteration, epoch);
+    }
+
     /** The same learned values with new counters. */
     public TrainingState withCounters(int newIteration, int newEpoch) {
         return new TrainingState(parameters, optimizerState, newIteration, newEpoch);
