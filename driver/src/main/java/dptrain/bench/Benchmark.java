@@ -39,11 +39,14 @@ import org.nd4j.linalg.api.ndarray.INDArray;
  * The benchmark harness: in one run, on the same data and machine, the machine's single-thread
  * GEMM peak, single-process DL4J on one thread (the baseline), and dptrain in local[2] averaging
  * once per epoch, every 16 and every 5 minibatches (and once per epoch with the DL4J engine, to
- * show what the dense engine adds). Each configuration trains the book's network for N epochs
+ * show what the dense engine adds). Rounds travel as dptrain's default picks (an epoch's rounds in
+ * one job when rounds are shorter than an epoch); two more rows force the other way (every 16
+ * minibatches with a Spark job per round, once per epoch through the round exchange) for the
+ * ratio in the same run. Each configuration trains the book's network for N epochs
  * with the test set evaluated after every epoch (outside the timings) for the seconds to 0.85
  * test accuracy. For dptrain it splits each round's time into broadcast, scheduling, replica
  * compute, combining and the driver's update. Then it measures the cost of one averaging round
- * for parameter vectors from 0.4M to 50M floats. Writes bench.json and bench.md.
+ * for parameter vectors from 0.4M to 50M floats, both ways. Writes bench.json and bench.md.
  *
  * <p>Usage: {@code Benchmark SPEC DATA_DIR OUT_DIR EPOCHS [--quick]}. Seconds per epoch are the
  * median of epochs 2..N (training rounds only), so JIT warm-up and cache building stay out.
@@ -95,6 +98,8 @@ public final class Benchmark {
                     trainImages, testImages, epochs, TrainingConfig.EVERY_EPOCH, AUTO));
             rows.add(dptrain(jsc, "dptrain local[2], every 16 minibatches (one Spark job per round)", spec,
                     trainImages, testImages, epochs, 16, JOB_PER_ROUND));
+            rows.add(dptrain(jsc, "dptrain local[2], once per epoch (through the round exchange)", spec,
+                    trainImages, testImages, epochs, TrainingConfig.EVERY_EPOCH, ONE_JOB_PER_EPOCH));
             Path slice = writeSlice(trainImages, out.resolve("slice"), 256);
             for (int hidden : quick ? new int[] {512, 5_000} : new int[] {512, 5_000, 20_000, 63_000}) {
                 roundCosts.add(roundCost(jsc, slice, hidden, JOB_PER_ROUND));
@@ -124,6 +129,8 @@ public final class Benchmark {
         json.put("dptrain_local2_epoch_dl4j_engine_eps", rows.get(4).examplesPerSecond());
         json.put("dptrain_local2_k16_job_per_round_eps", rows.get(5).examplesPerSecond());
         json.put("overhead_k16_job_per_round_frac", rows.get(5).overheadFraction());
+        json.put("dptrain_local2_epoch_round_exchange_eps", rows.get(6).examplesPerSecond());
+        json.put("overhead_epoch_round_exchange_frac", rows.get(6).overheadFraction());
         json.put("overhead_epoch_frac", perEpoch.overheadFraction());
         json.put("overhead_k16_frac", k16.overheadFraction());
         json.put("achieved_gflops", perEpoch.examplesPerSecond() * flopsPerExample / 1e9);
