@@ -50,15 +50,19 @@ final class TrainingOptions {
             description = "Model replicas, one Spark partition each (default: Spark's default parallelism).")
     Integer workers;
 
-    @Option(names = "--averaging-frequency", paramLabel = "K|epoch", defaultValue = "epoch",
+    @Option(names = "--averaging-frequency", paramLabel = "K|epoch|auto", defaultValue = "auto",
             converter = AveragingFrequencyConverter.class,
-            description = "Average the replicas every K minibatches, or once per epoch (default: ${DEFAULT-VALUE}).")
+            description = "Average the replicas every K minibatches, once per epoch, or auto: every "
+                    + TrainingConfig.RECOMMENDED_BATCHES_PER_ROUND + " with 2+ workers, once per epoch with one "
+                    + "(default: ${DEFAULT-VALUE}; chosen in PARITY.md).")
     int averagingFrequency;
 
     @Option(names = "--block-momentum", paramLabel = "M|auto", defaultValue = "auto",
             description = "Block momentum (BMUF) on each round's averaged update: a number in [0, 1) (0 is plain "
-                    + "averaging), or auto: Nesterov block momentum 0.5 with 2+ workers averaging once per epoch or "
-                    + "every 64+ minibatches, else plain (default: ${DEFAULT-VALUE}; chosen in PARITY.md).")
+                    + "averaging), or auto: Nesterov block momentum " + BlockMomentum.RECOMMENDED_MOMENTUM
+                    + " with 2+ workers averaging every " + BlockMomentum.RECOMMENDED_MIN_BATCHES_PER_ROUND
+                    + "+ minibatches or once per epoch, else plain (default: ${DEFAULT-VALUE}; chosen in "
+                    + "PARITY.md).")
     String blockMomentum;
 
     @Option(names = "--block-lr", paramLabel = "Z", defaultValue = "1",
@@ -149,8 +153,9 @@ final class TrainingOptions {
             boolean stratify) {
         ModelSpec spec = model.spec();
         try {
+            // auto is resolved by withWorkers, once the number of workers is known.
             return new TrainingConfig(spec, trainInput, testInput, epochs, batchSize, workers == null ? 1 : workers,
-                    averagingFrequency, validationFraction, seed == null ? spec.seed() : seed, output, cache, stratify)
+                    averagingFrequency == AUTO ? TrainingConfig.EVERY_EPOCH : averagingFrequency, validationFraction, seed == null ? spec.seed() : seed, output, cache, stratify)
                     .withBlockMomentum(blockMomentum())
                     .withInitialWeights(model.initialWeights());
         } catch (InputException e) {
@@ -179,9 +184,15 @@ final class TrainingOptions {
         return spark.startSpark(conf, spec.parameterCount(), err, command.commandLine());
     }
 
-    /** {@code config} with Spark's default parallelism as --workers when the flag was not given. */
+    /**
+     * {@code config} with Spark's default parallelism as --workers when the flag was not given, and
+     * the auto averaging frequency and block momentum for that many workers.
+     */
     TrainingConfig withWorkers(TrainingConfig c, JavaSparkContext jsc) {
         TrainingConfig config = workers != null ? c : c.withWorkers(jsc.defaultParallelism());
+        if (averagingFrequency == AUTO) {
+            config = config.withAveragingFrequency(TrainingConfig.recommendedAveragingFrequency(config.workers()));
+        }
         return isAutoBlockMomentum()
                 ? config.withBlockMomentum(BlockMomentum.recommended(config.workers(), config.averagingFrequency()))
                 : config;
@@ -221,12 +232,18 @@ final class TrainingOptions {
         return new CommandLine.ParameterException(command.commandLine(), message);
     }
 
-    /** Parses {@code --averaging-frequency}: a positive number of minibatches, or {@code epoch}. */
+    /** --averaging-frequency auto: resolved when the number of workers is known. */
+    private static final int AUTO = -1;
+
+    /** Parses {@code --averaging-frequency}: a positive number of minibatches, {@code epoch} or {@code auto}. */
     static final class AveragingFrequencyConverter implements CommandLine.ITypeConverter<Integer> {
         @Override
         public Integer convert(String value) {
             if (value.equalsIgnoreCase("epoch")) {
                 return TrainingConfig.EVERY_EPOCH;
+            }
+            if (value.equalsIgnoreCase("auto")) {
+                return AUTO;
             }
             try {
                 int k = Integer.parseInt(value.trim());
@@ -237,7 +254,7 @@ final class TrainingOptions {
                 // reported below
             }
             throw new CommandLine.TypeConversionException("'" + value
-                    + "' is not allowed; expected a whole number of minibatches >= 1, or 'epoch'");
+                    + "' is not allowed; expected a whole number of minibatches >= 1, 'epoch' or 'auto'");
         }
     }
 }

@@ -34,21 +34,23 @@ public record BlockMomentum(double momentum, double blockLearningRate, boolean n
 
     /**
      * Fewer minibatches per round than this and {@link #recommended} averages plainly: in
-     * PARITY.md, block momentum on top of RMSprop diverged when rounds were short.
+     * PARITY.md, block momentum on top of RMSprop diverged or lost accuracy when rounds were
+     * shorter (every 1 or 4 minibatches).
      */
-    public static final int RECOMMENDED_MIN_BATCHES_PER_ROUND = 64;
+    public static final int RECOMMENDED_MIN_BATCHES_PER_ROUND = 16;
 
     /** The block momentum of {@link #recommended}. */
-    public static final double RECOMMENDED_MOMENTUM = 0.5;
+    public static final double RECOMMENDED_MOMENTUM = 0.4;
 
     /**
      * dptrain's default, chosen from the parity table (PARITY.md): Nesterov block momentum
-     * {@value #RECOMMENDED_MOMENTUM} with block learning rate 1 when rounds are long (once per
-     * epoch, or every {@value #RECOMMENDED_MIN_BATCHES_PER_ROUND} or more minibatches), plain
-     * averaging otherwise and for one worker. For the book's network after 5 epochs it gained 1.0,
-     * 1.7 and 1.1 points of test accuracy over plain per-epoch averaging with 2, 4 and 8 workers;
-     * Chen and Huo's {@code 1 - 1/workers} did as well for 2 workers but lost accuracy for 4 and 8
-     * (RMSprop already adapts each step), and with short rounds it diverged.
+     * {@value #RECOMMENDED_MOMENTUM} with block learning rate 1 when rounds are at least
+     * {@value #RECOMMENDED_MIN_BATCHES_PER_ROUND} minibatches (or once per epoch), plain averaging
+     * otherwise and for one worker. With the default averaging frequency (every 16 minibatches,
+     * {@link TrainingConfig#recommendedAveragingFrequency}) it kept 2, 4 and 8 workers within half
+     * a point of one machine after 5 epochs on the book's network; Chen and Huo's
+     * {@code 1 - 1/workers} lost accuracy for 4 and 8 workers (RMSprop already adapts each step)
+     * and diverged with short rounds.
      *
      * @param averagingFrequency minibatches per round, or {@link TrainingConfig#EVERY_EPOCH}
      */

@@ -78,6 +78,12 @@ public record TrainingConfig(ModelSpec spec, DataInput train, DataInput test, in
                 output, cache, stratify, checkpointing, earlyStopping, blockMomentum, initialWeights, validationData);
     }
 
+    /** This configuration averaging every {@code k} minibatches, or once per epoch ({@link #EVERY_EPOCH}). */
+    public TrainingConfig withAveragingFrequency(int k) {
+        return new TrainingConfig(spec, train, test, epochs, batchSize, workers, k, validationFraction, seed, output,
+                cache, stratify, checkpointing, earlyStopping, blockMomentum, initialWeights, validationData);
+    }
+
     /** This configuration with other checkpoint settings. */
     public TrainingConfig withCheckpointing(Checkpointing c) {
         return new TrainingConfig(spec, train, test, epochs, batchSize, workers, averagingFrequency, validationFraction,
@@ -110,6 +116,20 @@ public record TrainingConfig(ModelSpec spec, DataInput train, DataInput test, in
 
     /** {@code averagingFrequency} value meaning "average once per epoch". */
     public static final int EVERY_EPOCH = 0;
+
+    /** Minibatches per replica per round that {@link #recommendedAveragingFrequency} picks for 2+ workers. */
+    public static final int RECOMMENDED_BATCHES_PER_ROUND = 16;
+
+    /**
+     * dptrain's default averaging frequency (--averaging-frequency auto), chosen from the parity
+     * table (PARITY.md): every {@value #RECOMMENDED_BATCHES_PER_ROUND} minibatches for 2 or more
+     * workers, with {@link BlockMomentum#recommended}'s block momentum the only setting that kept 2, 4
+     * and 8 workers within half a point of one machine; once per epoch for one worker, whose
+     * result does not depend on it (one replica's average is itself).
+     */
+    public static int recommendedAveragingFrequency(int workers) {
+        return workers > 1 ? RECOMMENDED_BATCHES_PER_ROUND : EVERY_EPOCH;
+    }
 
     /** Default passes over the training data (the CLI's --epochs, the Spark ML estimator's epochs). */
     public static final int DEFAULT_EPOCHS = 5;

@@ -20,7 +20,10 @@ import org.nd4j.evaluation.classification.Evaluation;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 
-/** The book's network on the full Fashion-MNIST, two workers, per-epoch averaging, five epochs. */
+/**
+ * The book's network on the full Fashion-MNIST, two workers, five epochs, the default averaging
+ * (every 16 minibatches with block momentum, an epoch's rounds in one Spark job).
+ */
 class BookNetworkOnFashionMnistIT {
 
     @TempDir
@@ -40,6 +43,7 @@ class BookNetworkOnFashionMnistIT {
         assertEquals(60000, first.get("examples").asLong());
         assertEquals(235, first.get("steps_per_replica").asLong(), "30,000 examples per worker in batches of 128");
         assertEquals(470, first.get("steps_total").asLong());
+        assertEquals(15, first.get("averaging_rounds").asInt(), "235 minibatches per replica, averaged every 16");
         double testAccuracy = history.get("test_accuracy").asDouble();
         assertTrue(testAccuracy >= 0.85, "test accuracy " + testAccuracy);
 

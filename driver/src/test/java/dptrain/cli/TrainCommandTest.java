@@ -57,8 +57,8 @@ class TrainCommandTest {
                 "--validation-split", "0.2", "--output", out.toString(), "--conf", "spark.ui.enabled=false");
         assertEquals(ExitCodes.OK, run.code(), run.err());
         assertTrue(run.out().contains("Train on 1600 examples, validate on 400 examples; 2 workers"), run.out());
-        assertTrue(run.out().contains("averaging once per epoch, block momentum 0.500 (Nesterov)"),
-                "the default for 2 workers averaging per epoch: " + run.out());
+        assertTrue(run.out().contains("averaging once per epoch, block momentum 0.400 (Nesterov)"),
+                "the default for 2 workers, every 16 minibatches: here the whole epoch of 13: " + run.out());
         assertTrue(run.out().matches("(?s).*Epoch 1/2 - [0-9.]+s - loss: [0-9.]+ - accuracy: [0-9.]+ - val_loss: [0-9.]+ "
                 + "- val_accuracy: [0-9.]+\n.*Epoch 2/2 .*"), run.out());
         assertTrue(run.out().contains("Test - loss: "), run.out());

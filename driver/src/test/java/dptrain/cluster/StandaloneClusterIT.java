@@ -121,9 +121,11 @@ class StandaloneClusterIT {
     @Test
     @Order(4)
     void noLargeValueTravelsInsideATaskOrClosureUnderAOneMegabyteRpcLimit() throws IOException {
-        // Parameters and RMSprop state are 3.2 MB; with averaging every 64 steps, 4 rounds broadcast them.
+        // Parameters and RMSprop state are 3.2 MB; with averaging every 64 steps and a Spark job per round,
+        // 4 rounds broadcast them (the round exchange, the default here, sends them over its own socket).
         Path folder = CLUSTER.testFolder("rpc-limit");
-        List<String> oneMegabyte = List.of("--conf", "spark.rpc.message.maxSize=1");
+        List<String> oneMegabyte = List.of("--conf", "spark.rpc.message.maxSize=1", "--conf",
+                "spark.dptrain.roundExchange=jobs");
         Scripts.Run training = CLUSTER.submit(folder, true, Map.of(), oneMegabyte, List.of("train",
                 "--model", bookSpec(), "--train", FashionMnist.trainImages().toAbsolutePath().toString(),
                 "--workers", "2", "--epochs", "1", "--averaging-frequency", "64", "--output", folder.resolve("out").toString()));

@@ -34,12 +34,21 @@ class BlockMomentumTest {
     }
 
     @Test
-    void theDefaultIsNesterovBlockMomentumForLongRoundsOnly() {
-        assertEquals(new BlockMomentum(0.5, 1, true), BlockMomentum.recommended(2, TrainingConfig.EVERY_EPOCH));
-        assertEquals(new BlockMomentum(0.5, 1, true), BlockMomentum.recommended(8, 64));
-        assertEquals(BlockMomentum.NONE, BlockMomentum.recommended(4, 16), "short rounds average plainly");
+    void theDefaultIsNesterovBlockMomentumForRoundsOf16MinibatchesOrMore() {
+        BlockMomentum nesterov = new BlockMomentum(0.4, 1, true);
+        assertEquals(nesterov, BlockMomentum.recommended(2, TrainingConfig.EVERY_EPOCH));
+        assertEquals(nesterov, BlockMomentum.recommended(8, 64));
+        assertEquals(nesterov, BlockMomentum.recommended(4, 16));
+        assertEquals(BlockMomentum.NONE, BlockMomentum.recommended(4, 15), "short rounds average plainly");
         assertEquals(BlockMomentum.NONE, BlockMomentum.recommended(1, TrainingConfig.EVERY_EPOCH),
                 "one worker has nothing to filter");
+    }
+
+    @Test
+    void theDefaultAveragingIsEvery16MinibatchesWithTwoOrMoreWorkers() {
+        assertEquals(TrainingConfig.EVERY_EPOCH, TrainingConfig.recommendedAveragingFrequency(1));
+        assertEquals(16, TrainingConfig.recommendedAveragingFrequency(2));
+        assertEquals(16, TrainingConfig.recommendedAveragingFrequency(8));
     }
 
     @Test
