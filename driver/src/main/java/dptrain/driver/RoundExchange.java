@@ -16,8 +16,12 @@ import java.net.ServerSocket;
 import java.net.Socket;
 import java.net.SocketException;
 import java.security.SecureRandom;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
@@ -45,6 +49,7 @@ final class RoundExchange implements Closeable {
     private final Thread acceptor;
     private final BlockingQueue<Arrival> arrivals = new LinkedBlockingQueue<>();
     private final Connection[] connections;
+    private final ExecutorService senders;
     private volatile boolean closed;
 
     // The round under way, sent to every connection that has not had it yet. Guarded by this.
@@ -65,6 +70,11 @@ final class RoundExchange implements Closeable {
         this.server = new ServerSocket();
         server.bind(new InetSocketAddress(InetAddress.getByName(bindHost), port), workers * 2);
         this.address = new ExchangeAddress(advertisedHost, server.getLocalPort(), new SecureRandom().nextLong());
+        this.senders = Executors.newFixedThreadPool(workers, runnable -> {
+            Thread t = new Thread(runnable, "dptrain-round-exchange-send");
+            t.setDaemon(true);
+            return t;
+        });
         this.acceptor = new Thread(this::acceptLoop, "dptrain-round-exchange-accept");
         acceptor.setDaemon(true);
         acceptor.start();
@@ -95,11 +105,7 @@ final class RoundExchange implements Closeable {
             currentState = encoded;
             sendTo = connections.clone();
         }
-        for (Connection c : sendTo) {
-            if (c != null) {
-                c.sendIfNew(assignment, encoded);
-            }
-        }
+        sendToAll(sendTo, assignment, encoded);
         long sent = System.nanoTime();
         ReplicaResult[] results = new ReplicaResult[workers];
         int received = 0;
@@ -122,6 +128,26 @@ final class RoundExchange implements Closeable {
             }
         }
         return new RoundResults(results, (sent - began) / 1e9, (System.nanoTime() - sent) / 1e9);
+    }
+
+    /** Writes the round to every connection at once (each write is a few MB: in turn they would add up). */
+    private void sendToAll(Connection[] sendTo, RoundAssignment assignment, byte[] encoded) {
+        List<Future<?>> sends = new ArrayList<>();
+        for (Connection c : sendTo) {
+            if (c != null) {
+                sends.add(senders.submit(() -> c.sendIfNew(assignment, encoded)));
+            }
+        }
+        for (Future<?> send : sends) {
+            try {
+                send.get();
+            } catch (ExecutionException e) {
+                throw new IllegalStateException("sending round " + assignment.round() + " failed", e.getCause());
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new IllegalStateException("interrupted while sending round " + assignment.round(), e);
+            }
+        }
     }
 
     /** Tells every task the epoch is done; their job then ends. */
@@ -226,6 +252,7 @@ final class RoundExchange implements Closeable {
     @Override
     public void close() {
         closed = true;
+        senders.shutdownNow();
         try {
             server.close();
         } catch (IOException e) {

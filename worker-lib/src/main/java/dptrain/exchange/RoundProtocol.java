@@ -105,13 +105,6 @@ public final class RoundProtocol {
 
     /** {@code state} as the bytes {@link TrainingState#readFrom} reads. */
     public static byte[] encode(TrainingState state) {
-        java.io.ByteArrayOutputStream bytes = new java.io.ByteArrayOutputStream(
-                16 + 4 * (state.parameterCount() + state.optimizerStateCount()));
-        try (DataOutputStream out = new DataOutputStream(bytes)) {
-            state.writeTo(out);
-        } catch (IOException e) {
-            throw new IllegalStateException("writing to memory failed", e);
-        }
-        return bytes.toByteArray();
+        return state.encode();
     }
 }

@@ -5,6 +5,7 @@ import java.io.DataOutputStream;
 import java.io.IOException;
 import java.io.Serializable;
 import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
 import java.nio.FloatBuffer;
 import org.deeplearning4j.nn.api.Updater;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
@@ -140,8 +141,9 @@ public final class TrainingState implements Serializable {
     }
 
     /**
-     * Writes this snapshot to {@code out} for {@link #readFrom}: counters, then the parameters and
-     * the optimizer state as raw big-endian floats (one bulk copy each, no per-value calls).
+     * Writes this snapshot to {@code out} for {@link #readFrom}: counters (big-endian ints), then the
+     * parameters and the optimizer state, each a length and raw little-endian floats: the memory
+     * order of x86 and ARM, so each array is one bulk copy rather than a byte swap per value.
      */
     public void writeTo(DataOutputStream out) throws IOException {
         out.writeInt(iteration);
@@ -159,11 +161,23 @@ public final class TrainingState implements Serializable {
         return new TrainingState(parameters, optimizerState, iteration, epoch);
     }
 
+    /** This snapshot as the bytes {@link #writeTo} writes, in one array sized exactly (one copy of each value). */
+    public byte[] encode() {
+        ByteBuffer out = ByteBuffer.allocate(4 * (4 + parameters.length + optimizerState.length));
+        out.putInt(iteration).putInt(epoch);
+        out.putInt(parameters.length);
+        out.slice().order(ByteOrder.LITTLE_ENDIAN).asFloatBuffer().put(parameters);
+        out.position(out.position() + 4 * parameters.length);
+        out.putInt(optimizerState.length);
+        out.slice().order(ByteOrder.LITTLE_ENDIAN).asFloatBuffer().put(optimizerState);
+        return out.array();
+    }
+
     private static final int CHUNK_FLOATS = 1 << 14;
 
     static void writeFloats(DataOutputStream out, float[] values) throws IOException {
         out.writeInt(values.length);
-        ByteBuffer chunk = ByteBuffer.allocate(CHUNK_FLOATS * Float.BYTES);
+        ByteBuffer chunk = ByteBuffer.allocate(CHUNK_FLOATS * Float.BYTES).order(ByteOrder.LITTLE_ENDIAN);
         for (int from = 0; from < values.length; from += CHUNK_FLOATS) {
             int n = Math.min(CHUNK_FLOATS, values.length - from);
             chunk.clear();
@@ -182,7 +196,7 @@ public final class TrainingState implements Serializable {
         for (int from = 0; from < length; from += CHUNK_FLOATS) {
             int n = Math.min(CHUNK_FLOATS, length - from);
             in.readFully(chunk, 0, n * Float.BYTES);
-            ByteBuffer.wrap(chunk, 0, n * Float.BYTES).asFloatBuffer().get(values, from, n);
+            ByteBuffer.wrap(chunk, 0, n * Float.BYTES).order(ByteOrder.LITTLE_ENDIAN).asFloatBuffer().get(values, from, n);
         }
         return values;
     }

@@ -48,6 +48,17 @@ class WireFormatTest {
     }
 
     @Test
+    void encodeWritesWhatWriteToWrites() throws IOException {
+        Random random = new Random(9);
+        TrainingState state = new TrainingState(values(random, 20_000), values(random, 20_001), 5, 1);
+        ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+        try (DataOutputStream out = new DataOutputStream(bytes)) {
+            state.writeTo(out);
+        }
+        assertArrayEquals(bytes.toByteArray(), state.encode());
+    }
+
+    @Test
     void resultKeepsItsStatsPartitionAndRejection() throws IOException {
         Random random = new Random(8);
         ReplicaStats stats = new ReplicaStats(128, 3, 3, 41.5, 77, 0.25, 0.25);
