@@ -67,11 +67,9 @@ final class ConsoleProgress implements DistributedTrainer.FoldProgress {
 
     @Override
     public void roundTransport(String description) {
-        if (roundsPerEpoch > 1) {
-            clearBar();
-            out.println("Rounds: " + description);
-            out.flush();
-        }
+        clearBar();
+        out.println("Rounds: " + description);
+        out.flush();
     }
 
     @Override

@@ -16,10 +16,10 @@ import org.slf4j.LoggerFactory;
  * Picks the {@link RoundTransport} from the Spark configuration:
  * <ul>
  *   <li>{@value #MODE_KEY} = {@code auto} (default), {@code jobs} or {@code socket}. {@code auto}
- *       runs an epoch's rounds in one job ({@code socket}) when there is more than one round per
- *       epoch, the cluster has a task slot for every worker, and neither dynamic allocation nor
- *       speculation is on (Spark speculates no barrier task); otherwise one job per round
- *       ({@code jobs}). A thread can override it for its runs with
+ *       runs an epoch's rounds in one job ({@code socket}) when the cluster has a task slot for
+ *       every worker and neither dynamic allocation nor speculation is on (Spark speculates no
+ *       barrier task); otherwise one job per round ({@code jobs}). Even with one round per epoch
+ *       the socket is the faster way in dptrain-bench (BENCHMARKS.md). A thread can override it for its runs with
  *       {@code sparkContext.setLocalProperty}.</li>
  *   <li>{@value #PORT_KEY}: the driver's TCP port for the round exchange (default 0: any free port);
  *       set it where a firewall only opens known ports.</li>
@@ -61,7 +61,7 @@ public final class RoundExchangeSettings {
         throw new InputException(PORT_KEY + "=" + value + ": expected a TCP port from 0 (any free port) to 65535");
     }
 
-    /** The transport for a run of {@code workers} replicas with {@code roundsPerEpoch} rounds per epoch. */
+    /** The transport for a run of {@code workers} replicas with {@code roundsPerEpoch} rounds per epoch (for the log). */
     static RoundTransport open(JavaSparkContext jsc, JavaRDD<Minibatch> batches, Broadcast<ModelSpec> spec,
             String jobId, FaultInjection faults, int workers, int roundsPerEpoch, int epochs) {
         SparkConf conf = jsc.getConf();
@@ -78,7 +78,7 @@ public final class RoundExchangeSettings {
                     + "=jobs (or auto), or fewer workers");
         }
         boolean socket = mode == Mode.SOCKET
-                || mode == Mode.AUTO && roundsPerEpoch > 1 && slots >= workers && !dynamic && !speculation;
+                || mode == Mode.AUTO && slots >= workers && !dynamic && !speculation;
         RoundTransport transport;
         if (socket) {
             String host = conf.get("spark.driver.host", "localhost");
