@@ -18,8 +18,8 @@ import org.slf4j.LoggerFactory;
  *   <li>{@value #MODE_KEY} = {@code auto} (default), {@code jobs} or {@code socket}. {@code auto}
  *       runs an epoch's rounds in one job ({@code socket}) when the cluster has a task slot for
  *       every worker and neither dynamic allocation nor speculation is on (Spark speculates no
- *       barrier task); otherwise one job per round ({@code jobs}). Even with one round per epoch
- *       the socket is the faster way in dptrain-bench (BENCHMARKS.md). A thread can override it for its runs with
+ *       barrier task); otherwise one job per round ({@code jobs}). Also with one round per epoch:
+ *       its overhead was lower and steadier in dptrain-bench (BENCHMARKS.md). A thread can override it for its runs with
  *       {@code sparkContext.setLocalProperty}.</li>
  *   <li>{@value #PORT_KEY}: the driver's TCP port for the round exchange (default 0: any free port);
  *       set it where a firewall only opens known ports.</li>
