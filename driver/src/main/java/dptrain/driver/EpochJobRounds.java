@@ -79,6 +79,7 @@ final class EpochJobRounds implements RoundTransport {
     private JavaFutureAction<List<Integer>> startJob(int epoch) {
         jsc.setJobGroup("dptrain-epoch-" + epoch, String.format("dptrain epoch %d/%d (its rounds in one job, states "
                 + "via the driver's round exchange at %s)", epoch, epochs, exchange.address()), true);
+        exchange.beginEpoch();
         RDD<Integer> rounds = batches.rdd().barrier().mapPartitionsWithEvaluator(
                 new EpochTask(spec, jobId, exchange.address(), faults), INTEGER);
         return new JavaRDD<>(rounds, INTEGER).collectAsync();

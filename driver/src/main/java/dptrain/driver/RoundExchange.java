@@ -52,9 +52,11 @@ final class RoundExchange implements Closeable {
     private final ExecutorService senders;
     private volatile boolean closed;
 
-    // The round under way, sent to every connection that has not had it yet. Guarded by this.
+    // The round under way, sent to every connection that has not had it yet; or, once the epoch's
+    // rounds are done, the news that they are (for a task of a retried stage). Guarded by this.
     private RoundAssignment current;
     private byte[] currentState;
+    private boolean epochDone;
     private int sequence;
 
     /** A result from one task. */
@@ -150,12 +152,23 @@ final class RoundExchange implements Closeable {
         }
     }
 
-    /** Tells every task the epoch is done; their job then ends. */
+    /** A new epoch's job is about to start: its tasks wait for the first round. */
+    synchronized void beginEpoch() {
+        current = null;
+        currentState = null;
+        epochDone = false;
+    }
+
+    /**
+     * Tells every task the epoch is done; their job then ends. A task that connects after this (its
+     * stage restarted after the last round) is told the same at once.
+     */
     void finishEpoch() {
         Connection[] sendTo;
         synchronized (this) {
             current = null;
             currentState = null;
+            epochDone = true;
             sendTo = connections.clone();
             java.util.Arrays.fill(connections, null);
         }
@@ -234,11 +247,13 @@ final class RoundExchange implements Closeable {
         Connection replaced;
         RoundAssignment round;
         byte[] state;
+        boolean done;
         synchronized (this) {
             replaced = connections[connection.partition];
             connections[connection.partition] = connection;
             round = current;
             state = currentState;
+            done = epochDone;
         }
         LOG.debug("Partition {} (stage attempt {}) joined the round exchange", connection.partition, stageAttempt);
         if (replaced != null) {
@@ -246,6 +261,8 @@ final class RoundExchange implements Closeable {
         }
         if (round != null) {
             connection.sendIfNew(round, state);
+        } else if (done) {
+            connection.sendDone();
         }
     }
 

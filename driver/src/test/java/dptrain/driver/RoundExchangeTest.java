@@ -21,8 +21,10 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 
-/** The driver's round exchange with plain threads as tasks: no Spark. */
+/** The driver's round exchange with plain threads as tasks: no Spark. A lost message would hang: timeouts. */
+@Timeout(60)
 class RoundExchangeTest {
     private final ExecutorService tasks = Executors.newCachedThreadPool();
 
@@ -102,6 +104,24 @@ class RoundExchangeTest {
             assertEquals(2f, ReplicaResultAccess.state(results.byPartition()[0]).copyParameters()[0]);
             exchange.finishEpoch();
             assertEquals(1, retried.get());
+        }
+    }
+
+    @Test
+    void aTaskThatConnectsAfterTheLastRoundIsToldTheEpochIsDone() throws Exception {
+        try (RoundExchange exchange = new RoundExchange(1, "127.0.0.1", "127.0.0.1", 0)) {
+            Future<Integer> first = task(exchange.address(), 0, 10);
+            exchange.runRound(1, 1, 0, 1, 0, state(1f), new CompletableFuture<Void>());
+            exchange.finishEpoch();
+            assertEquals(1, first.get());
+            // A retried stage's task, after the last round: nothing left to train.
+            assertEquals(0, task(exchange.address(), 0, 10).get());
+            // The next epoch's tasks wait for its first round.
+            exchange.beginEpoch();
+            Future<Integer> next = task(exchange.address(), 0, 10);
+            exchange.runRound(2, 1, 0, 1, 0, state(2f), new CompletableFuture<Void>());
+            exchange.finishEpoch();
+            assertEquals(1, next.get());
         }
     }
 
