@@ -4,11 +4,13 @@ import dptrain.exchange.ExchangeAddress;
 import dptrain.exchange.RoundAssignment;
 import dptrain.exchange.RoundProtocol;
 import dptrain.replica.ReplicaResult;
+import dptrain.replica.TrainingState;
 import java.io.BufferedInputStream;
 import java.io.BufferedOutputStream;
 import java.io.Closeable;
 import java.io.DataInputStream;
 import java.io.DataOutputStream;
+import java.io.EOFException;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
@@ -17,8 +19,10 @@ import java.net.Socket;
 import java.net.SocketException;
 import java.security.SecureRandom;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.CancellationException;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -95,7 +99,7 @@ final class RoundExchange implements Closeable {
      * the tasks run in: if it fails, so does this call, with the job's error.
      */
     RoundResults runRound(int epoch, int round, int firstBatch, int count, long roundSeed,
-            dptrain.replica.TrainingState start, Future<?> job) {
+            TrainingState start, Future<?> job) {
         long began = System.nanoTime();
         byte[] encoded = RoundProtocol.encode(start);
         Connection[] sendTo;
@@ -170,7 +174,7 @@ final class RoundExchange implements Closeable {
             currentState = null;
             epochDone = true;
             sendTo = connections.clone();
-            java.util.Arrays.fill(connections, null);
+            Arrays.fill(connections, null);
         }
         for (Connection c : sendTo) {
             if (c != null) {
@@ -193,7 +197,7 @@ final class RoundExchange implements Closeable {
             throw new IllegalStateException("the training job of epoch " + epoch + " failed: " + cause, cause);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-        } catch (java.util.concurrent.CancellationException e) {
+        } catch (CancellationException e) {
             throw new IllegalStateException("the training job of epoch " + epoch + " was cancelled", e);
         }
         throw new IllegalStateException("the training job of epoch " + epoch + " ended before round " + round
@@ -236,7 +240,7 @@ final class RoundExchange implements Closeable {
             }
         } catch (IOException e) {
             // The task ended, failed or was killed; a retried stage's task connects anew.
-            if (!closed && connection != null && !(e instanceof java.io.EOFException)
+            if (!closed && connection != null && !(e instanceof EOFException)
                     && !(e instanceof SocketException)) {
                 LOG.warn("Round exchange connection of partition {} broke: {}", connection.partition, e.toString());
             }

@@ -6,9 +6,11 @@ import java.io.BufferedOutputStream;
 import java.io.Closeable;
 import java.io.DataInputStream;
 import java.io.DataOutputStream;
+import java.io.EOFException;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.net.Socket;
+import java.net.SocketTimeoutException;
 
 /**
  * A training task's connection to the driver's round exchange. Not thread-safe: the task's own
@@ -71,11 +73,11 @@ public final class RoundClient implements Closeable {
                 in.mark(1);
                 try {
                     if (in.read() < 0) {
-                        throw new java.io.EOFException("the driver closed the connection");
+                        throw new EOFException("the driver closed the connection");
                     }
                     in.reset();
                     return;
-                } catch (java.net.SocketTimeoutException e) {
+                } catch (SocketTimeoutException e) {
                     // Nothing consumed: the stream stays whole. The driver is averaging or checkpointing.
                     stillWanted.run();
                 }
