@@ -288,7 +288,18 @@ class TrainCommandErrorsTest {
                 bad("flag: not a Spark master", usage,
                         List.of("--model", book, "--train", good, "--master", "bogus"), "--master", "'bogus'", "local[N]"),
                 bad("flag: scale of zero", usage, List.of("--model", book, "--train", good, "--scale", "0"), "--scale", "0"),
-                bad("flag: missing --train", usage, List.of("--model", book), "--train"));
+                bad("flag: missing --train", usage, List.of("--model", book), "--train"),
+                // Spark settings of the round exchange (DEPLOY.md).
+                bad("conf: unknown round exchange", input,
+                        List.of("--model", book, "--train", good, "--conf", "spark.dptrain.roundExchange=fast"),
+                        "spark.dptrain.roundExchange=fast", "auto, jobs or socket"),
+                bad("conf: round exchange port out of range", input,
+                        List.of("--model", book, "--train", good, "--conf", "spark.dptrain.roundExchange.port=70000"),
+                        "spark.dptrain.roundExchange.port=70000", "65535"),
+                bad("conf: rounds in one job without a slot per worker", input,
+                        List.of("--model", book, "--train", good, "--workers", "3", "--master", "local[2]",
+                                "--conf", "spark.dptrain.roundExchange=socket"),
+                        "spark.dptrain.roundExchange=socket", "--workers is 3", "2 task slots"));
     }
 
     @ParameterizedTest(name = "{0}")
