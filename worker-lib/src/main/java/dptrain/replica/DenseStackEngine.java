@@ -184,6 +184,15 @@ final class DenseStackEngine {
         }
     }
 
+    /** The reused arrays for minibatches of {@code batch}'s size, holding its features and targets. */
+    private Buffers buffersFilledWith(Minibatch batch) {
+        Buffers buffers = buffersByRows.computeIfAbsent(batch.rows(),
+                rows -> new Buffers(rows, sizes, batch.targetCount()));
+        batch.copyFeaturesInto(buffers.features);
+        batch.copyTargetsInto(buffers.targets);
+        return buffers;
+    }
+
     /**
      * One optimizer step on {@code batch}, as {@code net.fit(features, targets)} does it: gradients at the current
      * parameters, DL4J's updater at the network's iteration and epoch counts, parameters minus update, iteration
@@ -192,10 +201,7 @@ final class DenseStackEngine {
      */
     @SuppressWarnings("try") // the workspace scope is the resource: small loss arrays are recycled inside it
     Step step(Minibatch batch) {
-        Buffers buffers = buffersByRows.computeIfAbsent(batch.rows(),
-                rows -> new Buffers(rows, sizes, batch.targetCount()));
-        batch.copyFeaturesInto(buffers.features);
-        batch.copyTargetsInto(buffers.targets);
+        Buffers buffers = buffersFilledWith(batch);
         double score;
         int correct;
         try (MemoryWorkspace ignored = Nd4j.getWorkspaceManager().getAndActivateWorkspace(STEP_WORKSPACE, workspaceId)) {
@@ -230,10 +236,7 @@ final class DenseStackEngine {
      */
     @SuppressWarnings("try") // the workspace scope is the resource: small loss arrays are recycled inside it
     Step evaluate(Minibatch batch) {
-        Buffers buffers = buffersByRows.computeIfAbsent(batch.rows(),
-                rows -> new Buffers(rows, sizes, batch.targetCount()));
-        batch.copyFeaturesInto(buffers.features);
-        batch.copyTargetsInto(buffers.targets);
+        Buffers buffers = buffersFilledWith(batch);
         try (MemoryWorkspace ignored = Nd4j.getWorkspaceManager().getAndActivateWorkspace(STEP_WORKSPACE, workspaceId)) {
             INDArray outputPreActivation = forward(buffers);
             int correct = countCorrect(outputPreActivation, batch);
