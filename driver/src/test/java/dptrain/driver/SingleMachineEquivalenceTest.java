@@ -98,14 +98,7 @@ class SingleMachineEquivalenceTest {
         TrainingResult result = new DistributedTrainer(jsc).train(config(spec, epochs, batch, 1, TrainingConfig.EVERY_EPOCH),
                 new TrainingProgress() { });
 
-        MultiLayerNetwork single = new MultiLayerNetwork(spec.configuration());
-        single.init();
-        List<Minibatch> batches = batchesInShuffledOrder(spec, batch);
-        for (int e = 0; e < epochs; e++) {
-            for (Minibatch b : batches) {
-                single.fit(b.featuresArray(), b.targetsArray());
-            }
-        }
+        MultiLayerNetwork single = trainSingleProcess(spec, batch, epochs);
         return new OneWorkerRun(result, single.params().toFloatVector(),
                 single.getUpdater().getStateViewArray().toFloatVector());
     }
@@ -148,15 +141,7 @@ class SingleMachineEquivalenceTest {
                 });
         assertEquals(List.of("round 1.1/4", "round 1.2/4", "round 1.3/4", "round 1.4/4", "epoch 1",
                 "round 2.1/4", "round 2.2/4", "round 2.3/4", "round 2.4/4", "epoch 2"), calls);
-        MultiLayerNetwork single = new MultiLayerNetwork(spec.configuration());
-        single.init();
-        List<Minibatch> batches = batchesInShuffledOrder(spec, batch);
-        for (int e = 0; e < epochs; e++) {
-            for (Minibatch b : batches) {
-                single.fit(b.featuresArray(), b.targetsArray());
-            }
-            single.incrementEpochCount();
-        }
+        MultiLayerNetwork single = trainSingleProcess(spec, batch, epochs);
         assertArrayEquals(single.params().toFloatVector(), result.finalState().copyParameters(), "parameters");
     }
 
@@ -198,6 +183,23 @@ class SingleMachineEquivalenceTest {
     }
 
     /** The slice's examples in the order dptrain's seeded shuffle gives them, batched like a replica batches them. */
+    /**
+     * Single-process DL4J on the minibatches dptrain's one worker sees, in its order, counting epochs
+     * as DL4J's own epoch loop does (learning-rate schedules per epoch read the count).
+     */
+    private static MultiLayerNetwork trainSingleProcess(ModelSpec spec, int batch, int epochs) throws IOException {
+        MultiLayerNetwork single = new MultiLayerNetwork(spec.configuration());
+        single.init();
+        List<Minibatch> batches = batchesInShuffledOrder(spec, batch);
+        for (int e = 0; e < epochs; e++) {
+            for (Minibatch b : batches) {
+                single.fit(b.featuresArray(), b.targetsArray());
+            }
+            single.incrementEpochCount();
+        }
+        return single;
+    }
+
     private static List<Minibatch> batchesInShuffledOrder(ModelSpec spec, int batch) throws IOException {
         List<Example> examples = readIdx(images);
         SeededPermutation permutation = new SeededPermutation(examples.size(), SEED);
