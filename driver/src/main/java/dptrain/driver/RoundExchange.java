@@ -101,7 +101,7 @@ final class RoundExchange implements Closeable {
     RoundResults runRound(int epoch, int round, int firstBatch, int count, long roundSeed,
             TrainingState start, Future<?> job) {
         long began = System.nanoTime();
-        byte[] encoded = RoundProtocol.encode(start);
+        byte[] encoded = start.encode();
         Connection[] sendTo;
         RoundAssignment assignment;
         synchronized (this) {

@@ -55,7 +55,7 @@ public final class RoundProtocol {
     }
 
     /**
-     * Writes an assignment from an already encoded state (see {@link #encode}), so the driver
+     * Writes an assignment from an already encoded state ({@link TrainingState#encode}), so the driver
      * encodes a round's state once for all tasks.
      */
     public static void writeAssignment(DataOutputStream out, RoundAssignment a, byte[] encodedStart)
@@ -101,10 +101,5 @@ public final class RoundProtocol {
 
     public static Result readResult(DataInputStream in) throws IOException {
         return new Result(in.readInt(), ReplicaResult.readFrom(in));
-    }
-
-    /** {@code state} as the bytes {@link TrainingState#readFrom} reads. */
-    public static byte[] encode(TrainingState state) {
-        return state.encode();
     }
 }
