@@ -76,29 +76,33 @@ public record BlockMomentum(double momentum, double blockLearningRate, boolean n
         }
     }
 
-    /** The filter after a round whose averaged parameters are {@code averaged}. */
-    public Filter step(Filter filter, float[] averaged) {
-        float[] global = filter.global().clone();
-        float[] delta = filter.delta().clone();
+    /** One round of the filter: its state after the round, and the parameters the next round starts from. */
+    public record Step(Filter filter, float[] start) {
+    }
+
+    /**
+     * The filter after a round whose averaged parameters are {@code averaged}, and where the next
+     * round starts, in one pass over the parameters (it runs between every two rounds, while the
+     * replicas wait). Takes {@code averaged} over: it becomes the returned starting point.
+     */
+    public Step advance(Filter filter, float[] averaged) {
+        float[] oldGlobal = filter.global();
+        float[] oldDelta = filter.delta();
+        if (averaged.length != oldGlobal.length) {
+            throw new IllegalArgumentException("expected " + oldGlobal.length + " averaged parameters, got "
+                    + averaged.length);
+        }
+        float[] global = new float[oldGlobal.length];
+        float[] delta = new float[oldGlobal.length];
         float mu = (float) momentum;
         float zeta = (float) blockLearningRate;
         for (int i = 0; i < global.length; i++) {
-            delta[i] = mu * delta[i] + zeta * (averaged[i] - global[i]);
-            global[i] += delta[i];
+            float d = mu * oldDelta[i] + zeta * (averaged[i] - oldGlobal[i]);
+            float g = oldGlobal[i] + d;
+            delta[i] = d;
+            global[i] = g;
+            averaged[i] = nesterov ? g + mu * d : g;
         }
-        return new Filter(global, delta);
-    }
-
-    /** The parameters the next round starts from. */
-    public float[] startingPoint(Filter filter) {
-        if (!nesterov) {
-            return filter.global().clone();
-        }
-        float[] start = filter.global().clone();
-        float mu = (float) momentum;
-        for (int i = 0; i < start.length; i++) {
-            start[i] += mu * filter.delta()[i];
-        }
-        return start;
+        return new Step(new Filter(global, delta), averaged);
     }
 }

@@ -194,8 +194,9 @@ final class TrainingLoop {
             next = average.toState(state.iteration() + (int) stats.maxStepsPerReplica(), state.epoch());
             BlockMomentum momentum = config.blockMomentum();
             if (momentum.enabled()) {
-                nextFilter = momentum.step(blockFilter, next.copyParameters());
-                next = next.withParameters(momentum.startingPoint(nextFilter));
+                BlockMomentum.Step step = momentum.advance(blockFilter, next.copyParameters());
+                nextFilter = step.filter();
+                next = next.withParameters(step.start());
             }
             if (!next.isFinite()) {
                 throw diverged(String.format("the averaged model of epoch %d, round %d has non-finite values", epoch,

@@ -15,22 +15,23 @@ class BlockMomentumTest {
         BlockMomentum bm = new BlockMomentum(0.5, 2.0, false);
         BlockMomentum.Filter f = BlockMomentum.Filter.start(new float[] {1f, -1f});
         // Round 1: G = avg - W_g = (0.5, 0.5); Δ = 2 G = (1, 1); W_g = (2, 0).
-        f = bm.step(f, new float[] {1.5f, -0.5f});
-        assertArrayEquals(new float[] {1f, 1f}, f.delta());
-        assertArrayEquals(new float[] {2f, 0f}, f.global());
-        assertArrayEquals(new float[] {2f, 0f}, bm.startingPoint(f));
+        BlockMomentum.Step step = bm.advance(f, new float[] {1.5f, -0.5f});
+        assertArrayEquals(new float[] {1f, 1f}, step.filter().delta());
+        assertArrayEquals(new float[] {2f, 0f}, step.filter().global());
+        assertArrayEquals(new float[] {2f, 0f}, step.start());
+        assertArrayEquals(new float[] {1f, -1f}, f.global(), "the filter before the round is left as it was");
         // Round 2: G = (2.25 - 2, -0.25 - 0) = (0.25, -0.25); Δ = 0.5 (1, 1) + 2 G = (1, 0); W_g = (3, 0).
-        f = bm.step(f, new float[] {2.25f, -0.25f});
-        assertArrayEquals(new float[] {1f, 0f}, f.delta());
-        assertArrayEquals(new float[] {3f, 0f}, f.global());
+        step = bm.advance(step.filter(), new float[] {2.25f, -0.25f});
+        assertArrayEquals(new float[] {1f, 0f}, step.filter().delta());
+        assertArrayEquals(new float[] {3f, 0f}, step.filter().global());
     }
 
     @Test
     void nesterovStartsTheNextRoundFromTheLookAheadPoint() {
         BlockMomentum bm = new BlockMomentum(0.5, 1.0, true);
-        BlockMomentum.Filter f = bm.step(BlockMomentum.Filter.start(new float[] {0f}), new float[] {2f});
-        assertArrayEquals(new float[] {2f}, f.global());
-        assertArrayEquals(new float[] {3f}, bm.startingPoint(f), "W_g + μ Δ = 2 + 0.5 · 2");
+        BlockMomentum.Step step = bm.advance(BlockMomentum.Filter.start(new float[] {0f}), new float[] {2f});
+        assertArrayEquals(new float[] {2f}, step.filter().global());
+        assertArrayEquals(new float[] {3f}, step.start(), "W_g + μ Δ = 2 + 0.5 · 2");
     }
 
     @Test

@@ -193,7 +193,10 @@ public final class ParameterAverage implements Serializable {
             weight = w;
             return;
         }
-        expand();
+        if (single != null) {
+            addSecond(state, w);
+            return;
+        }
         checkSameShape(state.parameterCount(), state.optimizerStateCount());
         for (int i = 0; i < weightedParameters.length; i++) {
             weightedParameters[i] += w * state.parameter(i);
@@ -201,6 +204,31 @@ public final class ParameterAverage implements Serializable {
         for (int i = 0; i < weightedOptimizerState.length; i++) {
             weightedOptimizerState[i] += w * state.optimizerValue(i);
         }
+        weight += w;
+    }
+
+    /**
+     * The kept single contribution and a second one, summed into doubles in one pass: the same sums as
+     * {@link #expand} followed by adding, with one write of each sum instead of two (with two workers
+     * this runs once per round while the replicas wait).
+     */
+    private void addSecond(TrainingState second, double w) {
+        TrainingState first = single;
+        if (second.parameterCount() != first.parameterCount()
+                || second.optimizerStateCount() != first.optimizerStateCount()) {
+            throw new IllegalArgumentException("cannot average states of different shapes: "
+                    + second.parameterCount() + "/" + second.optimizerStateCount() + " against "
+                    + first.parameterCount() + "/" + first.optimizerStateCount());
+        }
+        weightedParameters = new double[first.parameterCount()];
+        for (int i = 0; i < weightedParameters.length; i++) {
+            weightedParameters[i] = weight * first.parameter(i) + w * second.parameter(i);
+        }
+        weightedOptimizerState = new double[first.optimizerStateCount()];
+        for (int i = 0; i < weightedOptimizerState.length; i++) {
+            weightedOptimizerState[i] = weight * first.optimizerValue(i) + w * second.optimizerValue(i);
+        }
+        single = null;
         weight += w;
     }
 

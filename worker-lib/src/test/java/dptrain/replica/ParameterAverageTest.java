@@ -72,6 +72,37 @@ class ParameterAverageTest {
     }
 
     @Test
+    void theAverageIsTheExampleWeightedMeanSummedInDoublesInPartitionOrder() {
+        for (int n : new int[] {2, 3, 5}) {
+            List<ReplicaResult> results = results(n, 11 + n);
+            double[] sums = new double[257];
+            double[] optimizerSums = new double[257];
+            double weight = 0;
+            for (ReplicaResult r : results) {
+                double w = r.stats().examples();
+                for (int i = 0; i < sums.length; i++) {
+                    sums[i] += w * r.state().parameter(i);
+                    optimizerSums[i] += w * r.state().optimizerValue(i);
+                }
+                weight += w;
+            }
+            List<Integer> lastFirst = new ArrayList<>();
+            for (int p = n - 1; p >= 0; p--) {
+                lastFirst.add(p);
+            }
+            TrainingState average = mergeInOrder(results, lastFirst).toState(3, 0);
+            float[] parameters = average.copyParameters();
+            float[] optimizer = average.copyOptimizerState();
+            for (int i = 0; i < sums.length; i++) {
+                assertEquals(Float.floatToRawIntBits((float) (sums[i] / weight)), Float.floatToRawIntBits(parameters[i]),
+                        n + " replicas, parameter " + i);
+                assertEquals(Float.floatToRawIntBits((float) (optimizerSums[i] / weight)),
+                        Float.floatToRawIntBits(optimizer[i]), n + " replicas, optimizer value " + i);
+            }
+        }
+    }
+
+    @Test
     void partialAveragesMergedInATreeGiveTheSameBits() {
         List<ReplicaResult> results = results(6, 3);
         TrainingState expected = mergeInOrder(results, List.of(0, 1, 2, 3, 4, 5)).toState(1, 0);
