@@ -6,9 +6,12 @@ import dptrain.exchange.RoundAssignment;
 import dptrain.exchange.RoundClient;
 import dptrain.replica.ParameterAverage;
 import dptrain.replica.ReplicaPool;
+import dptrain.replica.HeldResult;
 import dptrain.replica.ReplicaResult;
+import dptrain.replica.ReplicaTrainer;
 import dptrain.replica.TrainingState;
 import dptrain.spec.ModelSpec;
+import java.io.Closeable;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.util.Iterator;
@@ -118,7 +121,8 @@ final class EpochJobRounds implements RoundTransport {
 
     @Override
     public String describe() {
-        return "one Spark job per epoch, states via the driver's round exchange at " + exchange.address();
+        return "one Spark job per epoch, states via the driver's round exchange at " + exchange.address()
+                + (exchange.inProcess() ? " (in memory for tasks in the driver's JVM)" : "");
     }
 
     private static void stopIfKilled(TaskContext context) {
@@ -153,12 +157,23 @@ final class EpochJobRounds implements RoundTransport {
 
         private int trainRounds(int partition, Iterator<Minibatch> batches) {
             TaskContext context = TaskContext.get();
+            try (DriverLink driver = DriverLink.open(address, partition, context.stageAttemptNumber())) {
+                return ReplicaPool.withReplica(jobId, spec.value(),
+                        replica -> trainRounds(partition, batches, driver, replica, context));
+            } catch (IOException e) {
+                throw new UncheckedIOException("partition " + partition + ": " + e.getMessage(), e);
+            }
+        }
+
+        /** Trains the rounds the driver assigns until it says the epoch is done. */
+        private int trainRounds(int partition, Iterator<Minibatch> batches, DriverLink driver, ReplicaTrainer replica,
+                TaskContext context) {
             int position = 0;
             int rounds = 0;
-            try (RoundClient client = RoundClient.connect(address, partition, context.stageAttemptNumber())) {
+            try {
                 RoundAssignment a;
                 // A killed task (its stage restarted) stops waiting instead of holding its slot.
-                while ((a = client.next(() -> stopIfKilled(context))) != null) {
+                while ((a = driver.next(replica, () -> stopIfKilled(context))) != null) {
                     if (a.firstBatch() < position) {
                         throw new IllegalStateException("round " + a.round() + " of epoch " + a.epoch()
                                 + " starts at minibatch " + a.firstBatch() + " but partition " + partition
@@ -166,19 +181,103 @@ final class EpochJobRounds implements RoundTransport {
                     }
                     JobPerRound.skip(batches, a.firstBatch() - position);
                     faults.beforeTraining(a.epoch(), a.round(), partition);
-                    RoundAssignment round = a;
-                    ReplicaResult result = ReplicaPool.withReplica(jobId, spec.value(),
-                            replica -> replica.train(round.start(), batches, round.count(),
-                                    round.roundSeed() + partition));
-                    position = a.firstBatch() + (int) result.stats().steps();
+                    long steps = driver.train(replica, batches, a.count(), a.roundSeed() + partition);
+                    position = a.firstBatch() + (int) steps;
                     faults.afterTraining(a.epoch(), a.round(), partition);
-                    client.send(a.sequence(), result.forPartition(partition));
+                    driver.sendResult(a.sequence());
                     rounds++;
                 }
             } catch (IOException e) {
                 throw new UncheckedIOException("partition " + partition + ": " + e.getMessage(), e);
             }
             return rounds;
+        }
+    }
+
+    /**
+     * A training task's end of the round exchange: in process when the task runs in the driver's JVM
+     * and the exchange allows it, otherwise over TCP. Either way a round is: the assignment with its
+     * starting state ({@link #next}), training ({@link #train}), the result back ({@link #sendResult}).
+     */
+    private interface DriverLink extends Closeable {
+        static DriverLink open(ExchangeAddress address, int partition, int stageAttempt) throws IOException {
+            RoundExchange.InProcessTask inProcess = RoundExchange.joinInProcess(address, partition, stageAttempt);
+            return inProcess != null ? new InProcessLink(inProcess)
+                    : new SocketLink(RoundClient.connect(address, partition, stageAttempt));
+        }
+
+        /** The next assignment, its state already loaded or at hand; null when the epoch is done. */
+        RoundAssignment next(ReplicaTrainer replica, Runnable stillWanted) throws IOException;
+
+        /** Trains the round just assigned and keeps its result for {@link #sendResult}; returns its steps. */
+        long train(ReplicaTrainer replica, Iterator<Minibatch> batches, int count, long seed);
+
+        void sendResult(int sequence) throws IOException;
+    }
+
+    /** Over TCP: the state is read straight into the replica's network and the result written from it. */
+    private static final class SocketLink implements DriverLink {
+        private final RoundClient client;
+        private HeldResult result;
+
+        SocketLink(RoundClient client) {
+            this.client = client;
+        }
+
+        @Override
+        public RoundAssignment next(ReplicaTrainer replica, Runnable stillWanted) throws IOException {
+            RoundAssignment a = client.next(stillWanted);
+            if (a != null) {
+                client.receiveState(replica::receiveState);
+            }
+            return a;
+        }
+
+        @Override
+        public long train(ReplicaTrainer replica, Iterator<Minibatch> batches, int count, long seed) {
+            result = replica.trainHeldState(batches, count, seed);
+            return result.stats().steps();
+        }
+
+        @Override
+        public void sendResult(int sequence) throws IOException {
+            client.send(sequence, result::writeTo);
+        }
+
+        @Override
+        public void close() throws IOException {
+            client.close();
+        }
+    }
+
+    /** In the driver's JVM: the state and the result pass as immutable objects. */
+    private static final class InProcessLink implements DriverLink {
+        private final RoundExchange.InProcessTask task;
+        private ReplicaResult result;
+
+        InProcessLink(RoundExchange.InProcessTask task) {
+            this.task = task;
+        }
+
+        @Override
+        public RoundAssignment next(ReplicaTrainer replica, Runnable stillWanted) throws IOException {
+            return task.next(stillWanted);
+        }
+
+        @Override
+        public long train(ReplicaTrainer replica, Iterator<Minibatch> batches, int count, long seed) {
+            result = replica.train(task.start(), batches, count, seed);
+            return result.stats().steps();
+        }
+
+        @Override
+        public void sendResult(int sequence) {
+            task.send(sequence, result);
+        }
+
+        @Override
+        public void close() {
+            task.close();
         }
     }
 }

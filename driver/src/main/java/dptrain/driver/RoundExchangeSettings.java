@@ -23,6 +23,10 @@ import org.slf4j.LoggerFactory;
  *       {@code sparkContext.setLocalProperty}.</li>
  *   <li>{@value #PORT_KEY}: the driver's TCP port for the round exchange (default 0: any free port);
  *       set it where a firewall only opens known ports.</li>
+ *   <li>{@value #IN_PROCESS_KEY} = {@code true} (default) or {@code false}: tasks running in the
+ *       driver's JVM (local mode) take each round's state and hand back their results in memory
+ *       instead of over TCP; {@code false} sends them over TCP as on a cluster (to measure that
+ *       cost). Like the mode, also a thread's local property.</li>
  * </ul>
  * The exchange listens on {@code spark.driver.bindAddress} (else {@code spark.driver.host}) and
  * executors reach it at {@code spark.driver.host}, as they reach the driver's RPC endpoint.
@@ -30,6 +34,7 @@ import org.slf4j.LoggerFactory;
 public final class RoundExchangeSettings {
     public static final String MODE_KEY = "spark.dptrain.roundExchange";
     static final String PORT_KEY = "spark.dptrain.roundExchange.port";
+    public static final String IN_PROCESS_KEY = "spark.dptrain.roundExchange.inProcess";
     private static final Logger LOG = LoggerFactory.getLogger(RoundExchangeSettings.class);
 
     enum Mode { AUTO, JOBS, SOCKET }
@@ -46,6 +51,16 @@ public final class RoundExchangeSettings {
         } catch (IllegalArgumentException e) {
             throw new InputException(MODE_KEY + "=" + value + ": expected auto, jobs or socket");
         }
+    }
+
+    /** Whether tasks in the driver's JVM may exchange states in memory: {@value #IN_PROCESS_KEY}, local property first. */
+    static boolean inProcess(JavaSparkContext jsc) {
+        String local = jsc.getLocalProperty(IN_PROCESS_KEY);
+        String value = (local != null ? local : jsc.getConf().get(IN_PROCESS_KEY, "true")).trim();
+        if (value.equalsIgnoreCase("true") || value.equalsIgnoreCase("false")) {
+            return Boolean.parseBoolean(value);
+        }
+        throw new InputException(IN_PROCESS_KEY + "=" + value + ": expected true or false");
     }
 
     static int port(SparkConf conf) {
@@ -67,6 +82,7 @@ public final class RoundExchangeSettings {
         SparkConf conf = jsc.getConf();
         Mode mode = mode(jsc);
         int port = port(conf);
+        boolean inProcess = inProcess(jsc);
         int slots = taskSlots(jsc);
         boolean dynamic = conf.getBoolean("spark.dynamicAllocation.enabled", false);
         // Spark never speculates a barrier stage's tasks: whoever turned speculation on wants stragglers copied.
@@ -85,7 +101,7 @@ public final class RoundExchangeSettings {
             String bind = conf.get("spark.driver.bindAddress", host);
             try {
                 transport = new EpochJobRounds(jsc, batches, spec, jobId, faults,
-                        new RoundExchange(workers, bind, host, port), epochs);
+                        new RoundExchange(workers, bind, host, port, inProcess), epochs);
             } catch (IOException e) {
                 throw new UncheckedIOException("cannot open the round exchange on " + bind + ":" + port + " ("
                         + PORT_KEY + "): " + e.getMessage(), e);

@@ -45,6 +45,8 @@ class DeterminismTest {
         boolean socket = List.of(conf).contains("spark.dptrain.roundExchange=socket");
         assertEquals(socket, run.out().contains("Rounds: one Spark job per epoch, states via the driver's round "
                 + "exchange at "), run.out());
+        boolean inMemory = socket && !List.of(conf).contains("spark.dptrain.roundExchange.inProcess=false");
+        assertEquals(inMemory, run.out().contains("(in memory for tasks in the driver's JVM)"), run.out());
         return ResumeTest.parameters(out);
     }
 
@@ -60,17 +62,24 @@ class DeterminismTest {
     }
 
     /**
-     * An epoch's rounds in one Spark job (long-lived tasks exchanging states with the driver) give
-     * the bits of one job per round, also when a task fails mid-epoch and Spark restarts the stage.
+     * An epoch's rounds in one Spark job (long-lived tasks exchanging states with the driver, in
+     * memory in local mode or over TCP as on a cluster) give the bits of one job per round, also
+     * when a task fails mid-epoch and Spark restarts the stage.
      */
     @Test
-    void roundsInOneJobGiveTheBitsOfAJobPerRound(@TempDir Path a, @TempDir Path b, @TempDir Path c)
-            throws IOException {
+    void roundsInOneJobGiveTheBitsOfAJobPerRound(@TempDir Path a, @TempDir Path b, @TempDir Path c,
+            @TempDir Path d, @TempDir Path e) throws IOException {
         float[] jobPerRound = train(a, "local[3]", "spark.dptrain.roundExchange=jobs");
-        float[] oneJob = train(b, "local[3]", "spark.dptrain.roundExchange=socket");
-        assertArrayEquals(jobPerRound, oneJob, "rounds in one job differ from a job per round");
+        float[] inMemory = train(b, "local[3]", "spark.dptrain.roundExchange=socket");
+        assertArrayEquals(jobPerRound, inMemory, "rounds in one job (in memory) differ from a job per round");
         float[] restarted = train(c, "local[3,3]", "spark.dptrain.roundExchange=socket",
                 "spark.dptrain.test.failFirstAttempt=1:2:0,2:3:2");
-        assertArrayEquals(jobPerRound, restarted, "rounds in one job with a restarted stage differ");
+        assertArrayEquals(jobPerRound, restarted, "rounds in one job (in memory) with a restarted stage differ");
+        String overTcp = "spark.dptrain.roundExchange.inProcess=false";
+        assertArrayEquals(jobPerRound, train(d, "local[3]", "spark.dptrain.roundExchange=socket", overTcp),
+                "rounds in one job over TCP differ from a job per round");
+        assertArrayEquals(jobPerRound, train(e, "local[3,3]", "spark.dptrain.roundExchange=socket", overTcp,
+                "spark.dptrain.test.failFirstAttempt=1:3:1,2:1:0"), "rounds in one job over TCP with a restarted "
+                + "stage differ");
     }
 }

@@ -1,6 +1,7 @@
 package dptrain.driver;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -44,8 +45,11 @@ class RoundExchangeTest {
             try (RoundClient client = RoundClient.connect(address, partition, 0)) {
                 RoundAssignment a;
                 while ((a = client.next(() -> { })) != null) {
+                    TrainingState[] start = new TrainingState[1];
+                    client.receiveState(in -> start[0] = TrainingState.readFrom(in));
                     ReplicaStats stats = new ReplicaStats(examples, 1, 1, examples, 0, 0.0, 0.0);
-                    client.send(a.sequence(), resultFor(a, stats, partition));
+                    ReplicaResult result = resultFor(start[0], stats, partition);
+                    client.send(a.sequence(), (out, p) -> result.forPartition(p).writeTo(out));
                     rounds++;
                 }
             }
@@ -53,17 +57,32 @@ class RoundExchangeTest {
         });
     }
 
-    private static ReplicaResult resultFor(RoundAssignment a, ReplicaStats stats, int partition) {
-        float[] params = a.start().copyParameters();
+    /** The same task as {@link #task}, in the driver's JVM: it joins in process. */
+    private Future<Integer> inProcessTask(ExchangeAddress address, int partition, int examples) {
+        return tasks.submit(() -> {
+            int rounds = 0;
+            try (RoundExchange.InProcessTask task = RoundExchange.joinInProcess(address, partition, 0)) {
+                RoundAssignment a;
+                while ((a = task.next(() -> { })) != null) {
+                    ReplicaStats stats = new ReplicaStats(examples, 1, 1, examples, 0, 0.0, 0.0);
+                    task.send(a.sequence(), resultFor(task.start(), stats, partition));
+                    rounds++;
+                }
+            }
+            return rounds;
+        });
+    }
+
+    private static ReplicaResult resultFor(TrainingState start, ReplicaStats stats, int partition) {
+        float[] params = start.copyParameters();
         params[0] += partition + 1; // partition 0 adds 1, partition 1 adds 2
         return ReplicaResultAccess.of(
-                TrainingState.restore(params, a.start().copyOptimizerState(), a.start().iteration() + 1, 0), stats)
-                .forPartition(partition);
+                TrainingState.restore(params, start.copyOptimizerState(), start.iteration() + 1, 0), stats);
     }
 
     @Test
     void roundsGoOutToEveryTaskAndComeBackInPartitionOrder() throws Exception {
-        try (RoundExchange exchange = new RoundExchange(2, "127.0.0.1", "127.0.0.1", 0)) {
+        try (RoundExchange exchange = new RoundExchange(2, "127.0.0.1", "127.0.0.1", 0, false)) {
             CompletableFuture<Void> job = new CompletableFuture<>();
             Future<Integer> second = task(exchange.address(), 1, 30);
             Future<Integer> first = task(exchange.address(), 0, 10);
@@ -87,7 +106,7 @@ class RoundExchangeTest {
 
     @Test
     void aReconnectingTaskGetsTheRoundUnderWay() throws Exception {
-        try (RoundExchange exchange = new RoundExchange(1, "127.0.0.1", "127.0.0.1", 0)) {
+        try (RoundExchange exchange = new RoundExchange(1, "127.0.0.1", "127.0.0.1", 0, false)) {
             CompletableFuture<Void> job = new CompletableFuture<>();
             // The first attempt takes the round and dies without answering.
             Future<Void> dying = tasks.submit(() -> {
@@ -109,7 +128,7 @@ class RoundExchangeTest {
 
     @Test
     void aTaskThatConnectsAfterTheLastRoundIsToldTheEpochIsDone() throws Exception {
-        try (RoundExchange exchange = new RoundExchange(1, "127.0.0.1", "127.0.0.1", 0)) {
+        try (RoundExchange exchange = new RoundExchange(1, "127.0.0.1", "127.0.0.1", 0, false)) {
             Future<Integer> first = task(exchange.address(), 0, 10);
             exchange.runRound(1, 1, 0, 1, 0, state(1f), new CompletableFuture<Void>());
             exchange.finishEpoch();
@@ -127,7 +146,7 @@ class RoundExchangeTest {
 
     @Test
     void aWaitingTaskGivesUpWhenNoLongerWanted() throws Exception {
-        try (RoundExchange exchange = new RoundExchange(1, "127.0.0.1", "127.0.0.1", 0);
+        try (RoundExchange exchange = new RoundExchange(1, "127.0.0.1", "127.0.0.1", 0, false);
                 RoundClient client = RoundClient.connect(exchange.address(), 0, 0)) {
             IllegalStateException killed = new IllegalStateException("task killed");
             assertSame(killed, assertThrows(IllegalStateException.class, () -> client.next(() -> {
@@ -138,7 +157,7 @@ class RoundExchangeTest {
 
     @Test
     void aFailedJobEndsTheWaitWithItsError() throws Exception {
-        try (RoundExchange exchange = new RoundExchange(2, "127.0.0.1", "127.0.0.1", 0)) {
+        try (RoundExchange exchange = new RoundExchange(2, "127.0.0.1", "127.0.0.1", 0, false)) {
             CompletableFuture<Void> job = new CompletableFuture<>();
             IllegalStateException failure = new IllegalStateException("stage failed 4 times");
             tasks.submit(() -> {
@@ -153,7 +172,7 @@ class RoundExchangeTest {
 
     @Test
     void aStrangerWithoutTheTokenIsRefused() throws Exception {
-        try (RoundExchange exchange = new RoundExchange(1, "127.0.0.1", "127.0.0.1", 0)) {
+        try (RoundExchange exchange = new RoundExchange(1, "127.0.0.1", "127.0.0.1", 0, false)) {
             ExchangeAddress address = exchange.address();
             ExchangeAddress forged = new ExchangeAddress(address.host(), address.port(), address.token() + 1);
             try (RoundClient stranger = RoundClient.connect(forged, 0, 0)) {
@@ -176,5 +195,71 @@ class RoundExchangeTest {
                 assertEquals(-1, garbage.getInputStream().read());
             }
         }
+    }
+
+    @Test
+    void tasksInTheDriversJvmJoinInProcessAlongsideTcpTasks() throws Exception {
+        try (RoundExchange exchange = new RoundExchange(2, "127.0.0.1", "127.0.0.1", 0, true)) {
+            CompletableFuture<Void> job = new CompletableFuture<>();
+            Future<Integer> overTcp = task(exchange.address(), 1, 30);
+            Future<Integer> inProcess = inProcessTask(exchange.address(), 0, 10);
+            TrainingState s = state(5f);
+            for (int round = 1; round <= 3; round++) {
+                float start = s.copyParameters()[0];
+                RoundExchange.RoundResults results = exchange.runRound(1, round, 0, 1, 0, s, job);
+                assertEquals(start + 1, ReplicaResultAccess.state(results.byPartition()[0]).copyParameters()[0]);
+                assertEquals(0, results.byPartition()[0].partition());
+                assertEquals(start + 2, ReplicaResultAccess.state(results.byPartition()[1]).copyParameters()[0]);
+                s = ReplicaResultAccess.state(results.byPartition()[0]);
+            }
+            assertEquals(8f, s.copyParameters()[0]);
+            exchange.finishEpoch();
+            assertEquals(3, inProcess.get());
+            assertEquals(3, overTcp.get());
+        }
+    }
+
+    @Test
+    void aNewerInProcessAttemptReplacesTheOlderOneAndGetsTheRoundUnderWay() throws Exception {
+        try (RoundExchange exchange = new RoundExchange(1, "127.0.0.1", "127.0.0.1", 0, true)) {
+            CompletableFuture<Void> job = new CompletableFuture<>();
+            RoundExchange.InProcessTask older = RoundExchange.joinInProcess(exchange.address(), 0, 0);
+            Future<RoundExchange.RoundResults> round = tasks.submit(
+                    () -> exchange.runRound(1, 1, 4, 2, 9, state(1f), job));
+            RoundAssignment first = older.next(() -> { });
+            assertEquals(1, first.round());
+            assertEquals(4, first.firstBatch());
+            // The stage restarts before the older attempt answers: the newer one is sent the same round.
+            Future<Integer> newer = inProcessTask(exchange.address(), 0, 10);
+            assertEquals(2f, ReplicaResultAccess.state(round.get().byPartition()[0]).copyParameters()[0]);
+            IOException replaced = assertThrows(IOException.class, () -> older.next(() -> { }));
+            assertTrue(replaced.getMessage().contains("a newer attempt of partition 0 joined"), replaced.getMessage());
+            exchange.finishEpoch();
+            assertEquals(1, newer.get());
+            // After the last round a retried task is told the epoch is done.
+            assertEquals(0, inProcessTask(exchange.address(), 0, 10).get());
+        }
+    }
+
+    @Test
+    void aWaitingInProcessTaskGivesUpWhenNoLongerWanted() throws Exception {
+        try (RoundExchange exchange = new RoundExchange(1, "127.0.0.1", "127.0.0.1", 0, true);
+                RoundExchange.InProcessTask task = RoundExchange.joinInProcess(exchange.address(), 0, 0)) {
+            IllegalStateException killed = new IllegalStateException("task killed");
+            assertSame(killed, assertThrows(IllegalStateException.class, () -> task.next(() -> {
+                throw killed;
+            })));
+        }
+    }
+
+    @Test
+    void tasksJoinInProcessOnlyWhenTheExchangeAllowsItAndIsOpen() throws Exception {
+        try (RoundExchange overTcpOnly = new RoundExchange(1, "127.0.0.1", "127.0.0.1", 0, false)) {
+            assertNull(RoundExchange.joinInProcess(overTcpOnly.address(), 0, 0));
+        }
+        RoundExchange closed = new RoundExchange(2, "127.0.0.1", "127.0.0.1", 0, true);
+        assertNull(RoundExchange.joinInProcess(closed.address(), 2, 0), "no partition 2 among 2 workers");
+        closed.close();
+        assertNull(RoundExchange.joinInProcess(closed.address(), 0, 0));
     }
 }

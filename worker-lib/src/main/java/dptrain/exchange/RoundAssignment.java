@@ -1,9 +1,8 @@
 package dptrain.exchange;
 
-import dptrain.replica.TrainingState;
-
 /**
- * What the driver asks of every task in one round: train from {@code start} on minibatches
+ * What the driver asks of every task in one round: train from the round's starting state (which
+ * follows the assignment on the connection, see {@link RoundClient#receiveState}) on minibatches
  * {@code [firstBatch, firstBatch + count)} of its partition, with dropout seeded by
  * {@code roundSeed + partition}.
  *
@@ -13,8 +12,6 @@ import dptrain.replica.TrainingState;
  * @param firstBatch index of the round's first minibatch within the partition's epoch
  * @param count      minibatches per replica in the round
  * @param roundSeed  the round's dropout seed before the partition is added
- * @param start      the state every replica starts the round from
  */
-public record RoundAssignment(int sequence, int epoch, int round, int firstBatch, int count, long roundSeed,
-        TrainingState start) {
+public record RoundAssignment(int sequence, int epoch, int round, int firstBatch, int count, long roundSeed) {
 }

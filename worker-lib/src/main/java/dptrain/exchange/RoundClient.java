@@ -1,6 +1,5 @@
 package dptrain.exchange;
 
-import dptrain.replica.ReplicaResult;
 import java.io.BufferedInputStream;
 import java.io.BufferedOutputStream;
 import java.io.Closeable;
@@ -18,17 +17,20 @@ import java.net.SocketTimeoutException;
  */
 public final class RoundClient implements Closeable {
     private static final int CONNECT_TIMEOUT_MILLIS = 60_000;
-    private static final int BUFFER_BYTES = 1 << 20;
+    /** As large as the state's chunks (see TrainingState), so they bypass the buffer instead of being copied through it. */
+    private static final int BUFFER_BYTES = 1 << 16;
     private static final int POLL_MILLIS = 500;
 
     private final Socket socket;
     private final DataInputStream in;
     private final DataOutputStream out;
     private final ExchangeAddress address;
+    private final int partition;
 
-    private RoundClient(Socket socket, ExchangeAddress address) throws IOException {
+    private RoundClient(Socket socket, ExchangeAddress address, int partition) throws IOException {
         this.socket = socket;
         this.address = address;
+        this.partition = partition;
         this.in = new DataInputStream(new BufferedInputStream(socket.getInputStream(), BUFFER_BYTES));
         this.out = new DataOutputStream(new BufferedOutputStream(socket.getOutputStream(), BUFFER_BYTES));
     }
@@ -40,7 +42,7 @@ public final class RoundClient implements Closeable {
             socket.setTcpNoDelay(true);
             socket.setKeepAlive(true);
             socket.connect(new InetSocketAddress(address.host(), address.port()), CONNECT_TIMEOUT_MILLIS);
-            RoundClient client = new RoundClient(socket, address);
+            RoundClient client = new RoundClient(socket, address, partition);
             RoundProtocol.writeHello(client.out, new RoundProtocol.Hello(address.token(), partition, stageAttempt));
             return client;
         } catch (IOException e) {
@@ -52,7 +54,8 @@ public final class RoundClient implements Closeable {
     }
 
     /**
-     * Waits for the driver's next assignment; null when the epoch is done. While waiting it calls
+     * Waits for the driver's next assignment; null when the epoch is done. The round's starting state
+     * follows: read it with {@link #receiveState} before anything else. While waiting it calls
      * {@code stillWanted} every {@value #POLL_MILLIS} ms, which throws to give up (a killed task: a
      * blocked socket read does not notice a thread interrupt).
      */
@@ -87,9 +90,30 @@ public final class RoundClient implements Closeable {
         }
     }
 
-    /** Sends the replica's result of round {@code sequence}. */
-    public void send(int sequence, ReplicaResult result) throws IOException {
-        RoundProtocol.writeResult(out, sequence, result);
+    /** Reads the starting state that follows an assignment, e.g. {@link dptrain.replica.ReplicaTrainer#receiveState}. */
+    @FunctionalInterface
+    public interface StateReader {
+        void read(DataInputStream in) throws IOException;
+    }
+
+    /** Writes a replica's result as {@link dptrain.replica.ReplicaResult#writeTo} does, e.g. {@link dptrain.replica.HeldResult#writeTo}. */
+    @FunctionalInterface
+    public interface ResultWriter {
+        void write(DataOutputStream out, int partition) throws IOException;
+    }
+
+    /** Reads the starting state of the assignment just read, with {@code reader}. */
+    public void receiveState(StateReader reader) throws IOException {
+        try {
+            reader.read(in);
+        } catch (IOException e) {
+            throw new IOException("lost the driver's round exchange at " + address + " while reading a state: " + e, e);
+        }
+    }
+
+    /** Sends this partition's result of round {@code sequence}, written by {@code result}. */
+    public void send(int sequence, ResultWriter result) throws IOException {
+        RoundProtocol.writeResult(out, sequence, partition, result);
     }
 
     @Override

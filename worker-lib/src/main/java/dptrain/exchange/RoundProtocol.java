@@ -17,6 +17,10 @@ import java.io.IOException;
  *                   or          DONE
  * task   -> driver  result:     sequence, replica result
  * </pre>
+ * The state is {@link TrainingState#writeTo}'s format and the replica result {@link
+ * ReplicaResult#writeTo}'s. A task reads the assignment's state straight into its replica's network
+ * and writes its result from there ({@link dptrain.replica.ReplicaTrainer#receiveState}, {@link
+ * dptrain.replica.HeldResult}).
  */
 public final class RoundProtocol {
     static final int MAGIC = 0x44505452; // "DPTR"
@@ -76,7 +80,10 @@ public final class RoundProtocol {
         out.flush();
     }
 
-    /** The next assignment, or null when the driver says the epoch is done. */
+    /**
+     * The next assignment, or null when the driver says the epoch is done. The round's starting state
+     * follows on the stream: the caller reads it next.
+     */
     public static RoundAssignment readAssignment(DataInputStream in) throws IOException {
         byte kind = in.readByte();
         if (kind == DONE) {
@@ -85,13 +92,14 @@ public final class RoundProtocol {
         if (kind != ROUND) {
             throw new IOException("unknown round exchange message kind " + kind);
         }
-        return new RoundAssignment(in.readInt(), in.readInt(), in.readInt(), in.readInt(), in.readInt(), in.readLong(),
-                TrainingState.readFrom(in));
+        return new RoundAssignment(in.readInt(), in.readInt(), in.readInt(), in.readInt(), in.readInt(), in.readLong());
     }
 
-    public static void writeResult(DataOutputStream out, int sequence, ReplicaResult result) throws IOException {
+    /** Writes partition {@code partition}'s result of round {@code sequence}. */
+    public static void writeResult(DataOutputStream out, int sequence, int partition, RoundClient.ResultWriter result)
+            throws IOException {
         out.writeInt(sequence);
-        result.writeTo(out);
+        result.write(out, partition);
         out.flush();
     }
 

@@ -58,6 +58,18 @@ public final class ReplicaResult implements Serializable {
 
     /** Writes this result to {@code out} for {@link #readFrom}. */
     public void writeTo(DataOutputStream out) throws IOException {
+        writeHead(out, partition, stats, rejection, state != null);
+        if (state != null) {
+            state.writeTo(out);
+        }
+    }
+
+    /**
+     * Writes what precedes the state in {@link #writeTo}'s format; when {@code stateFollows}, the
+     * caller then writes the state in {@link TrainingState#writeTo}'s format.
+     */
+    static void writeHead(DataOutputStream out, int partition, ReplicaStats stats, String rejection,
+            boolean stateFollows) throws IOException {
         out.writeInt(partition);
         out.writeLong(stats.examples());
         out.writeLong(stats.steps());
@@ -70,10 +82,7 @@ public final class ReplicaResult implements Serializable {
         if (rejection != null) {
             out.writeUTF(rejection);
         }
-        out.writeBoolean(state != null);
-        if (state != null) {
-            state.writeTo(out);
-        }
+        out.writeBoolean(stateFollows);
     }
 
     /** Reads a result written by {@link #writeTo}. */

@@ -4,6 +4,8 @@ import dptrain.data.Minibatch;
 import dptrain.spec.Engine;
 import dptrain.spec.ModelSpec;
 import dptrain.spec.TargetEncoding;
+import java.io.DataInputStream;
+import java.io.IOException;
 import java.util.Iterator;
 import java.util.List;
 import org.deeplearning4j.nn.api.Layer;
@@ -85,6 +87,37 @@ public final class ReplicaTrainer {
     public ReplicaResult train(TrainingState start, Iterator<Minibatch> batches, int maxBatches, long dropoutSeed) {
         long began = System.nanoTime();
         start.loadInto(net);
+        Round round = trainFromHeldState(began, batches, maxBatches, dropoutSeed);
+        if (round.rejection() != null) {
+            return ReplicaResult.rejected(round.rejection(), round.stats());
+        }
+        return new ReplicaResult(round.steps() == 0 ? null : TrainingState.of(net), round.stats());
+    }
+
+    /**
+     * Reads a round's starting state, as {@link TrainingState#writeTo} wrote it, straight into this
+     * replica's network: the streaming form of {@link #train}'s load, for a long-lived task that
+     * receives a state every round (no copy of the state on the Java heap).
+     */
+    public void receiveState(DataInputStream in) throws IOException {
+        TrainingState.readInto(in, net);
+    }
+
+    /**
+     * Trains as {@link #train} does, from the state this replica holds (see {@link #receiveState}),
+     * and leaves the reached state in the network: the returned result writes it from there, until
+     * this replica's next round.
+     */
+    public HeldResult trainHeldState(Iterator<Minibatch> batches, int maxBatches, long dropoutSeed) {
+        Round round = trainFromHeldState(System.nanoTime(), batches, maxBatches, dropoutSeed);
+        return new HeldResult(net, round.stats(), round.steps() > 0 && round.rejection() == null, round.rejection());
+    }
+
+    /** What a round did; the state it reached is in {@link #net}. */
+    private record Round(ReplicaStats stats, long steps, String rejection) {
+    }
+
+    private Round trainFromHeldState(long began, Iterator<Minibatch> batches, int maxBatches, long dropoutSeed) {
         Nd4j.getRandom().setSeed(dropoutSeed);
         long examples = 0;
         long steps = 0;
@@ -131,24 +164,20 @@ public final class ReplicaTrainer {
     }
 
     /**
-     * The round's result: the reached state, or a rejection when a parameter or optimizer value is
-     * no longer finite (such a replica must not enter the average).
+     * The round's outcome, rejected when a parameter or optimizer value is no longer finite (such a
+     * replica must not enter the average).
      */
-    private ReplicaResult finish(long began, long examples, long steps, double lossSum, long correct) {
-        double seconds = (System.nanoTime() - began) / 1e9;
-        TrainingState reached = steps == 0 ? null : TrainingState.of(net);
-        ReplicaStats stats = ReplicaStats.ofReplica(examples, steps, lossSum, correct, seconds);
-        if (reached != null && !reached.isFinite()) {
-            return ReplicaResult.rejected("a parameter or optimizer value is not finite after step " + steps
-                    + " of the round", stats);
-        }
-        return new ReplicaResult(reached, stats);
+    private Round finish(long began, long examples, long steps, double lossSum, long correct) {
+        boolean finite = steps == 0 || TrainingState.isFinite(net);
+        ReplicaStats stats = ReplicaStats.ofReplica(examples, steps, lossSum, correct, (System.nanoTime() - began) / 1e9);
+        return new Round(stats, steps, finite ? null
+                : "a parameter or optimizer value is not finite after step " + steps + " of the round");
     }
 
     /** A replica stopped at the step whose loss is not finite: rejected, naming the step. */
-    private static ReplicaResult rejectedAt(long began, double loss, long examples, long steps, long correct) {
-        return ReplicaResult.rejected("the loss is " + loss + " at step " + steps + " of the round",
-                ReplicaStats.ofReplica(examples, steps, Double.NaN, correct, (System.nanoTime() - began) / 1e9));
+    private static Round rejectedAt(long began, double loss, long examples, long steps, long correct) {
+        return new Round(ReplicaStats.ofReplica(examples, steps, Double.NaN, correct, (System.nanoTime() - began) / 1e9),
+                steps, "the loss is " + loss + " at step " + steps + " of the round");
     }
 
     /** Copies a minibatch into the reused arrays, sizing them on the first (full) minibatch. */

@@ -45,8 +45,7 @@ public final class TrainingState implements Serializable {
 
     /** Copies the current parameters, optimizer state and counters of {@code net}. */
     public static TrainingState of(MultiLayerNetwork net) {
-        Updater updater = net.getUpdater(true);
-        INDArray state = updater == null ? null : updater.getStateViewArray();
+        INDArray state = optimizerStateOf(net);
         float[] optimizer = state == null ? new float[0] : copyOf(state);
         return new TrainingState(copyOf(net.params()), optimizer, net.getIterationCount(), net.getEpochCount());
     }
@@ -58,14 +57,15 @@ public final class TrainingState implements Serializable {
         return values;
     }
 
-    /** The array's native memory as a float buffer positioned at its first element. */
+    /** The array's native memory as a float buffer from its first element to its last. */
     private static FloatBuffer contiguousBuffer(INDArray array) {
         if (array.dataType() != DataType.FLOAT || array.elementWiseStride() != 1) {
             throw new IllegalArgumentException("expected a contiguous float array, got " + array.shapeInfoToString());
         }
         Nd4j.getExecutioner().commit();
         FloatBuffer buffer = array.data().asNioFloat();
-        buffer.position(Math.toIntExact(array.offset()));
+        int offset = Math.toIntExact(array.offset());
+        buffer.limit(offset + Math.toIntExact(array.length())).position(offset);
         return buffer;
     }
 
@@ -77,8 +77,7 @@ public final class TrainingState implements Serializable {
                     + params.length());
         }
         contiguousBuffer(params).put(parameters);
-        Updater updater = net.getUpdater(true);
-        INDArray state = updater == null ? null : updater.getStateViewArray();
+        INDArray state = optimizerStateOf(net);
         long stateLength = state == null ? 0 : state.length();
         if (stateLength != optimizerState.length) {
             throw new IllegalArgumentException("snapshot has " + optimizerState.length
@@ -146,22 +145,25 @@ public final class TrainingState implements Serializable {
      * order of x86 and ARM, so each array is one bulk copy rather than a byte swap per value.
      */
     public void writeTo(DataOutputStream out) throws IOException {
-        out.writeInt(iteration);
-        out.writeInt(epoch);
-        writeFloats(out, parameters);
-        writeFloats(out, optimizerState);
+        write(out, iteration, epoch, FloatBuffer.wrap(parameters), FloatBuffer.wrap(optimizerState));
     }
 
     /** Reads a snapshot written by {@link #writeTo}. */
     public static TrainingState readFrom(DataInputStream in) throws IOException {
         int iteration = in.readInt();
         int epoch = in.readInt();
-        float[] parameters = readFloats(in);
-        float[] optimizerState = readFloats(in);
+        float[] parameters = new float[readLength(in)];
+        readFloats(in, FloatBuffer.wrap(parameters));
+        float[] optimizerState = new float[readLength(in)];
+        readFloats(in, FloatBuffer.wrap(optimizerState));
         return new TrainingState(parameters, optimizerState, iteration, epoch);
     }
 
-    /** This snapshot as the bytes {@link #writeTo} writes, in one array sized exactly (one copy of each value). */
+    /**
+     * This snapshot as the bytes {@link #writeTo} writes, in one array sized exactly: the driver
+     * encodes a round's state once and writes the same bytes to every task. Each array goes in as one
+     * bulk copy; {@code WireFormatTest} checks that the bytes are {@link #writeTo}'s.
+     */
     public byte[] encode() {
         ByteBuffer out = ByteBuffer.allocate(4 * (4 + parameters.length + optimizerState.length));
         out.putInt(iteration).putInt(epoch);
@@ -173,32 +175,94 @@ public final class TrainingState implements Serializable {
         return out.array();
     }
 
+    /**
+     * Writes the state {@code net} holds now in {@link #writeTo}'s format, straight from its native
+     * memory (no copy of the state on the Java heap): how a long-lived task sends a round's result.
+     */
+    static void writeFrom(MultiLayerNetwork net, DataOutputStream out) throws IOException {
+        INDArray optimizer = optimizerStateOf(net);
+        write(out, net.getIterationCount(), net.getEpochCount(), contiguousBuffer(net.params()),
+                optimizer == null ? FloatBuffer.allocate(0) : contiguousBuffer(optimizer));
+    }
+
+    /**
+     * Reads a state written by {@link #writeTo} straight into {@code net}'s native memory, as
+     * {@link #loadInto} would load it (no copy of the state on the Java heap): how a long-lived task
+     * receives a round's starting state. A state of another shape is refused before any value is read.
+     */
+    static void readInto(DataInputStream in, MultiLayerNetwork net) throws IOException {
+        int iteration = in.readInt();
+        int epoch = in.readInt();
+        FloatBuffer params = contiguousBuffer(net.params());
+        int parameterCount = readLength(in);
+        if (parameterCount != params.remaining()) {
+            throw new IllegalArgumentException("the round's state has " + parameterCount + " parameters but the replica's network has "
+                    + params.remaining() + ": the driver and the executors were given different models");
+        }
+        readFloats(in, params);
+        INDArray optimizer = optimizerStateOf(net);
+        FloatBuffer state = optimizer == null ? FloatBuffer.allocate(0) : contiguousBuffer(optimizer);
+        int stateCount = readLength(in);
+        if (stateCount != state.remaining()) {
+            throw new IllegalArgumentException("the round's state has " + stateCount + " optimizer state values but the replica's "
+                    + "optimizer has " + state.remaining() + ": the driver and the executors were given different models");
+        }
+        readFloats(in, state);
+        net.setIterationCount(iteration);
+        net.setEpochCount(epoch);
+    }
+
+    /** True when every parameter and optimizer value {@code net} holds now is finite. */
+    static boolean isFinite(MultiLayerNetwork net) {
+        INDArray optimizer = optimizerStateOf(net);
+        return allFinite(contiguousBuffer(net.params())) && (optimizer == null || allFinite(contiguousBuffer(optimizer)));
+    }
+
+    private static INDArray optimizerStateOf(MultiLayerNetwork net) {
+        Updater updater = net.getUpdater(true);
+        return updater == null ? null : updater.getStateViewArray();
+    }
+
+    /** Floats per bulk copy between a buffer and a stream: 64 KiB, small enough to stay in the CPU's cache. */
     private static final int CHUNK_FLOATS = 1 << 14;
 
-    static void writeFloats(DataOutputStream out, float[] values) throws IOException {
-        out.writeInt(values.length);
+    /** The one writer of the format: counters, then each array as a length and its raw little-endian floats. */
+    private static void write(DataOutputStream out, int iteration, int epoch, FloatBuffer parameters,
+            FloatBuffer optimizerState) throws IOException {
+        out.writeInt(iteration);
+        out.writeInt(epoch);
         ByteBuffer chunk = ByteBuffer.allocate(CHUNK_FLOATS * Float.BYTES).order(ByteOrder.LITTLE_ENDIAN);
-        for (int from = 0; from < values.length; from += CHUNK_FLOATS) {
-            int n = Math.min(CHUNK_FLOATS, values.length - from);
+        writeFloats(out, parameters, chunk);
+        writeFloats(out, optimizerState, chunk);
+    }
+
+    private static void writeFloats(DataOutputStream out, FloatBuffer values, ByteBuffer chunk) throws IOException {
+        out.writeInt(values.remaining());
+        while (values.hasRemaining()) {
+            int n = Math.min(CHUNK_FLOATS, values.remaining());
             chunk.clear();
-            chunk.asFloatBuffer().put(values, from, n);
+            chunk.asFloatBuffer().put(values.slice(values.position(), n));
+            values.position(values.position() + n);
             out.write(chunk.array(), 0, n * Float.BYTES);
         }
     }
 
-    static float[] readFloats(DataInputStream in) throws IOException {
+    private static int readLength(DataInputStream in) throws IOException {
         int length = in.readInt();
         if (length < 0) {
             throw new IOException("corrupt state stream: negative array length " + length);
         }
-        float[] values = new float[length];
-        byte[] chunk = new byte[Math.min(length, CHUNK_FLOATS) * Float.BYTES];
-        for (int from = 0; from < length; from += CHUNK_FLOATS) {
-            int n = Math.min(CHUNK_FLOATS, length - from);
+        return length;
+    }
+
+    /** Fills {@code into}'s remaining floats from the stream's raw little-endian floats. */
+    private static void readFloats(DataInputStream in, FloatBuffer into) throws IOException {
+        byte[] chunk = new byte[Math.min(into.remaining(), CHUNK_FLOATS) * Float.BYTES];
+        while (into.hasRemaining()) {
+            int n = Math.min(CHUNK_FLOATS, into.remaining());
             in.readFully(chunk, 0, n * Float.BYTES);
-            ByteBuffer.wrap(chunk, 0, n * Float.BYTES).order(ByteOrder.LITTLE_ENDIAN).asFloatBuffer().get(values, from, n);
+            into.put(ByteBuffer.wrap(chunk, 0, n * Float.BYTES).order(ByteOrder.LITTLE_ENDIAN).asFloatBuffer());
         }
-        return values;
     }
 
     float parameter(int i) {
@@ -210,8 +274,12 @@ public final class TrainingState implements Serializable {
     }
 
     private static boolean allFinite(float[] values) {
-        for (float v : values) {
-            if (!Float.isFinite(v)) {
+        return allFinite(FloatBuffer.wrap(values));
+    }
+
+    private static boolean allFinite(FloatBuffer values) {
+        for (int i = values.position(); i < values.limit(); i++) {
+            if (!Float.isFinite(values.get(i))) {
                 return false;
             }
         }

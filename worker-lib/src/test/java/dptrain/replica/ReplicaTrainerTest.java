@@ -3,7 +3,9 @@ package dptrain.replica;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dptrain.data.Example;
@@ -11,6 +13,11 @@ import dptrain.data.Minibatch;
 import dptrain.data.MinibatchBuilder;
 import dptrain.spec.Engine;
 import dptrain.spec.ModelSpec;
+import java.io.ByteArrayInputStream;
+import java.io.ByteArrayOutputStream;
+import java.io.DataInputStream;
+import java.io.DataOutputStream;
+import java.io.IOException;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.Iterator;
@@ -168,5 +175,85 @@ class ReplicaTrainerTest {
         assertNotEquals(p[0], q[0]);
         // A single contribution is returned bit for bit, not through a division.
         assertArrayEquals(p, ParameterAverage.empty().add(big).toState(3, 0).copyParameters());
+    }
+
+    /** {@code train}'s result when the state streams in and the result streams out, as a long-lived task runs it. */
+    private static ReplicaResult trainStreamed(ReplicaTrainer replica, TrainingState start, Iterator<Minibatch> batches,
+            int maxBatches, long seed, int partition) throws IOException {
+        ByteArrayOutputStream stateBytes = new ByteArrayOutputStream();
+        try (DataOutputStream out = new DataOutputStream(stateBytes)) {
+            start.writeTo(out);
+        }
+        DataInputStream in = new DataInputStream(new ByteArrayInputStream(stateBytes.toByteArray()));
+        replica.receiveState(in);
+        assertEquals(-1, in.read(), "the whole state was read");
+        HeldResult held = replica.trainHeldState(batches, maxBatches, seed);
+        ByteArrayOutputStream resultBytes = new ByteArrayOutputStream();
+        try (DataOutputStream out = new DataOutputStream(resultBytes)) {
+            held.writeTo(out, partition);
+        }
+        return ReplicaResult.readFrom(new DataInputStream(new ByteArrayInputStream(resultBytes.toByteArray())));
+    }
+
+    @Test
+    void aStreamedRoundEqualsASnapshotRoundBitForBitWithEitherEngine() throws IOException {
+        for (Engine engine : new Engine[] {Engine.DENSE, Engine.DL4J}) {
+            List<Minibatch> data = batches(100, 16, 10);
+            TrainingState start = new ReplicaTrainer(SPEC).train(initialState(), batches(64, 16, 11).iterator(), 100, 1)
+                    .state();
+            ReplicaResult snapshot = new ReplicaTrainer(SPEC.withEngine(engine)).train(start, data.iterator(), 5, 7);
+            // A reused replica: what it trained before must not leak into the streamed round.
+            ReplicaTrainer reused = new ReplicaTrainer(SPEC.withEngine(engine));
+            reused.train(initialState(), batches(64, 16, 12).iterator(), 100, 3);
+            ReplicaResult streamed = trainStreamed(reused, start, data.iterator(), 5, 7, 2);
+
+            assertEquals(2, streamed.partition());
+            assertNull(streamed.rejection());
+            assertArrayEquals(snapshot.state().copyParameters(), streamed.state().copyParameters(), engine.specName());
+            assertArrayEquals(snapshot.state().copyOptimizerState(), streamed.state().copyOptimizerState());
+            assertEquals(snapshot.state().iteration(), streamed.state().iteration());
+            assertEquals(start.iteration() + 5, streamed.state().iteration());
+            assertEquals(snapshot.stats().examples(), streamed.stats().examples());
+            assertEquals(snapshot.stats().steps(), streamed.stats().steps());
+            assertEquals(snapshot.stats().lossSum(), streamed.stats().lossSum());
+            assertEquals(snapshot.stats().correct(), streamed.stats().correct());
+        }
+    }
+
+    @Test
+    void aStreamedRoundThatDivergesOrHasNothingToTrainSendsNoState() throws IOException {
+        ModelSpec exploding = ModelSpec.parse("""
+                input_shape: [8]
+                layers:
+                  - dense: {units: 16, activation: relu}
+                  - dense: {units: 3, activation: softmax}
+                optimizer: {sgd: {learning_rate: 1.0e30}}
+                loss: categorical_crossentropy
+                seed: 5
+                """, "exploding");
+        ReplicaTrainer replica = new ReplicaTrainer(exploding);
+        MultiLayerNetwork net = new MultiLayerNetwork(exploding.configuration());
+        net.init();
+        ReplicaResult diverged = trainStreamed(replica, TrainingState.of(net), batches(96, 16, 13).iterator(), 6, 1, 0);
+        assertNotNull(diverged.rejection());
+        assertNull(diverged.state());
+        assertTrue(diverged.stats().steps() > 0);
+
+        ReplicaResult empty = trainStreamed(new ReplicaTrainer(SPEC), initialState(), Collections.emptyIterator(), 4, 1, 1);
+        assertNull(empty.rejection());
+        assertNull(empty.state());
+        assertEquals(0, empty.stats().steps());
+    }
+
+    @Test
+    void aStreamedStateOfAnotherShapeIsRefusedBeforeItIsRead() throws IOException {
+        ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+        try (DataOutputStream out = new DataOutputStream(bytes)) {
+            TrainingState.restore(new float[5], new float[0], 0, 0).writeTo(out);
+        }
+        ReplicaTrainer replica = new ReplicaTrainer(SPEC);
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> replica.receiveState(new DataInputStream(new ByteArrayInputStream(bytes.toByteArray()))));
+        assertTrue(e.getMessage().contains("5 parameters"), e.getMessage());
     }
 }
