@@ -1,5 +1,7 @@
 package dptrain.driver;
 
+import dptrain.replica.ParallelLoops;
+
 /**
  * Block momentum (BMUF: Chen and Huo, "Scalable training of deep learning machines by incremental
  * block training with intra-block parallel optimization and blockwise model-update filtering",
@@ -82,8 +84,8 @@ public record BlockMomentum(double momentum, double blockLearningRate, boolean n
 
     /**
      * The filter after a round whose averaged parameters are {@code averaged}, and where the next
-     * round starts, in one pass over the parameters (it runs between every two rounds, while the
-     * replicas wait). Takes {@code averaged} over: it becomes the returned starting point.
+     * round starts, in one pass over the parameters on all cores (it runs between every two rounds,
+     * while the replicas wait). Takes {@code averaged} over: it becomes the returned starting point.
      */
     public Step advance(Filter filter, float[] averaged) {
         float[] oldGlobal = filter.global();
@@ -96,13 +98,15 @@ public record BlockMomentum(double momentum, double blockLearningRate, boolean n
         float[] delta = new float[oldGlobal.length];
         float mu = (float) momentum;
         float zeta = (float) blockLearningRate;
-        for (int i = 0; i < global.length; i++) {
-            float d = mu * oldDelta[i] + zeta * (averaged[i] - oldGlobal[i]);
-            float g = oldGlobal[i] + d;
-            delta[i] = d;
-            global[i] = g;
-            averaged[i] = nesterov ? g + mu * d : g;
-        }
+        ParallelLoops.forRange(global.length, (from, to) -> {
+            for (int i = from; i < to; i++) {
+                float d = mu * oldDelta[i] + zeta * (averaged[i] - oldGlobal[i]);
+                float g = oldGlobal[i] + d;
+                delta[i] = d;
+                global[i] = g;
+                averaged[i] = nesterov ? g + mu * d : g;
+            }
+        });
         return new Step(new Filter(global, delta), averaged);
     }
 }

@@ -35,6 +35,32 @@ class BlockMomentumTest {
     }
 
     @Test
+    void aFilterLargerThanOneChunkIsSteppedAsTheFormulaSaysForEveryParameter() {
+        int n = 200_003; // several of the parallel loop's chunks, the last one partial
+        java.util.Random random = new java.util.Random(3);
+        float[] global = new float[n];
+        float[] delta = new float[n];
+        float[] averaged = new float[n];
+        for (int i = 0; i < n; i++) {
+            global[i] = (float) random.nextGaussian();
+            delta[i] = (float) random.nextGaussian() * 0.1f;
+            averaged[i] = global[i] + (float) random.nextGaussian() * 0.01f;
+        }
+        float[] averagedCopy = averaged.clone();
+        BlockMomentum bm = new BlockMomentum(0.4, 1.5, true);
+        BlockMomentum.Step step = bm.advance(new BlockMomentum.Filter(global, delta), averaged);
+        float mu = 0.4f;
+        float zeta = 1.5f;
+        for (int i = 0; i < n; i++) {
+            float d = mu * delta[i] + zeta * (averagedCopy[i] - global[i]);
+            float g = global[i] + d;
+            assertEquals(d, step.filter().delta()[i], "delta " + i);
+            assertEquals(g, step.filter().global()[i], "global " + i);
+            assertEquals(g + mu * d, step.start()[i], "start " + i);
+        }
+    }
+
+    @Test
     void theDefaultIsNesterovBlockMomentumForRoundsOf16MinibatchesOrMore() {
         BlockMomentum nesterov = new BlockMomentum(0.4, 1, true);
         assertEquals(nesterov, BlockMomentum.recommended(2, TrainingConfig.EVERY_EPOCH));

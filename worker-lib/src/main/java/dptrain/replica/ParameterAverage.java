@@ -209,8 +209,8 @@ public final class ParameterAverage implements Serializable {
 
     /**
      * The kept single contribution and a second one, summed into doubles in one pass: the same sums as
-     * {@link #expand} followed by adding, with one write of each sum instead of two (with two workers
-     * this runs once per round while the replicas wait).
+     * {@link #expand} followed by adding, with one write of each sum instead of two, and on all cores
+     * (with two workers this runs once per round while the replicas wait).
      */
     private void addSecond(TrainingState second, double w) {
         TrainingState first = single;
@@ -220,14 +220,21 @@ public final class ParameterAverage implements Serializable {
                     + second.parameterCount() + "/" + second.optimizerStateCount() + " against "
                     + first.parameterCount() + "/" + first.optimizerStateCount());
         }
-        weightedParameters = new double[first.parameterCount()];
-        for (int i = 0; i < weightedParameters.length; i++) {
-            weightedParameters[i] = weight * first.parameter(i) + w * second.parameter(i);
-        }
-        weightedOptimizerState = new double[first.optimizerStateCount()];
-        for (int i = 0; i < weightedOptimizerState.length; i++) {
-            weightedOptimizerState[i] = weight * first.optimizerValue(i) + w * second.optimizerValue(i);
-        }
+        double[] parameters = new double[first.parameterCount()];
+        double[] optimizer = new double[first.optimizerStateCount()];
+        double w0 = weight;
+        ParallelLoops.forRange(parameters.length, (from, to) -> {
+            for (int i = from; i < to; i++) {
+                parameters[i] = w0 * first.parameter(i) + w * second.parameter(i);
+            }
+        });
+        ParallelLoops.forRange(optimizer.length, (from, to) -> {
+            for (int i = from; i < to; i++) {
+                optimizer[i] = w0 * first.optimizerValue(i) + w * second.optimizerValue(i);
+            }
+        });
+        weightedParameters = parameters;
+        weightedOptimizerState = optimizer;
         single = null;
         weight += w;
     }
@@ -263,9 +270,11 @@ public final class ParameterAverage implements Serializable {
 
     private static float[] divide(double[] sums, double w) {
         float[] out = new float[sums.length];
-        for (int i = 0; i < sums.length; i++) {
-            out[i] = (float) (sums[i] / w);
-        }
+        ParallelLoops.forRange(sums.length, (from, to) -> {
+            for (int i = from; i < to; i++) {
+                out[i] = (float) (sums[i] / w);
+            }
+        });
         return out;
     }
 }

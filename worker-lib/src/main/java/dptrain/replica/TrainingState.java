@@ -273,8 +273,9 @@ public final class TrainingState implements Serializable {
         return optimizerState[i];
     }
 
+    /** On all cores: the driver checks every round's averaged state while the replicas wait. */
     private static boolean allFinite(float[] values) {
-        return allFinite(FloatBuffer.wrap(values));
+        return ParallelLoops.allRanges(values.length, (from, to) -> allFinite(FloatBuffer.wrap(values, from, to - from)));
     }
 
     private static boolean allFinite(FloatBuffer values) {

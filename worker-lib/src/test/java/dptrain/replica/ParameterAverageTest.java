@@ -16,11 +16,15 @@ class ParameterAverageTest {
 
     /** Results of {@code n} replicas whose values make float sums order-dependent. */
     private static List<ReplicaResult> results(int n, long seed) {
+        return results(n, seed, 257);
+    }
+
+    private static List<ReplicaResult> results(int n, long seed, int size) {
         Random random = new Random(seed);
         List<ReplicaResult> out = new ArrayList<>();
         for (int p = 0; p < n; p++) {
-            float[] params = new float[257];
-            float[] optimizer = new float[257];
+            float[] params = new float[size];
+            float[] optimizer = new float[size];
             for (int i = 0; i < params.length; i++) {
                 params[i] = (float) (random.nextGaussian() * Math.pow(10, random.nextInt(9) - 4));
                 optimizer[i] = (float) (random.nextDouble() * 1e-3);
@@ -74,9 +78,11 @@ class ParameterAverageTest {
     @Test
     void theAverageIsTheExampleWeightedMeanSummedInDoublesInPartitionOrder() {
         for (int n : new int[] {2, 3, 5}) {
-            List<ReplicaResult> results = results(n, 11 + n);
-            double[] sums = new double[257];
-            double[] optimizerSums = new double[257];
+            // Two replicas: arrays of several parallel chunks, the last one partial.
+            int size = n == 2 ? 3 * ParallelLoops.CHUNK + 1 : 257;
+            List<ReplicaResult> results = results(n, 11 + n, size);
+            double[] sums = new double[size];
+            double[] optimizerSums = new double[size];
             double weight = 0;
             for (ReplicaResult r : results) {
                 double w = r.stats().examples();
