@@ -40,13 +40,15 @@ import org.nd4j.linalg.api.ndarray.INDArray;
  * The benchmark harness: in one run, on the same data and machine, the machine's single-thread
  * GEMM peak, single-process DL4J on one thread (the baseline), and dptrain in local[2] averaging
  * once per epoch, every 16 and every 5 minibatches (and once per epoch with the DL4J engine, to
- * show what the dense engine adds). Rounds travel as dptrain's default picks (an epoch's rounds in
- * one job, through the round exchange); two more rows run a Spark job per round instead (every 16
- * minibatches, once per epoch) for the ratio in the same run. Each configuration trains the book's network for N epochs
- * with the test set evaluated after every epoch (outside the timings) for the seconds to 0.85
- * test accuracy. For dptrain it splits each round's time into broadcast, scheduling, replica
- * compute, combining and the driver's update. Then it measures the cost of one averaging round
- * for parameter vectors from 0.4M to 50M floats, both ways. Writes bench.json and bench.md.
+ * show what the dense engine adds). Rounds travel as dptrain's default picks (in local[2]: an
+ * epoch's rounds in one job, the round exchange handing states to the tasks in memory); four more
+ * rows run every 16 minibatches and once per epoch with a Spark job per round, and with the round
+ * exchange over TCP (what it costs where tasks run in other JVMs), for the ratios in the same run.
+ * Each configuration trains the book's network for N epochs with the test set evaluated after
+ * every epoch (outside the timings) for the seconds to 0.85 test accuracy. For dptrain it splits
+ * each round's time into broadcast, scheduling, replica compute, combining and the driver's
+ * update. Then it measures the cost of one averaging round for parameter vectors from 0.4M to 50M
+ * floats, each of the three ways. Writes bench.json and bench.md.
  *
  * <p>Usage: {@code Benchmark SPEC DATA_DIR OUT_DIR EPOCHS [--quick]}. Seconds per epoch are the
  * median of epochs 2..N (training rounds only), so cache building stays out; an untimed two-epoch
@@ -91,23 +93,28 @@ public final class Benchmark {
             jsc.setLogLevel("WARN");
             // Untimed: the first dptrain configuration ran 10-40% slower per epoch than the same one later in
             // the run (the JIT still compiling the replica's loops), which skewed the headline row.
-            dptrain(jsc, "warm-up (not reported)", spec, trainImages, testImages, 2, 16, AUTO);
-            rows.add(dptrain(jsc, "dptrain local[2], once per epoch (round exchange)", spec, trainImages,
-                    testImages, epochs, TrainingConfig.EVERY_EPOCH, AUTO));
-            rows.add(dptrain(jsc, "dptrain local[2], every 16 minibatches (round exchange)", spec,
-                    trainImages, testImages, epochs, 16, AUTO));
-            rows.add(dptrain(jsc, "dptrain local[2], every 5 minibatches (round exchange)", spec,
-                    trainImages, testImages, epochs, 5, AUTO));
+            dptrain(jsc, "warm-up (not reported)", spec, trainImages, testImages, 2, 16, Transport.AUTO);
+            rows.add(dptrain(jsc, "dptrain local[2], once per epoch (round exchange, in memory)", spec, trainImages,
+                    testImages, epochs, TrainingConfig.EVERY_EPOCH, Transport.AUTO));
+            rows.add(dptrain(jsc, "dptrain local[2], every 16 minibatches (round exchange, in memory)", spec,
+                    trainImages, testImages, epochs, 16, Transport.AUTO));
+            rows.add(dptrain(jsc, "dptrain local[2], every 5 minibatches (round exchange, in memory)", spec,
+                    trainImages, testImages, epochs, 5, Transport.AUTO));
             rows.add(dptrain(jsc, "dptrain local[2], once per epoch, DL4J engine", spec.withEngine(Engine.DL4J),
-                    trainImages, testImages, epochs, TrainingConfig.EVERY_EPOCH, AUTO));
+                    trainImages, testImages, epochs, TrainingConfig.EVERY_EPOCH, Transport.AUTO));
             rows.add(dptrain(jsc, "dptrain local[2], every 16 minibatches (a Spark job per round)", spec,
-                    trainImages, testImages, epochs, 16, JOB_PER_ROUND));
+                    trainImages, testImages, epochs, 16, Transport.JOB_PER_ROUND));
             rows.add(dptrain(jsc, "dptrain local[2], once per epoch (a Spark job per round)", spec,
-                    trainImages, testImages, epochs, TrainingConfig.EVERY_EPOCH, JOB_PER_ROUND));
+                    trainImages, testImages, epochs, TrainingConfig.EVERY_EPOCH, Transport.JOB_PER_ROUND));
+            rows.add(dptrain(jsc, "dptrain local[2], every 16 minibatches (round exchange over TCP)", spec,
+                    trainImages, testImages, epochs, 16, Transport.OVER_TCP));
+            rows.add(dptrain(jsc, "dptrain local[2], once per epoch (round exchange over TCP)", spec,
+                    trainImages, testImages, epochs, TrainingConfig.EVERY_EPOCH, Transport.OVER_TCP));
             Path slice = writeSlice(trainImages, out.resolve("slice"), 256);
             for (int hidden : quick ? new int[] {512, 5_000} : new int[] {512, 5_000, 20_000, 63_000}) {
-                roundCosts.add(roundCost(jsc, slice, hidden, JOB_PER_ROUND));
-                roundCosts.add(roundCost(jsc, slice, hidden, ONE_JOB_PER_EPOCH));
+                for (Transport transport : List.of(Transport.JOB_PER_ROUND, Transport.OVER_TCP, Transport.IN_MEMORY)) {
+                    roundCosts.add(roundCost(jsc, slice, hidden, transport));
+                }
             }
         }
         double peakAfter = GemmPeak.bookShapeGflops();
@@ -135,6 +142,10 @@ public final class Benchmark {
         json.put("overhead_k16_job_per_round_frac", rows.get(5).overheadFraction());
         json.put("dptrain_local2_epoch_job_per_round_eps", rows.get(6).examplesPerSecond());
         json.put("overhead_epoch_job_per_round_frac", rows.get(6).overheadFraction());
+        json.put("dptrain_local2_k16_tcp_eps", rows.get(7).examplesPerSecond());
+        json.put("overhead_k16_tcp_frac", rows.get(7).overheadFraction());
+        json.put("dptrain_local2_epoch_tcp_eps", rows.get(8).examplesPerSecond());
+        json.put("overhead_epoch_tcp_frac", rows.get(8).overheadFraction());
         json.put("overhead_epoch_frac", perEpoch.overheadFraction());
         json.put("overhead_k16_frac", k16.overheadFraction());
         json.put("achieved_gflops", perEpoch.examplesPerSecond() * flopsPerExample / 1e9);
@@ -226,18 +237,39 @@ public final class Benchmark {
             double computeMs, double combineMs, double updateMs) {
     }
 
-    /** How rounds travel: {@link RoundExchangeSettings#MODE_KEY}'s values, set per run as a local property. */
-    private static final String AUTO = "auto";
-    private static final String JOB_PER_ROUND = "jobs";
-    private static final String ONE_JOB_PER_EPOCH = "socket";
+    /**
+     * How rounds travel: {@link RoundExchangeSettings#MODE_KEY} and {@link
+     * RoundExchangeSettings#IN_PROCESS_KEY}, set per run as local properties.
+     */
+    private enum Transport {
+        /** dptrain's default: in local[2], an epoch's rounds in one job, states in memory. */
+        AUTO("auto", true, "round exchange"),
+        JOB_PER_ROUND("jobs", true, "a Spark job per round"),
+        IN_MEMORY("socket", true, "round exchange, in memory"),
+        /** What the round exchange costs where tasks run in other JVMs: over TCP, even in local mode. */
+        OVER_TCP("socket", false, "round exchange over TCP");
 
-    /** Runs {@code run} with {@link RoundExchangeSettings#MODE_KEY} set to {@code mode} for this thread. */
-    private static <T> T withRoundExchange(JavaSparkContext jsc, String mode, java.util.function.Supplier<T> run) {
-        jsc.setLocalProperty(RoundExchangeSettings.MODE_KEY, mode);
+        final String mode;
+        final boolean inProcess;
+        final String label;
+
+        Transport(String mode, boolean inProcess, String label) {
+            this.mode = mode;
+            this.inProcess = inProcess;
+            this.label = label;
+        }
+    }
+
+    /** Runs {@code run} with rounds travelling as {@code transport} says, for this thread. */
+    private static <T> T withRoundExchange(JavaSparkContext jsc, Transport transport,
+            java.util.function.Supplier<T> run) {
+        jsc.setLocalProperty(RoundExchangeSettings.MODE_KEY, transport.mode);
+        jsc.setLocalProperty(RoundExchangeSettings.IN_PROCESS_KEY, Boolean.toString(transport.inProcess));
         try {
             return run.get();
         } finally {
             jsc.setLocalProperty(RoundExchangeSettings.MODE_KEY, null);
+            jsc.setLocalProperty(RoundExchangeSettings.IN_PROCESS_KEY, null);
         }
     }
 
@@ -279,7 +311,7 @@ public final class Benchmark {
     }
 
     private static Row dptrain(JavaSparkContext jsc, String name, ModelSpec spec, String trainImages, String testImages,
-            int epochs, int averaging, String roundExchange) {
+            int epochs, int averaging, Transport roundExchange) {
         // With the CLI's block momentum for the frequency, so the every-16 row is the CLI's default run.
         TrainingConfig config = new TrainingConfig(spec, DataInput.idx(trainImages), null, epochs, BATCH, 2, averaging,
                 0.0, spec.seed(), null).withValidationData(DataInput.idx(testImages))
@@ -324,7 +356,7 @@ public final class Benchmark {
      * One epoch of 4 rounds on 256 examples, averaging every minibatch, for a 784-hidden-10 network,
      * with rounds travelling as {@code roundExchange} says.
      */
-    private static RoundCost roundCost(JavaSparkContext jsc, Path slice, int hidden, String roundExchange) {
+    private static RoundCost roundCost(JavaSparkContext jsc, Path slice, int hidden, Transport roundExchange) {
         ModelSpec spec = ModelSpec.parse("input_shape: [784]\nlayers:\n  - dense: {units: " + hidden
                 + ", activation: relu}\n  - dense: {units: 10, activation: softmax}\noptimizer: rmsprop\n"
                 + "loss: categorical_crossentropy\nseed: 1\n", "round-cost-" + hidden);
@@ -341,11 +373,10 @@ public final class Benchmark {
         List<RoundRecord> steady = rounds.subList(1, rounds.size());
         Breakdown b = Breakdown.of(steady);
         double total = 1e3 * steady.stream().mapToDouble(RoundRecord::seconds).average().orElse(Double.NaN);
-        String transport = roundExchange.equals(JOB_PER_ROUND) ? "a Spark job per round" : "round exchange";
-        RoundCost cost = new RoundCost(spec.parameterCount(), transport, total, b.broadcastMs(), b.schedulingMs(),
+        RoundCost cost = new RoundCost(spec.parameterCount(), roundExchange.label, total, b.broadcastMs(), b.schedulingMs(),
                 b.computeMs(), b.combineMs(), b.updateMs());
         System.out.printf(Locale.ROOT, "round cost, %,d parameters, %s: %.0f ms per round (compute %.0f ms)%n",
-                cost.parameters(), transport, cost.totalMs(), cost.computeMs());
+                cost.parameters(), cost.transport(), cost.totalMs(), cost.computeMs());
         return cost;
     }
 
