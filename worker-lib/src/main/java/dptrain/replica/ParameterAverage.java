@@ -19,14 +19,20 @@ import java.util.TreeMap;
  * in the order they are added.
  *
  * <p>The empty average is tiny, so it can be a task's zero value without shipping a
- * parameter-sized array in every closure. A single contribution is kept as it is (floats); sums
- * of two or more are held in doubles, so one replica's average is bit-identical to its state.
+ * parameter-sized array in every closure. One or two contributions are kept as they are (floats);
+ * sums of more are held in doubles. One replica's average is therefore bit-identical to its state,
+ * and two replicas' (the common case) are averaged in one pass with no parameter-sized double
+ * arrays, with the same bits as the double sums.
  */
 public final class ParameterAverage implements Serializable {
-    private static final long serialVersionUID = 2L;
+    private static final long serialVersionUID = 3L;
 
     // The folded prefix: partitions [0, folded) in order, or unmarked results in the order added.
+    // Either the first one or two contributions as they are (single, second), or weighted double sums.
     private TrainingState single;
+    private double singleWeight;
+    private TrainingState second;
+    private double secondWeight;
     private double[] weightedParameters;
     private double[] weightedOptimizerState;
     private double weight;
@@ -126,6 +132,9 @@ public final class ParameterAverage implements Serializable {
         stats = stats.plus(other.stats);
         rejections.addAll(other.rejections);
         unmarked += other.unmarked;
+        if (other.second != null) {
+            other.expand(); // its two contributions summed first, then added to this: the order they were added in
+        }
         if (other.single != null) {
             addWeighted(other.single, other.weight);
         } else if (other.weightedParameters != null) {
@@ -181,8 +190,11 @@ public final class ParameterAverage implements Serializable {
         if (!hasContributions()) {
             throw new IllegalStateException("no replica contributed a state to this average");
         }
-        if (single != null) {
+        if (single != null && second == null) {
             return single.withCounters(iteration, epoch);
+        }
+        if (second != null) {
+            return averageOfTwo(iteration, epoch);
         }
         return new TrainingState(divide(weightedParameters, weight), divide(weightedOptimizerState, weight), iteration, epoch);
     }
@@ -190,13 +202,23 @@ public final class ParameterAverage implements Serializable {
     private void addWeighted(TrainingState state, double w) {
         if (weight == 0) {
             single = state;
+            singleWeight = w;
             weight = w;
             return;
         }
-        if (single != null) {
-            addSecond(state, w);
+        if (single != null && second == null) {
+            if (state.parameterCount() != single.parameterCount()
+                    || state.optimizerStateCount() != single.optimizerStateCount()) {
+                throw new IllegalArgumentException("cannot average states of different shapes: "
+                        + state.parameterCount() + "/" + state.optimizerStateCount() + " against "
+                        + single.parameterCount() + "/" + single.optimizerStateCount());
+            }
+            second = state;
+            secondWeight = w;
+            weight += w;
             return;
         }
+        expand();
         checkSameShape(state.parameterCount(), state.optimizerStateCount());
         for (int i = 0; i < weightedParameters.length; i++) {
             weightedParameters[i] += w * state.parameter(i);
@@ -208,51 +230,57 @@ public final class ParameterAverage implements Serializable {
     }
 
     /**
-     * The kept single contribution and a second one, summed into doubles in one pass: the same sums as
-     * {@link #expand} followed by adding, with one write of each sum instead of two, and on all cores
-     * (with two workers this runs once per round while the replicas wait).
+     * The average of the two kept contributions, {@code (float) ((w0 x0 + w1 x1) / (w0 + w1))} per
+     * value: what {@link #expand} and {@link #divide} compute, in one pass on all cores and without
+     * the double sums (with two workers this runs once per round while the replicas wait).
      */
-    private void addSecond(TrainingState second, double w) {
+    private TrainingState averageOfTwo(int iteration, int epoch) {
         TrainingState first = single;
-        if (second.parameterCount() != first.parameterCount()
-                || second.optimizerStateCount() != first.optimizerStateCount()) {
-            throw new IllegalArgumentException("cannot average states of different shapes: "
-                    + second.parameterCount() + "/" + second.optimizerStateCount() + " against "
-                    + first.parameterCount() + "/" + first.optimizerStateCount());
-        }
-        double[] parameters = new double[first.parameterCount()];
-        double[] optimizer = new double[first.optimizerStateCount()];
-        double w0 = weight;
+        TrainingState next = second;
+        double w0 = singleWeight;
+        double w1 = secondWeight;
+        double total = weight;
+        float[] parameters = new float[first.parameterCount()];
+        float[] optimizer = new float[first.optimizerStateCount()];
         ParallelLoops.forRange(parameters.length, (from, to) -> {
             for (int i = from; i < to; i++) {
-                parameters[i] = w0 * first.parameter(i) + w * second.parameter(i);
+                parameters[i] = (float) ((w0 * first.parameter(i) + w1 * next.parameter(i)) / total);
             }
         });
         ParallelLoops.forRange(optimizer.length, (from, to) -> {
             for (int i = from; i < to; i++) {
-                optimizer[i] = w0 * first.optimizerValue(i) + w * second.optimizerValue(i);
+                optimizer[i] = (float) ((w0 * first.optimizerValue(i) + w1 * next.optimizerValue(i)) / total);
+            }
+        });
+        return new TrainingState(parameters, optimizer, iteration, epoch);
+    }
+
+    /** Turns the kept contributions (one or two) into weighted double sums. */
+    private void expand() {
+        if (single == null) {
+            return;
+        }
+        TrainingState first = single;
+        TrainingState next = second;
+        double w0 = singleWeight;
+        double w1 = secondWeight;
+        double[] parameters = new double[first.parameterCount()];
+        double[] optimizer = new double[first.optimizerStateCount()];
+        ParallelLoops.forRange(parameters.length, (from, to) -> {
+            for (int i = from; i < to; i++) {
+                parameters[i] = next == null ? w0 * first.parameter(i) : w0 * first.parameter(i) + w1 * next.parameter(i);
+            }
+        });
+        ParallelLoops.forRange(optimizer.length, (from, to) -> {
+            for (int i = from; i < to; i++) {
+                optimizer[i] = next == null ? w0 * first.optimizerValue(i)
+                        : w0 * first.optimizerValue(i) + w1 * next.optimizerValue(i);
             }
         });
         weightedParameters = parameters;
         weightedOptimizerState = optimizer;
         single = null;
-        weight += w;
-    }
-
-    /** Turns a kept single contribution into weighted double sums. */
-    private void expand() {
-        if (single == null) {
-            return;
-        }
-        weightedParameters = new double[single.parameterCount()];
-        for (int i = 0; i < weightedParameters.length; i++) {
-            weightedParameters[i] = weight * single.parameter(i);
-        }
-        weightedOptimizerState = new double[single.optimizerStateCount()];
-        for (int i = 0; i < weightedOptimizerState.length; i++) {
-            weightedOptimizerState[i] = weight * single.optimizerValue(i);
-        }
-        single = null;
+        second = null;
     }
 
     private void checkSameShape(int parameters, int optimizerValues) {
