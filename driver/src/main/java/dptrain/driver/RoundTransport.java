@@ -10,8 +10,9 @@ import dptrain.replica.TrainingState;
  *   <li>{@link JobPerRound}: each round is its own Spark job (the state broadcast, the results
  *       tree-aggregated). Works anywhere; each round pays Spark's job scheduling.</li>
  *   <li>{@link EpochJobRounds}: an epoch's rounds run in one Spark barrier job whose tasks stay up
- *       and exchange states with the driver over a socket ({@link RoundExchange}). Needs a task slot per
- *       worker and executors that can connect to the driver.</li>
+ *       and exchange states with the driver over a socket ({@link RoundExchange}), or in memory when
+ *       they run in the driver's JVM (local mode). Needs a task slot per worker and executors that can
+ *       connect to the driver.</li>
  * </ul>
  * Chosen by {@link RoundExchangeSettings}.
  */
