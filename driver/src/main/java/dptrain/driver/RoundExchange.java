@@ -51,7 +51,10 @@ import org.slf4j.LoggerFactory;
  */
 final class RoundExchange implements Closeable {
     private static final Logger LOG = LoggerFactory.getLogger(RoundExchange.class);
-    /** As large as the state's chunks (see TrainingState), so they bypass the buffer instead of being copied through it. */
+    /**
+     * As large as the state's chunks (see TrainingState), so they bypass the buffer instead of being
+     * copied through it.
+     */
     private static final int BUFFER_BYTES = 1 << 16;
     private static final long POLL_MILLIS = 20;
     /** How often a waiting in-process task checks whether it is still wanted, as a TCP task does. */
@@ -353,7 +356,10 @@ final class RoundExchange implements Closeable {
     private interface Connection {
         int partition();
 
-        /** Sends {@code round} unless this connection already has it; a broken connection is left to its task's retry. */
+        /**
+         * Sends {@code round} unless this connection already has it; a broken connection is left to its
+         * task's retry.
+         */
         void sendIfNew(Pending round);
 
         void sendDone();

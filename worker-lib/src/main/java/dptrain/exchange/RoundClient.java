@@ -17,7 +17,10 @@ import java.net.SocketTimeoutException;
  */
 public final class RoundClient implements Closeable {
     private static final int CONNECT_TIMEOUT_MILLIS = 60_000;
-    /** As large as the state's chunks (see TrainingState), so they bypass the buffer instead of being copied through it. */
+    /**
+     * As large as the state's chunks (see TrainingState), so they bypass the buffer instead of being
+     * copied through it.
+     */
     private static final int BUFFER_BYTES = 1 << 16;
     private static final int POLL_MILLIS = 500;
 
@@ -90,13 +93,16 @@ public final class RoundClient implements Closeable {
         }
     }
 
-    /** Reads the starting state that follows an assignment, e.g. {@link dptrain.replica.ReplicaTrainer#receiveState}. */
+    /** Reads the starting state that follows an assignment, e.g. {@code ReplicaTrainer::receiveState}. */
     @FunctionalInterface
     public interface StateReader {
         void read(DataInputStream in) throws IOException;
     }
 
-    /** Writes a replica's result as {@link dptrain.replica.ReplicaResult#writeTo} does, e.g. {@link dptrain.replica.HeldResult#writeTo}. */
+    /**
+     * Writes a replica's result as {@link dptrain.replica.ReplicaResult#writeTo} does, e.g. {@code
+     * HeldResult::writeTo}.
+     */
     @FunctionalInterface
     public interface ResultWriter {
         void write(DataOutputStream out, int partition) throws IOException;

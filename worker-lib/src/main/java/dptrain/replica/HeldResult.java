@@ -27,11 +27,6 @@ public final class HeldResult {
         return stats;
     }
 
-    /** Why the replica was rejected, or null when it was not. */
-    public String rejection() {
-        return rejection;
-    }
-
     /**
      * Writes this round as partition {@code partition}'s {@link ReplicaResult}, for
      * {@link ReplicaResult#readFrom}: with the reached state unless the replica trained on nothing

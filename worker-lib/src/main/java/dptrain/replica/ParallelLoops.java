@@ -38,7 +38,8 @@ public final class ParallelLoops {
         if (chunks < 2) {
             return test.holds(0, length);
         }
-        return IntStream.range(0, chunks).parallel().allMatch(c -> test.holds(c * CHUNK, Math.min(length, (c + 1) * CHUNK)));
+        return IntStream.range(0, chunks).parallel()
+                .allMatch(c -> test.holds(c * CHUNK, Math.min(length, (c + 1) * CHUNK)));
     }
 
     /** A condition over the indices {@code [from, to)}. */

@@ -268,7 +268,8 @@ public final class ParameterAverage implements Serializable {
         double[] optimizer = new double[first.optimizerStateCount()];
         ParallelLoops.forRange(parameters.length, (from, to) -> {
             for (int i = from; i < to; i++) {
-                parameters[i] = next == null ? w0 * first.parameter(i) : w0 * first.parameter(i) + w1 * next.parameter(i);
+                parameters[i] = next == null ? w0 * first.parameter(i)
+                        : w0 * first.parameter(i) + w1 * next.parameter(i);
             }
         });
         ParallelLoops.forRange(optimizer.length, (from, to) -> {

@@ -169,15 +169,17 @@ public final class ReplicaTrainer {
      */
     private Round finish(long began, long examples, long steps, double lossSum, long correct) {
         boolean finite = steps == 0 || TrainingState.isFinite(net);
-        ReplicaStats stats = ReplicaStats.ofReplica(examples, steps, lossSum, correct, (System.nanoTime() - began) / 1e9);
+        double seconds = (System.nanoTime() - began) / 1e9;
+        ReplicaStats stats = ReplicaStats.ofReplica(examples, steps, lossSum, correct, seconds);
         return new Round(stats, steps, finite ? null
                 : "a parameter or optimizer value is not finite after step " + steps + " of the round");
     }
 
     /** A replica stopped at the step whose loss is not finite: rejected, naming the step. */
     private static Round rejectedAt(long began, double loss, long examples, long steps, long correct) {
-        return new Round(ReplicaStats.ofReplica(examples, steps, Double.NaN, correct, (System.nanoTime() - began) / 1e9),
-                steps, "the loss is " + loss + " at step " + steps + " of the round");
+        double seconds = (System.nanoTime() - began) / 1e9;
+        return new Round(ReplicaStats.ofReplica(examples, steps, Double.NaN, correct, seconds), steps,
+                "the loss is " + loss + " at step " + steps + " of the round");
     }
 
     /** Copies a minibatch into the reused arrays, sizing them on the first (full) minibatch. */

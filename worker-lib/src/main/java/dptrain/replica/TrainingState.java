@@ -196,16 +196,18 @@ public final class TrainingState implements Serializable {
         FloatBuffer params = contiguousBuffer(net.params());
         int parameterCount = readLength(in);
         if (parameterCount != params.remaining()) {
-            throw new IllegalArgumentException("the round's state has " + parameterCount + " parameters but the replica's network has "
-                    + params.remaining() + ": the driver and the executors were given different models");
+            throw new IllegalArgumentException("the round's state has " + parameterCount + " parameters but the "
+                    + "replica's network has " + params.remaining() + ": the driver and the executors were given "
+                    + "different models");
         }
         readFloats(in, params);
         INDArray optimizer = optimizerStateOf(net);
         FloatBuffer state = optimizer == null ? FloatBuffer.allocate(0) : contiguousBuffer(optimizer);
         int stateCount = readLength(in);
         if (stateCount != state.remaining()) {
-            throw new IllegalArgumentException("the round's state has " + stateCount + " optimizer state values but the replica's "
-                    + "optimizer has " + state.remaining() + ": the driver and the executors were given different models");
+            throw new IllegalArgumentException("the round's state has " + stateCount + " optimizer state values but "
+                    + "the replica's optimizer has " + state.remaining() + ": the driver and the executors were given "
+                    + "different models");
         }
         readFloats(in, state);
         net.setIterationCount(iteration);
@@ -215,7 +217,8 @@ public final class TrainingState implements Serializable {
     /** True when every parameter and optimizer value {@code net} holds now is finite. */
     static boolean isFinite(MultiLayerNetwork net) {
         INDArray optimizer = optimizerStateOf(net);
-        return allFinite(contiguousBuffer(net.params())) && (optimizer == null || allFinite(contiguousBuffer(optimizer)));
+        return allFinite(contiguousBuffer(net.params()))
+                && (optimizer == null || allFinite(contiguousBuffer(optimizer)));
     }
 
     private static INDArray optimizerStateOf(MultiLayerNetwork net) {
@@ -275,7 +278,8 @@ public final class TrainingState implements Serializable {
 
     /** On all cores: the driver checks every round's averaged state while the replicas wait. */
     private static boolean allFinite(float[] values) {
-        return ParallelLoops.allRanges(values.length, (from, to) -> allFinite(FloatBuffer.wrap(values, from, to - from)));
+        return ParallelLoops.allRanges(values.length,
+                (from, to) -> allFinite(FloatBuffer.wrap(values, from, to - from)));
     }
 
     private static boolean allFinite(FloatBuffer values) {
