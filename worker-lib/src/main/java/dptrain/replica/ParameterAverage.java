@@ -229,30 +229,35 @@ public final class ParameterAverage implements Serializable {
         weight += w;
     }
 
+    /** Which values of a state a loop reads: its parameters or its optimizer state. */
+    @FunctionalInterface
+    private interface Values {
+        float get(TrainingState state, int i);
+    }
+
     /**
      * The average of the two kept contributions, {@code (float) ((w0 x0 + w1 x1) / (w0 + w1))} per
      * value: what {@link #expand} and {@link #divide} compute, in one pass on all cores and without
      * the double sums (with two workers this runs once per round while the replicas wait).
      */
     private TrainingState averageOfTwo(int iteration, int epoch) {
+        return new TrainingState(averageOfTwo(single.parameterCount(), TrainingState::parameter),
+                averageOfTwo(single.optimizerStateCount(), TrainingState::optimizerValue), iteration, epoch);
+    }
+
+    private float[] averageOfTwo(int length, Values values) {
         TrainingState first = single;
         TrainingState next = second;
         double w0 = singleWeight;
         double w1 = secondWeight;
         double total = weight;
-        float[] parameters = new float[first.parameterCount()];
-        float[] optimizer = new float[first.optimizerStateCount()];
-        ParallelLoops.forRange(parameters.length, (from, to) -> {
+        float[] average = new float[length];
+        ParallelLoops.forRange(length, (from, to) -> {
             for (int i = from; i < to; i++) {
-                parameters[i] = (float) ((w0 * first.parameter(i) + w1 * next.parameter(i)) / total);
+                average[i] = (float) ((w0 * values.get(first, i) + w1 * values.get(next, i)) / total);
             }
         });
-        ParallelLoops.forRange(optimizer.length, (from, to) -> {
-            for (int i = from; i < to; i++) {
-                optimizer[i] = (float) ((w0 * first.optimizerValue(i) + w1 * next.optimizerValue(i)) / total);
-            }
-        });
-        return new TrainingState(parameters, optimizer, iteration, epoch);
+        return average;
     }
 
     /** Turns the kept contributions (one or two) into weighted double sums. */
@@ -260,28 +265,26 @@ public final class ParameterAverage implements Serializable {
         if (single == null) {
             return;
         }
+        weightedParameters = weightedSums(single.parameterCount(), TrainingState::parameter);
+        weightedOptimizerState = weightedSums(single.optimizerStateCount(), TrainingState::optimizerValue);
+        single = null;
+        second = null;
+    }
+
+    /** {@code w0 x0}, or {@code w0 x0 + w1 x1} with a second contribution, per value. */
+    private double[] weightedSums(int length, Values values) {
         TrainingState first = single;
         TrainingState next = second;
         double w0 = singleWeight;
         double w1 = secondWeight;
-        double[] parameters = new double[first.parameterCount()];
-        double[] optimizer = new double[first.optimizerStateCount()];
-        ParallelLoops.forRange(parameters.length, (from, to) -> {
+        double[] sums = new double[length];
+        ParallelLoops.forRange(length, (from, to) -> {
             for (int i = from; i < to; i++) {
-                parameters[i] = next == null ? w0 * first.parameter(i)
-                        : w0 * first.parameter(i) + w1 * next.parameter(i);
+                sums[i] = next == null ? w0 * values.get(first, i)
+                        : w0 * values.get(first, i) + w1 * values.get(next, i);
             }
         });
-        ParallelLoops.forRange(optimizer.length, (from, to) -> {
-            for (int i = from; i < to; i++) {
-                optimizer[i] = next == null ? w0 * first.optimizerValue(i)
-                        : w0 * first.optimizerValue(i) + w1 * next.optimizerValue(i);
-            }
-        });
-        weightedParameters = parameters;
-        weightedOptimizerState = optimizer;
-        single = null;
-        second = null;
+        return sums;
     }
 
     private void checkSameShape(int parameters, int optimizerValues) {

@@ -188,28 +188,15 @@ public final class TrainingState implements Serializable {
     /**
      * Reads a state written by {@link #writeTo} straight into {@code net}'s native memory, as
      * {@link #loadInto} would load it (no copy of the state on the Java heap): how a long-lived task
-     * receives a round's starting state. A state of another shape is refused before any value is read.
+     * receives a round's starting state. An array of another length is refused before its values are read.
      */
     static void readInto(DataInputStream in, MultiLayerNetwork net) throws IOException {
         int iteration = in.readInt();
         int epoch = in.readInt();
-        FloatBuffer params = contiguousBuffer(net.params());
-        int parameterCount = readLength(in);
-        if (parameterCount != params.remaining()) {
-            throw new IllegalArgumentException("the round's state has " + parameterCount + " parameters but the "
-                    + "replica's network has " + params.remaining() + ": the driver and the executors were given "
-                    + "different models");
-        }
-        readFloats(in, params);
+        readArray(in, contiguousBuffer(net.params()), "parameters", "network");
         INDArray optimizer = optimizerStateOf(net);
-        FloatBuffer state = optimizer == null ? FloatBuffer.allocate(0) : contiguousBuffer(optimizer);
-        int stateCount = readLength(in);
-        if (stateCount != state.remaining()) {
-            throw new IllegalArgumentException("the round's state has " + stateCount + " optimizer state values but "
-                    + "the replica's optimizer has " + state.remaining() + ": the driver and the executors were given "
-                    + "different models");
-        }
-        readFloats(in, state);
+        readArray(in, optimizer == null ? FloatBuffer.allocate(0) : contiguousBuffer(optimizer),
+                "optimizer state values", "optimizer");
         net.setIterationCount(iteration);
         net.setEpochCount(epoch);
     }
@@ -256,6 +243,18 @@ public final class TrainingState implements Serializable {
             throw new IOException("corrupt state stream: negative array length " + length);
         }
         return length;
+    }
+
+    /** Reads one array of the format into {@code into}, refusing one of another length before reading its values. */
+    private static void readArray(DataInputStream in, FloatBuffer into, String what, String holder)
+            throws IOException {
+        int length = readLength(in);
+        if (length != into.remaining()) {
+            throw new IllegalArgumentException("the round's state has " + length + " " + what + " but the replica's "
+                    + holder + " has " + into.remaining() + ": the driver and the executors were given different "
+                    + "models");
+        }
+        readFloats(in, into);
     }
 
     /** Fills {@code into}'s remaining floats from the stream's raw little-endian floats. */
