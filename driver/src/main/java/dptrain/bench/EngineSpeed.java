@@ -5,7 +5,7 @@ import dptrain.data.IdxHeader;
 import dptrain.data.IdxReader;
 import dptrain.data.Minibatch;
 import dptrain.data.MinibatchBuilder;
-import dptrain.driver.DataInput;
+import dptrain.driver.input.DataInput;
 import dptrain.replica.ParameterAverage;
 import dptrain.replica.ReplicaResult;
 import dptrain.replica.ReplicaTrainer;

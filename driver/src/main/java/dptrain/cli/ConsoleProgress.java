@@ -1,11 +1,11 @@
 package dptrain.cli;
 
 import dptrain.driver.DistributedTrainer;
-import dptrain.driver.EpochRecord;
-import dptrain.driver.RoundRecord;
 import dptrain.driver.TrainingConfig;
 import dptrain.driver.TrainingResult;
-import dptrain.driver.ValidationReport;
+import dptrain.driver.input.ValidationReport;
+import dptrain.driver.rounds.EpochRecord;
+import dptrain.driver.rounds.RoundRecord;
 import java.io.PrintWriter;
 import java.util.Locale;
 

@@ -1,9 +1,9 @@
 package dptrain.cli;
 
 import dptrain.driver.DistributedTrainer;
-import dptrain.driver.RunOutputs;
 import dptrain.driver.TrainingConfig;
 import dptrain.driver.TrainingResult;
+import dptrain.driver.output.RunOutputs;
 import dptrain.spec.ModelFile;
 import dptrain.spec.ModelSpec;
 import java.io.PrintWriter;
@@ -13,10 +13,10 @@ import java.util.concurrent.Callable;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.spark.SparkConf;
 import org.apache.spark.api.java.JavaSparkContext;
-import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
+import picocli.CommandLine;
 
 /** {@code dptrain cv}: K-fold cross-validation, each fold trained data-parallel. */
 @Command(name = "cv", mixinStandardHelpOptions = true, sortOptions = false,

@@ -1,11 +1,11 @@
 package dptrain.cli;
 
-import dptrain.driver.DataFormat;
-import dptrain.driver.DataInput;
-import dptrain.driver.InputFiles;
+import dptrain.driver.files.InputFiles;
+import dptrain.driver.input.DataFormat;
+import dptrain.driver.input.DataInput;
 import org.apache.hadoop.conf.Configuration;
-import picocli.CommandLine;
 import picocli.CommandLine.Option;
+import picocli.CommandLine;
 
 /**
  * The flags that say how to read a dataset (format, scaling, CSV and Parquet layout, bad records),

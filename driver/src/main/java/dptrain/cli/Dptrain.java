@@ -1,16 +1,16 @@
 package dptrain.cli;
 
 import dptrain.data.DataFormatException;
-import dptrain.driver.InputException;
 import dptrain.driver.TrainingFailedException;
-import dptrain.driver.Versions;
+import dptrain.driver.files.InputException;
+import dptrain.driver.output.Versions;
 import dptrain.spec.SpecException;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import picocli.CommandLine;
 import picocli.CommandLine.Command;
+import picocli.CommandLine;
 
 /** The {@code dptrain} command: data-parallel training of DL4J networks on Spark. */
 @Command(name = "dptrain", mixinStandardHelpOptions = true, versionProvider = Dptrain.Version.class,

@@ -1,12 +1,12 @@
 package dptrain.cli;
 
-import dptrain.driver.AtomicFiles;
-import dptrain.driver.DataInput;
-import dptrain.driver.DistributedInference;
-import dptrain.driver.EvaluationReport;
-import dptrain.driver.InputException;
-import dptrain.driver.InputFiles;
-import dptrain.driver.SavedModel;
+import dptrain.driver.files.AtomicFiles;
+import dptrain.driver.files.InputException;
+import dptrain.driver.files.InputFiles;
+import dptrain.driver.inference.DistributedInference;
+import dptrain.driver.inference.SavedModel;
+import dptrain.driver.input.DataInput;
+import dptrain.driver.output.EvaluationReport;
 import java.io.PrintWriter;
 import java.time.Instant;
 import java.util.concurrent.Callable;
@@ -14,10 +14,10 @@ import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.Path;
 import org.apache.spark.SparkConf;
 import org.apache.spark.api.java.JavaSparkContext;
-import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
+import picocli.CommandLine;
 
 /** {@code dptrain evaluate}: metrics of a trained model on labelled data, computed where the data lives. */
 @Command(name = "evaluate", mixinStandardHelpOptions = true, sortOptions = false,

@@ -1,20 +1,20 @@
 package dptrain.cli;
 
-import dptrain.driver.AtomicFiles;
-import dptrain.driver.DataInput;
-import dptrain.driver.DistributedInference;
-import dptrain.driver.InputFiles;
-import dptrain.driver.SavedModel;
+import dptrain.driver.files.AtomicFiles;
+import dptrain.driver.files.InputFiles;
+import dptrain.driver.inference.DistributedInference;
+import dptrain.driver.inference.SavedModel;
+import dptrain.driver.input.DataInput;
 import java.io.PrintWriter;
 import java.util.concurrent.Callable;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.Path;
 import org.apache.spark.SparkConf;
 import org.apache.spark.api.java.JavaSparkContext;
-import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
+import picocli.CommandLine;
 
 /** {@code dptrain predict}: batch inference with a trained model, written as Parquet or CSV. */
 @Command(name = "predict", mixinStandardHelpOptions = true, sortOptions = false,

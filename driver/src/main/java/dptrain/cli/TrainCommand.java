@@ -1,13 +1,13 @@
 package dptrain.cli;
 
-import dptrain.driver.Checkpointing;
-import dptrain.driver.ConfusionMatrix;
-import dptrain.driver.DataInput;
 import dptrain.driver.DistributedTrainer;
-import dptrain.driver.InputException;
-import dptrain.driver.RunOutputs;
 import dptrain.driver.TrainingConfig;
 import dptrain.driver.TrainingResult;
+import dptrain.driver.checkpoint.Checkpointing;
+import dptrain.driver.files.InputException;
+import dptrain.driver.inference.ConfusionMatrix;
+import dptrain.driver.input.DataInput;
+import dptrain.driver.output.RunOutputs;
 import dptrain.report.TrainingReport;
 import dptrain.spec.ModelFile;
 import dptrain.spec.ModelSpec;
@@ -18,10 +18,10 @@ import java.util.concurrent.Callable;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.spark.SparkConf;
 import org.apache.spark.api.java.JavaSparkContext;
-import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
+import picocli.CommandLine;
 
 /** {@code dptrain train}: trains a network data-parallel and writes model, history and provenance. */
 @Command(name = "train", mixinStandardHelpOptions = true, sortOptions = false,

@@ -1,23 +1,23 @@
 package dptrain.cli;
 
-import dptrain.driver.CacheMode;
-import dptrain.driver.BlockMomentum;
-import dptrain.driver.DataInput;
-import dptrain.driver.InputException;
-import dptrain.driver.InputFiles;
-import dptrain.driver.RunOutputs;
 import dptrain.driver.TrainingConfig;
-import dptrain.spec.ModelFile;
+import dptrain.driver.files.InputException;
+import dptrain.driver.files.InputFiles;
+import dptrain.driver.input.DataInput;
+import dptrain.driver.output.RunOutputs;
+import dptrain.driver.pipeline.CacheMode;
+import dptrain.driver.rounds.BlockMomentum;
 import dptrain.spec.Engine;
+import dptrain.spec.ModelFile;
 import dptrain.spec.ModelSpec;
 import dptrain.spec.Normalization;
 import java.io.PrintWriter;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.spark.SparkConf;
 import org.apache.spark.api.java.JavaSparkContext;
-import picocli.CommandLine;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
+import picocli.CommandLine;
 
 /**
  * The flags every training command shares (train, cv), with the data and Spark flags of

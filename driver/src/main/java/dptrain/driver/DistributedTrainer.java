@@ -2,6 +2,13 @@ package dptrain.driver;
 
 import dptrain.data.ExampleCheck;
 import dptrain.data.MinibatchBuilder;
+import dptrain.driver.files.InputException;
+import dptrain.driver.input.DataInput;
+import dptrain.driver.input.ExampleSource;
+import dptrain.driver.input.IndexedExamples;
+import dptrain.driver.input.ValidationReport;
+import dptrain.driver.pipeline.BatchedData;
+import dptrain.driver.pipeline.DataPipeline;
 import dptrain.replica.ReplicaPool;
 import dptrain.replica.ReplicaStats;
 import dptrain.replica.TrainingState;
@@ -35,7 +42,7 @@ public final class DistributedTrainer {
         int workers = config.workers();
 
         jsc.setJobDescription("dptrain read and shuffle training data");
-        ExampleSource.IndexedExamples trainExamples =
+        IndexedExamples trainExamples =
                 ExampleSource.read(jsc, config.train(), "--train", check, spec.inputSize(), workers);
         DataPipeline pipeline = new DataPipeline(builder(config, config.train()), workers, config.seed(), config.cache());
         DataPipeline.Split split = config.stratify()
@@ -43,7 +50,7 @@ public final class DistributedTrainer {
                 : pipeline.split(trainExamples, config.validationFraction(), spec.normalization());
         if (config.validationData() != null) {
             jsc.setJobDescription("dptrain read validation data");
-            ExampleSource.IndexedExamples validationExamples = ExampleSource.read(jsc, config.validationData(),
+            IndexedExamples validationExamples = ExampleSource.read(jsc, config.validationData(),
                     "--validation-data", check, spec.inputSize(), workers);
             split = new DataPipeline.Split(split.training(), new DataPipeline(builder(config, config.validationData()),
                     workers, config.seed(), config.cache()).evaluationBatches(validationExamples, split.normalizer()),
@@ -54,7 +61,7 @@ public final class DistributedTrainer {
         ValidationReport testReport = null;
         if (config.test() != null) {
             jsc.setJobDescription("dptrain read test data");
-            ExampleSource.IndexedExamples testExamples =
+            IndexedExamples testExamples =
                     ExampleSource.read(jsc, config.test(), "--test", check, spec.inputSize(), workers);
             test = new DataPipeline(builder(config, config.test()), workers, config.seed(), config.cache())
                     .evaluationBatches(testExamples, split.normalizer());
@@ -72,7 +79,7 @@ public final class DistributedTrainer {
      * instead of reading {@code config.train()}: the same split, normalization and training loop.
      * {@code config.train()} still names the data in messages and supplies the feature scale.
      */
-    public TrainingResult train(TrainingConfig config, ExampleSource.IndexedExamples examples,
+    public TrainingResult train(TrainingConfig config, IndexedExamples examples,
             TrainingProgress progress) {
         DataPipeline pipeline = new DataPipeline(builder(config, config.train()), config.workers(), config.seed(),
                 config.cache());
@@ -92,7 +99,7 @@ public final class DistributedTrainer {
     public List<TrainingResult> crossValidate(TrainingConfig config, int folds, FoldProgress progress) {
         ModelSpec spec = config.spec();
         jsc.setJobDescription("dptrain read training data for cross-validation");
-        ExampleSource.IndexedExamples data = ExampleSource.read(jsc, config.train(), "--train", new ExampleCheck(spec),
+        IndexedExamples data = ExampleSource.read(jsc, config.train(), "--train", new ExampleCheck(spec),
                 spec.inputSize(), config.workers());
         if (data.count() < folds) {
             throw new InputException("--folds: " + folds + " folds need at least as many examples, but "

@@ -1,8 +1,15 @@
 package dptrain.driver;
 
+import dptrain.driver.checkpoint.Checkpointing;
+import dptrain.driver.files.InputException;
+import dptrain.driver.input.DataFormat;
+import dptrain.driver.input.DataInput;
+import dptrain.driver.pipeline.CacheMode;
+import dptrain.driver.rounds.BlockMomentum;
 import dptrain.spec.InitialWeights;
 import dptrain.spec.ModelSpec;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 
 /**
@@ -171,6 +178,23 @@ public record TrainingConfig(ModelSpec spec, DataInput train, DataInput test, in
     /** Minibatches per replica per averaging round, given the most minibatches any replica has per epoch. */
     public int batchesPerRound(int maxBatchesPerEpoch) {
         return averagingFrequency == EVERY_EPOCH ? Math.max(1, maxBatchesPerEpoch) : averagingFrequency;
+    }
+
+    /** The settings a resumed run must share with the checkpoint's run, in user-facing names. */
+    public Map<String, Object> resumeSettings() {
+        Map<String, Object> all = describe();
+        Map<String, Object> m = new LinkedHashMap<>();
+        for (String key : List.of("batch_size", "workers", "validation_split", "stratify", "seed", "train",
+                "block_momentum", "block_lr", "block_nesterov")) {
+            m.put(key, all.get(key));
+        }
+        Map<String, Object> model = new LinkedHashMap<>(spec().describe());
+        // The optimizer's settings may change on resume (e.g. a lower learning rate after divergence).
+        model.remove("optimizer");
+        model.remove("source");
+        m.put("model", model);
+        m.put("normalization", spec().normalization().name().toLowerCase(java.util.Locale.ROOT));
+        return m;
     }
 
     /** The parameters as provenance records them, with their user-facing names. */

@@ -2,6 +2,18 @@ package dptrain.driver;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dptrain.driver.checkpoint.Checkpoint;
+import dptrain.driver.checkpoint.CheckpointStore;
+import dptrain.driver.checkpoint.Checkpointing;
+import dptrain.driver.files.InputException;
+import dptrain.driver.pipeline.BatchedData;
+import dptrain.driver.pipeline.DataPipeline;
+import dptrain.driver.rounds.BlockMomentum;
+import dptrain.driver.rounds.EpochRecord;
+import dptrain.driver.rounds.FaultInjection;
+import dptrain.driver.rounds.RoundExchangeSettings;
+import dptrain.driver.rounds.RoundRecord;
+import dptrain.driver.rounds.RoundTransport;
 import dptrain.replica.ParameterAverage;
 import dptrain.replica.ReplicaPool;
 import dptrain.replica.ReplicaStats;
@@ -250,7 +262,7 @@ final class TrainingLoop {
             return;
         }
         Checkpoint checkpoint = new Checkpoint(epochsDone, batchesDone, state, soFar, List.copyOf(history),
-                List.copyOf(rounds), best, blockFilter, Checkpoint.mustMatch(config), normalizerStats, training.examples(),
+                List.copyOf(rounds), best, blockFilter, config.resumeSettings(), normalizerStats, training.examples(),
                 validation == null ? 0 : validation.examples());
         lastCheckpoint = store.write(checkpoint, config.checkpointing().keep());
         lastCheckpointEpochs = epochsDone;
@@ -311,7 +323,7 @@ final class TrainingLoop {
     private void checkResumable(Checkpoint c, Path manifest, TrainingState fresh) {
         String from = "--resume: checkpoint " + manifest + " ";
         JsonNode theirs = asReadBack(c.settings());
-        JsonNode ours = asReadBack(Checkpoint.mustMatch(config));
+        JsonNode ours = asReadBack(config.resumeSettings());
         if (!theirs.equals(ours)) {
             List<String> differences = new ArrayList<>();
             ours.fieldNames().forEachRemaining(key -> {

@@ -1,5 +1,9 @@
 package dptrain.driver;
 
+import dptrain.driver.input.ValidationReport;
+import dptrain.driver.rounds.EpochRecord;
+import dptrain.driver.rounds.RoundRecord;
+
 /** Receives a training run's progress on the driver. Every method does nothing unless overridden. */
 public interface TrainingProgress {
 

@@ -1,6 +1,9 @@
 package dptrain.driver;
 
 import dptrain.data.FeatureNormalizer;
+import dptrain.driver.input.ValidationReport;
+import dptrain.driver.rounds.EpochRecord;
+import dptrain.driver.rounds.RoundRecord;
 import dptrain.replica.ReplicaStats;
 import dptrain.replica.TrainingState;
 import java.util.List;

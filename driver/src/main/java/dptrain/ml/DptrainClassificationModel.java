@@ -1,8 +1,8 @@
 package dptrain.ml;
 
-import dptrain.driver.AtomicFiles;
-import dptrain.driver.EpochRecord;
-import dptrain.driver.InputFiles;
+import dptrain.driver.files.AtomicFiles;
+import dptrain.driver.files.InputFiles;
+import dptrain.driver.rounds.EpochRecord;
 import dptrain.replica.TrainingState;
 import dptrain.spec.ModelSpec;
 import java.io.IOException;

@@ -1,17 +1,17 @@
 package dptrain.ml;
 
 import dptrain.data.ExampleCheck;
-import dptrain.driver.CacheMode;
-import dptrain.driver.DataFormat;
-import dptrain.driver.DataInput;
-import dptrain.driver.DatasetExamples;
 import dptrain.driver.DistributedTrainer;
-import dptrain.driver.ExampleSource;
-import dptrain.driver.InputException;
-import dptrain.driver.InputFiles;
 import dptrain.driver.TrainingConfig;
 import dptrain.driver.TrainingProgress;
 import dptrain.driver.TrainingResult;
+import dptrain.driver.files.InputException;
+import dptrain.driver.files.InputFiles;
+import dptrain.driver.input.DataFormat;
+import dptrain.driver.input.DataInput;
+import dptrain.driver.input.DatasetExamples;
+import dptrain.driver.input.IndexedExamples;
+import dptrain.driver.pipeline.CacheMode;
 import dptrain.spec.ModelSpec;
 import dptrain.spec.Normalization;
 import dptrain.spec.SpecException;
@@ -265,7 +265,7 @@ public final class DptrainClassifier extends Estimator<DptrainClassificationMode
         // the DataFrame's lineage (e.g. a Pipeline's earlier stages).
         Dataset<Row> rows = dataset.select(getFeaturesCol(), getLabelCol()).persist(StorageLevel.MEMORY_AND_DISK());
         try {
-            ExampleSource.IndexedExamples examples = DatasetExamples.read(rows, getFeaturesCol(), getLabelCol(),
+            IndexedExamples examples = DatasetExamples.read(rows, getFeaturesCol(), getLabelCol(),
                     new ExampleCheck(model), "DptrainClassifier input");
             checkSizes(examples.count(), replicas);
             DataInput input = new DataInput("DataFrame", DataFormat.PARQUET, 1f, 0, false, ',', getFeaturesCol(),

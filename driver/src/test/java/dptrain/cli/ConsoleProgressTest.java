@@ -3,11 +3,10 @@ package dptrain.cli;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-
-import dptrain.driver.DataInput;
-import dptrain.driver.EpochRecord;
-import dptrain.driver.RoundRecord;
 import dptrain.driver.TrainingConfig;
+import dptrain.driver.input.DataInput;
+import dptrain.driver.rounds.EpochRecord;
+import dptrain.driver.rounds.RoundRecord;
 import dptrain.spec.ModelSpec;
 import java.io.IOException;
 import java.io.PrintWriter;

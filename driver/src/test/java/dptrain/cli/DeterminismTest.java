@@ -5,7 +5,6 @@ import static dptrain.cli.TrainCommandTest.dptrain;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-
 import dptrain.testing.FashionMnist;
 import java.io.IOException;
 import java.nio.file.Path;

@@ -6,10 +6,9 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import dptrain.driver.CheckpointStore;
+import dptrain.driver.checkpoint.CheckpointStore;
 import dptrain.testing.FashionMnist;
 import java.io.IOException;
 import java.nio.file.Files;

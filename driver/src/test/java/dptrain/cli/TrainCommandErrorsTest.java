@@ -3,7 +3,6 @@ package dptrain.cli;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-
 import dptrain.testing.FashionMnist;
 import dptrain.testing.Tables;
 import java.io.IOException;

@@ -2,13 +2,19 @@ package dptrain.driver;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dptrain.cli.Dptrain;
 import dptrain.data.ExampleCheck;
 import dptrain.data.Minibatch;
 import dptrain.data.MinibatchBuilder;
+import dptrain.driver.input.DataFormat;
+import dptrain.driver.input.DataInput;
+import dptrain.driver.input.ExampleSource;
+import dptrain.driver.input.IndexedExamples;
+import dptrain.driver.pipeline.BatchedData;
+import dptrain.driver.pipeline.CacheMode;
+import dptrain.driver.pipeline.DataPipeline;
 import dptrain.spec.ModelSpec;
 import dptrain.spec.Normalization;
 import dptrain.testing.FashionMnist;
@@ -47,7 +53,7 @@ class CrossValidationTest {
         DataInput input = new DataInput(dir.resolve("ids.csv").toString(), DataFormat.CSV, 1f, 0, false, ',', "features",
                 "label", false);
         try (JavaSparkContext jsc = LocalSpark.start(2)) {
-            ExampleSource.IndexedExamples data = ExampleSource.read(jsc, input, "--train", new ExampleCheck(spec), 3, 2);
+            IndexedExamples data = ExampleSource.read(jsc, input, "--train", new ExampleCheck(spec), 3, 2);
             DataPipeline pipeline = new DataPipeline(new MinibatchBuilder(8, 3, 4, spec.targetEncoding(), 1f), 2, 11,
                     CacheMode.MEMORY);
             Set<Integer> seen = new HashSet<>();
@@ -83,7 +89,7 @@ class CrossValidationTest {
         DataInput input = new DataInput(dir.resolve("imbalanced.csv").toString(), DataFormat.CSV, 1f, 0, false, ',',
                 "features", "label", false);
         try (JavaSparkContext jsc = LocalSpark.start(2)) {
-            ExampleSource.IndexedExamples data = ExampleSource.read(jsc, input, "--train", new ExampleCheck(spec), 3, 2);
+            IndexedExamples data = ExampleSource.read(jsc, input, "--train", new ExampleCheck(spec), 3, 2);
             DataPipeline pipeline = new DataPipeline(new MinibatchBuilder(16, 3, 2, spec.targetEncoding(), 1f), 2, 5,
                     CacheMode.MEMORY);
             DataPipeline.Split split = pipeline.stratifiedSplit(data, 0.2, Normalization.NONE);

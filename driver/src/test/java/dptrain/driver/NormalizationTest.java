@@ -3,8 +3,10 @@ package dptrain.driver;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-
 import dptrain.data.SeededPermutation;
+import dptrain.driver.input.DataFormat;
+import dptrain.driver.input.DataInput;
+import dptrain.driver.output.RunOutputs;
 import dptrain.spec.ModelSpec;
 import dptrain.spec.Normalization;
 import dptrain.testing.LocalSpark;

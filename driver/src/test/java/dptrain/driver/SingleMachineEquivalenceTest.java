@@ -3,11 +3,13 @@ package dptrain.driver;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-
 import dptrain.data.Example;
 import dptrain.data.Minibatch;
 import dptrain.data.MinibatchBuilder;
 import dptrain.data.SeededPermutation;
+import dptrain.driver.input.DataInput;
+import dptrain.driver.rounds.EpochRecord;
+import dptrain.driver.rounds.RoundRecord;
 import dptrain.spec.Engine;
 import dptrain.spec.ModelSpec;
 import dptrain.testing.FashionMnist;

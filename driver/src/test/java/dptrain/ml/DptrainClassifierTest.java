@@ -5,8 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-
-import dptrain.driver.InputException;
+import dptrain.driver.files.InputException;
 import dptrain.testing.FashionMnist;
 import java.io.IOException;
 import java.nio.file.Files;

@@ -5,9 +5,8 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-
 import com.fasterxml.jackson.databind.ObjectMapper;
-import dptrain.driver.InputException;
+import dptrain.driver.files.InputException;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;

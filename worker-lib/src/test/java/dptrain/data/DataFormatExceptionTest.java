@@ -1,7 +1,6 @@
 package dptrain.data;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
-
 import org.junit.jupiter.api.Test;
 
 class DataFormatExceptionTest {

@@ -1,0 +1,333 @@
+package dptrain.driver.inference;
+
+import dptrain.data.Example;
+import dptrain.data.ExampleCheck;
+import dptrain.data.IdxHeader;
+import dptrain.data.Minibatch;
+import dptrain.data.MinibatchBuilder;
+import dptrain.driver.files.AtomicFiles;
+import dptrain.driver.files.InputException;
+import dptrain.driver.files.InputFiles;
+import dptrain.driver.input.DataFormat;
+import dptrain.driver.input.DataInput;
+import dptrain.driver.input.ExampleSource;
+import dptrain.driver.input.IndexedExamples;
+import dptrain.driver.input.ValidationReport;
+import dptrain.inference.InferenceModel;
+import dptrain.inference.PartitionEvaluation;
+import dptrain.inference.RowPredictions;
+import dptrain.spec.ModelSpec;
+import java.io.IOException;
+import java.io.InputStream;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Locale;
+import java.util.NoSuchElementException;
+import org.apache.hadoop.conf.Configuration;
+import org.apache.hadoop.fs.Path;
+import org.apache.spark.api.java.JavaPairRDD;
+import org.apache.spark.api.java.JavaRDD;
+import org.apache.spark.api.java.JavaSparkContext;
+import org.apache.spark.broadcast.Broadcast;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.RowFactory;
+import org.apache.spark.sql.SparkSession;
+import org.apache.spark.sql.types.DataTypes;
+import org.apache.spark.sql.types.StructField;
+import org.apache.spark.sql.types.StructType;
+import scala.Tuple2;
+
+/**
+ * Evaluation and batch prediction with a saved model, computed where the data lives: the
+ * parameters are broadcast once, each partition of the input (as read, in file order) is batched,
+ * scaled and normalized as in training, and run through its own copy of the network. No shuffle:
+ * the examples stay in the partitions that read them.
+ */
+public final class DistributedInference {
+    /** The output column holding each row's position in the input (file order, then record order). */
+    public static final String ROW_ID = "row_id";
+    public static final String PREDICTED_CLASS = "predicted_class";
+    /** Output column {@code probability_<c>} holds output unit c's value (class c's probability for softmax). */
+    public static final String PROBABILITY_PREFIX = "probability_";
+
+    private final JavaSparkContext jsc;
+
+    public DistributedInference(JavaSparkContext jsc) {
+        this.jsc = jsc;
+    }
+
+    /**
+     * The result of an evaluation.
+     *
+     * @param metrics DL4J's evaluation and the mean loss over every example
+     * @param report  what the validation pass found (bad records skipped under --on-bad-record skip)
+     * @param topK    the k of the top-k accuracy
+     */
+    public record Evaluated(PartitionEvaluation metrics, ValidationReport report, int topK) {
+    }
+
+    /**
+     * Evaluates {@code model} on {@code input}: labels must be classes of the model. Per-partition
+     * results are merged in partition order.
+     */
+    public Evaluated evaluate(SavedModel model, DataInput input, int batchSize, int topK) {
+        ModelSpec spec = model.spec();
+        jsc.setJobDescription("dptrain read and check --data");
+        IndexedExamples data = ExampleSource.read(jsc, input, "--data", new ExampleCheck(spec),
+                spec.inputSize(), jsc.defaultParallelism());
+        MinibatchBuilder builder = builder(model, input, batchSize);
+        Broadcast<InferenceModel> parameters = jsc.broadcast(model.inferenceModel());
+        try {
+            jsc.setJobDescription("dptrain evaluate");
+            List<Tuple2<Integer, PartitionEvaluation>> parts = data.examples().values()
+                    .mapPartitionsWithIndex((index, examples) -> List.of(new Tuple2<>(index,
+                            PartitionEvaluation.of(parameters.value(), builder.batches(examples), topK))).iterator(), true)
+                    .collect();
+            List<Tuple2<Integer, PartitionEvaluation>> ordered = new ArrayList<>(parts);
+            ordered.sort(Comparator.comparing(Tuple2::_1));
+            PartitionEvaluation all = PartitionEvaluation.empty(parameters.value().classes(), topK);
+            for (Tuple2<Integer, PartitionEvaluation> part : ordered) {
+                all.merge(part._2());
+            }
+            return new Evaluated(all, data.report(), topK);
+        } finally {
+            parameters.destroy();
+        }
+    }
+
+    /** Where predictions are written and how. */
+    public enum OutputFormat {
+        PARQUET, CSV;
+
+        public String cliName() {
+            return name().toLowerCase(Locale.ROOT);
+        }
+    }
+
+    /**
+     * The result of a prediction run.
+     *
+     * @param rows   rows written
+     * @param report what the validation pass found
+     */
+    public record Predicted(long rows, ValidationReport report) {
+    }
+
+    /**
+     * Predicts every row of {@code input} and writes {@code row_id} (the row's position in the input),
+     * the {@code idColumn} value when given (Parquet input only), {@code predicted_class} and one
+     * {@code probability_<c>} column per output unit, sorted by row id, to {@code output}, which
+     * is replaced atomically (see {@link AtomicFiles#writeFolder}). Labels in the input are read
+     * but not used.
+     */
+    public Predicted predict(SavedModel model, DataInput input, int batchSize, String idColumn, String output,
+            OutputFormat format, boolean overwrite) {
+        ModelSpec spec = model.spec();
+        jsc.setJobDescription("dptrain read and check --data");
+        IndexedExamples data = ExampleSource.read(jsc, input, "--data", ExampleCheck.featuresOnly(spec),
+                spec.inputSize(), jsc.defaultParallelism());
+        IdColumn ids = idColumn == null ? null : IdColumn.read(jsc, input, idColumn, data);
+        MinibatchBuilder builder = builder(model, input, batchSize);
+        Broadcast<InferenceModel> parameters = jsc.broadcast(model.inferenceModel());
+        try {
+            jsc.setJobDescription("dptrain predict");
+            JavaRDD<Row> rows = data.examples().mapPartitions(
+                    examples -> predictRows(parameters.value(), builder, examples), true);
+            StructType schema = new StructType()
+                    .add(ROW_ID, DataTypes.LongType, false);
+            if (ids != null) {
+                rows = ids.attach(rows);
+                schema = schema.add(ids.field());
+            }
+            schema = schema.add(PREDICTED_CLASS, DataTypes.IntegerType, false);
+            for (int c = 0; c < spec.outputSize(); c++) {
+                schema = schema.add(PROBABILITY_PREFIX + c, DataTypes.FloatType, false);
+            }
+            SparkSession spark = SparkSession.builder().sparkContext(jsc.sc()).getOrCreate();
+            Dataset<Row> table = spark.createDataFrame(rows, schema);
+            new AtomicFiles(jsc.hadoopConfiguration()).writeFolder(new Path(output), overwrite, "--output",
+                    folder -> table.write().format(format.cliName()).option("header", "true").save(folder.toString()));
+            return new Predicted(data.count(), data.report());
+        } finally {
+            parameters.destroy();
+        }
+    }
+
+    /** Fails unless {@code idColumn} is null or {@code input} is Parquet, the one format with named columns. */
+    public static void checkIdColumn(DataInput input, String idColumn) {
+        if (idColumn != null && input.format() != DataFormat.PARQUET) {
+            throw new InputException("--id-col " + idColumn + ": key columns are read from Parquet input only, but "
+                    + input.uri() + " is " + input.format().cliName() + "; its rows are identified by row_id");
+        }
+    }
+
+    /**
+     * Compares the model's input size with the data's feature count where the data tells it
+     * cheaply (an IDX header, a CSV file's first line), so a data set meant for another model fails
+     * with one sentence naming both numbers. Other formats are checked record by record.
+     */
+    public static void checkFeatureCount(SavedModel model, DataInput input, Configuration hadoop) {
+        int expected = model.spec().inputSize();
+        String found = null;
+        if (input.format() == DataFormat.IDX) {
+            String images = InputFiles.idxPair(input.uri(), hadoop).images();
+            try (InputStream in = InputFiles.openIdx(images, hadoop)) {
+                IdxHeader header = IdxHeader.read(in, images);
+                if (header.recordSize() != expected) {
+                    StringBuilder shape = new StringBuilder();
+                    for (int d = 1; d < header.dimensionCount(); d++) {
+                        shape.append(d == 1 ? "" : "×").append(header.dimension(d));
+                    }
+                    found = images + " holds images of " + shape + " = " + header.recordSize() + " features";
+                }
+            } catch (IOException e) {
+                throw new InputException(images + ": cannot be read: " + e.getMessage(), e);
+            }
+        } else if (input.format() == DataFormat.CSV) {
+            String file = InputFiles.dataFiles(input.uri(), hadoop).get(0);
+            String line = firstDataLine(file, input.header(), hadoop);
+            int features = line == null ? expected : line.split(java.util.regex.Pattern.quote(
+                    String.valueOf(input.delimiter())), -1).length - 1;
+            if (features != expected) {
+                found = file + " has " + features + " features per row (line " + (input.header() ? 2 : 1)
+                        + " has a label and " + features + " values)";
+            }
+        }
+        if (found != null) {
+            throw new InputException("--data: " + found + " but the model " + model.uri() + " takes " + expected
+                    + " inputs; expected data with " + expected + " features, as the model was trained on");
+        }
+    }
+
+    private static String firstDataLine(String file, boolean header, Configuration hadoop) {
+        try (InputStream raw = InputFiles.open(file, hadoop);
+                InputStream in = file.endsWith(".gz") ? new java.util.zip.GZIPInputStream(raw) : raw;
+                java.io.BufferedReader lines = new java.io.BufferedReader(
+                        new java.io.InputStreamReader(in, java.nio.charset.StandardCharsets.UTF_8))) {
+            String line = lines.readLine();
+            return header && line != null ? lines.readLine() : line;
+        } catch (IOException e) {
+            // The record-by-record check reports an unreadable file with its line.
+            return null;
+        }
+    }
+
+    private static MinibatchBuilder builder(SavedModel model, DataInput input, int batchSize) {
+        ModelSpec spec = model.spec();
+        MinibatchBuilder builder = new MinibatchBuilder(batchSize, spec.inputSize(), spec.outputSize(),
+                spec.targetEncoding(), input.scale());
+        return model.normalizer() == null ? builder : builder.withNormalizer(model.normalizer());
+    }
+
+    /**
+     * One output row per example, in the partition's order: its id, predicted class and outputs.
+     * The builder pulls examples one at a time; their ids queue up in that order, and each batch
+     * takes as many ids as it has rows.
+     */
+    private static Iterator<Row> predictRows(InferenceModel model, MinibatchBuilder builder,
+            Iterator<Tuple2<Long, Example>> examples) {
+        ArrayDeque<Long> pendingIds = new ArrayDeque<>();
+        Iterator<Example> tracked = new Iterator<>() {
+            @Override
+            public boolean hasNext() {
+                return examples.hasNext();
+            }
+
+            @Override
+            public Example next() {
+                Tuple2<Long, Example> next = examples.next();
+                pendingIds.add(next._1());
+                return next._2();
+            }
+        };
+        Iterator<Minibatch> batches = builder.batches(tracked);
+        org.deeplearning4j.nn.multilayer.MultiLayerNetwork net = batches.hasNext() ? model.network() : null;
+        return new Iterator<>() {
+            private RowPredictions current;
+            private long[] currentIds;
+            private int row;
+
+            @Override
+            public boolean hasNext() {
+                return (current != null && row < current.rows()) || batches.hasNext();
+            }
+
+            @Override
+            public Row next() {
+                if (!hasNext()) {
+                    throw new NoSuchElementException();
+                }
+                if (current == null || row == current.rows()) {
+                    Minibatch batch = batches.next();
+                    current = RowPredictions.of(net, batch, model.encoding());
+                    currentIds = new long[batch.rows()];
+                    for (int r = 0; r < currentIds.length; r++) {
+                        currentIds[r] = pendingIds.remove();
+                    }
+                    row = 0;
+                }
+                Object[] values = new Object[2 + current.columns()];
+                values[0] = currentIds[row];
+                values[1] = current.predictedClass(row);
+                for (int c = 0; c < current.columns(); c++) {
+                    values[2 + c] = current.output(row, c);
+                }
+                row++;
+                return RowFactory.create(values);
+            }
+        };
+    }
+
+    /**
+     * A Parquet input's key column carried through to the predictions. Rows are matched by their
+     * position: the key column is read in the same scan order as the examples, which are numbered
+     * in that order when no record was left out.
+     */
+    private record IdColumn(JavaPairRDD<Long, Object> values, StructField field) {
+        static IdColumn read(JavaSparkContext jsc, DataInput input, String name, IndexedExamples data) {
+            checkIdColumn(input, name);
+            if (data.report().badRecords() > 0) {
+                throw new InputException("--id-col " + name + ": cannot be matched to the rows of " + input.uri()
+                        + " when records are skipped (" + data.report().badRecords() + " were); fix the bad records or "
+                        + "drop --id-col and use row_id");
+            }
+            SparkSession spark = SparkSession.builder().sparkContext(jsc.sc()).getOrCreate();
+            List<String> files = InputFiles.dataFiles(input.uri(), jsc.hadoopConfiguration());
+            Dataset<Row> table = spark.read().parquet(files.toArray(String[]::new));
+            if (!List.of(table.schema().fieldNames()).contains(name)) {
+                throw new InputException(input.uri() + ": has no column '" + name + "'; its columns are "
+                        + String.join(", ", table.schema().fieldNames()) + " (set --id-col)");
+            }
+            if (name.equals(ROW_ID) || name.equals(PREDICTED_CLASS) || name.startsWith(PROBABILITY_PREFIX)) {
+                throw new InputException("--id-col " + name + ": the output has a column of that name; rename the "
+                        + "input's column");
+            }
+            StructField field = table.schema().apply(name);
+            JavaPairRDD<Long, Object> values = table.select(name).javaRDD().zipWithIndex()
+                    .mapToPair(r -> new Tuple2<>(r._2(), r._1().get(0)));
+            return new IdColumn(values, field);
+        }
+
+        /** The prediction rows with the key inserted after row_id, sorted by row_id again after the join. */
+        JavaRDD<Row> attach(JavaRDD<Row> predictions) {
+            return predictions.mapToPair(r -> new Tuple2<>(r.getLong(0), r))
+                    .join(values)
+                    .sortByKey()
+                    .values()
+                    .map(pair -> {
+                        Row prediction = pair._1();
+                        Object[] out = new Object[prediction.length() + 1];
+                        out[0] = prediction.get(0);
+                        out[1] = pair._2();
+                        for (int i = 1; i < prediction.length(); i++) {
+                            out[i + 1] = prediction.get(i);
+                        }
+                        return RowFactory.create(out);
+                    });
+        }
+    }
+}

@@ -1,0 +1,5 @@
+/**
+ * Applying a trained model to partitions where the data lives: evaluation (loss, accuracy, DL4J's
+ * {@code Evaluation}), the confusion matrix, and predictions; and reading a saved {@code model.zip}.
+ */
+package dptrain.driver.inference;

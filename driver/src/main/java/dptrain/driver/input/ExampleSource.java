@@ -1,0 +1,243 @@
+package dptrain.driver.input;
+
+import dptrain.data.CsvDecoder;
+import dptrain.data.DataFormatException;
+import dptrain.data.Example;
+import dptrain.data.ExampleCheck;
+import dptrain.data.IdxHeader;
+import dptrain.data.IdxReader;
+import dptrain.data.LibSvmDecoder;
+import dptrain.driver.files.InputException;
+import dptrain.driver.files.InputFiles;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.Iterator;
+import java.util.List;
+import java.util.NoSuchElementException;
+import org.apache.hadoop.conf.Configuration;
+import org.apache.spark.TaskContext;
+import org.apache.spark.api.java.JavaPairRDD;
+import org.apache.spark.api.java.JavaRDD;
+import org.apache.spark.api.java.JavaSparkContext;
+import org.apache.spark.broadcast.Broadcast;
+import org.apache.spark.util.SerializableConfiguration;
+import scala.Tuple2;
+
+/**
+ * Reads a dataset into examples keyed by a dense index {@code 0..count-1} in file order. The
+ * files are read and decoded on the executors, each task its own slice: the data never passes
+ * through the driver (parallelizing 60k examples from the driver made a 92 MB task).
+ *
+ * <p>Before any example is used, one validation pass decodes every record and counts the bad
+ * ones, so a run with bad data stops before training with the first bad records (file, line or
+ * record, column) and a count per reason, instead of dying at the first one mid-epoch.
+ */
+public final class ExampleSource {
+    private ExampleSource() {
+    }
+
+    /**
+     * Validates and reads {@code input} into at least {@code slices} partitions, checking every
+     * example against the model.
+     *
+     * @param flag the flag that named the input, for messages ("--train")
+     * @throws InputException naming the first bad records and the count per reason, when any is bad
+     */
+    public static IndexedExamples read(JavaSparkContext jsc, DataInput input, String flag, ExampleCheck check,
+            int featureCount, int slices) {
+        JavaRDD<DecodedRecord> decoded;
+        ValidationReport report;
+        try {
+            decoded = decode(jsc, input, check, featureCount, slices);
+            report = decoded.aggregate(new ValidationReport(),
+                    (r, d) -> d.bad() == null ? r.addExample() : r.addBad(d.bad()), ValidationReport::merge);
+        } catch (Exception e) {
+            // Spark's job failures are SparkExceptions: checked, but thrown unchecked from Scala.
+            throw unreadable(flag, input, e);
+        }
+        if (report.badRecords() > 0 && (!input.skipBadRecords() || report.breaksAFile())) {
+            String why = report.breaksAFile() && input.skipBadRecords()
+                    ? "\n(--on-bad-record skip cannot help: the rest of a broken file cannot be read)" : "";
+            throw new InputException(report.describe(flag) + why);
+        }
+        if (report.examples() == 0) {
+            throw new InputException(report.badRecords() == 0 ? flag + ": " + input.uri() + " holds no example"
+                    : report.describe(flag) + "\n(--on-bad-record skip left no example to train on)");
+        }
+        JavaRDD<DecodedRecord> good = report.badRecords() == 0 ? decoded : decoded.filter(d -> d.bad() == null);
+        JavaPairRDD<Long, Example> indexed = input.format() == DataFormat.IDX && report.badRecords() == 0
+                // IDX positions are record numbers: already dense unless records were skipped.
+                ? good.mapToPair(d -> new Tuple2<>(d.position() - 1, d.example()))
+                : good.map(DecodedRecord::example).zipWithIndex().mapToPair(Tuple2::swap);
+        return new IndexedExamples(indexed, report.examples(), report);
+    }
+
+    /**
+     * A file Hadoop's reader could not read (a corrupt .gz, a vanished or unreadable file) fails the
+     * job inside Spark; name the input and the reader's reason instead of Spark's job abort.
+     */
+    private static RuntimeException unreadable(String flag, DataInput input, Exception e) {
+        for (Throwable t = e; t != null; t = t.getCause()) {
+            if (t instanceof DataFormatException || t instanceof InputException) {
+                return (RuntimeException) t;
+            }
+            if (t instanceof java.io.IOException io) {
+                return new InputException(flag + ": " + input.uri() + " cannot be read (" + io.getMessage()
+                        + "); check that the file is complete and readable", e);
+            }
+        }
+        return e instanceof RuntimeException runtime ? runtime : new IllegalStateException(e);
+    }
+
+    private static JavaRDD<DecodedRecord> decode(JavaSparkContext jsc, DataInput input, ExampleCheck check, int featureCount,
+            int slices) {
+        return switch (input.format()) {
+            case IDX -> decodeIdx(jsc, input, check, slices);
+            case CSV, LIBSVM -> decodeText(jsc, input, check, featureCount, slices);
+            case PARQUET -> ParquetExamples.decode(jsc, input, check);
+        };
+    }
+
+    private static JavaRDD<DecodedRecord> decodeIdx(JavaSparkContext jsc, DataInput input, ExampleCheck check, int slices) {
+        Configuration hadoop = jsc.hadoopConfiguration();
+        InputFiles.IdxPair pair = InputFiles.idxPair(input.uri(), hadoop);
+        long count = idxCount(pair.images(), hadoop);
+        long labelCount = idxCount(pair.labels(), hadoop);
+        if (count != labelCount) {
+            throw new InputException(pair.images() + " holds " + count + " images but " + pair.labels() + " holds "
+                    + labelCount + " labels; expected one label per image");
+        }
+        List<long[]> ranges = new ArrayList<>();
+        int n = (int) Math.max(1, Math.min(slices, count));
+        for (int s = 0; s < n; s++) {
+            long from = count * s / n;
+            ranges.add(new long[] {from, count * (s + 1) / n - from});
+        }
+        Broadcast<SerializableConfiguration> conf = jsc.broadcast(new SerializableConfiguration(hadoop));
+        return jsc.parallelize(ranges, n).flatMap(range -> {
+            InputStream images = InputFiles.openIdx(pair.images(), conf.value().value());
+            InputStream labels = InputFiles.openIdx(pair.labels(), conf.value().value());
+            closeWhenTaskEnds(images, labels);
+            Iterator<Example> records;
+            try {
+                records = IdxReader.read(images, pair.images(), labels, pair.labels(), range[0], range[1]);
+            } catch (DataFormatException e) {
+                // The file breaks before this slice's first record: nothing of the slice can be read, and
+                // the slice that holds the break reports it.
+                boolean breakIsEarlier = e.lineOrRecord() >= 1 && e.lineOrRecord() <= range[0];
+                return breakIsEarlier ? Collections.emptyIterator() : List.of(DecodedRecord.breaking(e)).iterator();
+            } catch (IOException e) {
+                if (range[0] > 0) {
+                    // Skipping to this slice read the earlier slices' bytes: the slice that holds them reports it.
+                    return Collections.emptyIterator();
+                }
+                return List.of(DecodedRecord.breaking(DataFormatException.inRecord(pair.images(), 1, "cannot be read ("
+                        + e.getMessage() + "): the file is corrupt; fetch or copy it again"))).iterator();
+            }
+            return new DecodingIterator(records, range[0], pair.images(), check);
+        });
+    }
+
+    /**
+     * Turns an IDX record iterator into decoded records. A truncated or corrupt file ends the
+     * slice with one bad record, since nothing after the break can be read.
+     */
+    private static final class DecodingIterator implements Iterator<DecodedRecord> {
+        private final Iterator<Example> records;
+        private final String source;
+        private final ExampleCheck check;
+        private long record;
+        private boolean broken;
+
+        DecodingIterator(Iterator<Example> records, long from, String source, ExampleCheck check) {
+            this.records = records;
+            this.record = from + 1;
+            this.source = source;
+            this.check = check;
+        }
+
+        @Override
+        public boolean hasNext() {
+            return !broken && records.hasNext();
+        }
+
+        @Override
+        public DecodedRecord next() {
+            if (!hasNext()) {
+                throw new NoSuchElementException();
+            }
+            long position = record++;
+            Example example;
+            try {
+                example = records.next();
+            } catch (DataFormatException e) {
+                broken = true;
+                return DecodedRecord.breaking(e);
+            } catch (UncheckedIOException e) {
+                broken = true;
+                return DecodedRecord.breaking(DataFormatException.inRecord(source, position, "cannot be read ("
+                        + e.getCause().getMessage() + "): the file is corrupt; fetch or copy it again"));
+            }
+            try {
+                return DecodedRecord.good(position, check.checkRecord(example, source, position));
+            } catch (DataFormatException e) {
+                return DecodedRecord.bad(e);
+            }
+        }
+    }
+
+    private static long idxCount(String uri, Configuration hadoop) {
+        try (InputStream in = InputFiles.openIdx(uri, hadoop)) {
+            return IdxHeader.read(in, uri).count();
+        } catch (IOException e) {
+            throw new InputException(uri + ": cannot be read: " + e.getMessage(), e);
+        }
+    }
+
+    private static JavaRDD<DecodedRecord> decodeText(JavaSparkContext jsc, DataInput input, ExampleCheck check,
+            int featureCount, int slices) {
+        List<String> files = InputFiles.dataFiles(input.uri(), jsc.hadoopConfiguration());
+        int perFile = Math.max(1, slices / files.size());
+        CsvDecoder csv = new CsvDecoder(input.labelColumn(), input.header(), input.delimiter());
+        LibSvmDecoder libsvm = new LibSvmDecoder(featureCount);
+        boolean isCsv = input.format() == DataFormat.CSV;
+        JavaRDD<DecodedRecord> all = null;
+        for (String file : files) {
+            // zipWithIndex numbers each file's lines, so problems can name file and line.
+            JavaPairRDD<String, Long> lines = jsc.textFile(file, perFile).zipWithIndex();
+            JavaRDD<DecodedRecord> decoded = lines.flatMap(lineAndIndex -> {
+                long lineNumber = lineAndIndex._2() + 1;
+                if (isCsv && csv.hasHeader() && lineNumber == 1) {
+                    return Collections.emptyIterator();
+                }
+                try {
+                    Example example = isCsv
+                            ? csv.decode(lineAndIndex._1(), file, lineNumber, featureCount + 1)
+                            : libsvm.decode(lineAndIndex._1(), file, lineNumber);
+                    return example == null
+                            ? Collections.<DecodedRecord>emptyIterator()
+                            : List.of(DecodedRecord.good(lineNumber, check.checkLine(example, file, lineNumber))).iterator();
+                } catch (DataFormatException e) {
+                    return List.of(DecodedRecord.bad(e)).iterator();
+                }
+            });
+            all = all == null ? decoded : all.union(decoded);
+        }
+        return all;
+    }
+
+    private static void closeWhenTaskEnds(InputStream... streams) {
+        TaskContext.get().addTaskCompletionListener((TaskContext context) -> {
+            for (InputStream s : streams) {
+                try {
+                    s.close();
+                } catch (IOException e) {
+                    throw new UncheckedIOException(e);
+                }
+            }
+        });
+    }
+}

@@ -1,0 +1,129 @@
+package dptrain.driver.input;
+
+import dptrain.data.DataFormatException;
+import dptrain.data.Example;
+import dptrain.data.ExampleCheck;
+import dptrain.driver.files.InputException;
+import dptrain.driver.files.InputFiles;
+import java.util.Arrays;
+import java.util.List;
+import org.apache.spark.api.java.JavaRDD;
+import org.apache.spark.api.java.JavaSparkContext;
+import org.apache.spark.ml.linalg.Vector;
+import org.apache.spark.ml.linalg.VectorUDT;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.SparkSession;
+import org.apache.spark.sql.functions;
+import org.apache.spark.sql.types.ArrayType;
+import org.apache.spark.sql.types.DataType;
+import org.apache.spark.sql.types.NumericType;
+import org.apache.spark.sql.types.StructField;
+import org.apache.spark.sql.types.StructType;
+
+/**
+ * Decodes Parquet tables: a features column (a Spark ML vector or an array of numbers) and an
+ * integral label column. Rows are read by Spark's Parquet reader on the executors; each keeps
+ * its file and row index, so a bad row is named like a bad line.
+ */
+final class ParquetExamples {
+    private ParquetExamples() {
+    }
+
+    static JavaRDD<DecodedRecord> decode(JavaSparkContext jsc, DataInput input, ExampleCheck check) {
+        List<String> files = InputFiles.dataFiles(input.uri(), jsc.hadoopConfiguration());
+        SparkSession spark = SparkSession.builder().sparkContext(jsc.sc()).getOrCreate();
+        Dataset<Row> table;
+        try {
+            table = spark.read().parquet(files.toArray(String[]::new));
+        } catch (Exception e) {
+            // Spark reports an unreadable footer as a SparkException, a checked exception Scala throws unchecked.
+            throw new InputException(input.uri() + ": cannot be read as Parquet: " + firstLine(e.getMessage()), e);
+        }
+        StructType schema = table.schema();
+        String features = input.featuresColumn();
+        String label = input.labelName();
+        DataType featuresType = column(schema, features, "--features-col", input.uri()).dataType();
+        boolean vector = featuresType instanceof VectorUDT;
+        if (!vector && !(featuresType instanceof ArrayType array && array.elementType() instanceof NumericType)) {
+            throw new InputException(input.uri() + ": column '" + features + "' holds " + featuresType.simpleString()
+                    + "; expected a Spark ML vector or an array of numbers (set --features-col)");
+        }
+        DataType labelType = column(schema, label, "--label-col", input.uri()).dataType();
+        if (!(labelType instanceof NumericType)) {
+            throw new InputException(input.uri() + ": column '" + label + "' holds " + labelType.simpleString()
+                    + "; expected whole-number class labels (set --label-col)");
+        }
+        Dataset<Row> rows = table.select(functions.col("_metadata.file_path"), functions.col("_metadata.row_index"),
+                functions.col(features), functions.col(label));
+        return rows.javaRDD().map(row -> decodeRow(row, vector, features, label, check));
+    }
+
+    private static StructField column(StructType schema, String name, String flag, String uri) {
+        if (!Arrays.asList(schema.fieldNames()).contains(name)) {
+            throw new InputException(uri + ": has no column '" + name + "'; its columns are "
+                    + String.join(", ", schema.fieldNames()) + " (set " + flag + ")");
+        }
+        return schema.apply(name);
+    }
+
+    private static DecodedRecord decodeRow(Row row, boolean vector, String featuresName, String labelName,
+            ExampleCheck check) {
+        String file = row.getString(0);
+        long record = row.getLong(1) + 1;
+        try {
+            Example example = example(row, 2, 3, vector, featuresName, labelName, file, record);
+            return DecodedRecord.good(record, check.checkRecord(example, file, record));
+        } catch (DataFormatException e) {
+            return DecodedRecord.bad(e);
+        }
+    }
+
+    /**
+     * The example in {@code row}: features from column {@code featuresAt} (a Spark ML vector when
+     * {@code vector}, else an array of numbers), a whole-number label from column {@code labelAt}.
+     *
+     * @throws DataFormatException naming {@code source} and its 1-based {@code record}
+     */
+    static Example example(Row row, int featuresAt, int labelAt, boolean vector, String featuresName,
+            String labelName, String source, long record) {
+        if (row.isNullAt(featuresAt)) {
+            throw DataFormatException.inRecord(source, record, "column '" + featuresName + "' is null; expected features");
+        }
+        float[] x;
+        if (vector) {
+            double[] values = ((Vector) row.get(featuresAt)).toArray();
+            x = new float[values.length];
+            for (int i = 0; i < values.length; i++) {
+                x[i] = (float) values[i];
+            }
+        } else {
+            List<Object> values = row.getList(featuresAt);
+            x = new float[values.size()];
+            for (int i = 0; i < x.length; i++) {
+                if (values.get(i) == null) {
+                    throw DataFormatException.inRecord(source, record, "column '" + featuresName + "' holds null at index "
+                            + i + "; expected a number");
+                }
+                x[i] = ((Number) values.get(i)).floatValue();
+            }
+        }
+        if (row.isNullAt(labelAt)) {
+            throw DataFormatException.inRecord(source, record, "column '" + labelName + "' is null; expected a class label");
+        }
+        double value = ((Number) row.get(labelAt)).doubleValue();
+        if (value != Math.rint(value) || Math.abs(value) > Integer.MAX_VALUE) {
+            throw DataFormatException.inRecord(source, record, "column '" + labelName + "' holds " + value
+                    + "; expected a whole-number class label");
+        }
+        return new Example(x, (int) value);
+    }
+
+    private static String firstLine(String message) {
+        if (message == null) {
+            return "unknown error";
+        }
+        int newline = message.indexOf('\n');
+        return newline < 0 ? message : message.substring(0, newline);
+    }
+}

@@ -1,0 +1,278 @@
+package dptrain.driver.output;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import dptrain.driver.TrainingConfig;
+import dptrain.driver.TrainingResult;
+import dptrain.driver.files.AtomicFiles;
+import dptrain.driver.files.InputException;
+import dptrain.driver.inference.ConfusionMatrix;
+import dptrain.driver.input.ValidationReport;
+import dptrain.driver.rounds.EpochRecord;
+import dptrain.driver.rounds.RoundRecord;
+import java.io.ByteArrayInputStream;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.zip.ZipEntry;
+import java.util.zip.ZipInputStream;
+import java.util.zip.ZipOutputStream;
+import org.apache.hadoop.conf.Configuration;
+import org.apache.hadoop.fs.Path;
+import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
+import org.deeplearning4j.util.ModelSerializer;
+import org.nd4j.linalg.dataset.api.preprocessor.Normalizer;
+import org.nd4j.linalg.dataset.api.preprocessor.serializer.NormalizerSerializer;
+
+/**
+ * Writes a run's results into the output folder: {@code model.zip} (DL4J's ModelSerializer, with
+ * optimizer state), {@code history.json} and {@code provenance.json}. Each file is replaced
+ * atomically.
+ */
+public final class RunOutputs {
+    public static final String MODEL = "model.zip";
+    public static final String HISTORY = "history.json";
+    public static final String PROVENANCE = "provenance.json";
+    public static final String CROSS_VALIDATION = "cv.json";
+
+    private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
+
+    private final Path folder;
+    private final AtomicFiles files;
+
+    public RunOutputs(String folder, Configuration conf) {
+        this.folder = new Path(folder);
+        this.files = new AtomicFiles(conf);
+    }
+
+    public Path path(String name) {
+        return new Path(folder, name);
+    }
+
+    /**
+     * Fails before any work when the folder cannot be written, or already holds {@code finishedFile}
+     * (a finished run's result, such as model.zip) and {@code overwrite} is false.
+     */
+    public void checkWritable(boolean overwrite, String finishedFile) {
+        // provenance.json is written last by every command: it marks any finished run, train's or cv's.
+        for (String finished : List.of(finishedFile, PROVENANCE)) {
+            if (!overwrite && files.exists(path(finished))) {
+                throw new InputException("--output " + folder + " already holds a finished "
+                        + (finished.equals(MODEL) ? "model" : "run") + " (" + finished
+                        + "); pass --overwrite to replace it, or choose another folder");
+            }
+        }
+        files.checkWritable(folder, "--output");
+    }
+
+    /**
+     * The model.zip entry recording the feature scaling the model was trained with, so evaluate and
+     * predict apply it: {@code {"feature_scale": 0.003921569}} (the multiplier, 1/--scale).
+     */
+    public static final String PREPROCESSING_ENTRY = "dptrain-preprocessing.json";
+
+    /**
+     * Saves the trained state as a DL4J model that {@code ModelSerializer.restoreMultiLayerNetwork}
+     * loads, with the normalization fitted on the training data in DL4J's normalizer slot and the
+     * feature scaling in {@link #PREPROCESSING_ENTRY}.
+     */
+    public void writeModel(TrainingConfig config, TrainingResult result) {
+        MultiLayerNetwork net = new MultiLayerNetwork(config.spec().configuration());
+        net.init();
+        result.finalState().loadInto(net);
+        Normalizer<?> normalizer = result.normalizer() == null ? null : (Normalizer<?>) result.normalizer().toDl4j();
+        files.write(path(MODEL), out -> writeModel(net, normalizer, config.train().scale(), out));
+    }
+
+    /**
+     * The model zip plus DL4J's normalizer entry, which ModelSerializer.restoreNormalizerFromFile reads,
+     * and dptrain's preprocessing entry. ModelSerializer's own stream variant fails here: its
+     * normalizer writer closes the zip stream before the model writer closes it again ("stream is closed").
+     */
+    private static void writeModel(MultiLayerNetwork net, Normalizer<?> normalizer, float scale, OutputStream out)
+            throws IOException {
+        ByteArrayOutputStream model = new ByteArrayOutputStream();
+        ModelSerializer.writeModel(net, model, true);
+        try (ZipInputStream entries = new ZipInputStream(new ByteArrayInputStream(model.toByteArray()));
+                ZipOutputStream zip = new ZipOutputStream(out)) {
+            for (ZipEntry entry = entries.getNextEntry(); entry != null; entry = entries.getNextEntry()) {
+                zip.putNextEntry(new ZipEntry(entry.getName()));
+                entries.transferTo(zip);
+                zip.closeEntry();
+            }
+            if (normalizer != null) {
+                zip.putNextEntry(new ZipEntry(ModelSerializer.NORMALIZER_BIN));
+                NormalizerSerializer.getDefault().write(normalizer, AtomicFiles.closeShield(zip));
+                zip.closeEntry();
+            }
+            zip.putNextEntry(new ZipEntry(PREPROCESSING_ENTRY));
+            JSON.writeValue(AtomicFiles.closeShield(zip), Map.of("feature_scale", scale));
+            zip.closeEntry();
+        }
+    }
+
+    public void writeHistory(TrainingResult result) {
+        writeHistory(result, null);
+    }
+
+    /**
+     * Writes history.json; with {@code testConfusion} (null for none) also the test confusion
+     * matrix ({@code test_confusion_matrix}: rows true classes, columns predicted) and its
+     * {@code test_confusion_labels}.
+     */
+    public void writeHistory(TrainingResult result, ConfusionMatrix testConfusion) {
+        Map<String, Object> doc = new LinkedHashMap<>();
+        Map<String, List<Object>> keras = new LinkedHashMap<>();
+        for (String key : List.of("loss", "accuracy", "val_loss", "val_accuracy")) {
+            keras.put(key, new ArrayList<>());
+        }
+        List<Map<String, Object>> epochs = new ArrayList<>();
+        for (EpochRecord e : result.epochs()) {
+            Map<String, Object> m = new LinkedHashMap<>();
+            m.put("epoch", e.epoch());
+            m.put("loss", finite(e.loss()));
+            m.put("accuracy", finite(e.accuracy()));
+            m.put("val_loss", finite(e.valLoss()));
+            m.put("val_accuracy", finite(e.valAccuracy()));
+            m.put("seconds", e.seconds());
+            m.put("examples", e.examples());
+            m.put("averaging_rounds", e.averagingRounds());
+            m.put("steps_per_replica", e.stepsPerReplica());
+            m.put("steps_total", e.stepsTotal());
+            m.put("replica_compute_seconds", e.replicaComputeSeconds());
+            epochs.add(m);
+            keras.get("loss").add(finite(e.loss()));
+            keras.get("accuracy").add(finite(e.accuracy()));
+            keras.get("val_loss").add(finite(e.valLoss()));
+            keras.get("val_accuracy").add(finite(e.valAccuracy()));
+        }
+        doc.put("epochs", epochs);
+        doc.put("history", keras);
+        doc.put("rounds", result.rounds().stream().map(RunOutputs::round).toList());
+        doc.put("training_examples", result.trainingExamples());
+        doc.put("validation_examples", result.validationExamples());
+        doc.put("skipped_records", skipped(result.trainingData()));
+        if (result.testData() != null) {
+            doc.put("test_skipped_records", skipped(result.testData()));
+        }
+        if (result.test() != null) {
+            doc.put("test_examples", result.test().examples());
+            doc.put("test_loss", finite(result.test().meanLoss()));
+            doc.put("test_accuracy", finite(result.test().accuracy()));
+        }
+        if (testConfusion != null) {
+            doc.put("test_confusion_matrix", testConfusion.counts());
+            doc.put("test_confusion_labels", testConfusion.labels());
+        }
+        writeJson(HISTORY, doc);
+    }
+
+    public void writeProvenance(TrainingConfig config, String sparkVersion, String master, Instant start, Instant end) {
+        Map<String, Object> doc = new LinkedHashMap<>();
+        doc.put("dptrain_version", Versions.DPTRAIN);
+        doc.put("spark_version", sparkVersion);
+        doc.put("dl4j_version", Versions.DL4J);
+        doc.put("java_version", System.getProperty("java.version"));
+        doc.put("java_vendor", System.getProperty("java.vendor"));
+        doc.put("master", master);
+        doc.put("start_time", start.toString());
+        doc.put("end_time", end.toString());
+        doc.put("parameters", config.describe());
+        doc.put("model", config.spec().describe());
+        writeJson(PROVENANCE, doc);
+    }
+
+    private void writeJson(String name, Object doc) {
+        files.write(path(name), out -> JSON.writeValue(out, doc));
+    }
+
+    /** The per-fold metrics of a cross-validation and their mean and standard deviation. */
+    public record CrossValidation(double meanLoss, double stdLoss, double meanAccuracy, double stdAccuracy, int folds) {
+        /** E.g. {@code 5-fold cross-validation - val_loss: 0.3512 ± 0.0101 - val_accuracy: 0.8734 ± 0.0040}. */
+        public String line() {
+            return String.format(java.util.Locale.ROOT, "%d-fold cross-validation - val_loss: %.4f ± %.4f - "
+                    + "val_accuracy: %.4f ± %.4f", folds, meanLoss, stdLoss, meanAccuracy, stdAccuracy);
+        }
+    }
+
+    /**
+     * Writes cv.json: per fold the held-out val_loss and val_accuracy after the last epoch, epochs,
+     * seconds and example counts; then means and (population) standard deviations.
+     */
+    public CrossValidation writeCrossValidation(List<TrainingResult> folds) {
+        List<Map<String, Object>> perFold = new ArrayList<>();
+        double[] losses = new double[folds.size()];
+        double[] accuracies = new double[folds.size()];
+        for (int k = 0; k < folds.size(); k++) {
+            TrainingResult result = folds.get(k);
+            EpochRecord last = result.epochs().get(result.epochs().size() - 1);
+            losses[k] = last.valLoss();
+            accuracies[k] = last.valAccuracy();
+            Map<String, Object> m = new LinkedHashMap<>();
+            m.put("fold", k + 1);
+            m.put("val_loss", finite(last.valLoss()));
+            m.put("val_accuracy", finite(last.valAccuracy()));
+            m.put("epochs", result.epochs().size());
+            m.put("seconds", result.epochs().stream().mapToDouble(EpochRecord::seconds).sum());
+            m.put("training_examples", result.trainingExamples());
+            m.put("validation_examples", result.validationExamples());
+            perFold.add(m);
+        }
+        CrossValidation summary = new CrossValidation(mean(losses), std(losses), mean(accuracies), std(accuracies),
+                folds.size());
+        Map<String, Object> doc = new LinkedHashMap<>();
+        doc.put("folds", perFold);
+        doc.put("mean_val_loss", finite(summary.meanLoss()));
+        doc.put("std_val_loss", finite(summary.stdLoss()));
+        doc.put("mean_val_accuracy", finite(summary.meanAccuracy()));
+        doc.put("std_val_accuracy", finite(summary.stdAccuracy()));
+        writeJson(CROSS_VALIDATION, doc);
+        return summary;
+    }
+
+    private static double mean(double[] values) {
+        return java.util.Arrays.stream(values).average().orElse(Double.NaN);
+    }
+
+    private static double std(double[] values) {
+        double m = mean(values);
+        return Math.sqrt(java.util.Arrays.stream(values).map(v -> (v - m) * (v - m)).average().orElse(Double.NaN));
+    }
+
+    /** Bad records left out under --on-bad-record skip: the total, per file and per reason. */
+    private static Map<String, Object> skipped(ValidationReport report) {
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("total", report.badRecords());
+        m.put("by_file", report.countsByFile());
+        m.put("by_reason", report.countsByReason());
+        return m;
+    }
+
+    /** One averaging round's timing, in history.json's "rounds" list. */
+    private static Map<String, Object> round(RoundRecord r) {
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("epoch", r.epoch());
+        m.put("round", r.round());
+        m.put("examples", r.examples());
+        m.put("loss", finite(r.loss()));
+        m.put("seconds", r.seconds());
+        m.put("broadcast_seconds", r.broadcastSeconds());
+        m.put("compute_seconds", r.computeSeconds());
+        m.put("combine_seconds", r.combineSeconds());
+        m.put("scheduling_seconds", r.schedulingSeconds());
+        m.put("update_seconds", r.updateSeconds());
+        m.put("examples_per_second", r.examplesPerSecond());
+        m.put("rejected_replicas", r.rejectedReplicas());
+        return m;
+    }
+
+    /** JSON has no NaN: a missing value is null. */
+    private static Double finite(double value) {
+        return Double.isFinite(value) ? value : null;
+    }
+}

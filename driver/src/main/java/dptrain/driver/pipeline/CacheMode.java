@@ -1,0 +1,26 @@
+package dptrain.driver.pipeline;
+
+import org.apache.spark.storage.StorageLevel;
+
+/**
+ * Where the minibatches, built once from the shuffled data, are kept between averaging rounds.
+ * Every round reads its partition's next K minibatches from there.
+ */
+public enum CacheMode {
+    /** In executor memory as Java objects: fastest; needs the dataset's float size in executor memory. */
+    MEMORY(StorageLevel.MEMORY_ONLY()),
+    /** Serialized on executor disks: datasets larger than memory, at the cost of reading them each round. */
+    DISK(StorageLevel.DISK_ONLY()),
+    /** Not kept: each round rebuilds its minibatches from Spark's shuffle files. Least memory and disk. */
+    NONE(StorageLevel.NONE());
+
+    private final StorageLevel level;
+
+    CacheMode(StorageLevel level) {
+        this.level = level;
+    }
+
+    StorageLevel storageLevel() {
+        return level;
+    }
+}

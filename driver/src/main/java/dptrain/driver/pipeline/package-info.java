@@ -1,0 +1,5 @@
+/**
+ * From examples to cached minibatches: the seeded shuffle, the validation split or the K folds,
+ * normalization fitted on the training part only, and one partition per replica.
+ */
+package dptrain.driver.pipeline;

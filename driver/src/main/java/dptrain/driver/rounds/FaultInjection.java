@@ -1,0 +1,77 @@
+package dptrain.driver.rounds;
+
+import java.io.Serializable;
+import java.util.HashMap;
+import java.util.Map;
+import org.apache.spark.SparkConf;
+import org.apache.spark.TaskContext;
+
+/**
+ * Test hooks that make chosen training tasks fail or stall on their first attempt, to show that
+ * retries and speculative copies change nothing. Off unless the Spark configuration sets them:
+ * <ul>
+ *   <li>{@code spark.dptrain.test.failFirstAttempt=E:R:P,...}: the task of epoch E, round R (both
+ *       1-based), partition P throws after training, on its first attempt only;</li>
+ *   <li>{@code spark.dptrain.test.slowFirstAttempt=E:R:P:MILLIS,...}: that task sleeps MILLIS before
+ *       training, on its first attempt only (a straggler for {@code spark.speculation}).</li>
+ * </ul>
+ */
+public final class FaultInjection implements Serializable {
+    private static final long serialVersionUID = 1L;
+    static final String FAIL_KEY = "spark.dptrain.test.failFirstAttempt";
+    static final String SLOW_KEY = "spark.dptrain.test.slowFirstAttempt";
+    static final FaultInjection NONE = new FaultInjection(Map.of(), Map.of());
+
+    private final Map<String, Boolean> failures;
+    private final Map<String, Long> delays;
+
+    private FaultInjection(Map<String, Boolean> failures, Map<String, Long> delays) {
+        this.failures = failures;
+        this.delays = delays;
+    }
+
+    public static FaultInjection from(SparkConf conf) {
+        Map<String, Boolean> failures = new HashMap<>();
+        for (String task : conf.get(FAIL_KEY, "").split(",")) {
+            if (!task.isBlank()) {
+                failures.put(task.trim(), true);
+            }
+        }
+        Map<String, Long> delays = new HashMap<>();
+        for (String task : conf.get(SLOW_KEY, "").split(",")) {
+            if (!task.isBlank()) {
+                int last = task.trim().lastIndexOf(':');
+                delays.put(task.trim().substring(0, last), Long.parseLong(task.trim().substring(last + 1)));
+            }
+        }
+        return failures.isEmpty() && delays.isEmpty() ? NONE : new FaultInjection(failures, delays);
+    }
+
+    /** Before the replica trains: stalls a chosen task's first attempt. */
+    void beforeTraining(int epoch, int round, int partition) {
+        Long millis = delays.get(epoch + ":" + round + ":" + partition);
+        if (millis != null && firstAttempt()) {
+            try {
+                Thread.sleep(millis);
+            } catch (InterruptedException e) {
+                // A speculative copy won and Spark killed this attempt.
+                Thread.currentThread().interrupt();
+            }
+        }
+    }
+
+    /** After the replica trained: fails a chosen task's first attempt. */
+    void afterTraining(int epoch, int round, int partition) {
+        if (failures.containsKey(epoch + ":" + round + ":" + partition) && firstAttempt()) {
+            throw new IllegalStateException("injected failure of epoch " + epoch + " round " + round + " partition "
+                    + partition + " (test hook " + FAIL_KEY + ")");
+        }
+    }
+
+    private static boolean firstAttempt() {
+        TaskContext context = TaskContext.get();
+        // A barrier stage (an epoch's rounds in one job) is retried as a new stage attempt whose
+        // tasks count their attempts from 0 again.
+        return context != null && context.attemptNumber() == 0 && context.stageAttemptNumber() == 0;
+    }
+}

@@ -1,0 +1,83 @@
+package dptrain.driver.rounds;
+
+import dptrain.data.Minibatch;
+import dptrain.replica.ParameterAverage;
+import dptrain.replica.ReplicaPool;
+import dptrain.replica.ReplicaResult;
+import dptrain.replica.TrainingState;
+import dptrain.spec.ModelSpec;
+import java.util.Iterator;
+import java.util.List;
+import org.apache.spark.api.java.JavaRDD;
+import org.apache.spark.api.java.JavaSparkContext;
+import org.apache.spark.broadcast.Broadcast;
+
+/** Each round is one Spark job: the state is broadcast, the replicas' results are tree-aggregated. */
+final class JobPerRound implements RoundTransport {
+    private final JavaSparkContext jsc;
+    private final JavaRDD<Minibatch> batches;
+    private final Broadcast<ModelSpec> spec;
+    private final String jobId;
+    private final FaultInjection faults;
+
+    JobPerRound(JavaSparkContext jsc, JavaRDD<Minibatch> batches, Broadcast<ModelSpec> spec, String jobId,
+            FaultInjection faults) {
+        this.jsc = jsc;
+        this.batches = batches;
+        this.spec = spec;
+        this.jobId = jobId;
+        this.faults = faults;
+    }
+
+    @Override
+    public Round train(TrainingState start, int epoch, int round, int firstBatch, int count, long roundSeed) {
+        long began = System.nanoTime();
+        Broadcast<TrainingState> snapshot = jsc.broadcast(start);
+        long sent = System.nanoTime();
+        try {
+            ParameterAverage average = trainRound(batches, spec, snapshot, jobId, firstBatch, count, roundSeed, epoch,
+                    round, faults);
+            return new Round(average, (sent - began) / 1e9, (System.nanoTime() - sent) / 1e9);
+        } finally {
+            snapshot.destroy();
+        }
+    }
+
+    /**
+     * One averaging round as a Spark job. Only the two broadcast handles and a few numbers travel in
+     * the task closure. Each result is marked with its partition, so the average folds them in
+     * partition order, whatever order the tasks finish in, and a retried or speculative task's result
+     * counts once.
+     */
+    static ParameterAverage trainRound(JavaRDD<Minibatch> batches, Broadcast<ModelSpec> spec,
+            Broadcast<TrainingState> snapshot, String jobId, int firstBatch, int count, long roundSeed, int epoch,
+            int round, FaultInjection faults) {
+        return batches.mapPartitionsWithIndex((partition, it) -> {
+            skip(it, firstBatch);
+            faults.beforeTraining(epoch, round, partition);
+            ReplicaResult result = ReplicaPool.withReplica(jobId, spec.value(),
+                    replica -> replica.train(snapshot.value(), it, count, roundSeed + partition));
+            faults.afterTraining(epoch, round, partition);
+            return List.of(result.forPartition(partition)).iterator();
+        }, true).treeAggregate(ParameterAverage.empty(), ParameterAverage::add, ParameterAverage::merge);
+    }
+
+    static void skip(Iterator<?> it, int count) {
+        for (int i = 0; i < count && it.hasNext(); i++) {
+            it.next();
+        }
+    }
+
+    @Override
+    public void endEpoch() {
+    }
+
+    @Override
+    public void close() {
+    }
+
+    @Override
+    public String describe() {
+        return "one Spark job per round";
+    }
+}

@@ -1,0 +1,523 @@
+package dptrain.driver.rounds;
+
+import dptrain.exchange.ExchangeAddress;
+import dptrain.exchange.RoundAssignment;
+import dptrain.exchange.RoundProtocol;
+import dptrain.replica.ReplicaResult;
+import dptrain.replica.TrainingState;
+import java.io.BufferedInputStream;
+import java.io.BufferedOutputStream;
+import java.io.Closeable;
+import java.io.DataInputStream;
+import java.io.DataOutputStream;
+import java.io.EOFException;
+import java.io.IOException;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.net.SocketException;
+import java.security.SecureRandom;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.CancellationException;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The driver's end of the round exchange: a TCP server that long-lived training tasks (one per
+ * partition, see {@link dptrain.exchange.RoundClient}) connect to. Each round the driver sends every
+ * task the same assignment and waits for one result per partition.
+ *
+ * <p>A task running in the driver's own JVM (local mode) can instead join {@linkplain #joinInProcess
+ * in process}: it is handed the round's immutable state snapshot and hands back its result object,
+ * with the same rounds, order and retries as over TCP but without encoding, copying through the
+ * kernel and decoding 2 × the state per task per round.
+ *
+ * <p>A task that connects while a round is under way (a retried stage's task) is sent that round's
+ * assignment at once; a newer connection for a partition replaces the older one. Only results for the
+ * current round count, once per partition: replicas are deterministic, so any attempt's result for a
+ * round is the same. Waiting ends with the job's own failure when the Spark job fails.
+ */
+final class RoundExchange implements Closeable {
+    private static final Logger LOG = LoggerFactory.getLogger(RoundExchange.class);
+    /**
+     * As large as the state's chunks (see TrainingState), so they bypass the buffer instead of being
+     * copied through it.
+     */
+    private static final int BUFFER_BYTES = 1 << 16;
+    private static final long POLL_MILLIS = 20;
+    /** How often a waiting in-process task checks whether it is still wanted, as a TCP task does. */
+    private static final long TASK_POLL_MILLIS = 500;
+
+    private final int workers;
+    private final ServerSocket server;
+    private final ExchangeAddress address;
+    private final Thread acceptor;
+    private final BlockingQueue<Arrival> arrivals = new LinkedBlockingQueue<>();
+    private final Connection[] connections;
+    private final ExecutorService senders;
+    private final boolean inProcess;
+    private volatile boolean closed;
+
+    /** Open exchanges that tasks in this JVM may join in process, by token. */
+    private static final Map<Long, RoundExchange> IN_THIS_JVM = new ConcurrentHashMap<>();
+
+    // The round under way, sent to every connection that has not had it yet; or, once the epoch's
+    // rounds are done, the news that they are (for a task of a retried stage). Guarded by this.
+    private Pending current;
+    private boolean epochDone;
+    private int sequence;
+
+    /** A result from one task. */
+    private record Arrival(int partition, RoundProtocol.Result result) {
+    }
+
+    /** A round under way: its assignment and starting state, encoded for TCP connections once, when first needed. */
+    private static final class Pending {
+        final RoundAssignment assignment;
+        final TrainingState start;
+        private byte[] encoded;
+
+        Pending(RoundAssignment assignment, TrainingState start) {
+            this.assignment = assignment;
+            this.start = start;
+        }
+
+        synchronized byte[] encoded() {
+            if (encoded == null) {
+                encoded = start.encode();
+            }
+            return encoded;
+        }
+    }
+
+    /**
+     * Listens on {@code bindHost}:{@code port} (0: any free port); tasks reach it as {@code
+     * advertisedHost}. With {@code inProcess}, tasks in this JVM may {@linkplain #joinInProcess join
+     * in process}.
+     */
+    RoundExchange(int workers, String bindHost, String advertisedHost, int port, boolean inProcess)
+            throws IOException {
+        this.workers = workers;
+        this.inProcess = inProcess;
+        this.connections = new Connection[workers];
+        this.server = new ServerSocket();
+        server.bind(new InetSocketAddress(InetAddress.getByName(bindHost), port), workers * 2);
+        this.address = new ExchangeAddress(advertisedHost, server.getLocalPort(), new SecureRandom().nextLong());
+        this.senders = Executors.newFixedThreadPool(workers, runnable -> {
+            Thread t = new Thread(runnable, "dptrain-round-exchange-send");
+            t.setDaemon(true);
+            return t;
+        });
+        this.acceptor = new Thread(this::acceptLoop, "dptrain-round-exchange-accept");
+        acceptor.setDaemon(true);
+        acceptor.start();
+        if (inProcess) {
+            IN_THIS_JVM.put(address.token(), this);
+        }
+    }
+
+    /** True when tasks in the driver's JVM exchange states in memory. */
+    boolean inProcess() {
+        return inProcess;
+    }
+
+    ExchangeAddress address() {
+        return address;
+    }
+
+    /** The replicas' results of one round, in partition order, and where the driver's time went. */
+    record RoundResults(ReplicaResult[] byPartition, double sendSeconds, double waitSeconds) {
+    }
+
+    /**
+     * Sends a round to every task and waits for one result per partition. {@code job} is the Spark job
+     * the tasks run in: if it fails, so does this call, with the job's error.
+     */
+    RoundResults runRound(int epoch, int round, int firstBatch, int count, long roundSeed,
+            TrainingState start, Future<?> job) {
+        long began = System.nanoTime();
+        Connection[] sendTo;
+        Pending pending;
+        synchronized (this) {
+            sequence++;
+            pending = new Pending(new RoundAssignment(sequence, epoch, round, firstBatch, count, roundSeed), start);
+            current = pending;
+            sendTo = connections.clone();
+        }
+        RoundAssignment assignment = pending.assignment;
+        sendToAll(sendTo, pending);
+        long sent = System.nanoTime();
+        ReplicaResult[] results = new ReplicaResult[workers];
+        int received = 0;
+        while (received < workers) {
+            Arrival arrival;
+            try {
+                arrival = arrivals.poll(POLL_MILLIS, TimeUnit.MILLISECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new IllegalStateException("interrupted while waiting for round " + round + " of epoch " + epoch,
+                        e);
+            }
+            if (arrival == null) {
+                failIfEnded(job, epoch, round);
+                continue;
+            }
+            if (arrival.result().sequence() == assignment.sequence() && results[arrival.partition()] == null) {
+                results[arrival.partition()] = arrival.result().result();
+                received++;
+            }
+        }
+        return new RoundResults(results, (sent - began) / 1e9, (System.nanoTime() - sent) / 1e9);
+    }
+
+    /**
+     * Sends the round to every connection: in process at once, over TCP all at once from the sender
+     * threads (each write is a few MB: in turn they would add up).
+     */
+    private void sendToAll(Connection[] sendTo, Pending round) {
+        List<Future<?>> sends = new ArrayList<>();
+        for (Connection c : sendTo) {
+            if (c instanceof InProcessConnection) {
+                c.sendIfNew(round);
+            } else if (c != null) {
+                sends.add(senders.submit(() -> c.sendIfNew(round)));
+            }
+        }
+        for (Future<?> send : sends) {
+            try {
+                send.get();
+            } catch (ExecutionException e) {
+                throw new IllegalStateException("sending round " + round.assignment.round() + " failed", e.getCause());
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new IllegalStateException("interrupted while sending round " + round.assignment.round(), e);
+            }
+        }
+    }
+
+    /** A new epoch's job is about to start: its tasks wait for the first round. */
+    synchronized void beginEpoch() {
+        current = null;
+        epochDone = false;
+    }
+
+    /**
+     * Tells every task the epoch is done; their job then ends. A task that connects after this (its
+     * stage restarted after the last round) is told the same at once.
+     */
+    void finishEpoch() {
+        Connection[] sendTo;
+        synchronized (this) {
+            current = null;
+            epochDone = true;
+            sendTo = connections.clone();
+            Arrays.fill(connections, null);
+        }
+        for (Connection c : sendTo) {
+            if (c != null) {
+                c.sendDone();
+            }
+        }
+    }
+
+    private static void failIfEnded(Future<?> job, int epoch, int round) {
+        if (!job.isDone()) {
+            return;
+        }
+        try {
+            job.get();
+        } catch (ExecutionException e) {
+            Throwable cause = e.getCause();
+            if (cause instanceof RuntimeException runtime) {
+                throw runtime;
+            }
+            throw new IllegalStateException("the training job of epoch " + epoch + " failed: " + cause, cause);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } catch (CancellationException e) {
+            throw new IllegalStateException("the training job of epoch " + epoch + " was cancelled", e);
+        }
+        throw new IllegalStateException("the training job of epoch " + epoch + " ended before round " + round
+                + " had every replica's result");
+    }
+
+    private void acceptLoop() {
+        while (!closed) {
+            Socket socket;
+            try {
+                socket = server.accept();
+            } catch (IOException e) {
+                if (!closed) {
+                    LOG.warn("Round exchange stopped accepting connections: {}", e.toString());
+                }
+                return;
+            }
+            Thread reader = new Thread(() -> serve(socket), "dptrain-round-exchange-" + socket.getPort());
+            reader.setDaemon(true);
+            reader.start();
+        }
+    }
+
+    /** One connection's life: the hello, then its results until it closes. */
+    private void serve(Socket socket) {
+        Connection connection = null;
+        try (socket) {
+            socket.setTcpNoDelay(true);
+            DataInputStream in = new DataInputStream(new BufferedInputStream(socket.getInputStream(), BUFFER_BYTES));
+            RoundProtocol.Hello hello = RoundProtocol.readHello(in);
+            if (hello.token() != address.token() || hello.partition() < 0 || hello.partition() >= workers) {
+                LOG.warn("Round exchange refused a connection from {}: wrong token or partition {}",
+                        socket.getRemoteSocketAddress(), hello.partition());
+                return;
+            }
+            connection = new SocketConnection(hello.partition(), socket);
+            register(connection, hello.stageAttempt());
+            while (!closed) {
+                arrivals.add(new Arrival(hello.partition(), RoundProtocol.readResult(in)));
+            }
+        } catch (IOException e) {
+            // The task ended, failed or was killed; a retried stage's task connects anew.
+            if (!closed && connection != null && !(e instanceof EOFException)
+                    && !(e instanceof SocketException)) {
+                LOG.warn("Round exchange connection of partition {} broke: {}", connection.partition(), e.toString());
+            }
+        }
+    }
+
+    private void register(Connection connection, int stageAttempt) {
+        Connection replaced;
+        Pending round;
+        boolean done;
+        synchronized (this) {
+            replaced = connections[connection.partition()];
+            connections[connection.partition()] = connection;
+            round = current;
+            done = epochDone;
+        }
+        LOG.debug("Partition {} (stage attempt {}) joined the round exchange{}", connection.partition(), stageAttempt,
+                connection instanceof InProcessConnection ? " in process" : "");
+        if (replaced != null) {
+            replaced.close();
+        }
+        if (round != null) {
+            connection.sendIfNew(round);
+        } else if (done) {
+            connection.sendDone();
+        }
+    }
+
+    /**
+     * Joins the exchange at {@code address} in process, as partition {@code partition} of stage
+     * attempt {@code stageAttempt}: possible for a task in the driver's JVM when the exchange allows it
+     * (see {@link RoundExchangeSettings}); null otherwise (the task connects over TCP).
+     */
+    static InProcessTask joinInProcess(ExchangeAddress address, int partition, int stageAttempt) {
+        RoundExchange exchange = IN_THIS_JVM.get(address.token());
+        if (exchange == null || exchange.closed || partition < 0 || partition >= exchange.workers) {
+            return null;
+        }
+        InProcessConnection connection = new InProcessConnection(partition);
+        exchange.register(connection, stageAttempt);
+        return new InProcessTask(exchange, connection);
+    }
+
+    @Override
+    public void close() {
+        closed = true;
+        IN_THIS_JVM.remove(address.token(), this);
+        senders.shutdownNow();
+        try {
+            server.close();
+        } catch (IOException e) {
+            LOG.debug("closing the round exchange: {}", e.toString());
+        }
+        synchronized (this) {
+            for (Connection c : connections) {
+                if (c != null) {
+                    c.close();
+                }
+            }
+        }
+    }
+
+    /** The driver's side of one task's connection. */
+    private interface Connection {
+        int partition();
+
+        /**
+         * Sends {@code round} unless this connection already has it; a broken connection is left to its
+         * task's retry.
+         */
+        void sendIfNew(Pending round);
+
+        void sendDone();
+
+        void close();
+    }
+
+    /** A task's TCP connection; sends are serialized per connection. */
+    private static final class SocketConnection implements Connection {
+        private final int partition;
+        private final Socket socket;
+        private final DataOutputStream out;
+        private int lastSent;
+
+        SocketConnection(int partition, Socket socket) throws IOException {
+            this.partition = partition;
+            this.socket = socket;
+            this.out = new DataOutputStream(new BufferedOutputStream(socket.getOutputStream(), BUFFER_BYTES));
+        }
+
+        @Override
+        public int partition() {
+            return partition;
+        }
+
+        @Override
+        public synchronized void sendIfNew(Pending round) {
+            if (lastSent == round.assignment.sequence()) {
+                return;
+            }
+            lastSent = round.assignment.sequence();
+            try {
+                RoundProtocol.writeAssignment(out, round.assignment, round.encoded());
+            } catch (IOException e) {
+                LOG.debug("sending round {} to partition {} failed: {}", round.assignment.round(), partition,
+                        e.toString());
+            }
+        }
+
+        @Override
+        public synchronized void sendDone() {
+            try {
+                RoundProtocol.writeDone(out);
+            } catch (IOException e) {
+                LOG.debug("telling partition {} the epoch is done failed: {}", partition, e.toString());
+            }
+        }
+
+        @Override
+        public void close() {
+            try {
+                socket.close();
+            } catch (IOException e) {
+                LOG.debug("closing partition {}'s connection: {}", partition, e.toString());
+            }
+        }
+    }
+
+    /** A task in the driver's JVM: its rounds wait in a queue, their states as immutable snapshots. */
+    private static final class InProcessConnection implements Connection {
+        /** What a task is told: a round, or (start null) that the epoch is done or the connection closed. */
+        private record Message(RoundAssignment assignment, TrainingState start, boolean closed) {
+        }
+
+        private final int partition;
+        private final BlockingQueue<Message> inbox = new LinkedBlockingQueue<>();
+        private int lastSent;
+        private boolean closed;
+
+        InProcessConnection(int partition) {
+            this.partition = partition;
+        }
+
+        @Override
+        public int partition() {
+            return partition;
+        }
+
+        @Override
+        public synchronized void sendIfNew(Pending round) {
+            if (closed || lastSent == round.assignment.sequence()) {
+                return;
+            }
+            lastSent = round.assignment.sequence();
+            inbox.add(new Message(round.assignment, round.start, false));
+        }
+
+        @Override
+        public synchronized void sendDone() {
+            if (!closed) {
+                inbox.add(new Message(null, null, false));
+            }
+        }
+
+        @Override
+        public synchronized void close() {
+            if (!closed) {
+                closed = true;
+                inbox.add(new Message(null, null, true));
+            }
+        }
+    }
+
+    /**
+     * A training task's end of an in-process connection: what {@link dptrain.exchange.RoundClient}
+     * is over TCP, with states and results passed as objects. Not thread-safe: the task's own thread
+     * alternates {@link #next} and {@link #send}.
+     */
+    static final class InProcessTask implements Closeable {
+        private final RoundExchange exchange;
+        private final InProcessConnection connection;
+        private TrainingState start;
+
+        private InProcessTask(RoundExchange exchange, InProcessConnection connection) {
+            this.exchange = exchange;
+            this.connection = connection;
+        }
+
+        /**
+         * Waits for the next assignment; null when the epoch is done. While waiting it calls {@code
+         * stillWanted} every {@value #TASK_POLL_MILLIS} ms, which throws to give up (a killed task).
+         */
+        RoundAssignment next(Runnable stillWanted) throws IOException {
+            while (true) {
+                InProcessConnection.Message m;
+                try {
+                    m = connection.inbox.poll(TASK_POLL_MILLIS, TimeUnit.MILLISECONDS);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    stillWanted.run();
+                    throw new IOException("interrupted while waiting for the driver's next round", e);
+                }
+                if (m == null) {
+                    stillWanted.run();
+                } else if (m.closed()) {
+                    throw new IOException("the driver's round exchange closed this task's connection (the exchange "
+                            + "closed, or a newer attempt of partition " + connection.partition + " joined)");
+                } else {
+                    start = m.start();
+                    return m.assignment();
+                }
+            }
+        }
+
+        /** The starting state of the assignment {@link #next} returned last. */
+        TrainingState start() {
+            return start;
+        }
+
+        /** Hands this partition's result of round {@code sequence} to the driver. */
+        void send(int sequence, ReplicaResult result) {
+            exchange.arrivals.add(new Arrival(connection.partition,
+                    new RoundProtocol.Result(sequence, result.forPartition(connection.partition))));
+        }
+
+        @Override
+        public void close() {
+            connection.close();
+        }
+    }
+}

@@ -1,0 +1,129 @@
+package dptrain.driver.rounds;
+
+import dptrain.data.Minibatch;
+import dptrain.driver.files.InputException;
+import dptrain.spec.ModelSpec;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.util.Locale;
+import org.apache.spark.SparkConf;
+import org.apache.spark.api.java.JavaRDD;
+import org.apache.spark.api.java.JavaSparkContext;
+import org.apache.spark.broadcast.Broadcast;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Picks the {@link RoundTransport} from the Spark configuration:
+ * <ul>
+ *   <li>{@value #MODE_KEY} = {@code auto} (default), {@code jobs} or {@code socket}. {@code auto}
+ *       runs an epoch's rounds in one job ({@code socket}) when the cluster has a task slot for
+ *       every worker and neither dynamic allocation nor speculation is on (Spark speculates no
+ *       barrier task); otherwise one job per round ({@code jobs}). Also with one round per epoch:
+ *       its overhead was lower and steadier in dptrain-bench (BENCHMARKS.md). A thread can override it for its runs with
+ *       {@code sparkContext.setLocalProperty}.</li>
+ *   <li>{@value #PORT_KEY}: the driver's TCP port for the round exchange (default 0: any free port);
+ *       set it where a firewall only opens known ports.</li>
+ *   <li>{@value #IN_PROCESS_KEY} = {@code true} (default) or {@code false}: tasks running in the
+ *       driver's JVM (local mode) take each round's state and hand back their results in memory
+ *       instead of over TCP; {@code false} sends them over TCP as on a cluster (to measure that
+ *       cost). Like the mode, also a thread's local property.</li>
+ * </ul>
+ * The exchange listens on {@code spark.driver.bindAddress} (else {@code spark.driver.host}) and
+ * executors reach it at {@code spark.driver.host}, as they reach the driver's RPC endpoint.
+ */
+public final class RoundExchangeSettings {
+    public static final String MODE_KEY = "spark.dptrain.roundExchange";
+    static final String PORT_KEY = "spark.dptrain.roundExchange.port";
+    public static final String IN_PROCESS_KEY = "spark.dptrain.roundExchange.inProcess";
+    private static final Logger LOG = LoggerFactory.getLogger(RoundExchangeSettings.class);
+
+    enum Mode { AUTO, JOBS, SOCKET }
+
+    private RoundExchangeSettings() {
+    }
+
+    /** The mode: this thread's Spark local property {@value #MODE_KEY} if set, else the configuration's. */
+    static Mode mode(JavaSparkContext jsc) {
+        String local = jsc.getLocalProperty(MODE_KEY);
+        String value = (local != null ? local : jsc.getConf().get(MODE_KEY, "auto")).trim();
+        try {
+            return Mode.valueOf(value.toUpperCase(Locale.ROOT));
+        } catch (IllegalArgumentException e) {
+            throw new InputException(MODE_KEY + "=" + value + ": expected auto, jobs or socket");
+        }
+    }
+
+    /** Whether tasks in the driver's JVM may exchange states in memory: {@value #IN_PROCESS_KEY}, local property first. */
+    static boolean inProcess(JavaSparkContext jsc) {
+        String local = jsc.getLocalProperty(IN_PROCESS_KEY);
+        String value = (local != null ? local : jsc.getConf().get(IN_PROCESS_KEY, "true")).trim();
+        if (value.equalsIgnoreCase("true") || value.equalsIgnoreCase("false")) {
+            return Boolean.parseBoolean(value);
+        }
+        throw new InputException(IN_PROCESS_KEY + "=" + value + ": expected true or false");
+    }
+
+    static int port(SparkConf conf) {
+        String value = conf.get(PORT_KEY, "0").trim();
+        try {
+            int port = Integer.parseInt(value);
+            if (port >= 0 && port <= 65535) {
+                return port;
+            }
+        } catch (NumberFormatException e) {
+            // reported below
+        }
+        throw new InputException(PORT_KEY + "=" + value + ": expected a TCP port from 0 (any free port) to 65535");
+    }
+
+    /** The transport for a run of {@code workers} replicas with {@code roundsPerEpoch} rounds per epoch (for the log). */
+    public static RoundTransport open(JavaSparkContext jsc, JavaRDD<Minibatch> batches, Broadcast<ModelSpec> spec,
+            String jobId, FaultInjection faults, int workers, int roundsPerEpoch, int epochs) {
+        SparkConf conf = jsc.getConf();
+        Mode mode = mode(jsc);
+        int port = port(conf);
+        boolean inProcess = inProcess(jsc);
+        int slots = taskSlots(jsc);
+        boolean dynamic = conf.getBoolean("spark.dynamicAllocation.enabled", false);
+        // Spark never speculates a barrier stage's tasks: whoever turned speculation on wants stragglers copied.
+        boolean speculation = conf.getBoolean("spark.speculation", false);
+        if (mode == Mode.SOCKET && (slots < workers || dynamic)) {
+            throw new InputException(MODE_KEY + "=socket needs a task slot per worker at once and no dynamic "
+                    + "allocation, but --workers is " + workers + ", the cluster has " + slots + " task slots"
+                    + (dynamic ? " and spark.dynamicAllocation.enabled=true" : "") + "; use " + MODE_KEY
+                    + "=jobs (or auto), or fewer workers");
+        }
+        boolean socket = mode == Mode.SOCKET
+                || mode == Mode.AUTO && slots >= workers && !dynamic && !speculation;
+        RoundTransport transport;
+        if (socket) {
+            String host = conf.get("spark.driver.host", "localhost");
+            String bind = conf.get("spark.driver.bindAddress", host);
+            try {
+                transport = new EpochJobRounds(jsc, batches, spec, jobId, faults,
+                        new RoundExchange(workers, bind, host, port, inProcess), epochs);
+            } catch (IOException e) {
+                throw new UncheckedIOException("cannot open the round exchange on " + bind + ":" + port + " ("
+                        + PORT_KEY + "): " + e.getMessage(), e);
+            }
+        } else {
+            transport = new JobPerRound(jsc, batches, spec, jobId, faults);
+        }
+        LOG.info("Averaging rounds: {} ({} workers, {} task slots, {} rounds per epoch, {}={})", transport.describe(),
+                workers, slots, roundsPerEpoch, MODE_KEY, mode.name().toLowerCase(Locale.ROOT));
+        return transport;
+    }
+
+    /**
+     * Tasks the cluster can run at once, as Spark's barrier scheduling counts them (registered
+     * executors' cores divided by {@code spark.task.cpus}); 0 when this Spark does not say.
+     */
+    static int taskSlots(JavaSparkContext jsc) {
+        try {
+            return jsc.sc().maxNumConcurrentTasks(jsc.sc().resourceProfileManager().defaultResourceProfile());
+        } catch (LinkageError e) {
+            return 0;
+        }
+    }
+}
