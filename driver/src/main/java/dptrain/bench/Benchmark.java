@@ -10,6 +10,7 @@ import dptrain.driver.TrainingConfig;
 import dptrain.driver.TrainingProgress;
 import dptrain.driver.TrainingResult;
 import dptrain.driver.input.DataInput;
+import dptrain.driver.rounds.AveragingSchedule;
 import dptrain.driver.rounds.BlockMomentum;
 import dptrain.driver.rounds.EpochRecord;
 import dptrain.driver.rounds.RoundExchangeSettings;
@@ -93,23 +94,23 @@ public final class Benchmark {
             jsc.setLogLevel("WARN");
             // Untimed: the first dptrain configuration ran 10-40% slower per epoch than the same one later in
             // the run (the JIT still compiling the replica's loops), which skewed the headline row.
-            dptrain(jsc, "warm-up (not reported)", spec, trainImages, testImages, 2, 16, Transport.AUTO);
+            dptrain(jsc, "warm-up (not reported)", spec, trainImages, testImages, 2, AveragingSchedule.everyMinibatches(16), Transport.AUTO);
             rows.add(dptrain(jsc, "dptrain local[2], once per epoch (round exchange, in memory)", spec, trainImages,
-                    testImages, epochs, TrainingConfig.EVERY_EPOCH, Transport.AUTO));
+                    testImages, epochs, AveragingSchedule.EVERY_EPOCH, Transport.AUTO));
             rows.add(dptrain(jsc, "dptrain local[2], every 16 minibatches (round exchange, in memory)", spec,
-                    trainImages, testImages, epochs, 16, Transport.AUTO));
+                    trainImages, testImages, epochs, AveragingSchedule.everyMinibatches(16), Transport.AUTO));
             rows.add(dptrain(jsc, "dptrain local[2], every 5 minibatches (round exchange, in memory)", spec,
-                    trainImages, testImages, epochs, 5, Transport.AUTO));
+                    trainImages, testImages, epochs, AveragingSchedule.everyMinibatches(5), Transport.AUTO));
             rows.add(dptrain(jsc, "dptrain local[2], once per epoch, DL4J engine", spec.withEngine(Engine.DL4J),
-                    trainImages, testImages, epochs, TrainingConfig.EVERY_EPOCH, Transport.AUTO));
+                    trainImages, testImages, epochs, AveragingSchedule.EVERY_EPOCH, Transport.AUTO));
             rows.add(dptrain(jsc, "dptrain local[2], every 16 minibatches (a Spark job per round)", spec,
-                    trainImages, testImages, epochs, 16, Transport.JOB_PER_ROUND));
+                    trainImages, testImages, epochs, AveragingSchedule.everyMinibatches(16), Transport.JOB_PER_ROUND));
             rows.add(dptrain(jsc, "dptrain local[2], once per epoch (a Spark job per round)", spec,
-                    trainImages, testImages, epochs, TrainingConfig.EVERY_EPOCH, Transport.JOB_PER_ROUND));
+                    trainImages, testImages, epochs, AveragingSchedule.EVERY_EPOCH, Transport.JOB_PER_ROUND));
             rows.add(dptrain(jsc, "dptrain local[2], every 16 minibatches (round exchange over TCP)", spec,
-                    trainImages, testImages, epochs, 16, Transport.OVER_TCP));
+                    trainImages, testImages, epochs, AveragingSchedule.everyMinibatches(16), Transport.OVER_TCP));
             rows.add(dptrain(jsc, "dptrain local[2], once per epoch (round exchange over TCP)", spec,
-                    trainImages, testImages, epochs, TrainingConfig.EVERY_EPOCH, Transport.OVER_TCP));
+                    trainImages, testImages, epochs, AveragingSchedule.EVERY_EPOCH, Transport.OVER_TCP));
             Path slice = writeSlice(trainImages, out.resolve("slice"), 256);
             for (int hidden : quick ? new int[] {512, 5_000} : new int[] {512, 5_000, 20_000, 63_000}) {
                 for (Transport transport : List.of(Transport.JOB_PER_ROUND, Transport.OVER_TCP, Transport.IN_MEMORY)) {
@@ -311,11 +312,11 @@ public final class Benchmark {
     }
 
     private static Row dptrain(JavaSparkContext jsc, String name, ModelSpec spec, String trainImages, String testImages,
-            int epochs, int averaging, Transport roundExchange) {
+            int epochs, AveragingSchedule averaging, Transport roundExchange) {
         // With the CLI's block momentum for the frequency, so the every-16 row is the CLI's default run.
-        TrainingConfig config = new TrainingConfig(spec, DataInput.idx(trainImages), null, epochs, BATCH, 2, averaging,
-                0.0, spec.seed(), null).withValidationData(DataInput.idx(testImages))
-                .withBlockMomentum(BlockMomentum.recommended(2, averaging));
+        TrainingConfig config = TrainingConfig.builder(spec, DataInput.idx(trainImages)).epochs(epochs)
+                .batchSize(BATCH).workers(2).averaging(averaging).validationData(DataInput.idx(testImages))
+                .blockMomentum(BlockMomentum.recommended(2, averaging)).build();
         List<RoundRecord> rounds = new ArrayList<>();
         TrainingResult result = withRoundExchange(jsc, roundExchange, () -> new DistributedTrainer(jsc).train(config,
                 new TrainingProgress() {
@@ -360,8 +361,9 @@ public final class Benchmark {
         ModelSpec spec = ModelSpec.parse("input_shape: [784]\nlayers:\n  - dense: {units: " + hidden
                 + ", activation: relu}\n  - dense: {units: 10, activation: softmax}\noptimizer: rmsprop\n"
                 + "loss: categorical_crossentropy\nseed: 1\n", "round-cost-" + hidden);
-        TrainingConfig config = new TrainingConfig(spec, DataInput.idx(slice.toString()), null, 1, 32, 2, 1, 0.0, 1,
-                null);
+        TrainingConfig config = TrainingConfig.builder(spec, DataInput.idx(slice.toString())).epochs(1).batchSize(32)
+                .workers(2).averaging(AveragingSchedule.everyMinibatches(1)).seed(1).blockMomentum(BlockMomentum.NONE)
+                .build();
         List<RoundRecord> rounds = new ArrayList<>();
         withRoundExchange(jsc, roundExchange, () -> new DistributedTrainer(jsc).train(config, new TrainingProgress() {
             @Override

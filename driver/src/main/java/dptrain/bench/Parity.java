@@ -9,6 +9,7 @@ import dptrain.driver.TrainingFailedException;
 import dptrain.driver.TrainingProgress;
 import dptrain.driver.TrainingResult;
 import dptrain.driver.input.DataInput;
+import dptrain.driver.rounds.AveragingSchedule;
 import dptrain.driver.rounds.BlockMomentum;
 import dptrain.driver.rounds.EpochRecord;
 import dptrain.driver.rounds.RoundRecord;
@@ -90,9 +91,8 @@ public final class Parity {
 
     private static Cell run(JavaSparkContext jsc, ModelSpec spec, DataInput train, DataInput test, int epochs,
             int workers, String frequency, BlockMomentum momentum) {
-        int k = frequency.equals("epoch") ? TrainingConfig.EVERY_EPOCH : Integer.parseInt(frequency);
-        TrainingConfig config = new TrainingConfig(spec, train, null, epochs, BATCH, workers, k, 0.0, spec.seed(), null)
-                .withValidationData(test).withBlockMomentum(momentum);
+        TrainingConfig config = TrainingConfig.builder(spec, train).epochs(epochs).batchSize(BATCH).workers(workers)
+                .averaging(AveragingSchedule.parse(frequency)).validationData(test).blockMomentum(momentum).build();
         String averaging = momentum.enabled()
                 ? String.format(Locale.ROOT, "block momentum %.3f (Nesterov)", momentum.momentum()) : "plain";
         double[] trainingSeconds = new double[epochs + 1];

@@ -55,7 +55,7 @@ final class ConsoleProgress implements DistributedTrainer.FoldProgress {
                 trainingExamples, validationExamples > 0 ? ", validate on " + validationExamples + " examples" : "",
                 config.workers(), config.workers() == 1 ? "worker" : "workers", stepsPerEpoch,
                 (roundsPerEpoch == 1 ? "averaging once per epoch"
-                        : "averaging every " + config.batchesPerRound(stepsPerEpoch) + " steps (" + roundsPerEpoch
+                        : "averaging every " + config.minibatchesPerRound(stepsPerEpoch) + " steps (" + roundsPerEpoch
                                 + " rounds per epoch)")
                         + (config.blockMomentum().enabled() ? String.format(Locale.ROOT, ", block momentum %.3g%s",
                                 config.blockMomentum().momentum(), config.blockMomentum().nesterov() ? " (Nesterov)" : "")

@@ -43,12 +43,12 @@ final class CvCommand implements Callable<Integer> {
         Configuration hadoop = TrainingOptions.hadoopConfiguration(conf);
         ModelFile model = options.modelFile(hadoop);
         ModelSpec spec = model.spec();
-        TrainingConfig config = options.config(model, options.trainInput(hadoop), null, 0, false);
+        TrainingConfig config = options.build(options.config(model, options.trainInput(hadoop)));
         RunOutputs outputs = options.outputs(hadoop, RunOutputs.CROSS_VALIDATION);
         PrintWriter out = command.commandLine().getOut();
         Instant start = Instant.now();
         try (JavaSparkContext jsc = options.startSpark(conf, spec, command.commandLine().getErr())) {
-            config = options.withWorkers(config, jsc);
+            config = config.resolve(jsc.defaultParallelism());
             List<TrainingResult> results = new DistributedTrainer(jsc).crossValidate(config, folds,
                     new ConsoleProgress(out, config));
             RunOutputs.CrossValidation summary = outputs.writeCrossValidation(results);

@@ -1,6 +1,7 @@
 package dptrain.cli;
 
 import dptrain.driver.files.InputFiles;
+import dptrain.driver.files.ParameterException;
 import dptrain.driver.input.DataFormat;
 import dptrain.driver.input.DataInput;
 import org.apache.hadoop.conf.Configuration;
@@ -41,13 +42,10 @@ final class DataOptions {
             description = "Parquet: the whole-number label column (default: ${DEFAULT-VALUE}).")
     String labelCol;
 
-    /** What to do with a record that cannot become an example. */
-    enum BadRecordPolicy { FAIL, SKIP }
-
     @Option(names = "--on-bad-record", paramLabel = "fail|skip", defaultValue = "fail",
             description = "fail: stop before any training or prediction, naming the bad records; skip: leave them out "
                     + "and report their count per file and reason (default: ${DEFAULT-VALUE}).")
-    BadRecordPolicy onBadRecord;
+    DataInput.BadRecords onBadRecord;
 
     /**
      * A dataset read as these flags say; a missing path fails now, before Spark starts.
@@ -65,13 +63,13 @@ final class DataOptions {
         if (scaleDivisor != null && !(scaleDivisor > 0 && Float.isFinite(scaleDivisor))) {
             throw usage(cli, "--scale: " + scaleDivisor + " is not allowed; expected a positive number");
         }
-        if (labelColumn < 0) {
-            throw usage(cli, "--label-column: " + labelColumn
-                    + " is not allowed; expected a 0-based column index of 0 or more");
-        }
-        if (delimiter == '"' || delimiter == '\n' || delimiter == '\r') {
-            throw usage(cli, "--delimiter: '" + delimiter + "' cannot separate fields; expected a character such as "
-                    + "',' ';' or a tab");
+        DataInput.CsvLayout layout;
+        DataInput.Columns columns;
+        try {
+            layout = new DataInput.CsvLayout(labelColumn, header, delimiter);
+            columns = new DataInput.Columns(featuresCol, labelCol);
+        } catch (ParameterException e) {
+            throw usage(cli, e.message(ParameterException::flag));
         }
         float scale = scaleDivisor != null ? 1f / scaleDivisor
                 : defaultScale != null ? defaultScale
@@ -82,8 +80,8 @@ final class DataOptions {
             InputFiles.dataFiles(uri, hadoop);
         }
         // Executors resolve a relative path against their own working folders: send an absolute one.
-        return new DataInput(InputFiles.qualified(uri, hadoop), f, scale, labelColumn, header, delimiter, featuresCol,
-                labelCol, onBadRecord == BadRecordPolicy.SKIP);
+        return DataInput.of(InputFiles.qualified(uri, hadoop), f).withScale(scale).withCsv(layout)
+                .withColumns(columns).withBadRecords(onBadRecord);
     }
 
     private static CommandLine.ParameterException usage(CommandLine cli, String message) {

@@ -3,6 +3,7 @@ package dptrain.cli;
 import dptrain.data.DataFormatException;
 import dptrain.driver.TrainingFailedException;
 import dptrain.driver.files.InputException;
+import dptrain.driver.files.ParameterException;
 import dptrain.driver.output.Versions;
 import dptrain.spec.SpecException;
 import java.io.IOException;
@@ -64,7 +65,8 @@ public final class Dptrain implements Runnable {
             cause = e;
             code = ExitCodes.INTERNAL;
         }
-        String message = cause.getMessage() == null ? cause.getClass().getName() : cause.getMessage();
+        String message = cause instanceof ParameterException p ? p.message(ParameterException::flag)
+                : cause.getMessage() == null ? cause.getClass().getName() : cause.getMessage();
         err.println("dptrain: error: " + message);
         if (verbose) {
             e.printStackTrace(err);

@@ -4,7 +4,7 @@ import dptrain.driver.DistributedTrainer;
 import dptrain.driver.TrainingConfig;
 import dptrain.driver.TrainingResult;
 import dptrain.driver.checkpoint.Checkpointing;
-import dptrain.driver.files.InputException;
+import dptrain.driver.files.ParameterException;
 import dptrain.driver.inference.ConfusionMatrix;
 import dptrain.driver.input.DataInput;
 import dptrain.driver.output.RunOutputs;
@@ -78,40 +78,38 @@ final class TrainCommand implements Callable<Integer> {
         ModelFile model = options.modelFile(hadoop);
         ModelSpec spec = model.spec();
         DataInput trainInput = options.trainInput(hadoop);
-        DataInput testInput = test == null ? null : options.dataInput(test, "--test", hadoop);
         if (validationSplit != null && !(validationSplit > 0 && validationSplit < 1)) {
             throw options.usage("--validation-split: " + validationSplit
                     + " is not allowed; expected a fraction in (0, 1), e.g. 0.2");
-        }
-        if (stratify && validationSplit == null) {
-            throw options.usage("--stratify needs --validation-split: there is nothing to stratify without it");
-        }
-        if (validationData != null && validationSplit != null) {
-            throw options.usage("--validation-data and --validation-split exclude each other: validate either on "
-                    + "separate data or on a held-out fraction of --train");
         }
         if (resume && options.overwrite()) {
             throw options.usage("--resume and --overwrite contradict each other: --resume continues the run in "
                     + "--output, --overwrite starts it afresh; pass one of them");
         }
-        TrainingConfig config = options.config(model, trainInput, testInput, validationSplit == null ? 0 : validationSplit,
-                stratify);
         Checkpointing.Resume mode = resume ? Checkpointing.Resume.REQUIRED
                 : options.overwrite() ? Checkpointing.Resume.FRESH : Checkpointing.Resume.IF_PRESENT;
+        TrainingConfig.Builder builder = options.config(model, options.trainInput(hadoop))
+                .validationSplit(validationSplit == null ? 0 : validationSplit).stratify(stratify);
+        if (test != null) {
+            builder.test(options.dataInput(test, "--test", hadoop));
+        }
+        if (validationData != null) {
+            builder.validationData(options.dataInput(validationData, "--validation-data", hadoop));
+        }
+        TrainingConfig config;
         try {
-            config = config.withCheckpointing(Checkpointing.under(options.output(), checkpointEvery, keepCheckpoints, mode))
-                    .withValidationData(validationData == null ? null
-                            : options.dataInput(validationData, "--validation-data", hadoop))
-                    .withEarlyStopping(new TrainingConfig.EarlyStopping(earlyStoppingPatience, restoreBest));
-        } catch (InputException e) {
-            throw options.usage(e.getMessage());
+            config = options.build(builder
+                    .checkpointing(Checkpointing.under(options.output(), checkpointEvery, keepCheckpoints, mode))
+                    .earlyStopping(new TrainingConfig.EarlyStopping(earlyStoppingPatience, restoreBest)));
+        } catch (ParameterException e) {
+            throw options.usage(e.message(ParameterException::flag));
         }
         // A resumed run replaces the finished model it continues.
         RunOutputs outputs = options.outputs(hadoop, RunOutputs.MODEL, resume);
         PrintWriter out = command.commandLine().getOut();
         Instant start = Instant.now();
         try (JavaSparkContext jsc = options.startSpark(conf, spec, command.commandLine().getErr())) {
-            config = options.withWorkers(config, jsc);
+            config = config.resolve(jsc.defaultParallelism());
             TrainingResult result = new DistributedTrainer(jsc).train(config, new ConsoleProgress(out, config));
             if (result.test() != null) {
                 out.printf(Locale.ROOT, "Test - loss: %.4f - accuracy: %.4f (%d examples)%n", result.test().meanLoss(),

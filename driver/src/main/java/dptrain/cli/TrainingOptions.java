@@ -1,17 +1,19 @@
 package dptrain.cli;
 
 import dptrain.driver.TrainingConfig;
-import dptrain.driver.files.InputException;
 import dptrain.driver.files.InputFiles;
+import dptrain.driver.files.ParameterException;
 import dptrain.driver.input.DataInput;
 import dptrain.driver.output.RunOutputs;
 import dptrain.driver.pipeline.CacheMode;
+import dptrain.driver.rounds.AveragingSchedule;
 import dptrain.driver.rounds.BlockMomentum;
 import dptrain.spec.Engine;
 import dptrain.spec.ModelFile;
 import dptrain.spec.ModelSpec;
 import dptrain.spec.Normalization;
 import java.io.PrintWriter;
+import java.util.Optional;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.spark.SparkConf;
 import org.apache.spark.api.java.JavaSparkContext;
@@ -51,11 +53,11 @@ final class TrainingOptions {
     Integer workers;
 
     @Option(names = "--averaging-frequency", paramLabel = "K|epoch|auto", defaultValue = "auto",
-            converter = AveragingFrequencyConverter.class,
+            converter = AveragingScheduleConverter.class,
             description = "Average the replicas every K minibatches, once per epoch, or auto: every "
-                    + TrainingConfig.RECOMMENDED_BATCHES_PER_ROUND + " with 2+ workers, once per epoch with one "
-                    + "(default: ${DEFAULT-VALUE}; chosen in PARITY.md).")
-    int averagingFrequency;
+                    + AveragingSchedule.RECOMMENDED_MINIBATCHES_PER_ROUND + " with 2+ workers, once per epoch with "
+                    + "one (default: ${DEFAULT-VALUE}; chosen in PARITY.md).")
+    AveragingSchedule averaging;
 
     @Option(names = "--block-momentum", paramLabel = "M|auto", defaultValue = "auto",
             description = "Block momentum (BMUF) on each round's averaged update: a number in [0, 1) (0 is plain "
@@ -148,18 +150,30 @@ final class TrainingOptions {
         return data.dataInput(uri, flag, hadoop, null, command.commandLine());
     }
 
-    /** The run's configuration; --workers defaults to Spark's parallelism once Spark runs ({@link #withWorkers}). */
-    TrainingConfig config(ModelFile model, DataInput trainInput, DataInput testInput, double validationFraction,
-            boolean stratify) {
+    /**
+     * A builder holding the flags this class declares; the command adds its own and builds. --workers
+     * defaults to Spark's parallelism once Spark runs ({@link TrainingConfig#resolve}).
+     */
+    TrainingConfig.Builder config(ModelFile model, DataInput trainInput) {
         ModelSpec spec = model.spec();
+        TrainingConfig.Builder b = TrainingConfig.builder(spec, trainInput).epochs(epochs).batchSize(batchSize)
+                .averaging(averaging).cache(cache).output(output).initialWeights(model.initialWeights());
+        if (workers != null) {
+            b.workers(workers);
+        }
+        if (seed != null) {
+            b.seed(seed);
+        }
+        blockMomentum().ifPresent(b::blockMomentum);
+        return b;
+    }
+
+    /** Builds {@code config}, turning a parameter that is not allowed into a usage error naming its flag. */
+    TrainingConfig build(TrainingConfig.Builder config) {
         try {
-            // auto is resolved by withWorkers, once the number of workers is known.
-            return new TrainingConfig(spec, trainInput, testInput, epochs, batchSize, workers == null ? 1 : workers,
-                    averagingFrequency == AUTO ? TrainingConfig.EVERY_EPOCH : averagingFrequency, validationFraction, seed == null ? spec.seed() : seed, output, cache, stratify)
-                    .withBlockMomentum(blockMomentum())
-                    .withInitialWeights(model.initialWeights());
-        } catch (InputException e) {
-            throw usage(e.getMessage());
+            return config.build();
+        } catch (ParameterException e) {
+            throw usage(e.message(ParameterException::flag));
         }
     }
 
@@ -185,34 +199,16 @@ final class TrainingOptions {
     }
 
     /**
-     * {@code config} with Spark's default parallelism as --workers when the flag was not given, and
-     * the auto averaging frequency and block momentum for that many workers.
+     * --block-momentum, --block-lr and --block-nesterov as given; empty for {@code auto}, which
+     * {@link TrainingConfig#resolve} sets once the number of workers is known.
      */
-    TrainingConfig withWorkers(TrainingConfig c, JavaSparkContext jsc) {
-        TrainingConfig config = workers != null ? c : c.withWorkers(jsc.defaultParallelism());
-        if (averagingFrequency == AUTO) {
-            config = config.withAveragingFrequency(TrainingConfig.recommendedAveragingFrequency(config.workers()));
-        }
-        return isAutoBlockMomentum()
-                ? config.withBlockMomentum(BlockMomentum.recommended(config.workers(), config.averagingFrequency()))
-                : config;
-    }
-
-    private boolean isAutoBlockMomentum() {
-        return "auto".equalsIgnoreCase(blockMomentum.trim());
-    }
-
-    /**
-     * --block-momentum, --block-lr and --block-nesterov as given; {@code auto} stays plain until
-     * {@link #withWorkers} knows the number of workers.
-     */
-    private BlockMomentum blockMomentum() {
-        if (isAutoBlockMomentum()) {
+    private Optional<BlockMomentum> blockMomentum() {
+        if ("auto".equalsIgnoreCase(blockMomentum.trim())) {
             if (blockNesterov || blockLearningRate != 1) {
                 throw usage("--block-lr and --block-nesterov need a number for --block-momentum; auto sets them "
                         + "itself (Nesterov, block learning rate 1)");
             }
-            return BlockMomentum.NONE;
+            return Optional.empty();
         }
         double momentum;
         try {
@@ -221,7 +217,11 @@ final class TrainingOptions {
             throw usage("--block-momentum: '" + blockMomentum + "' is not allowed; expected a number in [0, 1), "
                     + "e.g. 1 - 1/workers, or auto");
         }
-        return new BlockMomentum(momentum, blockLearningRate, blockNesterov);
+        try {
+            return Optional.of(new BlockMomentum(momentum, blockLearningRate, blockNesterov));
+        } catch (ParameterException e) {
+            throw usage(e.message(ParameterException::flag));
+        }
     }
 
     String output() {
@@ -232,29 +232,16 @@ final class TrainingOptions {
         return new CommandLine.ParameterException(command.commandLine(), message);
     }
 
-    /** --averaging-frequency auto: resolved when the number of workers is known. */
-    private static final int AUTO = -1;
-
     /** Parses {@code --averaging-frequency}: a positive number of minibatches, {@code epoch} or {@code auto}. */
-    static final class AveragingFrequencyConverter implements CommandLine.ITypeConverter<Integer> {
+    static final class AveragingScheduleConverter implements CommandLine.ITypeConverter<AveragingSchedule> {
         @Override
-        public Integer convert(String value) {
-            if (value.equalsIgnoreCase("epoch")) {
-                return TrainingConfig.EVERY_EPOCH;
-            }
-            if (value.equalsIgnoreCase("auto")) {
-                return AUTO;
-            }
+        public AveragingSchedule convert(String value) {
             try {
-                int k = Integer.parseInt(value.trim());
-                if (k >= 1) {
-                    return k;
-                }
-            } catch (NumberFormatException ignored) {
-                // reported below
+                return AveragingSchedule.parse(value);
+            } catch (ParameterException e) {
+                // picocli names the flag itself: "Invalid value for option '--averaging-frequency': ..."
+                throw new CommandLine.TypeConversionException(e.message(k -> "").replaceFirst("^: ", ""));
             }
-            throw new CommandLine.TypeConversionException("'" + value
-                    + "' is not allowed; expected a whole number of minibatches >= 1, 'epoch' or 'auto'");
         }
     }
 }

@@ -2,7 +2,7 @@ package dptrain.driver;
 
 import dptrain.data.ExampleCheck;
 import dptrain.data.MinibatchBuilder;
-import dptrain.driver.files.InputException;
+import dptrain.driver.files.ParameterException;
 import dptrain.driver.input.DataInput;
 import dptrain.driver.input.ExampleSource;
 import dptrain.driver.input.IndexedExamples;
@@ -36,7 +36,8 @@ public final class DistributedTrainer {
     }
 
     /** Trains as {@code config} says, telling {@code progress} as it goes. */
-    public TrainingResult train(TrainingConfig config, TrainingProgress progress) {
+    public TrainingResult train(TrainingConfig given, TrainingProgress progress) {
+        TrainingConfig config = given.resolve(jsc.defaultParallelism());
         ModelSpec spec = config.spec();
         ExampleCheck check = new ExampleCheck(spec);
         int workers = config.workers();
@@ -48,22 +49,24 @@ public final class DistributedTrainer {
         DataPipeline.Split split = config.stratify()
                 ? pipeline.stratifiedSplit(trainExamples, config.validationFraction(), spec.normalization())
                 : pipeline.split(trainExamples, config.validationFraction(), spec.normalization());
-        if (config.validationData() != null) {
+        if (config.validationData().isPresent()) {
+            DataInput validationData = config.validationData().get();
             jsc.setJobDescription("dptrain read validation data");
-            IndexedExamples validationExamples = ExampleSource.read(jsc, config.validationData(),
+            IndexedExamples validationExamples = ExampleSource.read(jsc, validationData,
                     "--validation-data", check, spec.inputSize(), workers);
-            split = new DataPipeline.Split(split.training(), new DataPipeline(builder(config, config.validationData()),
+            split = new DataPipeline.Split(split.training(), new DataPipeline(builder(config, validationData),
                     workers, config.seed(), config.cache()).evaluationBatches(validationExamples, split.normalizer()),
                     split.normalizer());
             progress.skipped("--validation-data", validationExamples.report());
         }
         BatchedData test = null;
         ValidationReport testReport = null;
-        if (config.test() != null) {
+        if (config.test().isPresent()) {
+            DataInput testData = config.test().get();
             jsc.setJobDescription("dptrain read test data");
             IndexedExamples testExamples =
-                    ExampleSource.read(jsc, config.test(), "--test", check, spec.inputSize(), workers);
-            test = new DataPipeline(builder(config, config.test()), workers, config.seed(), config.cache())
+                    ExampleSource.read(jsc, testData, "--test", check, spec.inputSize(), workers);
+            test = new DataPipeline(builder(config, testData), workers, config.seed(), config.cache())
                     .evaluationBatches(testExamples, split.normalizer());
             testReport = testExamples.report();
         }
@@ -79,8 +82,9 @@ public final class DistributedTrainer {
      * instead of reading {@code config.train()}: the same split, normalization and training loop.
      * {@code config.train()} still names the data in messages and supplies the feature scale.
      */
-    public TrainingResult train(TrainingConfig config, IndexedExamples examples,
+    public TrainingResult train(TrainingConfig given, IndexedExamples examples,
             TrainingProgress progress) {
+        TrainingConfig config = given.resolve(jsc.defaultParallelism());
         DataPipeline pipeline = new DataPipeline(builder(config, config.train()), config.workers(), config.seed(),
                 config.cache());
         ModelSpec spec = config.spec();
@@ -96,13 +100,14 @@ public final class DistributedTrainer {
      *
      * @return one result per fold, in fold order; each result's last epoch holds the held-out metrics
      */
-    public List<TrainingResult> crossValidate(TrainingConfig config, int folds, FoldProgress progress) {
+    public List<TrainingResult> crossValidate(TrainingConfig given, int folds, FoldProgress progress) {
+        TrainingConfig config = given.resolve(jsc.defaultParallelism());
         ModelSpec spec = config.spec();
         jsc.setJobDescription("dptrain read training data for cross-validation");
         IndexedExamples data = ExampleSource.read(jsc, config.train(), "--train", new ExampleCheck(spec),
                 spec.inputSize(), config.workers());
         if (data.count() < folds) {
-            throw new InputException("--folds: " + folds + " folds need at least as many examples, but "
+            throw new ParameterException("folds", "{folds}: " + folds + " folds need at least as many examples, but "
                     + config.train().uri() + " holds " + data.count());
         }
         progress.skipped("--train", data.report());
@@ -145,12 +150,13 @@ public final class DistributedTrainer {
         Broadcast<ModelSpec> specBroadcast = jsc.broadcast(spec);
         try {
             if (training.examples() < config.batchSize()) {
-                throw new InputException("--batch-size: " + config.batchSize() + " is larger than the "
+                throw new ParameterException("batch_size", "{batch_size}: " + config.batchSize() + " is larger than the "
                         + training.examples() + " training examples of " + config.train().uri()
                         + "; expected at most that many");
             }
             if (training.examples() < workers) {
-                throw new InputException("--workers: " + workers + " workers need at least as many training examples, "
+                throw new ParameterException("workers", "{workers}: " + workers + " workers need at least as many "
+                        + "training examples, "
                         + "but " + config.train().uri() + " leaves " + training.examples() + " for training");
             }
             TrainingLoop.Outcome outcome = new TrainingLoop(jsc, config, split, specBroadcast, jobId, progress).run();

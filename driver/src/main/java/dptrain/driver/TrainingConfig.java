@@ -1,59 +1,251 @@
 package dptrain.driver;
 
 import dptrain.driver.checkpoint.Checkpointing;
-import dptrain.driver.files.InputException;
+import dptrain.driver.files.ParameterException;
 import dptrain.driver.input.DataFormat;
 import dptrain.driver.input.DataInput;
 import dptrain.driver.pipeline.CacheMode;
+import dptrain.driver.rounds.AveragingSchedule;
 import dptrain.driver.rounds.BlockMomentum;
 import dptrain.spec.InitialWeights;
 import dptrain.spec.ModelSpec;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
+import java.util.Optional;
+import java.util.OptionalInt;
 
 /**
- * Everything one training run needs, validated once on construction. The CLI builds it from
- * flags; a library user builds it directly.
+ * Everything one training run needs, with dptrain's defaults, validated once when {@link
+ * Builder#build} makes it. The CLI, the Spark ML estimator and library users all build it through
+ * {@link #builder}, so the three share every default and every check. A failure is a {@link
+ * ParameterException} naming the parameter by its key ({@code batch_size}), which each front end
+ * shows in its own terms.
  *
- * @param spec               the network to train
- * @param train              the training data
- * @param test               data evaluated once after training, or null
- * @param epochs             passes over the training data
- * @param batchSize          examples per minibatch per replica
- * @param workers            replicas, one Spark partition each
- * @param averagingFrequency minibatches per replica between averagings, or {@link #EVERY_EPOCH}
- * @param validationFraction fraction of the training data held out for validation (0 for none)
- * @param seed               seeds the shuffle, the split and dropout
- * @param output             where model, history and provenance go (any Hadoop filesystem URI)
- * @param cache              where the prebuilt minibatches are kept between rounds
- * @param stratify           the validation split takes the same fraction of every class
- * @param checkpointing      when checkpoints are written and whether the run resumes from one
- * @param earlyStopping      when training stops early on val_loss, and whether the best state is kept
- * @param blockMomentum      block momentum on the averaged update, or {@link BlockMomentum#NONE} for plain averaging
- * @param initialWeights     the parameters training starts from (e.g. a Keras .h5 file's), or null for the spec's
- *                           initializers
- * @param validationData     separate validation data evaluated after every epoch (Keras's validation_data), or null;
- *                           excludes {@code validationFraction}
+ * <p>Two settings depend on the number of workers, which may only be known once Spark runs:
+ * {@link AveragingSchedule#AUTO} and automatic block momentum. {@link #resolve} fixes both (and
+ * the number of workers, if unset) in one place; {@link DistributedTrainer} resolves every
+ * configuration it is given.
  */
-public record TrainingConfig(ModelSpec spec, DataInput train, DataInput test, int epochs, int batchSize, int workers,
-        int averagingFrequency, double validationFraction, long seed, String output, CacheMode cache,
-        boolean stratify, Checkpointing checkpointing, EarlyStopping earlyStopping, BlockMomentum blockMomentum,
-        InitialWeights initialWeights, DataInput validationData) {
+public final class TrainingConfig {
+    /** Default passes over the training data (the CLI's --epochs, the Spark ML estimator's epochs). */
+    public static final int DEFAULT_EPOCHS = 5;
 
-    /** Without checkpoints or early stopping. */
-    public TrainingConfig(ModelSpec spec, DataInput train, DataInput test, int epochs, int batchSize, int workers,
-            int averagingFrequency, double validationFraction, long seed, String output, CacheMode cache,
-            boolean stratify) {
-        this(spec, train, test, epochs, batchSize, workers, averagingFrequency, validationFraction, seed, output, cache,
-                stratify, Checkpointing.NONE, EarlyStopping.NONE, BlockMomentum.NONE, null, null);
+    /** Default examples per minibatch per replica (--batch-size, batchSize). */
+    public static final int DEFAULT_BATCH_SIZE = 128;
+
+    private final ModelSpec spec;
+    private final DataInput train;
+    private final DataInput test;
+    private final DataInput validationData;
+    private final double validationFraction;
+    private final boolean stratify;
+    private final CacheMode cache;
+    private final int epochs;
+    private final int batchSize;
+    private final long seed;
+    private final InitialWeights initialWeights;
+    private final OptionalInt workers;
+    private final AveragingSchedule averaging;
+    private final Optional<BlockMomentum> blockMomentum;
+    private final Checkpointing checkpointing;
+    private final EarlyStopping earlyStopping;
+    private final String output;
+
+    private TrainingConfig(Builder b) {
+        this.spec = b.spec;
+        this.train = b.train;
+        this.test = b.test;
+        this.validationData = b.validationData;
+        this.validationFraction = b.validationFraction;
+        this.stratify = b.stratify;
+        this.cache = b.cache;
+        this.epochs = b.epochs;
+        this.batchSize = b.batchSize;
+        this.seed = b.seed != null ? b.seed : b.spec.seed();
+        this.initialWeights = b.initialWeights;
+        this.workers = b.workers;
+        this.averaging = b.averaging;
+        this.blockMomentum = b.blockMomentum;
+        this.checkpointing = b.checkpointing;
+        this.earlyStopping = b.earlyStopping;
+        this.output = b.output;
+        validate();
     }
 
-    /** With minibatches kept in executor memory, the default. */
-    public TrainingConfig(ModelSpec spec, DataInput train, DataInput test, int epochs, int batchSize, int workers,
-            int averagingFrequency, double validationFraction, long seed, String output) {
-        this(spec, train, test, epochs, batchSize, workers, averagingFrequency, validationFraction, seed, output,
-                CacheMode.MEMORY, false);
+    /** A configuration training {@code spec} on {@code train}, with every other setting at its default. */
+    public static Builder builder(ModelSpec spec, DataInput train) {
+        return new Builder(spec, train);
+    }
+
+    /** A builder holding this configuration's settings, to change some of them. */
+    public Builder toBuilder() {
+        Builder b = new Builder(spec, train);
+        b.test = test;
+        b.validationData = validationData;
+        b.validationFraction = validationFraction;
+        b.stratify = stratify;
+        b.cache = cache;
+        b.epochs = epochs;
+        b.batchSize = batchSize;
+        b.seed = seed;
+        b.initialWeights = initialWeights;
+        b.workers = workers;
+        b.averaging = averaging;
+        b.blockMomentum = blockMomentum;
+        b.checkpointing = checkpointing;
+        b.earlyStopping = earlyStopping;
+        b.output = output;
+        return b;
+    }
+
+    private void validate() {
+        require(epochs >= 1, "epochs", epochs, "a whole number >= 1");
+        require(batchSize >= 1, "batch_size", batchSize, "a whole number >= 1");
+        require(workers.isEmpty() || workers.getAsInt() >= 1, "workers", workers.orElse(0), "a whole number >= 1");
+        require(validationFraction >= 0 && validationFraction < 1, "validation_split", validationFraction,
+                "a fraction in [0, 1)");
+        if (initialWeights != null && initialWeights.count() != spec.parameterCount()) {
+            throw new IllegalArgumentException(initialWeights + " do not fit " + spec);
+        }
+        if (validationData != null && validationFraction > 0) {
+            throw new ParameterException("validation_data", "{validation_data} and {validation_split} exclude each "
+                    + "other: validate either on separate data or on a held-out fraction of {train}");
+        }
+        if (stratify && validationFraction == 0) {
+            throw new ParameterException("stratify", "{stratify} needs {validation_split}: there is nothing to "
+                    + "stratify without it");
+        }
+        if (earlyStopping.enabled() && validationFraction == 0 && validationData == null) {
+            throw new ParameterException("early_stopping_patience", "{early_stopping_patience} needs "
+                    + "{validation_split} or {validation_data}: early stopping watches val_loss, which needs "
+                    + "validation data");
+        }
+    }
+
+    private static void require(boolean ok, String key, Object value, String expected) {
+        if (!ok) {
+            throw ParameterException.notAllowed(key, value, expected);
+        }
+    }
+
+    /**
+     * This configuration with its worker-dependent settings fixed: the number of workers ({@code
+     * defaultWorkers} if none was set, e.g. Spark's default parallelism), the {@code auto}
+     * averaging schedule, and automatic block momentum ({@link BlockMomentum#recommended}).
+     * Resolving a resolved configuration returns it unchanged.
+     */
+    public TrainingConfig resolve(int defaultWorkers) {
+        if (isResolved()) {
+            return this;
+        }
+        int n = workers.orElse(defaultWorkers);
+        AveragingSchedule schedule = averaging.resolve(n);
+        return toBuilder().workers(n).averaging(schedule)
+                .blockMomentum(blockMomentum.orElseGet(() -> BlockMomentum.recommended(n, schedule))).build();
+    }
+
+    /** Whether the number of workers, the averaging schedule and the block momentum are all fixed. */
+    public boolean isResolved() {
+        return workers.isPresent() && !averaging.isAuto() && blockMomentum.isPresent();
+    }
+
+    public ModelSpec spec() {
+        return spec;
+    }
+
+    /** The training data. */
+    public DataInput train() {
+        return train;
+    }
+
+    /** Data evaluated once after training, if any. */
+    public Optional<DataInput> test() {
+        return Optional.ofNullable(test);
+    }
+
+    /** Separate data evaluated after every epoch (Keras's validation_data), if any. */
+    public Optional<DataInput> validationData() {
+        return Optional.ofNullable(validationData);
+    }
+
+    /** Fraction of the training data held out for validation, 0 for none. */
+    public double validationFraction() {
+        return validationFraction;
+    }
+
+    /** Whether the validation split takes the same fraction of every class. */
+    public boolean stratify() {
+        return stratify;
+    }
+
+    /** Where the prebuilt minibatches are kept between rounds. */
+    public CacheMode cache() {
+        return cache;
+    }
+
+    public int epochs() {
+        return epochs;
+    }
+
+    /** Examples per minibatch per replica. */
+    public int batchSize() {
+        return batchSize;
+    }
+
+    /** Seeds the shuffle, the split and dropout. */
+    public long seed() {
+        return seed;
+    }
+
+    /** The parameters training starts from (e.g. a Keras .h5 file's); empty for the spec's initializers. */
+    public Optional<InitialWeights> initialWeights() {
+        return Optional.ofNullable(initialWeights);
+    }
+
+    /**
+     * Replicas, one Spark partition each.
+     *
+     * @throws IllegalStateException when none was set and the configuration is not {@linkplain #resolve resolved}
+     */
+    public int workers() {
+        return workers.orElseThrow(() -> new IllegalStateException("workers are set by resolve() when not given"));
+    }
+
+    /** How often the replicas are averaged; {@link AveragingSchedule#AUTO} until {@linkplain #resolve resolved}. */
+    public AveragingSchedule averaging() {
+        return averaging;
+    }
+
+    /**
+     * Block momentum on each round's averaged update ({@link BlockMomentum#NONE} for plain averaging).
+     *
+     * @throws IllegalStateException when automatic and the configuration is not {@linkplain #resolve resolved}
+     */
+    public BlockMomentum blockMomentum() {
+        return blockMomentum.orElseThrow(() -> new IllegalStateException("automatic block momentum is set by "
+                + "resolve()"));
+    }
+
+    /** When checkpoints are written and whether the run resumes from one. */
+    public Checkpointing checkpointing() {
+        return checkpointing;
+    }
+
+    /** When training stops early on val_loss, and whether the best state is kept. */
+    public EarlyStopping earlyStopping() {
+        return earlyStopping;
+    }
+
+    /** Where model, history and provenance go (any Hadoop filesystem URI), if anywhere. */
+    public Optional<String> output() {
+        return Optional.ofNullable(output);
+    }
+
+    /** Minibatches per replica per averaging round, given the most minibatches any replica has per epoch. */
+    public int minibatchesPerRound(int maxMinibatchesPerEpoch) {
+        return averaging.minibatchesPerRound(maxMinibatchesPerEpoch);
     }
 
     /**
@@ -65,119 +257,18 @@ public record TrainingConfig(ModelSpec spec, DataInput train, DataInput test, in
 
         public EarlyStopping {
             if (patience < 0) {
-                throw new InputException("--early-stopping-patience: " + patience
-                        + " is not allowed; expected a whole number of epochs >= 1");
+                throw ParameterException.notAllowed("early_stopping_patience", patience,
+                        "a whole number of epochs >= 1");
             }
             if (restoreBest && patience == 0) {
-                throw new InputException("--restore-best needs --early-stopping-patience: without early stopping "
-                        + "there is no best epoch to restore");
+                throw new ParameterException("restore_best", "{restore_best} needs {early_stopping_patience}: "
+                        + "without early stopping there is no best epoch to restore");
             }
         }
 
         public boolean enabled() {
             return patience > 0;
         }
-    }
-
-    /** This configuration with {@code n} workers. */
-    public TrainingConfig withWorkers(int n) {
-        return new TrainingConfig(spec, train, test, epochs, batchSize, n, averagingFrequency, validationFraction, seed,
-                output, cache, stratify, checkpointing, earlyStopping, blockMomentum, initialWeights, validationData);
-    }
-
-    /** This configuration averaging every {@code k} minibatches, or once per epoch ({@link #EVERY_EPOCH}). */
-    public TrainingConfig withAveragingFrequency(int k) {
-        return new TrainingConfig(spec, train, test, epochs, batchSize, workers, k, validationFraction, seed, output,
-                cache, stratify, checkpointing, earlyStopping, blockMomentum, initialWeights, validationData);
-    }
-
-    /** This configuration with other checkpoint settings. */
-    public TrainingConfig withCheckpointing(Checkpointing c) {
-        return new TrainingConfig(spec, train, test, epochs, batchSize, workers, averagingFrequency, validationFraction,
-                seed, output, cache, stratify, c, earlyStopping, blockMomentum, initialWeights, validationData);
-    }
-
-    /** This configuration with other early stopping settings. */
-    public TrainingConfig withEarlyStopping(EarlyStopping e) {
-        return new TrainingConfig(spec, train, test, epochs, batchSize, workers, averagingFrequency, validationFraction,
-                seed, output, cache, stratify, checkpointing, e, blockMomentum, initialWeights, validationData);
-    }
-
-    /** This configuration with block momentum {@code b} on the averaged updates. */
-    public TrainingConfig withBlockMomentum(BlockMomentum b) {
-        return new TrainingConfig(spec, train, test, epochs, batchSize, workers, averagingFrequency, validationFraction,
-                seed, output, cache, stratify, checkpointing, earlyStopping, b, initialWeights, validationData);
-    }
-
-    /** This configuration starting from {@code weights} (null: the spec's initializers). */
-    public TrainingConfig withInitialWeights(InitialWeights weights) {
-        return new TrainingConfig(spec, train, test, epochs, batchSize, workers, averagingFrequency, validationFraction,
-                seed, output, cache, stratify, checkpointing, earlyStopping, blockMomentum, weights, validationData);
-    }
-
-    /** This configuration validating on {@code data} after every epoch instead of a held-out fraction. */
-    public TrainingConfig withValidationData(DataInput data) {
-        return new TrainingConfig(spec, train, test, epochs, batchSize, workers, averagingFrequency, validationFraction,
-                seed, output, cache, stratify, checkpointing, earlyStopping, blockMomentum, initialWeights, data);
-    }
-
-    /** {@code averagingFrequency} value meaning "average once per epoch". */
-    public static final int EVERY_EPOCH = 0;
-
-    /** Minibatches per replica per round that {@link #recommendedAveragingFrequency} picks for 2+ workers. */
-    public static final int RECOMMENDED_BATCHES_PER_ROUND = 16;
-
-    /**
-     * dptrain's default averaging frequency (--averaging-frequency auto), chosen from the parity
-     * table (PARITY.md): every {@value #RECOMMENDED_BATCHES_PER_ROUND} minibatches for 2 or more
-     * workers, with {@link BlockMomentum#recommended}'s block momentum the only setting that kept 2, 4
-     * and 8 workers within half a point of one machine; once per epoch for one worker, whose
-     * result does not depend on it (one replica's average is itself).
-     */
-    public static int recommendedAveragingFrequency(int workers) {
-        return workers > 1 ? RECOMMENDED_BATCHES_PER_ROUND : EVERY_EPOCH;
-    }
-
-    /** Default passes over the training data (the CLI's --epochs, the Spark ML estimator's epochs). */
-    public static final int DEFAULT_EPOCHS = 5;
-
-    /** Default examples per minibatch per replica (--batch-size, batchSize). */
-    public static final int DEFAULT_BATCH_SIZE = 128;
-
-    public TrainingConfig {
-        require(epochs >= 1, "--epochs", epochs, "a whole number >= 1");
-        require(batchSize >= 1, "--batch-size", batchSize, "a whole number >= 1");
-        require(workers >= 1, "--workers", workers, "a whole number >= 1");
-        require(averagingFrequency >= 0, "--averaging-frequency", averagingFrequency,
-                "a whole number of minibatches >= 1, or 'epoch'");
-        require(cache != null, "--cache", cache, "memory, disk or none");
-        require(validationFraction >= 0 && validationFraction < 1, "--validation-split", validationFraction,
-                "a fraction in [0, 1)");
-        require(checkpointing != null, "checkpointing", checkpointing, "checkpoint settings");
-        require(earlyStopping != null, "earlyStopping", earlyStopping, "early stopping settings");
-        require(blockMomentum != null, "blockMomentum", blockMomentum, "block momentum settings");
-        if (initialWeights != null && initialWeights.count() != spec.parameterCount()) {
-            throw new IllegalArgumentException(initialWeights + " do not fit " + spec);
-        }
-        if (validationData != null && validationFraction > 0) {
-            throw new InputException("--validation-data and --validation-split exclude each other: validate either on "
-                    + "separate data or on a held-out fraction of --train");
-        }
-        if (earlyStopping.enabled() && validationFraction == 0 && validationData == null) {
-            throw new InputException("--early-stopping-patience needs --validation-split or --validation-data: early "
-                    + "stopping watches val_loss, which needs validation data");
-        }
-    }
-
-    private static void require(boolean ok, String name, Object value, String expected) {
-        if (!ok) {
-            throw new InputException(name + ": " + value + " is not allowed; expected " + expected);
-        }
-    }
-
-    /** Minibatches per replica per averaging round, given the most minibatches any replica has per epoch. */
-    public int batchesPerRound(int maxBatchesPerEpoch) {
-        return averagingFrequency == EVERY_EPOCH ? Math.max(1, maxBatchesPerEpoch) : averagingFrequency;
     }
 
     /** The settings a resumed run must share with the checkpoint's run, in user-facing names. */
@@ -188,26 +279,27 @@ public record TrainingConfig(ModelSpec spec, DataInput train, DataInput test, in
                 "block_momentum", "block_lr", "block_nesterov")) {
             m.put(key, all.get(key));
         }
-        Map<String, Object> model = new LinkedHashMap<>(spec().describe());
+        Map<String, Object> model = new LinkedHashMap<>(spec.describe());
         // The optimizer's settings may change on resume (e.g. a lower learning rate after divergence).
         model.remove("optimizer");
         model.remove("source");
         m.put("model", model);
-        m.put("normalization", spec().normalization().name().toLowerCase(java.util.Locale.ROOT));
+        m.put("normalization", spec.normalization().name().toLowerCase(Locale.ROOT));
         return m;
     }
 
-    /** The parameters as provenance records them, with their user-facing names. */
+    /** The parameters as provenance records them, with their keys; settings not yet resolved show as "auto". */
     public Map<String, Object> describe() {
         Map<String, Object> m = new LinkedHashMap<>();
         m.put("epochs", epochs);
         m.put("batch_size", batchSize);
-        m.put("workers", workers);
-        m.put("averaging_frequency", averagingFrequency == EVERY_EPOCH ? "epoch" : averagingFrequency);
+        m.put("workers", workers.isPresent() ? (Object) workers.getAsInt() : "auto");
+        m.put(AveragingSchedule.KEY, averaging.isEveryEpoch() || averaging.isAuto() ? averaging.toString()
+                : (Object) averaging.minibatchesPerRound(0));
         m.put("validation_split", validationFraction);
         m.put("stratify", stratify);
         m.put("seed", seed);
-        m.put("cache", cache.name().toLowerCase(java.util.Locale.ROOT));
+        m.put("cache", cache.name().toLowerCase(Locale.ROOT));
         m.put("train", describe(train));
         m.put("test", test == null ? null : describe(test));
         m.put("validation_data", validationData == null ? null : describe(validationData));
@@ -216,9 +308,9 @@ public record TrainingConfig(ModelSpec spec, DataInput train, DataInput test, in
         m.put("keep_checkpoints", checkpointing.keep());
         m.put("early_stopping_patience", earlyStopping.patience());
         m.put("restore_best", earlyStopping.restoreBest());
-        m.put("block_momentum", blockMomentum.momentum());
-        m.put("block_lr", blockMomentum.blockLearningRate());
-        m.put("block_nesterov", blockMomentum.nesterov());
+        m.put("block_momentum", blockMomentum.isPresent() ? (Object) blockMomentum.get().momentum() : "auto");
+        m.put("block_lr", blockMomentum.isPresent() ? (Object) blockMomentum.get().blockLearningRate() : "auto");
+        m.put("block_nesterov", blockMomentum.isPresent() ? (Object) blockMomentum.get().nesterov() : "auto");
         m.put("initial_weights", initialWeights == null ? "initializers" : initialWeights.source());
         return m;
     }
@@ -229,14 +321,150 @@ public record TrainingConfig(ModelSpec spec, DataInput train, DataInput test, in
         m.put("format", input.format().cliName());
         m.put("scale", input.scale());
         if (input.format() == DataFormat.CSV) {
-            m.put("label_column", input.labelColumn());
-            m.put("header", input.header());
-            m.put("delimiter", String.valueOf(input.delimiter()));
+            m.put("label_column", input.csv().labelColumn());
+            m.put("header", input.csv().header());
+            m.put("delimiter", String.valueOf(input.csv().delimiter()));
         }
         if (input.format() == DataFormat.PARQUET) {
-            m.put("features_col", input.featuresColumn());
-            m.put("label_col", input.labelName());
+            m.put("features_col", input.columns().features());
+            m.put("label_col", input.columns().label());
         }
         return m;
+    }
+
+    /** Collects a configuration's settings; every one not set keeps dptrain's default. */
+    public static final class Builder {
+        private final ModelSpec spec;
+        private final DataInput train;
+        private DataInput test;
+        private DataInput validationData;
+        private double validationFraction;
+        private boolean stratify;
+        private CacheMode cache = CacheMode.MEMORY;
+        private int epochs = DEFAULT_EPOCHS;
+        private int batchSize = DEFAULT_BATCH_SIZE;
+        private Long seed;
+        private InitialWeights initialWeights;
+        private OptionalInt workers = OptionalInt.empty();
+        private AveragingSchedule averaging = AveragingSchedule.AUTO;
+        private Optional<BlockMomentum> blockMomentum = Optional.empty();
+        private Checkpointing checkpointing = Checkpointing.NONE;
+        private EarlyStopping earlyStopping = EarlyStopping.NONE;
+        private String output;
+
+        private Builder(ModelSpec spec, DataInput train) {
+            if (spec == null || train == null) {
+                throw new IllegalArgumentException("a configuration needs a model spec and training data");
+            }
+            this.spec = spec;
+            this.train = train;
+        }
+
+        /** Data evaluated once after training (default: none). */
+        public Builder test(DataInput data) {
+            this.test = data;
+            return this;
+        }
+
+        /** Separate validation data evaluated after every epoch, instead of a held-out fraction (default: none). */
+        public Builder validationData(DataInput data) {
+            this.validationData = data;
+            return this;
+        }
+
+        /** Fraction in [0, 1) of the training data held out for validation after a seeded shuffle (default: 0). */
+        public Builder validationSplit(double fraction) {
+            this.validationFraction = fraction;
+            return this;
+        }
+
+        /** Whether the validation split takes the same fraction of every class (default: no). */
+        public Builder stratify(boolean stratify) {
+            this.stratify = stratify;
+            return this;
+        }
+
+        /** Where the minibatches are kept between rounds (default: executor memory). */
+        public Builder cache(CacheMode cache) {
+            if (cache == null) {
+                throw ParameterException.notAllowed("cache", null, "memory, disk or none");
+            }
+            this.cache = cache;
+            return this;
+        }
+
+        /** Passes over the training data (default: {@value TrainingConfig#DEFAULT_EPOCHS}). */
+        public Builder epochs(int epochs) {
+            this.epochs = epochs;
+            return this;
+        }
+
+        /** Examples per minibatch per replica (default: {@value TrainingConfig#DEFAULT_BATCH_SIZE}). */
+        public Builder batchSize(int batchSize) {
+            this.batchSize = batchSize;
+            return this;
+        }
+
+        /** Seeds the shuffle, the split and dropout (default: the spec's seed). */
+        public Builder seed(long seed) {
+            this.seed = seed;
+            return this;
+        }
+
+        /** The parameters training starts from, or null for the spec's initializers (the default). */
+        public Builder initialWeights(InitialWeights weights) {
+            this.initialWeights = weights;
+            return this;
+        }
+
+        /** Replicas, one Spark partition each (default: Spark's default parallelism, set by resolve). */
+        public Builder workers(int workers) {
+            this.workers = OptionalInt.of(workers);
+            return this;
+        }
+
+        /** How often the replicas are averaged (default: {@link AveragingSchedule#AUTO}). */
+        public Builder averaging(AveragingSchedule schedule) {
+            if (schedule == null) {
+                throw new IllegalArgumentException("averaging schedule must be given; AUTO is the default");
+            }
+            this.averaging = schedule;
+            return this;
+        }
+
+        /** Block momentum on each round's averaged update; {@link BlockMomentum#NONE} averages plainly. */
+        public Builder blockMomentum(BlockMomentum momentum) {
+            this.blockMomentum = Optional.of(momentum);
+            return this;
+        }
+
+        /** Block momentum chosen by {@link BlockMomentum#recommended} for the resolved workers (the default). */
+        public Builder autoBlockMomentum() {
+            this.blockMomentum = Optional.empty();
+            return this;
+        }
+
+        /** When checkpoints are written and whether the run resumes (default: none). */
+        public Builder checkpointing(Checkpointing checkpointing) {
+            this.checkpointing = checkpointing;
+            return this;
+        }
+
+        /** Early stopping on val_loss (default: none). */
+        public Builder earlyStopping(EarlyStopping earlyStopping) {
+            this.earlyStopping = earlyStopping;
+            return this;
+        }
+
+        /** Where the run's files go, any Hadoop filesystem URI (default: none, for library use). */
+        public Builder output(String output) {
+            this.output = output;
+            return this;
+        }
+
+        /** The configuration, validated. */
+        public TrainingConfig build() {
+            return new TrainingConfig(this);
+        }
     }
 }

@@ -10,7 +10,6 @@ import dptrain.driver.pipeline.BatchedData;
 import dptrain.driver.pipeline.DataPipeline;
 import dptrain.driver.rounds.BlockMomentum;
 import dptrain.driver.rounds.EpochRecord;
-import dptrain.driver.rounds.FaultInjection;
 import dptrain.driver.rounds.RoundExchangeSettings;
 import dptrain.driver.rounds.RoundRecord;
 import dptrain.driver.rounds.RoundTransport;
@@ -49,7 +48,6 @@ final class TrainingLoop {
     private final String jobId;
     private final TrainingProgress progress;
     private final CheckpointStore store;
-    private final FaultInjection faults;
     private final int stepsPerEpoch;
     private final int batchesPerRound;
     private final int roundsPerEpoch;
@@ -82,9 +80,8 @@ final class TrainingLoop {
         Checkpointing checkpointing = config.checkpointing();
         this.store = checkpointing.enabled() ? new CheckpointStore(checkpointing.folder(), jsc.hadoopConfiguration())
                 : null;
-        this.faults = FaultInjection.from(jsc.getConf());
         this.stepsPerEpoch = training.maxBatches();
-        this.batchesPerRound = config.batchesPerRound(stepsPerEpoch);
+        this.batchesPerRound = config.minibatchesPerRound(stepsPerEpoch);
         this.roundsPerEpoch = (stepsPerEpoch + batchesPerRound - 1) / batchesPerRound;
     }
 
@@ -96,7 +93,7 @@ final class TrainingLoop {
         startOrResume();
         progress.started(training.examples(), validation == null ? 0 : validation.examples(), stepsPerEpoch,
                 roundsPerEpoch);
-        try (RoundTransport opened = RoundExchangeSettings.open(jsc, training.batches(), spec, jobId, faults,
+        try (RoundTransport opened = RoundExchangeSettings.open(jsc, training.batches(), spec, jobId,
                 config.workers(), roundsPerEpoch, config.epochs())) {
             transport = opened;
             progress.roundTransport(opened.describe());
@@ -273,9 +270,7 @@ final class TrainingLoop {
     private void startOrResume() {
         MultiLayerNetwork initial = new MultiLayerNetwork(config.spec().configuration());
         initial.init();
-        if (config.initialWeights() != null) {
-            config.initialWeights().applyTo(initial);
-        }
+        config.initialWeights().ifPresent(weights -> weights.applyTo(initial));
         state = TrainingState.of(initial);
         if (config.blockMomentum().enabled()) {
             blockFilter = BlockMomentum.Filter.start(state.copyParameters());

@@ -7,15 +7,16 @@ import dptrain.driver.TrainingProgress;
 import dptrain.driver.TrainingResult;
 import dptrain.driver.files.InputException;
 import dptrain.driver.files.InputFiles;
-import dptrain.driver.input.DataFormat;
+import dptrain.driver.files.ParameterException;
 import dptrain.driver.input.DataInput;
 import dptrain.driver.input.DatasetExamples;
 import dptrain.driver.input.IndexedExamples;
-import dptrain.driver.pipeline.CacheMode;
+import dptrain.driver.rounds.AveragingSchedule;
 import dptrain.spec.ModelSpec;
 import dptrain.spec.Normalization;
 import dptrain.spec.SpecException;
 import dptrain.spec.TargetEncoding;
+import java.util.Map;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.ml.Estimator;
@@ -49,12 +50,16 @@ import org.apache.spark.storage.StorageLevel;
 public final class DptrainClassifier extends Estimator<DptrainClassificationModel> implements DefaultParamsWritable {
     private static final long serialVersionUID = 1L;
 
+    /** The Params whose names are not the camel case of the training parameter's key. */
+    private static final Map<String, String> PARAM_NAMES = Map.of("validation_split", "validationFraction",
+            "train", "the DataFrame");
+
     private final String uid;
     private final Param<String> spec;
     private final IntParam epochs;
     private final IntParam batchSize;
     private final IntParam workers;
-    private final IntParam averagingFrequency;
+    private final Param<String> averagingFrequency;
     private final DoubleParam learningRate;
     private final LongParam seed;
     private final DoubleParam validationFraction;
@@ -79,10 +84,12 @@ public final class DptrainClassifier extends Estimator<DptrainClassificationMode
                 ParamRules.rule(this, "batchSize", (Integer n) -> n >= 1, "a whole number >= 1"));
         workers = new IntParam(this, "workers", "model replicas, one Spark partition each (default: Spark's default "
                 + "parallelism)", ParamRules.rule(this, "workers", (Integer n) -> n >= 1, "a whole number >= 1"));
-        averagingFrequency = new IntParam(this, "averagingFrequency", "average the replicas every K minibatches per "
-                + "replica; " + TrainingConfig.EVERY_EPOCH + " averages once per epoch (the default)",
-                ParamRules.rule(this, "averagingFrequency", (Integer n) -> n >= 0,
-                        "a whole number of minibatches >= 1, or " + TrainingConfig.EVERY_EPOCH + " for once per epoch"));
+        averagingFrequency = new Param<>(this, "averagingFrequency", "how often the replicas are averaged: every K "
+                + "minibatches per replica ('16'), once per epoch ('epoch'), or 'auto' (the default, as for the CLI: "
+                + "every " + AveragingSchedule.RECOMMENDED_MINIBATCHES_PER_ROUND + " minibatches with Nesterov block "
+                + "momentum for 2+ workers, once per epoch for one; PARITY.md)",
+                ParamRules.rule(this, "averagingFrequency", (String k) -> isSchedule(k),
+                        "a whole number of minibatches >= 1, 'epoch' or 'auto'"));
         learningRate = new DoubleParam(this, "learningRate", "the optimizer's learning rate, replacing the spec's "
                 + "(default: the spec's)", ParamRules.rule(this, "learningRate",
                         (Double r) -> r > 0 && Double.isFinite(r), "a number > 0"));
@@ -98,7 +105,7 @@ public final class DptrainClassifier extends Estimator<DptrainClassificationMode
         probabilityCol = ParamRules.probabilityCol(this);
         setDefault(epochs, TrainingConfig.DEFAULT_EPOCHS);
         setDefault(batchSize, TrainingConfig.DEFAULT_BATCH_SIZE);
-        setDefault(averagingFrequency, TrainingConfig.EVERY_EPOCH);
+        setDefault(averagingFrequency, AveragingSchedule.AUTO.toString());
         setDefault(validationFraction, 0.0);
         setDefault(featuresCol, ParamRules.FEATURES_COL);
         setDefault(labelCol, ParamRules.LABEL_COL);
@@ -129,7 +136,7 @@ public final class DptrainClassifier extends Estimator<DptrainClassificationMode
         return workers;
     }
 
-    public IntParam averagingFrequency() {
+    public Param<String> averagingFrequency() {
         return averagingFrequency;
     }
 
@@ -177,8 +184,14 @@ public final class DptrainClassifier extends Estimator<DptrainClassificationMode
         return put(workers, value);
     }
 
-    public DptrainClassifier setAveragingFrequency(int value) {
+    /** Every {@code value} minibatches per replica, {@code epoch} or {@code auto}. */
+    public DptrainClassifier setAveragingFrequency(String value) {
         return put(averagingFrequency, value);
+    }
+
+    /** Every {@code minibatches} minibatches per replica. */
+    public DptrainClassifier setAveragingFrequency(int minibatches) {
+        return setAveragingFrequency(Integer.toString(minibatches));
     }
 
     public DptrainClassifier setLearningRate(double value) {
@@ -221,8 +234,17 @@ public final class DptrainClassifier extends Estimator<DptrainClassificationMode
         return (Integer) getOrDefault(batchSize);
     }
 
-    public int getAveragingFrequency() {
-        return (Integer) getOrDefault(averagingFrequency);
+    public String getAveragingFrequency() {
+        return getOrDefault(averagingFrequency);
+    }
+
+    private static boolean isSchedule(String text) {
+        try {
+            AveragingSchedule.parse(text);
+            return true;
+        } catch (ParameterException e) {
+            return false;
+        }
     }
 
     public double getValidationFraction() {
@@ -268,10 +290,16 @@ public final class DptrainClassifier extends Estimator<DptrainClassificationMode
             IndexedExamples examples = DatasetExamples.read(rows, getFeaturesCol(), getLabelCol(),
                     new ExampleCheck(model), "DptrainClassifier input");
             checkSizes(examples.count(), replicas);
-            DataInput input = new DataInput("DataFrame", DataFormat.PARQUET, 1f, 0, false, ',', getFeaturesCol(),
-                    getLabelCol(), false);
-            TrainingConfig config = new TrainingConfig(model, input, null, getEpochs(), getBatchSize(), replicas,
-                    getAveragingFrequency(), getValidationFraction(), shuffleSeed, null, CacheMode.MEMORY, false);
+            TrainingConfig config;
+            try {
+                config = TrainingConfig.builder(model, DataInput.dataFrame(getFeaturesCol(), getLabelCol()))
+                        .epochs(getEpochs()).batchSize(getBatchSize()).workers(replicas)
+                        .averaging(AveragingSchedule.parse(getAveragingFrequency()))
+                        .validationSplit(getValidationFraction()).seed(shuffleSeed).build();
+            } catch (ParameterException e) {
+                throw new IllegalArgumentException("DptrainClassifier " + e.message(PARAM_NAMES, ParamRules::camelCase),
+                        e);
+            }
             TrainingResult result = new DistributedTrainer(jsc).train(config, examples, new TrainingProgress() { });
             DptrainClassificationModel trained = new DptrainClassificationModel(uid, model,
                     result.finalState().copyParameters(), result.epochs());

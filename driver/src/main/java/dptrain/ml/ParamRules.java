@@ -128,6 +128,21 @@ final class ParamRules {
                 + "' holds " + type.simpleString() + "; expected " + expected);
     }
 
+    /** A training parameter's key as a Param name: {@code batch_size} is {@code batchSize}. */
+    static String camelCase(String key) {
+        StringBuilder name = new StringBuilder();
+        boolean upper = false;
+        for (char c : key.toCharArray()) {
+            if (c == '_') {
+                upper = true;
+            } else {
+                name.append(upper ? Character.toUpperCase(c) : c);
+                upper = false;
+            }
+        }
+        return name.toString();
+    }
+
     private static String quoted(Object value) {
         return value instanceof String s ? "'" + s + "'" : String.valueOf(value);
     }

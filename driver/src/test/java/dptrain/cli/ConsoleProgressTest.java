@@ -5,6 +5,8 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import dptrain.driver.TrainingConfig;
 import dptrain.driver.input.DataInput;
+import dptrain.driver.rounds.AveragingSchedule;
+import dptrain.driver.rounds.BlockMomentum;
 import dptrain.driver.rounds.EpochRecord;
 import dptrain.driver.rounds.RoundRecord;
 import dptrain.spec.ModelSpec;
@@ -20,7 +22,9 @@ class ConsoleProgressTest {
 
     private static TrainingConfig config(int epochs) throws IOException {
         ModelSpec spec = ModelSpec.parse(Files.readString(Path.of(TrainCommandTest.BOOK_SPEC)), "mnist-mlp.yaml");
-        return new TrainingConfig(spec, DataInput.idx("train-images-idx3-ubyte"), null, epochs, 128, 2, 2, 0, 1L, "out");
+        return TrainingConfig.builder(spec, DataInput.idx("train-images-idx3-ubyte")).epochs(epochs).workers(2)
+                .averaging(AveragingSchedule.everyMinibatches(2)).blockMomentum(BlockMomentum.NONE).seed(1L).output("out")
+                .build();
     }
 
     /** Two epochs of three rounds: 1000 examples in 0.5 s per round, loss falling. */

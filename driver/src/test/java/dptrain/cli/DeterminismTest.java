@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import dptrain.testing.FashionMnist;
+import dptrain.testing.FaultInjection;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -56,7 +57,10 @@ class DeterminismTest {
         float[] twoCores = train(b, "local[2]");
         assertArrayEquals(oneCore, twoCores, "local[1] and local[2] differ");
         // local[N,F] retries a failed task up to F-1 times; the hook fails these tasks' first attempts.
-        float[] retried = train(c, "local[2,3]", "spark.dptrain.test.failFirstAttempt=1:1:0,1:3:2,2:2:1");
+        int before = FaultInjection.injectedFailures();
+        float[] retried = train(c, "local[2,3]", FaultInjection.enable(),
+                "spark.dptrain.test.failFirstAttempt=1:1:0,1:3:2,2:2:1");
+        assertEquals(3, FaultInjection.injectedFailures() - before, "the three chosen tasks failed once each");
         assertArrayEquals(oneCore, retried, "a run with retried tasks differs");
     }
 
@@ -71,14 +75,18 @@ class DeterminismTest {
         float[] jobPerRound = train(a, "local[3]", "spark.dptrain.roundExchange=jobs");
         float[] inMemory = train(b, "local[3]", "spark.dptrain.roundExchange=socket");
         assertArrayEquals(jobPerRound, inMemory, "rounds in one job (in memory) differ from a job per round");
-        float[] restarted = train(c, "local[3,3]", "spark.dptrain.roundExchange=socket",
+        int before = FaultInjection.injectedFailures();
+        float[] restarted = train(c, "local[3,3]", "spark.dptrain.roundExchange=socket", FaultInjection.enable(),
                 "spark.dptrain.test.failFirstAttempt=1:2:0,2:3:2");
+        assertEquals(2, FaultInjection.injectedFailures() - before, "the two chosen tasks failed once each");
         assertArrayEquals(jobPerRound, restarted, "rounds in one job (in memory) with a restarted stage differ");
         String overTcp = "spark.dptrain.roundExchange.inProcess=false";
         assertArrayEquals(jobPerRound, train(d, "local[3]", "spark.dptrain.roundExchange=socket", overTcp),
                 "rounds in one job over TCP differ from a job per round");
+        before = FaultInjection.injectedFailures();
         assertArrayEquals(jobPerRound, train(e, "local[3,3]", "spark.dptrain.roundExchange=socket", overTcp,
-                "spark.dptrain.test.failFirstAttempt=1:3:1,2:1:0"), "rounds in one job over TCP with a restarted "
-                + "stage differ");
+                FaultInjection.enable(), "spark.dptrain.test.failFirstAttempt=1:3:1,2:1:0"), "rounds in one job over "
+                + "TCP with a restarted stage differ");
+        assertEquals(2, FaultInjection.injectedFailures() - before, "the two chosen tasks failed once each");
     }
 }

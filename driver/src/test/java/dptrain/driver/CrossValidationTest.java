@@ -50,8 +50,7 @@ class CrossValidationTest {
         Files.writeString(dir.resolve("ids.csv"), csv);
         ModelSpec spec = ModelSpec.parse("input_shape: [3]\nlayers:\n  - dense: {units: 4, activation: softmax}\n"
                 + "loss: categorical_crossentropy\n", "ids.yaml");
-        DataInput input = new DataInput(dir.resolve("ids.csv").toString(), DataFormat.CSV, 1f, 0, false, ',', "features",
-                "label", false);
+        DataInput input = DataInput.of(dir.resolve("ids.csv").toString(), DataFormat.CSV);
         try (JavaSparkContext jsc = LocalSpark.start(2)) {
             IndexedExamples data = ExampleSource.read(jsc, input, "--train", new ExampleCheck(spec), 3, 2);
             DataPipeline pipeline = new DataPipeline(new MinibatchBuilder(8, 3, 4, spec.targetEncoding(), 1f), 2, 11,
@@ -86,8 +85,7 @@ class CrossValidationTest {
         Files.writeString(dir.resolve("imbalanced.csv"), csv);
         ModelSpec spec = ModelSpec.parse("input_shape: [3]\nlayers:\n  - dense: {units: 2, activation: softmax}\n"
                 + "loss: categorical_crossentropy\n", "two.yaml");
-        DataInput input = new DataInput(dir.resolve("imbalanced.csv").toString(), DataFormat.CSV, 1f, 0, false, ',',
-                "features", "label", false);
+        DataInput input = DataInput.of(dir.resolve("imbalanced.csv").toString(), DataFormat.CSV);
         try (JavaSparkContext jsc = LocalSpark.start(2)) {
             IndexedExamples data = ExampleSource.read(jsc, input, "--train", new ExampleCheck(spec), 3, 2);
             DataPipeline pipeline = new DataPipeline(new MinibatchBuilder(16, 3, 2, spec.targetEncoding(), 1f), 2, 5,

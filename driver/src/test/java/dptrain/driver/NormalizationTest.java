@@ -7,6 +7,8 @@ import dptrain.data.SeededPermutation;
 import dptrain.driver.input.DataFormat;
 import dptrain.driver.input.DataInput;
 import dptrain.driver.output.RunOutputs;
+import dptrain.driver.rounds.AveragingSchedule;
+import dptrain.driver.rounds.BlockMomentum;
 import dptrain.spec.ModelSpec;
 import dptrain.spec.Normalization;
 import dptrain.testing.LocalSpark;
@@ -77,12 +79,11 @@ class NormalizationTest {
     private static TrainingResult train(Normalization normalization) {
         ModelSpec spec = ModelSpec.parse("input_shape: [3]\nlayers:\n  - dense: {units: 4, activation: softmax}\n"
                 + "loss: categorical_crossentropy\nnormalization: " + normalization.specName() + "\n", "normalized.yaml");
-        DataInput csv = new DataInput(dir.resolve("train.csv").toString(), DataFormat.CSV, 1f, 0, false, ',', "features",
-                "label", false);
-        DataInput test = new DataInput(dir.resolve("test.csv").toString(), DataFormat.CSV, 1f, 0, false, ',', "features",
-                "label", false);
-        TrainingConfig config = new TrainingConfig(spec, csv, test, 1, 16, 2, TrainingConfig.EVERY_EPOCH, VALIDATION, SEED,
-                dir.resolve("out-" + normalization.specName()).toString());
+        DataInput csv = DataInput.of(dir.resolve("train.csv").toString(), DataFormat.CSV);
+        DataInput test = DataInput.of(dir.resolve("test.csv").toString(), DataFormat.CSV);
+        TrainingConfig config = TrainingConfig.builder(spec, csv).test(test).epochs(1).batchSize(16).workers(2)
+                .averaging(AveragingSchedule.EVERY_EPOCH).blockMomentum(BlockMomentum.NONE).validationSplit(VALIDATION)
+                .seed(SEED).output(dir.resolve("out-" + normalization.specName()).toString()).build();
         return new DistributedTrainer(jsc).train(config, new TrainingProgress() { });
     }
 
@@ -128,9 +129,10 @@ class NormalizationTest {
         String name = result.normalizer().kind().specName();
         ModelSpec spec = ModelSpec.parse("input_shape: [3]\nlayers:\n  - dense: {units: 4, activation: softmax}\n"
                 + "loss: categorical_crossentropy\n", "normalized.yaml");
-        TrainingConfig config = new TrainingConfig(spec, DataInput.idx("unused"), null, 1, 16, 2, 0, 0, SEED,
-                dir.resolve("saved-" + name).toString());
-        RunOutputs outputs = new RunOutputs(config.output(), jsc.hadoopConfiguration());
+        TrainingConfig config = TrainingConfig.builder(spec, DataInput.idx("unused")).epochs(1).batchSize(16).workers(2)
+                .averaging(AveragingSchedule.EVERY_EPOCH).blockMomentum(BlockMomentum.NONE).seed(SEED)
+                .output(dir.resolve("saved-" + name).toString()).build();
+        RunOutputs outputs = new RunOutputs(config.output().orElseThrow(), jsc.hadoopConfiguration());
         outputs.writeModel(config, result);
         DataNormalization saved = ModelSerializer.restoreNormalizerFromFile(dir.resolve("saved-" + name + "/model.zip").toFile());
         DataSet sample = trainingRows();

@@ -8,6 +8,8 @@ import dptrain.data.Minibatch;
 import dptrain.data.MinibatchBuilder;
 import dptrain.data.SeededPermutation;
 import dptrain.driver.input.DataInput;
+import dptrain.driver.rounds.AveragingSchedule;
+import dptrain.driver.rounds.BlockMomentum;
 import dptrain.driver.rounds.EpochRecord;
 import dptrain.driver.rounds.RoundRecord;
 import dptrain.spec.Engine;
@@ -97,7 +99,7 @@ class SingleMachineEquivalenceTest {
         ModelSpec spec = ModelSpec.read(Path.of("../src/examples/mnist-mlp.yaml")).withEngine(engine);
         int batch = 32;
         int epochs = 2;
-        TrainingResult result = new DistributedTrainer(jsc).train(config(spec, epochs, batch, 1, TrainingConfig.EVERY_EPOCH),
+        TrainingResult result = new DistributedTrainer(jsc).train(config(spec, epochs, batch, 1, AveragingSchedule.EVERY_EPOCH),
                 new TrainingProgress() { });
 
         MultiLayerNetwork single = trainSingleProcess(spec, batch, epochs);
@@ -129,7 +131,7 @@ class SingleMachineEquivalenceTest {
         int epochs = 2;
         // The listener a library user implements: called after every round and every epoch.
         List<String> calls = new java.util.ArrayList<>();
-        TrainingResult result = new DistributedTrainer(jsc).train(config(spec, epochs, batch, 1, 4),
+        TrainingResult result = new DistributedTrainer(jsc).train(config(spec, epochs, batch, 1, AveragingSchedule.everyMinibatches(4)),
                 new TrainingProgress() {
                     @Override
                     public void roundEnded(RoundRecord round) {
@@ -161,7 +163,7 @@ class SingleMachineEquivalenceTest {
         ModelSpec spec = ModelSpec.fromConfiguration(conf, "sgd-test");
         int batch = 32;
         int workers = 2;
-        TrainingResult result = new DistributedTrainer(jsc).train(config(spec, 1, batch, workers, 1), new TrainingProgress() { });
+        TrainingResult result = new DistributedTrainer(jsc).train(config(spec, 1, batch, workers, AveragingSchedule.everyMinibatches(1)), new TrainingProgress() { });
 
         MultiLayerNetwork single = new MultiLayerNetwork(spec.configuration());
         single.init();
@@ -179,9 +181,11 @@ class SingleMachineEquivalenceTest {
         assertEquals(EXAMPLES / (batch * workers), result.epochs().get(0).averagingRounds());
     }
 
-    private static TrainingConfig config(ModelSpec spec, int epochs, int batch, int workers, int averaging) {
-        return new TrainingConfig(spec, DataInput.idx(images.toString()), null, epochs, batch, workers, averaging, 0.0,
-                SEED, dir.resolve("out").toString());
+    private static TrainingConfig config(ModelSpec spec, int epochs, int batch, int workers,
+            AveragingSchedule averaging) {
+        return TrainingConfig.builder(spec, DataInput.idx(images.toString())).epochs(epochs).batchSize(batch)
+                .workers(workers).averaging(averaging).blockMomentum(BlockMomentum.NONE).seed(SEED)
+                .output(dir.resolve("out").toString()).build();
     }
 
     /** The slice's examples in the order dptrain's seeded shuffle gives them, batched like a replica batches them. */

@@ -1,6 +1,6 @@
 package dptrain.driver.checkpoint;
 
-import dptrain.driver.files.InputException;
+import dptrain.driver.files.ParameterException;
 
 /**
  * When a run writes checkpoints, how many it keeps, and whether it resumes from one.
@@ -30,11 +30,11 @@ public record Checkpointing(String folder, int everyRounds, int keep, Resume res
 
     public Checkpointing {
         if (everyRounds < 0) {
-            throw new InputException("--checkpoint-every: " + everyRounds
-                    + " is not allowed; expected a whole number of averaging rounds >= 1, or 0 for epoch ends only");
+            throw ParameterException.notAllowed("checkpoint_every", everyRounds,
+                    "a whole number of averaging rounds >= 1, or 0 for epoch ends only");
         }
         if (keep < 1) {
-            throw new InputException("--keep-checkpoints: " + keep + " is not allowed; expected a whole number >= 1");
+            throw ParameterException.notAllowed("keep_checkpoints", keep, "a whole number >= 1");
         }
         if (resume == null) {
             throw new IllegalArgumentException("resume must be given");

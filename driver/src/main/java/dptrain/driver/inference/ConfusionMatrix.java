@@ -5,6 +5,7 @@ import dptrain.data.Minibatch;
 import dptrain.data.MinibatchBuilder;
 import dptrain.driver.TrainingConfig;
 import dptrain.driver.TrainingResult;
+import dptrain.driver.input.DataInput;
 import dptrain.driver.input.ExampleSource;
 import dptrain.driver.input.IndexedExamples;
 import dptrain.driver.pipeline.BatchedData;
@@ -77,15 +78,16 @@ public record ConfusionMatrix(List<String> labels, long[][] counts) {
      */
     public static ConfusionMatrix ofTestData(JavaSparkContext jsc, TrainingConfig config, TrainingResult result) {
         ModelSpec spec = config.spec();
-        if (config.test() == null || classes(spec) == 0) {
+        if (config.test().isEmpty() || classes(spec) == 0) {
             return null;
         }
+        DataInput testData = config.test().get();
         jsc.setJobDescription("dptrain test confusion matrix");
         try {
-            IndexedExamples examples = ExampleSource.read(jsc, config.test(), "--test",
+            IndexedExamples examples = ExampleSource.read(jsc, testData, "--test",
                     new ExampleCheck(spec), spec.inputSize(), config.workers());
             MinibatchBuilder builder = new MinibatchBuilder(config.batchSize(), spec.inputSize(), spec.outputSize(),
-                    spec.targetEncoding(), config.test().scale());
+                    spec.targetEncoding(), testData.scale());
             BatchedData test = new DataPipeline(builder, config.workers(), config.seed(), CacheMode.NONE)
                     .evaluationBatches(examples, result.normalizer());
             try {

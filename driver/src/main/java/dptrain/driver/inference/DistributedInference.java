@@ -189,11 +189,11 @@ public final class DistributedInference {
             }
         } else if (input.format() == DataFormat.CSV) {
             String file = InputFiles.dataFiles(input.uri(), hadoop).get(0);
-            String line = firstDataLine(file, input.header(), hadoop);
+            String line = firstDataLine(file, input.csv().header(), hadoop);
             int features = line == null ? expected : line.split(java.util.regex.Pattern.quote(
-                    String.valueOf(input.delimiter())), -1).length - 1;
+                    String.valueOf(input.csv().delimiter())), -1).length - 1;
             if (features != expected) {
-                found = file + " has " + features + " features per row (line " + (input.header() ? 2 : 1)
+                found = file + " has " + features + " features per row (line " + (input.csv().header() ? 2 : 1)
                         + " has a label and " + features + " values)";
             }
         }

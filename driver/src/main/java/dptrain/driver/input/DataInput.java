@@ -1,5 +1,6 @@
 package dptrain.driver.input;
 
+import dptrain.driver.files.ParameterException;
 import java.io.Serializable;
 
 /**
@@ -8,21 +9,121 @@ import java.io.Serializable;
  * @param uri        a Hadoop filesystem URI or local path (file, folder or glob; for IDX the images file or
  *                   a folder holding one images/labels pair)
  * @param format     the file format
- * @param scale      every feature value is multiplied by this (1/255 for IDX bytes by default)
- * @param labelColumn CSV only: 0-based index of the label column
- * @param header     CSV only: the first line of each file is a header
- * @param delimiter  CSV only: the field delimiter
- * @param featuresColumn Parquet only: the column holding features (a Spark ML vector or a numeric array)
- * @param labelName  Parquet only: the column holding integral labels
- * @param skipBadRecords leave out records that cannot become examples, counting them, instead of failing
+ * @param scale      every feature value is multiplied by this (1/255 for IDX bytes by default); the CLI's
+ *                   {@code --scale} is its divisor
+ * @param csv        how CSV lines are laid out (used for CSV only)
+ * @param columns    which columns hold features and labels (Parquet and DataFrames only)
+ * @param badRecords what to do with a record that cannot become an example
  */
-public record DataInput(String uri, DataFormat format, float scale, int labelColumn, boolean header, char delimiter,
-        String featuresColumn, String labelName, boolean skipBadRecords) implements Serializable {
+public record DataInput(String uri, DataFormat format, float scale, CsvLayout csv, Columns columns,
+        BadRecords badRecords) implements Serializable {
 
     /** IDX bytes become [0, 1] features, as the book does with {@code / 255}. */
     public static final float IDX_DEFAULT_SCALE = 1f / 255f;
 
+    public DataInput {
+        if (uri == null || format == null || csv == null || columns == null || badRecords == null) {
+            throw new IllegalArgumentException("a data input needs a uri, a format, a CSV layout, columns and a "
+                    + "bad-record policy");
+        }
+        if (!(scale > 0) || !Float.isFinite(scale)) {
+            throw new IllegalArgumentException("scale: " + scale + " is not allowed; expected a positive multiplier");
+        }
+    }
+
+    /** What to do with a record that cannot become an example. */
+    public enum BadRecords {
+        /** Stop before any training or prediction, naming the bad records. */
+        FAIL,
+        /** Leave them out, counting them per file and reason. */
+        SKIP
+    }
+
+    /**
+     * The layout of CSV lines.
+     *
+     * @param labelColumn 0-based index of the label column
+     * @param header      the first line of each file is a header
+     * @param delimiter   the field delimiter
+     */
+    public record CsvLayout(int labelColumn, boolean header, char delimiter) implements Serializable {
+        /** The label first, no header, commas. */
+        public static final CsvLayout DEFAULT = new CsvLayout(0, false, ',');
+
+        public CsvLayout {
+            if (labelColumn < 0) {
+                throw ParameterException.notAllowed("label_column", labelColumn,
+                        "a 0-based column index of 0 or more");
+            }
+            if (delimiter == '"' || delimiter == '\n' || delimiter == '\r') {
+                throw new ParameterException("delimiter", "{delimiter}: '" + delimiter + "' cannot separate fields; "
+                        + "expected a character such as ',' ';' or a tab");
+            }
+        }
+    }
+
+    /**
+     * The columns of a table (Parquet, a DataFrame).
+     *
+     * @param features a Spark ML vector or an array of numbers
+     * @param label    whole-number labels
+     */
+    public record Columns(String features, String label) implements Serializable {
+        /** {@code features} and {@code label}, as Spark ML names them. */
+        public static final Columns DEFAULT = new Columns("features", "label");
+
+        public Columns {
+            if (features == null || features.isBlank()) {
+                throw ParameterException.notAllowed("features_col", "'" + features + "'", "a column name");
+            }
+            if (label == null || label.isBlank()) {
+                throw ParameterException.notAllowed("label_col", "'" + label + "'", "a column name");
+            }
+        }
+    }
+
+    /** A dataset in {@code format} with that format's defaults: IDX scaled by 1/255, everything else as read. */
+    public static DataInput of(String uri, DataFormat format) {
+        return new DataInput(uri, format, format == DataFormat.IDX ? IDX_DEFAULT_SCALE : 1f, CsvLayout.DEFAULT,
+                Columns.DEFAULT, BadRecords.FAIL);
+    }
+
+    /** An IDX images file (its labels file beside it), features scaled to [0, 1]. */
     public static DataInput idx(String uri) {
-        return new DataInput(uri, DataFormat.IDX, IDX_DEFAULT_SCALE, 0, false, ',', "features", "label", false);
+        return of(uri, DataFormat.IDX);
+    }
+
+    /**
+     * The rows of a DataFrame (the Spark ML estimator's input), decoded as Parquet rows are: features
+     * from a vector or numeric array column, labels from a numeric column, unscaled.
+     */
+    public static DataInput dataFrame(String featuresColumn, String labelColumn) {
+        return new DataInput("DataFrame", DataFormat.PARQUET, 1f, CsvLayout.DEFAULT,
+                new Columns(featuresColumn, labelColumn), BadRecords.FAIL);
+    }
+
+    /** This input with features multiplied by {@code multiplier}. */
+    public DataInput withScale(float multiplier) {
+        return new DataInput(uri, format, multiplier, csv, columns, badRecords);
+    }
+
+    /** This input with CSV lines laid out as {@code layout}. */
+    public DataInput withCsv(CsvLayout layout) {
+        return new DataInput(uri, format, scale, layout, columns, badRecords);
+    }
+
+    /** This input reading table columns {@code names}. */
+    public DataInput withColumns(Columns names) {
+        return new DataInput(uri, format, scale, csv, names, badRecords);
+    }
+
+    /** This input with bad records handled as {@code policy} says. */
+    public DataInput withBadRecords(BadRecords policy) {
+        return new DataInput(uri, format, scale, csv, columns, policy);
+    }
+
+    /** Whether bad records are left out rather than failing the run. */
+    public boolean skipBadRecords() {
+        return badRecords == BadRecords.SKIP;
     }
 }

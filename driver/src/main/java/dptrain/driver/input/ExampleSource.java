@@ -201,7 +201,7 @@ public final class ExampleSource {
             int featureCount, int slices) {
         List<String> files = InputFiles.dataFiles(input.uri(), jsc.hadoopConfiguration());
         int perFile = Math.max(1, slices / files.size());
-        CsvDecoder csv = new CsvDecoder(input.labelColumn(), input.header(), input.delimiter());
+        CsvDecoder csv = new CsvDecoder(input.csv().labelColumn(), input.csv().header(), input.csv().delimiter());
         LibSvmDecoder libsvm = new LibSvmDecoder(featureCount);
         boolean isCsv = input.format() == DataFormat.CSV;
         JavaRDD<DecodedRecord> all = null;

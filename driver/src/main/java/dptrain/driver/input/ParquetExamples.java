@@ -41,8 +41,8 @@ final class ParquetExamples {
             throw new InputException(input.uri() + ": cannot be read as Parquet: " + firstLine(e.getMessage()), e);
         }
         StructType schema = table.schema();
-        String features = input.featuresColumn();
-        String label = input.labelName();
+        String features = input.columns().features();
+        String label = input.columns().label();
         DataType featuresType = column(schema, features, "--features-col", input.uri()).dataType();
         boolean vector = featuresType instanceof VectorUDT;
         if (!vector && !(featuresType instanceof ArrayType array && array.elementType() instanceof NumericType)) {

@@ -1,7 +1,6 @@
 package dptrain.driver.rounds;
 
-import dptrain.driver.TrainingConfig;
-import dptrain.driver.files.InputException;
+import dptrain.driver.files.ParameterException;
 import dptrain.replica.ParallelLoops;
 
 /**
@@ -28,11 +27,10 @@ public record BlockMomentum(double momentum, double blockLearningRate, boolean n
 
     public BlockMomentum {
         if (!(momentum >= 0 && momentum < 1)) {
-            throw new InputException("--block-momentum: " + momentum + " is not allowed; expected a number in [0, 1), "
-                    + "e.g. 1 - 1/workers");
+            throw ParameterException.notAllowed("block_momentum", momentum, "a number in [0, 1), e.g. 1 - 1/workers");
         }
         if (!(blockLearningRate > 0) || Double.isInfinite(blockLearningRate)) {
-            throw new InputException("--block-lr: " + blockLearningRate + " is not allowed; expected a number > 0");
+            throw ParameterException.notAllowed("block_lr", blockLearningRate, "a number > 0");
         }
     }
 
@@ -51,17 +49,19 @@ public record BlockMomentum(double momentum, double blockLearningRate, boolean n
      * {@value #RECOMMENDED_MOMENTUM} with block learning rate 1 when rounds are at least
      * {@value #RECOMMENDED_MIN_BATCHES_PER_ROUND} minibatches (or once per epoch), plain averaging
      * otherwise and for one worker. With the default averaging frequency (every 16 minibatches,
-     * {@link TrainingConfig#recommendedAveragingFrequency}) it kept 2, 4 and 8 workers within half
+     * {@link AveragingSchedule#resolve}) it kept 2, 4 and 8 workers within half
      * a point of one machine after 5 epochs on the book's network; Chen and Huo's
      * {@code 1 - 1/workers} lost accuracy for 4 and 8 workers (RMSprop already adapts each step)
      * and diverged with short rounds.
      *
-     * @param averagingFrequency minibatches per round, or {@link TrainingConfig#EVERY_EPOCH}
+     * @param schedule a resolved averaging schedule
      */
-    public static BlockMomentum recommended(int workers, int averagingFrequency) {
-        boolean longRounds = averagingFrequency == TrainingConfig.EVERY_EPOCH
-                || averagingFrequency >= RECOMMENDED_MIN_BATCHES_PER_ROUND;
-        return workers > 1 && longRounds ? new BlockMomentum(RECOMMENDED_MOMENTUM, 1, true) : NONE;
+    public static BlockMomentum recommended(int workers, AveragingSchedule schedule) {
+        if (schedule.isAuto()) {
+            throw new IllegalArgumentException("averaging 'auto' is resolved for a number of workers first");
+        }
+        return workers > 1 && schedule.atLeast(RECOMMENDED_MIN_BATCHES_PER_ROUND)
+                ? new BlockMomentum(RECOMMENDED_MOMENTUM, 1, true) : NONE;
     }
 
     /** False for plain averaging. */

@@ -48,18 +48,16 @@ final class EpochJobRounds implements RoundTransport {
     private final JavaRDD<Minibatch> batches;
     private final Broadcast<ModelSpec> spec;
     private final String jobId;
-    private final FaultInjection faults;
     private final RoundExchange exchange;
     private final int epochs;
     private JavaFutureAction<List<Integer>> job;
 
     EpochJobRounds(JavaSparkContext jsc, JavaRDD<Minibatch> batches, Broadcast<ModelSpec> spec, String jobId,
-            FaultInjection faults, RoundExchange exchange, int epochs) {
+            RoundExchange exchange, int epochs) {
         this.jsc = jsc;
         this.batches = batches;
         this.spec = spec;
         this.jobId = jobId;
-        this.faults = faults;
         this.exchange = exchange;
         this.epochs = epochs;
     }
@@ -84,7 +82,7 @@ final class EpochJobRounds implements RoundTransport {
                 + "via the driver's round exchange at %s)", epoch, epochs, exchange.address()), true);
         exchange.beginEpoch();
         RDD<Integer> rounds = batches.rdd().barrier().mapPartitionsWithEvaluator(
-                new EpochTask(spec, jobId, exchange.address(), faults), INTEGER);
+                new EpochTask(spec, jobId, exchange.address()), INTEGER);
         return new JavaRDD<>(rounds, INTEGER).collectAsync();
     }
 
@@ -140,13 +138,11 @@ final class EpochJobRounds implements RoundTransport {
         private final Broadcast<ModelSpec> spec;
         private final String jobId;
         private final ExchangeAddress address;
-        private final FaultInjection faults;
 
-        EpochTask(Broadcast<ModelSpec> spec, String jobId, ExchangeAddress address, FaultInjection faults) {
+        EpochTask(Broadcast<ModelSpec> spec, String jobId, ExchangeAddress address) {
             this.spec = spec;
             this.jobId = jobId;
             this.address = address;
-            this.faults = faults;
         }
 
         @Override
@@ -170,6 +166,7 @@ final class EpochJobRounds implements RoundTransport {
                 TaskContext context) {
             int position = 0;
             int rounds = 0;
+            RoundTaskHook hook = RoundTaskHook.current();
             try {
                 RoundAssignment a;
                 // A killed task (its stage restarted) stops waiting instead of holding its slot.
@@ -180,10 +177,10 @@ final class EpochJobRounds implements RoundTransport {
                                 + " is already at " + position);
                     }
                     JobPerRound.skip(batches, a.firstBatch() - position);
-                    faults.beforeTraining(a.epoch(), a.round(), partition);
+                    hook.beforeTraining(a.epoch(), a.round(), partition);
                     long steps = driver.train(replica, batches, a.count(), a.roundSeed() + partition);
                     position = a.firstBatch() + (int) steps;
-                    faults.afterTraining(a.epoch(), a.round(), partition);
+                    hook.afterTraining(a.epoch(), a.round(), partition);
                     driver.sendResult(a.sequence());
                     rounds++;
                 }

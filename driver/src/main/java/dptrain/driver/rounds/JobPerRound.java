@@ -18,15 +18,12 @@ final class JobPerRound implements RoundTransport {
     private final JavaRDD<Minibatch> batches;
     private final Broadcast<ModelSpec> spec;
     private final String jobId;
-    private final FaultInjection faults;
 
-    JobPerRound(JavaSparkContext jsc, JavaRDD<Minibatch> batches, Broadcast<ModelSpec> spec, String jobId,
-            FaultInjection faults) {
+    JobPerRound(JavaSparkContext jsc, JavaRDD<Minibatch> batches, Broadcast<ModelSpec> spec, String jobId) {
         this.jsc = jsc;
         this.batches = batches;
         this.spec = spec;
         this.jobId = jobId;
-        this.faults = faults;
     }
 
     @Override
@@ -36,7 +33,7 @@ final class JobPerRound implements RoundTransport {
         long sent = System.nanoTime();
         try {
             ParameterAverage average = trainRound(batches, spec, snapshot, jobId, firstBatch, count, roundSeed, epoch,
-                    round, faults);
+                    round);
             return new Round(average, (sent - began) / 1e9, (System.nanoTime() - sent) / 1e9);
         } finally {
             snapshot.destroy();
@@ -51,13 +48,14 @@ final class JobPerRound implements RoundTransport {
      */
     static ParameterAverage trainRound(JavaRDD<Minibatch> batches, Broadcast<ModelSpec> spec,
             Broadcast<TrainingState> snapshot, String jobId, int firstBatch, int count, long roundSeed, int epoch,
-            int round, FaultInjection faults) {
+            int round) {
         return batches.mapPartitionsWithIndex((partition, it) -> {
             skip(it, firstBatch);
-            faults.beforeTraining(epoch, round, partition);
+            RoundTaskHook hook = RoundTaskHook.current();
+            hook.beforeTraining(epoch, round, partition);
             ReplicaResult result = ReplicaPool.withReplica(jobId, spec.value(),
                     replica -> replica.train(snapshot.value(), it, count, roundSeed + partition));
-            faults.afterTraining(epoch, round, partition);
+            hook.afterTraining(epoch, round, partition);
             return List.of(result.forPartition(partition)).iterator();
         }, true).treeAggregate(ParameterAverage.empty(), ParameterAverage::add, ParameterAverage::merge);
     }

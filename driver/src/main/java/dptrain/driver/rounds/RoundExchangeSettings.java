@@ -79,7 +79,7 @@ public final class RoundExchangeSettings {
 
     /** The transport for a run of {@code workers} replicas with {@code roundsPerEpoch} rounds per epoch (for the log). */
     public static RoundTransport open(JavaSparkContext jsc, JavaRDD<Minibatch> batches, Broadcast<ModelSpec> spec,
-            String jobId, FaultInjection faults, int workers, int roundsPerEpoch, int epochs) {
+            String jobId, int workers, int roundsPerEpoch, int epochs) {
         SparkConf conf = jsc.getConf();
         Mode mode = mode(jsc);
         int port = port(conf);
@@ -101,14 +101,14 @@ public final class RoundExchangeSettings {
             String host = conf.get("spark.driver.host", "localhost");
             String bind = conf.get("spark.driver.bindAddress", host);
             try {
-                transport = new EpochJobRounds(jsc, batches, spec, jobId, faults,
+                transport = new EpochJobRounds(jsc, batches, spec, jobId,
                         new RoundExchange(workers, bind, host, port, inProcess), epochs);
             } catch (IOException e) {
                 throw new UncheckedIOException("cannot open the round exchange on " + bind + ":" + port + " ("
                         + PORT_KEY + "): " + e.getMessage(), e);
             }
         } else {
-            transport = new JobPerRound(jsc, batches, spec, jobId, faults);
+            transport = new JobPerRound(jsc, batches, spec, jobId);
         }
         LOG.info("Averaging rounds: {} ({} workers, {} task slots, {} rounds per epoch, {}={})", transport.describe(),
                 workers, slots, roundsPerEpoch, MODE_KEY, mode.name().toLowerCase(Locale.ROOT));

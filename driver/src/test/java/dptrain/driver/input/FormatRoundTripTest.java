@@ -7,6 +7,8 @@ import dptrain.driver.TrainingConfig;
 import dptrain.driver.TrainingProgress;
 import dptrain.driver.TrainingResult;
 import dptrain.driver.pipeline.CacheMode;
+import dptrain.driver.rounds.AveragingSchedule;
+import dptrain.driver.rounds.BlockMomentum;
 import dptrain.spec.ModelSpec;
 import dptrain.testing.FashionMnist;
 import dptrain.testing.LocalSpark;
@@ -93,14 +95,11 @@ class FormatRoundTripTest {
     void everyFormatTrainsToTheParametersOfIdx() throws IOException {
         float[] fromIdx = train(DataInput.idx(idx.toString()));
         List<DataInput> others = List.of(
-                new DataInput(dir.resolve("slice.csv").toString(), DataFormat.CSV, SCALE, 0, false, ',', "features", "label",
-                        false),
-                new DataInput(dir.resolve("slice.libsvm").toString(), DataFormat.LIBSVM, SCALE, 0, false, ',', "features",
-                        "label", false),
-                new DataInput(dir.resolve("arrays.parquet").toString(), DataFormat.PARQUET, SCALE, 0, false, ',', "features",
-                        "label", false),
-                new DataInput(dir.resolve("vectors.parquet").toString(), DataFormat.PARQUET, SCALE, 0, false, ',', "x", "y",
-                        false));
+                DataInput.of(dir.resolve("slice.csv").toString(), DataFormat.CSV).withScale(SCALE),
+                DataInput.of(dir.resolve("slice.libsvm").toString(), DataFormat.LIBSVM).withScale(SCALE),
+                DataInput.of(dir.resolve("arrays.parquet").toString(), DataFormat.PARQUET).withScale(SCALE),
+                DataInput.of(dir.resolve("vectors.parquet").toString(), DataFormat.PARQUET).withScale(SCALE)
+                        .withColumns(new DataInput.Columns("x", "y")));
         for (DataInput input : others) {
             assertArrayEquals(fromIdx, train(input), input.format() + " " + input.uri());
         }
@@ -120,8 +119,9 @@ class FormatRoundTripTest {
 
     private static float[] train(DataInput input, CacheMode cache) throws IOException {
         ModelSpec spec = ModelSpec.read(Path.of("../src/examples/mnist-mlp.yaml"));
-        TrainingConfig config = new TrainingConfig(spec, input, null, 1, 32, 2, 4, 0.0, 3, dir.resolve("out").toString(),
-                cache, false);
+        TrainingConfig config = TrainingConfig.builder(spec, input).epochs(1).batchSize(32).workers(2)
+                .averaging(AveragingSchedule.everyMinibatches(4)).blockMomentum(BlockMomentum.NONE).seed(3)
+                .output(dir.resolve("out").toString()).cache(cache).build();
         TrainingResult result = new DistributedTrainer(jsc).train(config, new TrainingProgress() { });
         assertEquals(EXAMPLES, result.trainingExamples());
         return result.finalState().copyParameters();

@@ -5,8 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import dptrain.driver.TrainingConfig;
-import dptrain.driver.files.InputException;
+import dptrain.driver.files.ParameterException;
 import org.junit.jupiter.api.Test;
 
 class BlockMomentumTest {
@@ -64,19 +63,21 @@ class BlockMomentumTest {
     @Test
     void theDefaultIsNesterovBlockMomentumForRoundsOf16MinibatchesOrMore() {
         BlockMomentum nesterov = new BlockMomentum(0.4, 1, true);
-        assertEquals(nesterov, BlockMomentum.recommended(2, TrainingConfig.EVERY_EPOCH));
-        assertEquals(nesterov, BlockMomentum.recommended(8, 64));
-        assertEquals(nesterov, BlockMomentum.recommended(4, 16));
-        assertEquals(BlockMomentum.NONE, BlockMomentum.recommended(4, 15), "short rounds average plainly");
-        assertEquals(BlockMomentum.NONE, BlockMomentum.recommended(1, TrainingConfig.EVERY_EPOCH),
+        assertEquals(nesterov, BlockMomentum.recommended(2, AveragingSchedule.EVERY_EPOCH));
+        assertEquals(nesterov, BlockMomentum.recommended(8, AveragingSchedule.everyMinibatches(64)));
+        assertEquals(nesterov, BlockMomentum.recommended(4, AveragingSchedule.everyMinibatches(16)));
+        assertEquals(BlockMomentum.NONE, BlockMomentum.recommended(4, AveragingSchedule.everyMinibatches(15)), "short rounds average plainly");
+        assertEquals(BlockMomentum.NONE, BlockMomentum.recommended(1, AveragingSchedule.EVERY_EPOCH),
                 "one worker has nothing to filter");
     }
 
     @Test
     void theDefaultAveragingIsEvery16MinibatchesWithTwoOrMoreWorkers() {
-        assertEquals(TrainingConfig.EVERY_EPOCH, TrainingConfig.recommendedAveragingFrequency(1));
-        assertEquals(16, TrainingConfig.recommendedAveragingFrequency(2));
-        assertEquals(16, TrainingConfig.recommendedAveragingFrequency(8));
+        assertEquals(AveragingSchedule.EVERY_EPOCH, AveragingSchedule.AUTO.resolve(1));
+        assertEquals(AveragingSchedule.everyMinibatches(16), AveragingSchedule.AUTO.resolve(2));
+        assertEquals(AveragingSchedule.everyMinibatches(16), AveragingSchedule.AUTO.resolve(8));
+        assertEquals(AveragingSchedule.everyMinibatches(5), AveragingSchedule.everyMinibatches(5).resolve(8),
+                "a schedule the user chose stays as it is");
     }
 
     @Test
@@ -87,10 +88,10 @@ class BlockMomentumTest {
 
     @Test
     void refusesValuesOutOfRange() {
-        InputException e = assertThrows(InputException.class, () -> new BlockMomentum(1.0, 1, false));
-        assertTrue(e.getMessage().startsWith("--block-momentum: 1.0 is not allowed; expected a number in [0, 1)"),
-                e.getMessage());
-        e = assertThrows(InputException.class, () -> new BlockMomentum(0.5, 0, false));
-        assertTrue(e.getMessage().startsWith("--block-lr: 0.0 is not allowed"), e.getMessage());
+        ParameterException e = assertThrows(ParameterException.class, () -> new BlockMomentum(1.0, 1, false));
+        assertTrue(e.message(ParameterException::flag).startsWith(
+                "--block-momentum: 1.0 is not allowed; expected a number in [0, 1)"), e.getMessage());
+        e = assertThrows(ParameterException.class, () -> new BlockMomentum(0.5, 0, false));
+        assertTrue(e.message(ParameterException::flag).startsWith("--block-lr: 0.0 is not allowed"), e.getMessage());
     }
 }

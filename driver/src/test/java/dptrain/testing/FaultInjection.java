@@ -1,14 +1,18 @@
-package dptrain.driver.rounds;
+package dptrain.testing;
 
+import dptrain.driver.rounds.RoundTaskHook;
 import java.io.Serializable;
 import java.util.HashMap;
 import java.util.Map;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.apache.spark.SparkConf;
 import org.apache.spark.TaskContext;
 
 /**
- * Test hooks that make chosen training tasks fail or stall on their first attempt, to show that
- * retries and speculative copies change nothing. Off unless the Spark configuration sets them:
+ * A round-task hook that makes chosen training tasks fail or stall on their first attempt, to show
+ * that retries and speculative copies change nothing. A test turns it on with {@link #enable} (or
+ * {@code spark.dptrain.test.roundTaskHook=dptrain.testing.FaultInjection}, with this class on the
+ * executors' classpath) and chooses the tasks with:
  * <ul>
  *   <li>{@code spark.dptrain.test.failFirstAttempt=E:R:P,...}: the task of epoch E, round R (both
  *       1-based), partition P throws after training, on its first attempt only;</li>
@@ -16,21 +20,29 @@ import org.apache.spark.TaskContext;
  *       training, on its first attempt only (a straggler for {@code spark.speculation}).</li>
  * </ul>
  */
-public final class FaultInjection implements Serializable {
+public final class FaultInjection implements RoundTaskHook, Serializable {
     private static final long serialVersionUID = 1L;
     static final String FAIL_KEY = "spark.dptrain.test.failFirstAttempt";
     static final String SLOW_KEY = "spark.dptrain.test.slowFirstAttempt";
-    static final FaultInjection NONE = new FaultInjection(Map.of(), Map.of());
+
+    /** Failures injected in this JVM (tasks in local mode run in the test's JVM). */
+    private static final AtomicInteger INJECTED = new AtomicInteger();
 
     private final Map<String, Boolean> failures;
     private final Map<String, Long> delays;
 
-    private FaultInjection(Map<String, Boolean> failures, Map<String, Long> delays) {
-        this.failures = failures;
-        this.delays = delays;
+    /** How many failures this JVM's tasks have had injected so far. */
+    public static int injectedFailures() {
+        return INJECTED.get();
     }
 
-    public static FaultInjection from(SparkConf conf) {
+    /** The Spark settings that turn this hook on: its class as the round-task hook. */
+    public static String enable() {
+        return RoundTaskHook.CLASS_KEY + "=" + FaultInjection.class.getName();
+    }
+
+    /** Reads the tasks to fail or stall from {@code conf}; {@link RoundTaskHook#current} calls it in each task. */
+    public FaultInjection(SparkConf conf) {
         Map<String, Boolean> failures = new HashMap<>();
         for (String task : conf.get(FAIL_KEY, "").split(",")) {
             if (!task.isBlank()) {
@@ -44,11 +56,13 @@ public final class FaultInjection implements Serializable {
                 delays.put(task.trim().substring(0, last), Long.parseLong(task.trim().substring(last + 1)));
             }
         }
-        return failures.isEmpty() && delays.isEmpty() ? NONE : new FaultInjection(failures, delays);
+        this.failures = failures;
+        this.delays = delays;
     }
 
     /** Before the replica trains: stalls a chosen task's first attempt. */
-    void beforeTraining(int epoch, int round, int partition) {
+    @Override
+    public void beforeTraining(int epoch, int round, int partition) {
         Long millis = delays.get(epoch + ":" + round + ":" + partition);
         if (millis != null && firstAttempt()) {
             try {
@@ -61,8 +75,10 @@ public final class FaultInjection implements Serializable {
     }
 
     /** After the replica trained: fails a chosen task's first attempt. */
-    void afterTraining(int epoch, int round, int partition) {
+    @Override
+    public void afterTraining(int epoch, int round, int partition) {
         if (failures.containsKey(epoch + ":" + round + ":" + partition) && firstAttempt()) {
+            INJECTED.incrementAndGet();
             throw new IllegalStateException("injected failure of epoch " + epoch + " round " + round + " partition "
                     + partition + " (test hook " + FAIL_KEY + ")");
         }

@@ -1,0 +1,109 @@
+package dptrain.driver;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertSame;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import dptrain.driver.files.ParameterException;
+import dptrain.driver.input.DataInput;
+import dptrain.driver.rounds.AveragingSchedule;
+import dptrain.driver.rounds.BlockMomentum;
+import dptrain.spec.ModelSpec;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+class TrainingConfigTest {
+    private static final DataInput TRAIN = DataInput.idx("train-images-idx3-ubyte");
+
+    private static ModelSpec book() throws IOException {
+        return ModelSpec.read(Path.of("../src/examples/mnist-mlp.yaml"));
+    }
+
+    @Test
+    void aBuilderLeftAloneHoldsDptrainsDefaultsUntilResolvedForTheWorkers() throws IOException {
+        TrainingConfig config = TrainingConfig.builder(book(), TRAIN).build();
+        assertEquals(TrainingConfig.DEFAULT_EPOCHS, config.epochs());
+        assertEquals(TrainingConfig.DEFAULT_BATCH_SIZE, config.batchSize());
+        assertEquals(book().seed(), config.seed());
+        assertTrue(config.averaging().isAuto());
+        assertFalse(config.isResolved());
+        assertThrows(IllegalStateException.class, config::workers);
+        assertThrows(IllegalStateException.class, config::blockMomentum);
+        assertEquals("auto", config.describe().get("averaging_frequency"));
+    }
+
+    @Test
+    void resolvingForTwoWorkersAveragesEvery16MinibatchesWithNesterovBlockMomentum() throws IOException {
+        TrainingConfig config = TrainingConfig.builder(book(), TRAIN).build().resolve(2);
+        assertEquals(2, config.workers());
+        assertEquals(AveragingSchedule.everyMinibatches(16), config.averaging());
+        assertEquals(new BlockMomentum(0.4, 1, true), config.blockMomentum());
+        assertEquals(16, config.describe().get("averaging_frequency"));
+        assertSame(config, config.resolve(8), "a resolved configuration stays as it is");
+    }
+
+    @Test
+    void resolvingForOneWorkerAveragesOncePerEpochPlainly() throws IOException {
+        TrainingConfig config = TrainingConfig.builder(book(), TRAIN).build().resolve(1);
+        assertEquals(AveragingSchedule.EVERY_EPOCH, config.averaging());
+        assertEquals(BlockMomentum.NONE, config.blockMomentum());
+    }
+
+    @Test
+    void settingsTheUserChoseSurviveResolution() throws IOException {
+        TrainingConfig config = TrainingConfig.builder(book(), TRAIN).workers(4)
+                .averaging(AveragingSchedule.everyMinibatches(5)).blockMomentum(BlockMomentum.NONE).build().resolve(2);
+        assertEquals(4, config.workers(), "Spark's parallelism only fills in workers that were not given");
+        assertEquals(AveragingSchedule.everyMinibatches(5), config.averaging());
+        assertEquals(BlockMomentum.NONE, config.blockMomentum());
+    }
+
+    @Test
+    void aValueThatIsNotAllowedIsNamedByKeyAndEachFrontEndNamesItItsOwnWay() throws IOException {
+        ParameterException e = assertThrows(ParameterException.class,
+                () -> TrainingConfig.builder(book(), TRAIN).batchSize(0).build());
+        assertEquals("batch_size", e.key());
+        assertEquals("batch_size: 0 is not allowed; expected a whole number >= 1", e.getMessage());
+        assertEquals("--batch-size: 0 is not allowed; expected a whole number >= 1",
+                e.message(ParameterException::flag));
+        assertEquals("batchSize: 0 is not allowed; expected a whole number >= 1",
+                e.message(k -> k.equals("batch_size") ? "batchSize" : k));
+    }
+
+    @Test
+    void settingsThatExcludeEachOtherAreBothNamed() throws IOException {
+        ParameterException e = assertThrows(ParameterException.class,
+                () -> TrainingConfig.builder(book(), TRAIN).validationSplit(0.1).validationData(TRAIN).build());
+        assertTrue(e.message(ParameterException::flag).startsWith(
+                "--validation-data and --validation-split exclude each other"), e.getMessage());
+        ParameterException stratify = assertThrows(ParameterException.class,
+                () -> TrainingConfig.builder(book(), TRAIN).stratify(true).build());
+        assertEquals("--stratify needs --validation-split: there is nothing to stratify without it",
+                stratify.message(ParameterException::flag));
+    }
+
+    @Test
+    void averagingSchedulesParseAndPrintAsTheCliWritesThem() {
+        for (String text : new String[] {"auto", "epoch", "16", "1"}) {
+            assertEquals(text, AveragingSchedule.parse(text).toString());
+        }
+        ParameterException e = assertThrows(ParameterException.class, () -> AveragingSchedule.parse("0"));
+        assertEquals("averaging_frequency: '0' is not allowed; expected a whole number of minibatches >= 1, 'epoch' "
+                + "or 'auto'", e.getMessage());
+        assertEquals(235, AveragingSchedule.EVERY_EPOCH.minibatchesPerRound(235));
+        assertEquals(16, AveragingSchedule.everyMinibatches(16).minibatchesPerRound(235));
+        assertThrows(IllegalStateException.class, () -> AveragingSchedule.AUTO.minibatchesPerRound(235));
+    }
+
+    @Test
+    void aResumedRunComparesTheSameSettingsAsBefore() throws IOException {
+        Map<String, Object> settings = TrainingConfig.builder(book(), TRAIN).build().resolve(2).resumeSettings();
+        assertEquals(java.util.List.of("batch_size", "workers", "validation_split", "stratify", "seed", "train",
+                "block_momentum", "block_lr", "block_nesterov", "model", "normalization"),
+                java.util.List.copyOf(settings.keySet()));
+        assertEquals(0.4, settings.get("block_momentum"));
+    }
+}
