@@ -1,14 +1,11 @@
 package dptrain.cli;
 
-import dptrain.driver.DistributedTrainer;
 import dptrain.driver.TrainingConfig;
-import dptrain.driver.TrainingResult;
 import dptrain.driver.output.RunOutputs;
+import dptrain.driver.run.TrainingRun;
 import dptrain.spec.ModelFile;
 import dptrain.spec.ModelSpec;
 import java.io.PrintWriter;
-import java.time.Instant;
-import java.util.List;
 import java.util.concurrent.Callable;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.spark.SparkConf;
@@ -44,16 +41,13 @@ final class CvCommand implements Callable<Integer> {
         ModelFile model = options.modelFile(hadoop);
         ModelSpec spec = model.spec();
         TrainingConfig config = options.build(options.config(model, options.trainInput(hadoop)));
-        RunOutputs outputs = options.outputs(hadoop, RunOutputs.CROSS_VALIDATION);
+        options.outputs(hadoop, RunOutputs.CROSS_VALIDATION);
         PrintWriter out = command.commandLine().getOut();
-        Instant start = Instant.now();
         try (JavaSparkContext jsc = options.startSpark(conf, spec, command.commandLine().getErr())) {
-            config = config.resolve(jsc.defaultParallelism());
-            List<TrainingResult> results = new DistributedTrainer(jsc).crossValidate(config, folds,
-                    new ConsoleProgress(out, config));
-            RunOutputs.CrossValidation summary = outputs.writeCrossValidation(results);
-            out.println(summary.line());
-            outputs.writeProvenance(config, jsc.version(), jsc.master(), start, Instant.now());
+            TrainingConfig resolved = config.resolve(jsc.defaultParallelism());
+            TrainingRun.CrossValidated run = new TrainingRun(jsc).crossValidate(resolved, folds,
+                    new ConsoleProgress(out, resolved));
+            out.println(run.summary().line());
             out.printf("Wrote %s and %s to %s%n", RunOutputs.CROSS_VALIDATION, RunOutputs.PROVENANCE, options.output());
             out.flush();
         }

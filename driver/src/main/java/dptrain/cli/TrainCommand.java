@@ -1,18 +1,15 @@
 package dptrain.cli;
 
-import dptrain.driver.DistributedTrainer;
 import dptrain.driver.TrainingConfig;
-import dptrain.driver.TrainingResult;
 import dptrain.driver.checkpoint.Checkpointing;
 import dptrain.driver.files.ParameterException;
-import dptrain.driver.inference.ConfusionMatrix;
 import dptrain.driver.input.DataInput;
 import dptrain.driver.output.RunOutputs;
+import dptrain.driver.run.TrainingRun;
 import dptrain.report.TrainingReport;
 import dptrain.spec.ModelFile;
 import dptrain.spec.ModelSpec;
 import java.io.PrintWriter;
-import java.time.Instant;
 import java.util.Locale;
 import java.util.concurrent.Callable;
 import org.apache.hadoop.conf.Configuration;
@@ -105,27 +102,20 @@ final class TrainCommand implements Callable<Integer> {
             throw options.usage(e.message(ParameterException::flag));
         }
         // A resumed run replaces the finished model it continues.
-        RunOutputs outputs = options.outputs(hadoop, RunOutputs.MODEL, resume);
+        options.outputs(hadoop, RunOutputs.MODEL, resume);
         PrintWriter out = command.commandLine().getOut();
-        Instant start = Instant.now();
         try (JavaSparkContext jsc = options.startSpark(conf, spec, command.commandLine().getErr())) {
-            config = config.resolve(jsc.defaultParallelism());
-            TrainingResult result = new DistributedTrainer(jsc).train(config, new ConsoleProgress(out, config));
-            if (result.test() != null) {
-                out.printf(Locale.ROOT, "Test - loss: %.4f - accuracy: %.4f (%d examples)%n", result.test().meanLoss(),
-                        result.test().accuracy(), result.test().examples());
-            }
-            ConfusionMatrix testConfusion = ConfusionMatrix.ofTestData(jsc, config, result);
-            outputs.writeModel(config, result);
-            outputs.writeHistory(result, testConfusion);
-            outputs.writeProvenance(config, jsc.version(), jsc.master(), start, Instant.now());
-            // Drawn from the files just written, exactly as 'dptrain report' draws them again. The model and
-            // history are safe by now, so a report that cannot be drawn (e.g. no fonts on a driver node) is a warning.
-            try {
-                TrainingReport.read(options.output(), hadoop).write(options.output(), hadoop);
+            // Resolved here too, so the console's first line can name the workers and the averaging.
+            TrainingConfig resolved = config.resolve(jsc.defaultParallelism());
+            TrainingRun.Trained run = new TrainingRun(jsc).train(resolved, new ConsoleProgress(out, resolved));
+            run.result().test().ifPresent(test -> out.printf(Locale.ROOT,
+                    "Test - loss: %.4f - accuracy: %.4f (%d examples)%n", test.stats().meanLoss(),
+                    test.stats().accuracy(), test.stats().examples()));
+            if (run.reportFailure().isEmpty()) {
                 out.printf("Wrote %s, %s, %s, %s and %s to %s%n", RunOutputs.MODEL, RunOutputs.HISTORY,
                         RunOutputs.PROVENANCE, TrainingReport.HTML, TrainingReport.PNG, options.output());
-            } catch (RuntimeException e) {
+            } else {
+                RuntimeException e = run.reportFailure().get();
                 out.printf("Wrote %s, %s and %s to %s%n", RunOutputs.MODEL, RunOutputs.HISTORY, RunOutputs.PROVENANCE,
                         options.output());
                 PrintWriter err = command.commandLine().getErr();

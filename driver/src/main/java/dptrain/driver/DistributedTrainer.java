@@ -3,6 +3,7 @@ package dptrain.driver;
 import dptrain.data.ExampleCheck;
 import dptrain.data.MinibatchBuilder;
 import dptrain.driver.files.ParameterException;
+import dptrain.driver.inference.ConfusionMatrix;
 import dptrain.driver.input.DataInput;
 import dptrain.driver.input.ExampleSource;
 import dptrain.driver.input.IndexedExamples;
@@ -15,6 +16,7 @@ import dptrain.replica.TrainingState;
 import dptrain.spec.ModelSpec;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 import java.util.UUID;
 import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.broadcast.Broadcast;
@@ -161,13 +163,17 @@ public final class DistributedTrainer {
             }
             TrainingLoop.Outcome outcome = new TrainingLoop(jsc, config, split, specBroadcast, jobId, progress).run();
             TrainingState state = outcome.finalState();
-            ReplicaStats testStats = null;
+            Optional<TrainingResult.TestOutcome> testOutcome = Optional.empty();
             if (test != null) {
                 jsc.setJobGroup("dptrain-test", "dptrain test evaluation", false);
-                testStats = TrainingLoop.evaluate(jsc, test, specBroadcast, state, jobId);
+                ReplicaStats stats = TrainingLoop.evaluate(jsc, test, specBroadcast, state, jobId);
+                Optional<ConfusionMatrix> confusion = ConfusionMatrix.classes(spec) == 0 ? Optional.empty()
+                        : Optional.of(ConfusionMatrix.of(jsc, test, spec, state));
+                testOutcome = Optional.of(new TrainingResult.TestOutcome(stats, confusion, testReport));
             }
-            return new TrainingResult(state, split.normalizer(), outcome.history(), outcome.rounds(), testStats,
-                    training.examples(), validation == null ? 0 : validation.examples(), trainReport, testReport);
+            return new TrainingResult(state, Optional.ofNullable(split.normalizer()), outcome.history(),
+                    outcome.rounds(), testOutcome, training.examples(), validation == null ? 0 : validation.examples(),
+                    trainReport);
         } finally {
             jsc.clearJobGroup();
             training.release();

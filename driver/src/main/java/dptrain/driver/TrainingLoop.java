@@ -6,6 +6,7 @@ import dptrain.driver.checkpoint.Checkpoint;
 import dptrain.driver.checkpoint.CheckpointStore;
 import dptrain.driver.checkpoint.Checkpointing;
 import dptrain.driver.files.InputException;
+import dptrain.driver.inference.ModelOnPartitions;
 import dptrain.driver.pipeline.BatchedData;
 import dptrain.driver.pipeline.DataPipeline;
 import dptrain.driver.rounds.BlockMomentum;
@@ -364,21 +365,10 @@ final class TrainingLoop {
     /** Loss and accuracy of {@code state} over {@code data}, computed where the data lives. */
     static ReplicaStats evaluate(JavaSparkContext jsc, BatchedData data, Broadcast<ModelSpec> spec, TrainingState state,
             String jobId) {
-        Broadcast<TrainingState> snapshot = jsc.broadcast(state);
-        try {
-            // Partition order, so the loss sum has the same bits however the tasks finish.
-            List<ReplicaStats> perPartition = data.batches().mapPartitions(it -> {
-                ReplicaStats stats = ReplicaPool.withReplica(jobId, spec.value(),
-                        replica -> replica.evaluate(snapshot.value(), it));
-                return List.of(stats).iterator();
-            }, true).collect();
-            ReplicaStats total = ReplicaStats.NONE;
-            for (ReplicaStats stats : perPartition) {
-                total = total.plus(stats);
-            }
-            return total;
-        } finally {
-            snapshot.destroy();
+        // The executors' pooled replicas evaluate, with the engine that trained.
+        try (ModelOnPartitions<TrainingState> model = ModelOnPartitions.broadcast(jsc, state)) {
+            return model.combine(data.batches(), (snapshot, batches) -> ReplicaPool.withReplica(jobId, spec.value(),
+                    replica -> replica.evaluate(snapshot, batches)), ReplicaStats.NONE, ReplicaStats::plus);
         }
     }
 

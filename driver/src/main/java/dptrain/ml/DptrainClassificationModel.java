@@ -2,6 +2,7 @@ package dptrain.ml;
 
 import dptrain.driver.files.AtomicFiles;
 import dptrain.driver.files.InputFiles;
+import dptrain.driver.inference.ModelOnPartitions;
 import dptrain.driver.rounds.EpochRecord;
 import dptrain.replica.TrainingState;
 import dptrain.spec.ModelSpec;
@@ -14,8 +15,6 @@ import java.util.NoSuchElementException;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.Path;
 import org.apache.spark.api.java.JavaSparkContext;
-import org.apache.spark.api.java.function.MapPartitionsFunction;
-import org.apache.spark.broadcast.Broadcast;
 import org.apache.spark.ml.Model;
 import org.apache.spark.ml.linalg.Vector;
 import org.apache.spark.ml.linalg.VectorUDT;
@@ -173,20 +172,19 @@ public final class DptrainClassificationModel extends Model<DptrainClassificatio
         int featuresAt = rows.schema().fieldIndex(features);
         boolean vector = rows.schema().apply(features).dataType() instanceof VectorUDT;
         JavaSparkContext jsc = JavaSparkContext.fromSparkContext(dataset.sparkSession().sparkContext());
-        Broadcast<float[]> weights = jsc.broadcast(parameters);
+        ModelOnPartitions<float[]> weights = ModelOnPartitions.broadcast(jsc, parameters);
         // Only the broadcast handle, the configuration JSON and a few numbers travel in the task closure.
         String configuration = spec.configurationJson();
         int inputs = spec.inputSize();
-        MapPartitionsFunction<Row, Row> predict = partition -> new Predictions(partition, configuration, weights,
-                inputs, featuresAt, vector, features);
-        return rows.mapPartitions(predict, Encoders.row(output));
+        return weights.mapRows(rows, (w, partition) -> new Predictions(partition, configuration, w, inputs, featuresAt,
+                vector, features), Encoders.row(output));
     }
 
     /** One partition's rows with their prediction and probabilities appended, predicted a minibatch at a time. */
     private static final class Predictions implements Iterator<Row> {
         private final Iterator<Row> rows;
         private final String configuration;
-        private final Broadcast<float[]> weights;
+        private final float[] weights;
         private final int inputs;
         private final int featuresAt;
         private final boolean vector;
@@ -196,7 +194,7 @@ public final class DptrainClassificationModel extends Model<DptrainClassificatio
         private float[][] probabilities;
         private int next;
 
-        Predictions(Iterator<Row> rows, String configuration, Broadcast<float[]> weights, int inputs, int featuresAt,
+        Predictions(Iterator<Row> rows, String configuration, float[] weights, int inputs, int featuresAt,
                 boolean vector, String features) {
             this.rows = rows;
             this.configuration = configuration;
@@ -245,8 +243,7 @@ public final class DptrainClassificationModel extends Model<DptrainClassificatio
             }
             if (net == null) {
                 net = new MultiLayerNetwork(MultiLayerConfiguration.fromJson(configuration));
-                float[] w = weights.value();
-                net.init(Nd4j.createFromArray(w).reshape(1, w.length), true);
+                net.init(Nd4j.createFromArray(weights).reshape(1, weights.length), true);
             }
             INDArray out = net.output(Nd4j.create(x, new long[] {batch.size(), inputs}, 'c'), false);
             probabilities = out.toFloatMatrix();

@@ -104,7 +104,7 @@ class NormalizationTest {
         assertEquals(trainingRows.size(), result.trainingExamples());
         NormalizerStandardize expected = new NormalizerStandardize();
         expected.fit(trainingRows());
-        float[][] stats = result.normalizer().statistics();
+        float[][] stats = result.normalizer().orElseThrow().statistics();
         assertArrayEquals(expected.getMean().toFloatVector(), stats[0], 1e-4f, "mean");
         assertArrayEquals(expected.getStd().toFloatVector(), stats[1], 1e-4f, "std");
         assertTrue(stats[0][0] < 10, "validation rows (at 1000) and test rows (at -5000) stayed out of the fit");
@@ -116,7 +116,7 @@ class NormalizationTest {
         TrainingResult result = train(Normalization.MINMAX);
         NormalizerMinMaxScaler expected = new NormalizerMinMaxScaler(0, 1);
         expected.fit(trainingRows());
-        float[][] stats = result.normalizer().statistics();
+        float[][] stats = result.normalizer().orElseThrow().statistics();
         assertArrayEquals(expected.getMin().toFloatVector(), stats[0], 1e-5f, "min");
         assertArrayEquals(expected.getMax().toFloatVector(), stats[1], 1e-5f, "max");
         assertTrue(stats[1][0] < 100, "validation rows stayed out of the fit");
@@ -126,7 +126,7 @@ class NormalizationTest {
     /** model.zip carries the normalizer, so a reloaded model transforms inputs as training did. */
     private static void assertSavedNormalizerTransformsLike(DataNormalization expected, TrainingResult result)
             throws IOException {
-        String name = result.normalizer().kind().specName();
+        String name = result.normalizer().orElseThrow().kind().specName();
         ModelSpec spec = ModelSpec.parse("input_shape: [3]\nlayers:\n  - dense: {units: 4, activation: softmax}\n"
                 + "loss: categorical_crossentropy\n", "normalized.yaml");
         TrainingConfig config = TrainingConfig.builder(spec, DataInput.idx("unused")).epochs(1).batchSize(16).workers(2)

@@ -2,15 +2,7 @@ package dptrain.driver.inference;
 
 import dptrain.data.ExampleCheck;
 import dptrain.data.Minibatch;
-import dptrain.data.MinibatchBuilder;
-import dptrain.driver.TrainingConfig;
-import dptrain.driver.TrainingResult;
-import dptrain.driver.input.DataInput;
-import dptrain.driver.input.ExampleSource;
-import dptrain.driver.input.IndexedExamples;
 import dptrain.driver.pipeline.BatchedData;
-import dptrain.driver.pipeline.CacheMode;
-import dptrain.driver.pipeline.DataPipeline;
 import dptrain.replica.ReplicaTrainer;
 import dptrain.replica.TrainingState;
 import dptrain.spec.ModelSpec;
@@ -19,7 +11,6 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import org.apache.spark.api.java.JavaSparkContext;
-import org.apache.spark.broadcast.Broadcast;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
@@ -71,58 +62,25 @@ public record ConfusionMatrix(List<String> labels, long[][] counts) {
         return spec.outputSize();
     }
 
-    /**
-     * The confusion matrix of {@code result}'s final model on {@code config}'s test data, or null
-     * without test data or classes. The test data is read and batched again (normalized with the
-     * training data's fit), as the trainer released its batches when training ended.
-     */
-    public static ConfusionMatrix ofTestData(JavaSparkContext jsc, TrainingConfig config, TrainingResult result) {
-        ModelSpec spec = config.spec();
-        if (config.test().isEmpty() || classes(spec) == 0) {
-            return null;
-        }
-        DataInput testData = config.test().get();
-        jsc.setJobDescription("dptrain test confusion matrix");
-        try {
-            IndexedExamples examples = ExampleSource.read(jsc, testData, "--test",
-                    new ExampleCheck(spec), spec.inputSize(), config.workers());
-            MinibatchBuilder builder = new MinibatchBuilder(config.batchSize(), spec.inputSize(), spec.outputSize(),
-                    spec.targetEncoding(), testData.scale());
-            BatchedData test = new DataPipeline(builder, config.workers(), config.seed(), CacheMode.NONE)
-                    .evaluationBatches(examples, result.normalizer());
-            try {
-                return of(jsc, test, spec, result.finalState());
-            } finally {
-                test.release();
-            }
-        } finally {
-            jsc.setJobDescription(null);
-        }
-    }
-
     /** The confusion matrix of {@code state}'s predictions on {@code data}, one small Spark job. */
     public static ConfusionMatrix of(JavaSparkContext jsc, BatchedData data, ModelSpec spec, TrainingState state) {
         int classes = classes(spec);
         if (classes == 0) {
             throw new IllegalArgumentException(spec + " is a regression; it has no classes to confuse");
         }
-        Broadcast<ModelSpec> specBroadcast = jsc.broadcast(spec);
-        Broadcast<TrainingState> snapshot = jsc.broadcast(state);
-        try {
-            long[][] counts = data.batches().mapPartitions(batches -> {
-                List<long[][]> one = new ArrayList<>();
-                one.add(count(specBroadcast.value(), snapshot.value(), batches, classes));
-                return one.iterator();
-            }, true).reduce(ConfusionMatrix::add);
+        try (ModelOnPartitions<SpecAndState> model = ModelOnPartitions.broadcast(jsc, new SpecAndState(spec, state))) {
+            long[][] counts = model.combine(data.batches(), (m, batches) -> count(m.spec(), m.state(), batches,
+                    classes), new long[classes][classes], ConfusionMatrix::add);
             List<String> labels = new ArrayList<>();
             for (int c = 0; c < classes; c++) {
                 labels.add(Integer.toString(c));
             }
             return new ConfusionMatrix(labels, counts);
-        } finally {
-            specBroadcast.destroy();
-            snapshot.destroy();
         }
+    }
+
+    /** A network's description and its weights, broadcast together. */
+    private record SpecAndState(ModelSpec spec, TrainingState state) implements java.io.Serializable {
     }
 
     /** One partition's counts, with a network built for the partition (a one-off job, no replica pool). */

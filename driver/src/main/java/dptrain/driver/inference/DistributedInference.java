@@ -20,8 +20,6 @@ import dptrain.spec.ModelSpec;
 import java.io.IOException;
 import java.io.InputStream;
 import java.util.ArrayDeque;
-import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Locale;
@@ -31,7 +29,6 @@ import org.apache.hadoop.fs.Path;
 import org.apache.spark.api.java.JavaPairRDD;
 import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.api.java.JavaSparkContext;
-import org.apache.spark.broadcast.Broadcast;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.RowFactory;
@@ -80,22 +77,13 @@ public final class DistributedInference {
         IndexedExamples data = ExampleSource.read(jsc, input, "--data", new ExampleCheck(spec),
                 spec.inputSize(), jsc.defaultParallelism());
         MinibatchBuilder builder = builder(model, input, batchSize);
-        Broadcast<InferenceModel> parameters = jsc.broadcast(model.inferenceModel());
-        try {
+        InferenceModel inference = model.inferenceModel();
+        try (ModelOnPartitions<InferenceModel> parameters = ModelOnPartitions.broadcast(jsc, inference)) {
             jsc.setJobDescription("dptrain evaluate");
-            List<Tuple2<Integer, PartitionEvaluation>> parts = data.examples().values()
-                    .mapPartitionsWithIndex((index, examples) -> List.of(new Tuple2<>(index,
-                            PartitionEvaluation.of(parameters.value(), builder.batches(examples), topK))).iterator(), true)
-                    .collect();
-            List<Tuple2<Integer, PartitionEvaluation>> ordered = new ArrayList<>(parts);
-            ordered.sort(Comparator.comparing(Tuple2::_1));
-            PartitionEvaluation all = PartitionEvaluation.empty(parameters.value().classes(), topK);
-            for (Tuple2<Integer, PartitionEvaluation> part : ordered) {
-                all.merge(part._2());
-            }
+            PartitionEvaluation all = parameters.combine(data.examples().values(),
+                    (m, examples) -> PartitionEvaluation.of(m, builder.batches(examples), topK),
+                    PartitionEvaluation.empty(inference.classes(), topK), PartitionEvaluation::merge);
             return new Evaluated(all, data.report(), topK);
-        } finally {
-            parameters.destroy();
         }
     }
 
@@ -132,11 +120,9 @@ public final class DistributedInference {
                 spec.inputSize(), jsc.defaultParallelism());
         IdColumn ids = idColumn == null ? null : IdColumn.read(jsc, input, idColumn, data);
         MinibatchBuilder builder = builder(model, input, batchSize);
-        Broadcast<InferenceModel> parameters = jsc.broadcast(model.inferenceModel());
-        try {
+        try (ModelOnPartitions<InferenceModel> parameters = ModelOnPartitions.broadcast(jsc, model.inferenceModel())) {
             jsc.setJobDescription("dptrain predict");
-            JavaRDD<Row> rows = data.examples().mapPartitions(
-                    examples -> predictRows(parameters.value(), builder, examples), true);
+            JavaRDD<Row> rows = parameters.map(data.examples(), (m, examples) -> predictRows(m, builder, examples));
             StructType schema = new StructType()
                     .add(ROW_ID, DataTypes.LongType, false);
             if (ids != null) {
@@ -152,8 +138,6 @@ public final class DistributedInference {
             new AtomicFiles(jsc.hadoopConfiguration()).writeFolder(new Path(output), overwrite, "--output",
                     folder -> table.write().format(format.cliName()).option("header", "true").save(folder.toString()));
             return new Predicted(data.count(), data.report());
-        } finally {
-            parameters.destroy();
         }
     }
 

@@ -6,7 +6,6 @@ import dptrain.driver.TrainingConfig;
 import dptrain.driver.TrainingResult;
 import dptrain.driver.files.AtomicFiles;
 import dptrain.driver.files.InputException;
-import dptrain.driver.inference.ConfusionMatrix;
 import dptrain.driver.input.ValidationReport;
 import dptrain.driver.rounds.EpochRecord;
 import dptrain.driver.rounds.RoundRecord;
@@ -85,7 +84,7 @@ public final class RunOutputs {
         MultiLayerNetwork net = new MultiLayerNetwork(config.spec().configuration());
         net.init();
         result.finalState().loadInto(net);
-        Normalizer<?> normalizer = result.normalizer() == null ? null : (Normalizer<?>) result.normalizer().toDl4j();
+        Normalizer<?> normalizer = result.normalizer().isEmpty() ? null : (Normalizer<?>) result.normalizer().get().toDl4j();
         files.write(path(MODEL), out -> writeModel(net, normalizer, config.train().scale(), out));
     }
 
@@ -116,16 +115,11 @@ public final class RunOutputs {
         }
     }
 
-    public void writeHistory(TrainingResult result) {
-        writeHistory(result, null);
-    }
-
     /**
-     * Writes history.json; with {@code testConfusion} (null for none) also the test confusion
-     * matrix ({@code test_confusion_matrix}: rows true classes, columns predicted) and its
-     * {@code test_confusion_labels}.
+     * Writes history.json; with test data also the test metrics and confusion matrix ({@code
+     * test_confusion_matrix}: rows true classes, columns predicted) with its {@code test_confusion_labels}.
      */
-    public void writeHistory(TrainingResult result, ConfusionMatrix testConfusion) {
+    public void writeHistory(TrainingResult result) {
         Map<String, Object> doc = new LinkedHashMap<>();
         Map<String, List<Object>> keras = new LinkedHashMap<>();
         for (String key : List.of("loss", "accuracy", "val_loss", "val_accuracy")) {
@@ -157,18 +151,16 @@ public final class RunOutputs {
         doc.put("training_examples", result.trainingExamples());
         doc.put("validation_examples", result.validationExamples());
         doc.put("skipped_records", skipped(result.trainingData()));
-        if (result.testData() != null) {
-            doc.put("test_skipped_records", skipped(result.testData()));
-        }
-        if (result.test() != null) {
-            doc.put("test_examples", result.test().examples());
-            doc.put("test_loss", finite(result.test().meanLoss()));
-            doc.put("test_accuracy", finite(result.test().accuracy()));
-        }
-        if (testConfusion != null) {
-            doc.put("test_confusion_matrix", testConfusion.counts());
-            doc.put("test_confusion_labels", testConfusion.labels());
-        }
+        result.test().ifPresent(test -> {
+            doc.put("test_skipped_records", skipped(test.data()));
+            doc.put("test_examples", test.stats().examples());
+            doc.put("test_loss", finite(test.stats().meanLoss()));
+            doc.put("test_accuracy", finite(test.stats().accuracy()));
+            test.confusion().ifPresent(confusion -> {
+                doc.put("test_confusion_matrix", confusion.counts());
+                doc.put("test_confusion_labels", confusion.labels());
+            });
+        });
         writeJson(HISTORY, doc);
     }
 
