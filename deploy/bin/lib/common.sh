@@ -38,6 +38,16 @@ dptrain_driver_jar() {
   return 0
 }
 
+# The bench module's jar (dptrain.bench.*, not in the application jar), or nothing when it is not built.
+dptrain_bench_jar() {
+  local jar
+  for jar in "$dptrain_repo"/bench/target/dptrain-bench-*.jar; do
+    case "$jar" in *-sources.jar | *-tests.jar) continue ;; esac
+    [ -f "$jar" ] && { echo "$jar"; return 0; }
+  done
+  return 0
+}
+
 # The shaded application jar for spark-submit, or nothing when it is not built.
 dptrain_app_jar() {
   local jar

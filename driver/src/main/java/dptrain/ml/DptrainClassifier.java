@@ -12,6 +12,7 @@ import dptrain.driver.input.DataInput;
 import dptrain.driver.input.DatasetExamples;
 import dptrain.driver.input.IndexedExamples;
 import dptrain.driver.rounds.AveragingSchedule;
+import dptrain.spec.ModelFile;
 import dptrain.spec.ModelSpec;
 import dptrain.spec.Normalization;
 import dptrain.spec.SpecException;
@@ -333,8 +334,8 @@ public final class DptrainClassifier extends Estimator<DptrainClassificationMode
         ModelSpec parsed;
         try {
             parsed = inline
-                    ? ModelSpec.parse(value, "DptrainClassifier spec (inline text)")
-                    : ModelSpec.parse(InputFiles.readText(value.strip(), hadoop), "DptrainClassifier spec " + value.strip());
+                    ? ModelFile.parseSpec(value, "DptrainClassifier spec (inline text)")
+                    : ModelFile.parseSpec(InputFiles.readText(value.strip(), hadoop), "DptrainClassifier spec " + value.strip());
             if (isDefined(learningRate)) {
                 parsed = parsed.withLearningRate((Double) getOrDefault(learningRate));
             }

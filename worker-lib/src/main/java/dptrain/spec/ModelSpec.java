@@ -1,5 +1,6 @@
 package dptrain.spec;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import java.io.IOException;
 import java.io.Serializable;
 import java.nio.charset.CharacterCodingException;
@@ -23,7 +24,9 @@ import org.nd4j.linalg.learning.config.IUpdater;
  *
  * <p>A spec is written in Keras terms (YAML or JSON, see {@code src/docs/SPEC.md}) or is the JSON that DL4J's
  * {@link MultiLayerConfiguration#toJson()} writes, or a Keras model JSON ({@code model.to_json()}); they are told
- * apart by the top-level {@code confs} and {@code class_name} keys. {@link ModelFile#read} also takes Keras HDF5 files.
+ * apart by the top-level {@code confs} and {@code class_name} keys. Keras model files are read on the driver only:
+ * {@code dptrain.spec.ModelFile} in dptrain-driver reads Keras model JSON and HDF5 files through DL4J's Keras import,
+ * which worker-lib does not depend on; {@link #parse} and {@link #read} refuse a Keras model JSON.
  */
 public final class ModelSpec implements Serializable {
 
@@ -82,10 +85,14 @@ public final class ModelSpec implements Serializable {
      * @throws SpecException if the file is missing or unreadable, or the spec is invalid; the message names the file
      */
     public static ModelSpec read(Path file) throws SpecException {
+        return parse(readText(file), file.toString());
+    }
+
+    /** The text of a spec file, read as UTF-8; the messages of its SpecExceptions name the file. */
+    static String readText(Path file) throws SpecException {
         String source = file.toString();
-        String text;
         try {
-            text = Files.readString(file, StandardCharsets.UTF_8);
+            return Files.readString(file, StandardCharsets.UTF_8);
         } catch (NoSuchFileException e) {
             throw new SpecException(source, "", "cannot read the spec: there is no such file", e);
         } catch (CharacterCodingException e) {
@@ -93,11 +100,28 @@ public final class ModelSpec implements Serializable {
         } catch (IOException e) {
             throw new SpecException(source, "", "cannot read the spec: " + e, e);
         }
-        return parse(text, source);
     }
 
     /** Same as {@link #read(Path)}, from text; {@code sourceName} names the input in error messages. */
     public static ModelSpec parse(String text, String sourceName) throws SpecException {
+        return parse(text, sourceName, NO_KERAS_MODELS);
+    }
+
+    /** Reads a Keras model JSON (a document with a top-level {@code class_name} key) as a spec. */
+    @FunctionalInterface
+    interface KerasModelJsonReader {
+        ModelSpec read(JsonNode root, String sourceName);
+    }
+
+    /** worker-lib has no Keras import (executors only receive built specs); the driver's ModelFile brings one. */
+    private static final KerasModelJsonReader NO_KERAS_MODELS = (root, sourceName) -> {
+        throw new SpecException(sourceName, "", "this is a Keras model JSON (it has a top-level class_name key), "
+                + "which dptrain reads on the driver only; expected a model spec in Keras terms or a DL4J "
+                + "configuration JSON here, or read the file with dptrain.spec.ModelFile (dptrain-driver)");
+    };
+
+    /** Same as {@link #parse(String, String)}, with {@code kerasModels} reading Keras model JSON. */
+    static ModelSpec parse(String text, String sourceName, KerasModelJsonReader kerasModels) throws SpecException {
         if (text.startsWith("\uFEFF")) {
             text = text.substring(1); // a byte-order mark from some editors; DL4J's JSON reader would reject it
         }
@@ -111,7 +135,7 @@ public final class ModelSpec implements Serializable {
             return fromConfiguration(deserialize(text, parsed.json(), sourceName), sourceName);
         }
         if (parsed.root().isObject() && parsed.root().has("class_name")) {
-            return KerasModelTranslator.fromJson(parsed.root(), sourceName);
+            return kerasModels.read(parsed.root(), sourceName);
         }
         return KerasSpecTranslator.translate(SpecNode.root(parsed.root(), sourceName));
     }

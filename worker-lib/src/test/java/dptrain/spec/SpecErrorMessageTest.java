@@ -139,6 +139,15 @@ class SpecErrorMessageTest {
     }
 
     @Test
+    void aKerasModelJsonIsLeftToTheDriver() {
+        // worker-lib has no Keras import; dptrain-driver's ModelFile reads Keras model files.
+        SpecException e = assertThrows(SpecException.class, () -> ModelSpec.parse(
+                "{\"class_name\": \"Sequential\", \"config\": {\"layers\": []}}", "model.json"));
+        assertEquals("model.json", e.source());
+        assertMentions(e, "Keras model JSON", "on the driver only", "dptrain.spec.ModelFile");
+    }
+
+    @Test
     void softmaxWithCategoricalCrossEntropyNeedNotMatchAnyLabelCount() {
         ModelSpec spec = Specs.parse(Specs.book("units: 10, activation: softmax", "units: 7, activation: softmax"));
         assertEquals(7, spec.outputSize());

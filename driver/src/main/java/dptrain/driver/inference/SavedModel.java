@@ -7,6 +7,7 @@ import dptrain.driver.files.InputException;
 import dptrain.driver.files.InputFiles;
 import dptrain.driver.output.RunOutputs;
 import dptrain.inference.InferenceModel;
+import dptrain.spec.ModelFile;
 import dptrain.spec.ModelSpec;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
@@ -66,7 +67,7 @@ public record SavedModel(String uri, ModelSpec spec, MultiLayerNetwork network, 
             throw new InputException(uri + ": is a DL4J ComputationGraph; dptrain evaluates and predicts with "
                     + "MultiLayerNetwork models, as 'dptrain train' writes them");
         }
-        ModelSpec spec = ModelSpec.parse(configuration, uri);
+        ModelSpec spec = ModelFile.parseSpec(configuration, uri);
         MultiLayerNetwork network;
         try {
             network = ModelSerializer.restoreMultiLayerNetwork(new ByteArrayInputStream(bytes), false);

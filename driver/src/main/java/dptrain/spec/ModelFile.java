@@ -10,6 +10,11 @@ import java.nio.file.Path;
  * What {@code --model} names, read: the spec of the network, and the weights it starts from when the file holds
  * them (a Keras .h5 file), else none, so training starts from the spec's initializers.
  *
+ * <p>It and {@link KerasModelTranslator} are in dptrain-driver, not worker-lib, so that executors, which only receive
+ * built specs, do without DL4J's Keras import and the HDF5 library. They share worker-lib's package for the spec's
+ * package-private parts: {@code ModelSpec.parse} with a Keras model JSON reader, and the checks and translators of
+ * Keras-terms specs that the Keras import reuses.
+ *
  * @param spec           the network
  * @param initialWeights the parameters to start from, or null to use the spec's initializers
  */
@@ -41,7 +46,27 @@ public record ModelFile(ModelSpec spec, InitialWeights initialWeights) {
                 deleteQuietly(local);
             }
         }
-        return new ModelFile(ModelSpec.parse(new String(content, StandardCharsets.UTF_8), sourceName), null);
+        return new ModelFile(parseSpec(new String(content, StandardCharsets.UTF_8), sourceName), null);
+    }
+
+    /**
+     * {@link ModelSpec#parse(String, String)}, which also takes a Keras model JSON here: a dptrain spec in YAML/JSON,
+     * a DL4J configuration JSON, or a Keras model JSON as {@code model.to_json()} writes it.
+     *
+     * @throws SpecException if it is not a model dptrain can train
+     */
+    public static ModelSpec parseSpec(String text, String sourceName) {
+        // A lambda, not a method reference: KerasModelTranslator and DL4J's Keras import load only for a Keras model.
+        return ModelSpec.parse(text, sourceName, (root, source) -> KerasModelTranslator.fromJson(root, source));
+    }
+
+    /**
+     * {@link ModelSpec#read(Path)}, which also takes a Keras model JSON here (see {@link #parseSpec}).
+     *
+     * @throws SpecException if the file is missing or unreadable, or not a model dptrain can train
+     */
+    public static ModelSpec readSpec(Path file) {
+        return parseSpec(ModelSpec.readText(file), file.toString());
     }
 
     /** True if {@code content} starts with the HDF5 signature, possibly after a user block of 512 · 2^k bytes. */

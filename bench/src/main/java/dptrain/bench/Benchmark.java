@@ -16,6 +16,7 @@ import dptrain.driver.rounds.EpochRecord;
 import dptrain.driver.rounds.RoundExchangeSettings;
 import dptrain.driver.rounds.RoundRecord;
 import dptrain.spec.Engine;
+import dptrain.spec.ModelFile;
 import dptrain.spec.ModelSpec;
 import java.io.DataOutputStream;
 import java.io.IOException;
@@ -68,7 +69,7 @@ public final class Benchmark {
             System.err.println("usage: Benchmark SPEC DATA_DIR OUT_DIR EPOCHS [--quick]");
             System.exit(2);
         }
-        ModelSpec spec = ModelSpec.read(Path.of(args[0]));
+        ModelSpec spec = ModelFile.readSpec(Path.of(args[0]));
         Path data = Path.of(args[1]);
         Path out = Path.of(args[2]);
         int epochs = Integer.parseInt(args[3]);

@@ -11,6 +11,7 @@ import dptrain.replica.ReplicaResult;
 import dptrain.replica.ReplicaTrainer;
 import dptrain.replica.TrainingState;
 import dptrain.spec.Engine;
+import dptrain.spec.ModelFile;
 import dptrain.spec.ModelSpec;
 import java.io.IOException;
 import java.io.InputStream;
@@ -46,7 +47,7 @@ public final class EngineSpeed {
             System.err.println("usage: EngineSpeed SPEC TRAIN_IMAGES [EPOCHS]");
             System.exit(2);
         }
-        ModelSpec spec = ModelSpec.read(Path.of(args[0]));
+        ModelSpec spec = ModelFile.readSpec(Path.of(args[0]));
         int epochs = args.length == 3 ? Integer.parseInt(args[2]) : 4;
         if (epochs < 2) {
             System.err.println("EPOCHS: " + epochs + " is not allowed; expected a whole number >= 2");

@@ -13,6 +13,7 @@ import dptrain.driver.rounds.AveragingSchedule;
 import dptrain.driver.rounds.BlockMomentum;
 import dptrain.driver.rounds.EpochRecord;
 import dptrain.driver.rounds.RoundRecord;
+import dptrain.spec.ModelFile;
 import dptrain.spec.ModelSpec;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -54,7 +55,7 @@ public final class Parity {
             System.err.println("usage: Parity SPEC DATA_DIR OUT_DIR EPOCHS WORKERS,... FREQUENCIES,... [MOMENTA,...]");
             System.exit(2);
         }
-        ModelSpec spec = ModelSpec.read(Path.of(args[0]));
+        ModelSpec spec = ModelFile.readSpec(Path.of(args[0]));
         Path data = Path.of(args[1]);
         Path out = Path.of(args[2]);
         int epochs = Integer.parseInt(args[3]);
