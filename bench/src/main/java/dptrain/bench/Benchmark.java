@@ -3,7 +3,6 @@ package dptrain.bench;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import dptrain.cli.SparkDefaults;
-import dptrain.data.IdxReader;
 import dptrain.data.Minibatch;
 import dptrain.driver.DistributedTrainer;
 import dptrain.driver.TrainingConfig;
@@ -13,15 +12,11 @@ import dptrain.driver.input.DataInput;
 import dptrain.driver.rounds.AveragingSchedule;
 import dptrain.driver.rounds.BlockMomentum;
 import dptrain.driver.rounds.EpochRecord;
-import dptrain.driver.rounds.RoundExchangeSettings;
 import dptrain.driver.rounds.RoundRecord;
 import dptrain.spec.Engine;
 import dptrain.spec.ModelFile;
 import dptrain.spec.ModelSpec;
-import java.io.DataOutputStream;
 import java.io.IOException;
-import java.io.InputStream;
-import java.io.OutputStream;
 import java.lang.management.ManagementFactory;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -112,10 +107,10 @@ public final class Benchmark {
                     trainImages, testImages, epochs, AveragingSchedule.everyMinibatches(16), Transport.OVER_TCP));
             rows.add(dptrain(jsc, "dptrain local[2], once per epoch (round exchange over TCP)", spec,
                     trainImages, testImages, epochs, AveragingSchedule.EVERY_EPOCH, Transport.OVER_TCP));
-            Path slice = writeSlice(trainImages, out.resolve("slice"), 256);
+            Path slice = RoundCost.writeSlice(trainImages, out.resolve("slice"), 256);
             for (int hidden : quick ? new int[] {512, 5_000} : new int[] {512, 5_000, 20_000, 63_000}) {
                 for (Transport transport : List.of(Transport.JOB_PER_ROUND, Transport.OVER_TCP, Transport.IN_MEMORY)) {
-                    roundCosts.add(roundCost(jsc, slice, hidden, transport));
+                    roundCosts.add(RoundCost.measure(jsc, slice, hidden, transport));
                 }
             }
         }
@@ -234,47 +229,6 @@ public final class Benchmark {
         }
     }
 
-    /** Mean cost of one averaging round, 2 workers, one minibatch of 32 each, for a given parameter count. */
-    record RoundCost(long parameters, String transport, double totalMs, double broadcastMs, double schedulingMs,
-            double computeMs, double combineMs, double updateMs) {
-    }
-
-    /**
-     * How rounds travel: {@link RoundExchangeSettings#MODE_KEY} and {@link
-     * RoundExchangeSettings#IN_PROCESS_KEY}, set per run as local properties.
-     */
-    private enum Transport {
-        /** dptrain's default: in local[2], an epoch's rounds in one job, states in memory. */
-        AUTO("auto", true, "round exchange"),
-        JOB_PER_ROUND("jobs", true, "a Spark job per round"),
-        IN_MEMORY("socket", true, "round exchange, in memory"),
-        /** What the round exchange costs where tasks run in other JVMs: over TCP, even in local mode. */
-        OVER_TCP("socket", false, "round exchange over TCP");
-
-        final String mode;
-        final boolean inProcess;
-        final String label;
-
-        Transport(String mode, boolean inProcess, String label) {
-            this.mode = mode;
-            this.inProcess = inProcess;
-            this.label = label;
-        }
-    }
-
-    /** Runs {@code run} with rounds travelling as {@code transport} says, for this thread. */
-    private static <T> T withRoundExchange(JavaSparkContext jsc, Transport transport,
-            java.util.function.Supplier<T> run) {
-        jsc.setLocalProperty(RoundExchangeSettings.MODE_KEY, transport.mode);
-        jsc.setLocalProperty(RoundExchangeSettings.IN_PROCESS_KEY, Boolean.toString(transport.inProcess));
-        try {
-            return run.get();
-        } finally {
-            jsc.setLocalProperty(RoundExchangeSettings.MODE_KEY, null);
-            jsc.setLocalProperty(RoundExchangeSettings.IN_PROCESS_KEY, null);
-        }
-    }
-
     /** DL4J on one thread, minibatches prebuilt as ND4J arrays (its best case), the same data and batch size. */
     private static Row singleProcess(ModelSpec spec, String trainImages, String testImages, int epochs)
             throws IOException {
@@ -319,7 +273,7 @@ public final class Benchmark {
                 .batchSize(BATCH).workers(2).averaging(averaging).validationData(DataInput.idx(testImages))
                 .blockMomentum(BlockMomentum.recommended(2, averaging)).build();
         List<RoundRecord> rounds = new ArrayList<>();
-        TrainingResult result = withRoundExchange(jsc, roundExchange, () -> new DistributedTrainer(jsc).train(config,
+        TrainingResult result = roundExchange.run(jsc, () -> new DistributedTrainer(jsc).train(config,
                 new TrainingProgress() {
                     @Override
                     public void roundEnded(RoundRecord r) {
@@ -352,58 +306,6 @@ public final class Benchmark {
         return new Row(name, EngineSpeed.median(Arrays.copyOfRange(seconds, from, epochs)), result.epochs().get(0).examples(),
                 EngineSpeed.median(Arrays.copyOfRange(compute, from, epochs)), accuracy.get(accuracy.size() - 1), toTarget,
                 Breakdown.of(timed), accuracy);
-    }
-
-    /**
-     * One epoch of 4 rounds on 256 examples, averaging every minibatch, for a 784-hidden-10 network,
-     * with rounds travelling as {@code roundExchange} says.
-     */
-    private static RoundCost roundCost(JavaSparkContext jsc, Path slice, int hidden, Transport roundExchange) {
-        ModelSpec spec = ModelSpec.parse("input_shape: [784]\nlayers:\n  - dense: {units: " + hidden
-                + ", activation: relu}\n  - dense: {units: 10, activation: softmax}\noptimizer: rmsprop\n"
-                + "loss: categorical_crossentropy\nseed: 1\n", "round-cost-" + hidden);
-        TrainingConfig config = TrainingConfig.builder(spec, DataInput.idx(slice.toString())).epochs(1).batchSize(32)
-                .workers(2).averaging(AveragingSchedule.everyMinibatches(1)).seed(1).blockMomentum(BlockMomentum.NONE)
-                .build();
-        List<RoundRecord> rounds = new ArrayList<>();
-        withRoundExchange(jsc, roundExchange, () -> new DistributedTrainer(jsc).train(config, new TrainingProgress() {
-            @Override
-            public void roundEnded(RoundRecord r) {
-                rounds.add(r);
-            }
-        }));
-        // The first round also builds the replicas; the others are the steady state.
-        List<RoundRecord> steady = rounds.subList(1, rounds.size());
-        Breakdown b = Breakdown.of(steady);
-        double total = 1e3 * steady.stream().mapToDouble(RoundRecord::seconds).average().orElse(Double.NaN);
-        RoundCost cost = new RoundCost(spec.parameterCount(), roundExchange.label, total, b.broadcastMs(), b.schedulingMs(),
-                b.computeMs(), b.combineMs(), b.updateMs());
-        System.out.printf(Locale.ROOT, "round cost, %,d parameters, %s: %.0f ms per round (compute %.0f ms)%n",
-                cost.parameters(), cost.transport(), cost.totalMs(), cost.computeMs());
-        return cost;
-    }
-
-    /** The first {@code count} training images and labels as plain IDX files; returns the images file. */
-    private static Path writeSlice(String images, Path folder, int count) throws IOException {
-        Files.createDirectories(folder);
-        String labels = images.replace("images-idx3", "labels-idx1");
-        Path imagesOut = folder.resolve("slice-images-idx3-ubyte");
-        Path labelsOut = folder.resolve("slice-labels-idx1-ubyte");
-        try (InputStream i = IdxReader.maybeGunzip(Files.newInputStream(Path.of(images)));
-                InputStream l = IdxReader.maybeGunzip(Files.newInputStream(Path.of(labels)));
-                OutputStream io = Files.newOutputStream(imagesOut); OutputStream lo = Files.newOutputStream(labelsOut)) {
-            DataOutputStream imageHeader = new DataOutputStream(io);
-            imageHeader.writeInt(0x803);
-            imageHeader.writeInt(count);
-            imageHeader.writeInt(28);
-            imageHeader.writeInt(28);
-            DataOutputStream labelHeader = new DataOutputStream(lo);
-            labelHeader.writeInt(0x801);
-            labelHeader.writeInt(count);
-            io.write(Arrays.copyOfRange(i.readNBytes(16 + count * 784), 16, 16 + count * 784));
-            lo.write(Arrays.copyOfRange(l.readNBytes(8 + count), 8, 8 + count));
-        }
-        return imagesOut;
     }
 
     /** The minibatches of {@link EngineSpeed#minibatches} as ND4J arrays, built once (DL4J's best case). */

@@ -1,6 +1,8 @@
 package dptrain.cli;
 
+import dptrain.driver.EarlyStopping;
 import dptrain.driver.TrainingConfig;
+import dptrain.driver.TrainingConfigBuilder;
 import dptrain.driver.checkpoint.Checkpointing;
 import dptrain.driver.files.ParameterException;
 import dptrain.driver.input.DataInput;
@@ -85,7 +87,7 @@ final class TrainCommand implements Callable<Integer> {
         }
         Checkpointing.Resume mode = resume ? Checkpointing.Resume.REQUIRED
                 : options.overwrite() ? Checkpointing.Resume.FRESH : Checkpointing.Resume.IF_PRESENT;
-        TrainingConfig.Builder builder = options.config(model, options.trainInput(hadoop))
+        TrainingConfigBuilder builder = options.config(model, options.trainInput(hadoop))
                 .validationSplit(validationSplit == null ? 0 : validationSplit).stratify(stratify);
         if (test != null) {
             builder.test(options.dataInput(test, "--test", hadoop));
@@ -97,7 +99,7 @@ final class TrainCommand implements Callable<Integer> {
         try {
             config = options.build(builder
                     .checkpointing(Checkpointing.under(options.output(), checkpointEvery, keepCheckpoints, mode))
-                    .earlyStopping(new TrainingConfig.EarlyStopping(earlyStoppingPatience, restoreBest)));
+                    .earlyStopping(new EarlyStopping(earlyStoppingPatience, restoreBest)));
         } catch (ParameterException e) {
             throw options.usage(e.message(ParameterException::flag));
         }

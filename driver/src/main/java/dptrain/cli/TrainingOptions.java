@@ -1,6 +1,7 @@
 package dptrain.cli;
 
 import dptrain.driver.TrainingConfig;
+import dptrain.driver.TrainingConfigBuilder;
 import dptrain.driver.files.InputFiles;
 import dptrain.driver.files.ParameterException;
 import dptrain.driver.input.DataInput;
@@ -154,9 +155,9 @@ final class TrainingOptions {
      * A builder holding the flags this class declares; the command adds its own and builds. --workers
      * defaults to Spark's parallelism once Spark runs ({@link TrainingConfig#resolve}).
      */
-    TrainingConfig.Builder config(ModelFile model, DataInput trainInput) {
+    TrainingConfigBuilder config(ModelFile model, DataInput trainInput) {
         ModelSpec spec = model.spec();
-        TrainingConfig.Builder b = TrainingConfig.builder(spec, trainInput).epochs(epochs).batchSize(batchSize)
+        TrainingConfigBuilder b = TrainingConfig.builder(spec, trainInput).epochs(epochs).batchSize(batchSize)
                 .averaging(averaging).cache(cache).output(output).initialWeights(model.initialWeights());
         if (workers != null) {
             b.workers(workers);
@@ -169,7 +170,7 @@ final class TrainingOptions {
     }
 
     /** Builds {@code config}, turning a parameter that is not allowed into a usage error naming its flag. */
-    TrainingConfig build(TrainingConfig.Builder config) {
+    TrainingConfig build(TrainingConfigBuilder config) {
         try {
             return config.build();
         } catch (ParameterException e) {

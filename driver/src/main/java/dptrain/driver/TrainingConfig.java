@@ -2,7 +2,6 @@ package dptrain.driver;
 
 import dptrain.driver.checkpoint.Checkpointing;
 import dptrain.driver.files.ParameterException;
-import dptrain.driver.input.DataFormat;
 import dptrain.driver.input.DataInput;
 import dptrain.driver.pipeline.CacheMode;
 import dptrain.driver.rounds.AveragingSchedule;
@@ -18,10 +17,13 @@ import java.util.OptionalInt;
 
 /**
  * Everything one training run needs, with dptrain's defaults, validated once when {@link
- * Builder#build} makes it. The CLI, the Spark ML estimator and library users all build it through
+ * TrainingConfigBuilder#build} makes it. The CLI, the Spark ML estimator and library users all build it through
  * {@link #builder}, so the three share every default and every check. A failure is a {@link
  * ParameterException} naming the parameter by its key ({@code batch_size}), which each front end
  * shows in its own terms.
+ *
+ * <p>Each parameter is documented once, with its default, on its {@link TrainingConfigBuilder} setter; the
+ * accessor of the same name returns it.
  *
  * <p>Two settings depend on the number of workers, which may only be known once Spark runs:
  * {@link AveragingSchedule#AUTO} and automatic block momentum. {@link #resolve} fixes both (and
@@ -53,7 +55,7 @@ public final class TrainingConfig {
     private final EarlyStopping earlyStopping;
     private final String output;
 
-    private TrainingConfig(Builder b) {
+    TrainingConfig(TrainingConfigBuilder b) {
         this.spec = b.spec;
         this.train = b.train;
         this.test = b.test;
@@ -75,13 +77,13 @@ public final class TrainingConfig {
     }
 
     /** A configuration training {@code spec} on {@code train}, with every other setting at its default. */
-    public static Builder builder(ModelSpec spec, DataInput train) {
-        return new Builder(spec, train);
+    public static TrainingConfigBuilder builder(ModelSpec spec, DataInput train) {
+        return new TrainingConfigBuilder(spec, train);
     }
 
     /** A builder holding this configuration's settings, to change some of them. */
-    public Builder toBuilder() {
-        Builder b = new Builder(spec, train);
+    public TrainingConfigBuilder toTrainingConfigBuilder() {
+        TrainingConfigBuilder b = new TrainingConfigBuilder(spec, train);
         b.test = test;
         b.validationData = validationData;
         b.validationFraction = validationFraction;
@@ -142,7 +144,7 @@ public final class TrainingConfig {
         }
         int n = workers.orElse(defaultWorkers);
         AveragingSchedule schedule = averaging.resolve(n);
-        return toBuilder().workers(n).averaging(schedule)
+        return toTrainingConfigBuilder().workers(n).averaging(schedule)
                 .blockMomentum(blockMomentum.orElseGet(() -> BlockMomentum.recommended(n, schedule))).build();
     }
 
@@ -155,32 +157,26 @@ public final class TrainingConfig {
         return spec;
     }
 
-    /** The training data. */
     public DataInput train() {
         return train;
     }
 
-    /** Data evaluated once after training, if any. */
     public Optional<DataInput> test() {
         return Optional.ofNullable(test);
     }
 
-    /** Separate data evaluated after every epoch (Keras's validation_data), if any. */
     public Optional<DataInput> validationData() {
         return Optional.ofNullable(validationData);
     }
 
-    /** Fraction of the training data held out for validation, 0 for none. */
     public double validationFraction() {
         return validationFraction;
     }
 
-    /** Whether the validation split takes the same fraction of every class. */
     public boolean stratify() {
         return stratify;
     }
 
-    /** Where the prebuilt minibatches are kept between rounds. */
     public CacheMode cache() {
         return cache;
     }
@@ -189,17 +185,14 @@ public final class TrainingConfig {
         return epochs;
     }
 
-    /** Examples per minibatch per replica. */
     public int batchSize() {
         return batchSize;
     }
 
-    /** Seeds the shuffle, the split and dropout. */
     public long seed() {
         return seed;
     }
 
-    /** The parameters training starts from (e.g. a Keras .h5 file's); empty for the spec's initializers. */
     public Optional<InitialWeights> initialWeights() {
         return Optional.ofNullable(initialWeights);
     }
@@ -213,7 +206,6 @@ public final class TrainingConfig {
         return workers.orElseThrow(() -> new IllegalStateException("workers are set by resolve() when not given"));
     }
 
-    /** How often the replicas are averaged; {@link AveragingSchedule#AUTO} until {@linkplain #resolve resolved}. */
     public AveragingSchedule averaging() {
         return averaging;
     }
@@ -228,17 +220,14 @@ public final class TrainingConfig {
                 + "resolve()"));
     }
 
-    /** When checkpoints are written and whether the run resumes from one. */
     public Checkpointing checkpointing() {
         return checkpointing;
     }
 
-    /** When training stops early on val_loss, and whether the best state is kept. */
     public EarlyStopping earlyStopping() {
         return earlyStopping;
     }
 
-    /** Where model, history and provenance go (any Hadoop filesystem URI), if anywhere. */
     public Optional<String> output() {
         return Optional.ofNullable(output);
     }
@@ -246,29 +235,6 @@ public final class TrainingConfig {
     /** Minibatches per replica per averaging round, given the most minibatches any replica has per epoch. */
     public int minibatchesPerRound(int maxMinibatchesPerEpoch) {
         return averaging.minibatchesPerRound(maxMinibatchesPerEpoch);
-    }
-
-    /**
-     * Keras's EarlyStopping on val_loss: stop after {@code patience} epochs without a lower val_loss
-     * (0: never), and with {@code restoreBest} end with the best epoch's state rather than the last.
-     */
-    public record EarlyStopping(int patience, boolean restoreBest) {
-        public static final EarlyStopping NONE = new EarlyStopping(0, false);
-
-        public EarlyStopping {
-            if (patience < 0) {
-                throw ParameterException.notAllowed("early_stopping_patience", patience,
-                        "a whole number of epochs >= 1");
-            }
-            if (restoreBest && patience == 0) {
-                throw new ParameterException("restore_best", "{restore_best} needs {early_stopping_patience}: "
-                        + "without early stopping there is no best epoch to restore");
-            }
-        }
-
-        public boolean enabled() {
-            return patience > 0;
-        }
     }
 
     /** The settings a resumed run must share with the checkpoint's run, in user-facing names. */
@@ -300,9 +266,9 @@ public final class TrainingConfig {
         m.put("stratify", stratify);
         m.put("seed", seed);
         m.put("cache", cache.name().toLowerCase(Locale.ROOT));
-        m.put("train", describe(train));
-        m.put("test", test == null ? null : describe(test));
-        m.put("validation_data", validationData == null ? null : describe(validationData));
+        m.put("train", train.describe());
+        m.put("test", test == null ? null : test.describe());
+        m.put("validation_data", validationData == null ? null : validationData.describe());
         m.put("output", output);
         m.put("checkpoint_every_rounds", checkpointing.everyRounds());
         m.put("keep_checkpoints", checkpointing.keep());
@@ -313,158 +279,5 @@ public final class TrainingConfig {
         m.put("block_nesterov", blockMomentum.isPresent() ? (Object) blockMomentum.get().nesterov() : "auto");
         m.put("initial_weights", initialWeights == null ? "initializers" : initialWeights.source());
         return m;
-    }
-
-    private static Map<String, Object> describe(DataInput input) {
-        Map<String, Object> m = new LinkedHashMap<>();
-        m.put("uri", input.uri());
-        m.put("format", input.format().cliName());
-        m.put("scale", input.scale());
-        if (input.format() == DataFormat.CSV) {
-            m.put("label_column", input.csv().labelColumn());
-            m.put("header", input.csv().header());
-            m.put("delimiter", String.valueOf(input.csv().delimiter()));
-        }
-        if (input.format() == DataFormat.PARQUET) {
-            m.put("features_col", input.columns().features());
-            m.put("label_col", input.columns().label());
-        }
-        return m;
-    }
-
-    /** Collects a configuration's settings; every one not set keeps dptrain's default. */
-    public static final class Builder {
-        private final ModelSpec spec;
-        private final DataInput train;
-        private DataInput test;
-        private DataInput validationData;
-        private double validationFraction;
-        private boolean stratify;
-        private CacheMode cache = CacheMode.MEMORY;
-        private int epochs = DEFAULT_EPOCHS;
-        private int batchSize = DEFAULT_BATCH_SIZE;
-        private Long seed;
-        private InitialWeights initialWeights;
-        private OptionalInt workers = OptionalInt.empty();
-        private AveragingSchedule averaging = AveragingSchedule.AUTO;
-        private Optional<BlockMomentum> blockMomentum = Optional.empty();
-        private Checkpointing checkpointing = Checkpointing.NONE;
-        private EarlyStopping earlyStopping = EarlyStopping.NONE;
-        private String output;
-
-        private Builder(ModelSpec spec, DataInput train) {
-            if (spec == null || train == null) {
-                throw new IllegalArgumentException("a configuration needs a model spec and training data");
-            }
-            this.spec = spec;
-            this.train = train;
-        }
-
-        /** Data evaluated once after training (default: none). */
-        public Builder test(DataInput data) {
-            this.test = data;
-            return this;
-        }
-
-        /** Separate validation data evaluated after every epoch, instead of a held-out fraction (default: none). */
-        public Builder validationData(DataInput data) {
-            this.validationData = data;
-            return this;
-        }
-
-        /** Fraction in [0, 1) of the training data held out for validation after a seeded shuffle (default: 0). */
-        public Builder validationSplit(double fraction) {
-            this.validationFraction = fraction;
-            return this;
-        }
-
-        /** Whether the validation split takes the same fraction of every class (default: no). */
-        public Builder stratify(boolean stratify) {
-            this.stratify = stratify;
-            return this;
-        }
-
-        /** Where the minibatches are kept between rounds (default: executor memory). */
-        public Builder cache(CacheMode cache) {
-            if (cache == null) {
-                throw ParameterException.notAllowed("cache", null, "memory, disk or none");
-            }
-            this.cache = cache;
-            return this;
-        }
-
-        /** Passes over the training data (default: {@value TrainingConfig#DEFAULT_EPOCHS}). */
-        public Builder epochs(int epochs) {
-            this.epochs = epochs;
-            return this;
-        }
-
-        /** Examples per minibatch per replica (default: {@value TrainingConfig#DEFAULT_BATCH_SIZE}). */
-        public Builder batchSize(int batchSize) {
-            this.batchSize = batchSize;
-            return this;
-        }
-
-        /** Seeds the shuffle, the split and dropout (default: the spec's seed). */
-        public Builder seed(long seed) {
-            this.seed = seed;
-            return this;
-        }
-
-        /** The parameters training starts from, or null for the spec's initializers (the default). */
-        public Builder initialWeights(InitialWeights weights) {
-            this.initialWeights = weights;
-            return this;
-        }
-
-        /** Replicas, one Spark partition each (default: Spark's default parallelism, set by resolve). */
-        public Builder workers(int workers) {
-            this.workers = OptionalInt.of(workers);
-            return this;
-        }
-
-        /** How often the replicas are averaged (default: {@link AveragingSchedule#AUTO}). */
-        public Builder averaging(AveragingSchedule schedule) {
-            if (schedule == null) {
-                throw new IllegalArgumentException("averaging schedule must be given; AUTO is the default");
-            }
-            this.averaging = schedule;
-            return this;
-        }
-
-        /** Block momentum on each round's averaged update; {@link BlockMomentum#NONE} averages plainly. */
-        public Builder blockMomentum(BlockMomentum momentum) {
-            this.blockMomentum = Optional.of(momentum);
-            return this;
-        }
-
-        /** Block momentum chosen by {@link BlockMomentum#recommended} for the resolved workers (the default). */
-        public Builder autoBlockMomentum() {
-            this.blockMomentum = Optional.empty();
-            return this;
-        }
-
-        /** When checkpoints are written and whether the run resumes (default: none). */
-        public Builder checkpointing(Checkpointing checkpointing) {
-            this.checkpointing = checkpointing;
-            return this;
-        }
-
-        /** Early stopping on val_loss (default: none). */
-        public Builder earlyStopping(EarlyStopping earlyStopping) {
-            this.earlyStopping = earlyStopping;
-            return this;
-        }
-
-        /** Where the run's files go, any Hadoop filesystem URI (default: none, for library use). */
-        public Builder output(String output) {
-            this.output = output;
-            return this;
-        }
-
-        /** The configuration, validated. */
-        public TrainingConfig build() {
-            return new TrainingConfig(this);
-        }
     }
 }

@@ -3,7 +3,6 @@ package dptrain.spec;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dptrain.spec.KerasVocabulary.Loss;
 import dptrain.spec.OptimizerTranslator.Optimizer;
@@ -13,10 +12,8 @@ import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
-import java.util.function.Predicate;
 import org.deeplearning4j.nn.conf.MultiLayerConfiguration;
 import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
 import org.deeplearning4j.nn.conf.layers.BaseLayer;
@@ -42,34 +39,9 @@ final class KerasModelTranslator {
             + "(and an optional InputLayer), the last one Dense";
     private static final String TRAINING_CONFIG_EXAMPLE = "{\"loss\": \"categorical_crossentropy\", "
             + "\"optimizer_config\": {\"class_name\": \"RMSprop\", \"config\": {\"learning_rate\": 0.001}}}";
-    private static final Map<String, String> OPTIMIZERS = Map.of("RMSprop", "rmsprop", "Adam", "adam", "SGD", "sgd",
-            "Adagrad", "adagrad");
-    private static final Map<String, String> LOSS_ALIASES = Map.of("mean_squared_error", "mse");
-    /** Keras optimizer settings that DL4J cannot express, each allowed only at the value that means "off". */
-    private static final Map<String, Predicate<JsonNode>> OFF_SETTINGS = new LinkedHashMap<>();
-    private static final Map<String, String> OFF_EXPECTED = new LinkedHashMap<>();
-    static {
-        off("decay", v -> v.isNumber() && v.asDouble() == 0, "0.0 (DL4J has no Keras learning-rate decay)");
-        off("weight_decay", v -> v.isNumber() && v.asDouble() == 0, "null or 0.0");
-        off("clipnorm", v -> false, "null");
-        off("clipvalue", v -> false, "null");
-        off("global_clipnorm", v -> false, "null");
-        off("use_ema", v -> v.isBoolean() && !v.asBoolean(), "false");
-        off("centered", v -> v.isBoolean() && !v.asBoolean(), "false");
-        off("amsgrad", v -> v.isBoolean() && !v.asBoolean(), "false");
-    }
-    /** Optimizer config fields that do not change the update. */
-    private static final Set<String> IGNORED_SETTINGS = Set.of("name", "is_legacy_optimizer", "jit_compile",
-            "ema_momentum", "ema_overwrite_frequency", "loss_scale_factor", "gradient_accumulation_steps");
-
     private static final ObjectMapper JSON = new ObjectMapper();
 
     private KerasModelTranslator() {
-    }
-
-    private static void off(String key, Predicate<JsonNode> isOff, String expected) {
-        OFF_SETTINGS.put(key, isOff);
-        OFF_EXPECTED.put(key, expected);
     }
 
     /** What dptrain reads from the Keras model and its training configuration, checked. */
@@ -190,7 +162,7 @@ final class KerasModelTranslator {
                 for (String key : List.of("kernel_regularizer", "bias_regularizer", "activity_regularizer")) {
                     JsonNode regularizer = layerConfig.path(key);
                     if (!regularizer.isMissingNode() && !regularizer.isNull()) {
-                        throw new SpecException(source, path + ".config." + key, shown(regularizer)
+                        throw new SpecException(source, path + ".config." + key, KerasTrainingConfig.shown(regularizer)
                                 + " is not supported in a Keras model file (DL4J's import halves Keras's L2 penalty); "
                                 + "expected null, or a dptrain spec with the dense layer's l2 setting");
                     }
@@ -208,10 +180,10 @@ final class KerasModelTranslator {
                     + "model saved with model.save(\"….h5\"), or, in a model JSON, a top-level training_config key "
                     + "such as " + TRAINING_CONFIG_EXAMPLE);
         }
-        Loss loss = loss(training.path("loss"), trainingPath + ".loss", source);
-        checkOutput(output, layersPath + "[" + lastIndex + "].config", loss, source);
-        Optimizer optimizer = optimizer(training.path("optimizer_config"), trainingPath + ".optimizer_config", source);
-        List<String> metrics = hasAccuracy(training.path("metrics")) ? List.of("accuracy") : List.of();
+        Loss loss = KerasTrainingConfig.loss(training.path("loss"), trainingPath + ".loss", source);
+        KerasTrainingConfig.checkOutput(output, layersPath + "[" + lastIndex + "].config", loss, source);
+        Optimizer optimizer = KerasTrainingConfig.optimizer(training.path("optimizer_config"), trainingPath + ".optimizer_config", source);
+        List<String> metrics = KerasTrainingConfig.hasAccuracy(training.path("metrics")) ? List.of("accuracy") : List.of();
         return new Checked(inputShape, loss, optimizer, metrics, root.path("keras_version").asText(null));
     }
 
@@ -222,7 +194,7 @@ final class KerasModelTranslator {
         String where = path + ".config." + key;
         if (!shape.isArray() || shape.size() < 2) {
             throw new SpecException(source, where, (shape.isMissingNode() ? "is missing"
-                    : shown(shape) + " is not allowed") + "; expected the model's input shape with a batch axis, "
+                    : KerasTrainingConfig.shown(shape) + " is not allowed") + "; expected the model's input shape with a batch axis, "
                     + "e.g. [null, 784]: build the model with an input shape, e.g. keras.Input(shape=(784,))");
         }
         List<Integer> dims = new ArrayList<>();
@@ -230,14 +202,14 @@ final class KerasModelTranslator {
         for (int d = 1; d < shape.size(); d++) {
             JsonNode dim = shape.get(d);
             if (!dim.canConvertToInt() || !dim.isIntegralNumber() || dim.asInt() < 1) {
-                throw new SpecException(source, where, shown(shape) + " is not allowed; expected whole numbers >= 1 "
+                throw new SpecException(source, where, KerasTrainingConfig.shown(shape) + " is not allowed; expected whole numbers >= 1 "
                         + "after the batch axis, e.g. [null, 28, 28]");
             }
             dims.add(dim.asInt());
             product *= dim.asInt();
         }
         if (product > Integer.MAX_VALUE) {
-            throw new SpecException(source, where, shown(shape) + " is not allowed; expected at most 2^31-1 "
+            throw new SpecException(source, where, KerasTrainingConfig.shown(shape) + " is not allowed; expected at most 2^31-1 "
                     + "features in all");
         }
         return List.copyOf(dims);
@@ -281,109 +253,6 @@ final class KerasModelTranslator {
             found.add(node.asText());
         }
         node.forEach(child -> collectNames(child, names, found));
-    }
-
-    // ---------------------------------------------------------------- the training configuration
-
-    private static Loss loss(JsonNode node, String path, String source) {
-        JsonNode value = node;
-        String where = path;
-        if (value.isObject() && !value.has("class_name") && value.size() == 1) {
-            // {"output_name": loss}: one output, one loss
-            String outputName = value.fieldNames().next();
-            where = path + "." + outputName;
-            value = value.get(outputName);
-        }
-        String name;
-        if (value.isTextual()) {
-            name = value.asText();
-        } else if (value.isObject() && value.has("class_name")) {
-            JsonNode lossConfig = value.path("config");
-            if (lossConfig.path("from_logits").asBoolean(false)) {
-                throw new SpecException(source, where + ".config.from_logits", "true is not supported; expected false "
-                        + "(a softmax or sigmoid output layer that gives probabilities)");
-            }
-            if (lossConfig.path("label_smoothing").asDouble(0) != 0) {
-                throw new SpecException(source, where + ".config.label_smoothing", shown(lossConfig.path(
-                        "label_smoothing")) + " is not supported; expected 0");
-            }
-            name = lossConfig.path("name").isTextual() ? lossConfig.path("name").asText()
-                    : snakeCase(value.path("class_name").asText());
-        } else {
-            throw new SpecException(source, where, (value.isMissingNode() ? "is missing" : shown(value)
-                    + " is not allowed") + "; expected a loss name such as \"categorical_crossentropy\"");
-        }
-        Loss loss = KerasVocabulary.LOSSES.get(LOSS_ALIASES.getOrDefault(name, name));
-        if (loss == null) {
-            throw new SpecException(source, where, quote(name) + " is not a loss dptrain supports; expected one of "
-                    + String.join(", ", KerasVocabulary.LOSSES.keySet()));
-        }
-        return loss;
-    }
-
-    private static void checkOutput(JsonNode output, String path, Loss loss, String source) {
-        String activation = output.path("activation").asText("linear");
-        if (!loss.outputActivations().isEmpty() && !loss.outputActivations().contains(activation)) {
-            throw new SpecException(source, path + ".activation", quote(activation) + " is not allowed on the output "
-                    + "layer with loss " + loss.name() + "; expected " + String.join(" or ", loss.outputActivations()));
-        }
-        if (activation.equals("softmax") && output.path("units").asInt(0) < 2) {
-            throw new SpecException(source, path + ".units", shown(output.path("units")) + " is not allowed on a "
-                    + "softmax output layer; expected a whole number >= 2, since softmax over one unit is always 1.0");
-        }
-    }
-
-    /** The Keras optimizer config, read by the same rules (and with the same refusals) as a dptrain spec's. */
-    private static Optimizer optimizer(JsonNode node, String path, String source) {
-        String className = node.path("class_name").asText("");
-        String name = OPTIMIZERS.get(className.replaceFirst("^Custom>", ""));
-        if (name == null) {
-            throw new SpecException(source, path + ".class_name", (node.isMissingNode() ? "is missing"
-                    : quote(className) + " is not an optimizer dptrain supports") + "; expected one of "
-                    + String.join(", ", List.of("RMSprop", "Adam", "SGD", "Adagrad")));
-        }
-        String configPath = path + ".config";
-        ObjectNode settings = JsonNodeFactory.instance.objectNode();
-        for (Map.Entry<String, JsonNode> field : node.path("config").properties()) {
-            String key = field.getKey();
-            JsonNode value = field.getValue();
-            if (IGNORED_SETTINGS.contains(key)) {
-                continue;
-            }
-            if (OFF_SETTINGS.containsKey(key) || (key.equals("momentum") && name.equals("rmsprop"))) {
-                boolean isOff = value.isNull() || (key.equals("momentum") ? value.asDouble(1) == 0
-                        : OFF_SETTINGS.get(key).test(value));
-                if (!isOff) {
-                    throw new SpecException(source, configPath + "." + key, shown(value) + " is not supported: "
-                            + "DL4J 1.0.0-M2.1 has no such setting for " + className + "; expected "
-                            + (key.equals("momentum") ? "0.0" : OFF_EXPECTED.get(key)));
-                }
-                continue;
-            }
-            settings.set(key.equals("lr") ? "learning_rate" : key, value);
-        }
-        ObjectNode spec = JsonNodeFactory.instance.objectNode();
-        spec.putObject("optimizer").set(name, settings);
-        try {
-            return OptimizerTranslator.parse(SpecNode.root(spec, source).get("optimizer"));
-        } catch (SpecException e) {
-            String prefix = "optimizer." + name;
-            String rest = e.keyPath().startsWith(prefix) ? e.keyPath().substring(prefix.length()) : "";
-            throw new SpecException(source, configPath + rest, e.problem(), e);
-        }
-    }
-
-    private static boolean hasAccuracy(JsonNode metrics) {
-        if (metrics.isTextual()) {
-            return Set.of("accuracy", "acc", "categorical_accuracy", "sparse_categorical_accuracy")
-                    .contains(metrics.asText());
-        }
-        for (JsonNode child : metrics) {
-            if (hasAccuracy(child)) {
-                return true;
-            }
-        }
-        return false;
     }
 
     // ---------------------------------------------------------------- the DL4J configuration
@@ -472,17 +341,8 @@ final class KerasModelTranslator {
         }
     }
 
-    private static String snakeCase(String className) {
-        return className.replaceAll("([a-z0-9])([A-Z])", "$1_$2").toLowerCase(Locale.ROOT);
-    }
-
     private static String quote(String text) {
         return SpecNode.quote(text);
-    }
-
-    private static String shown(JsonNode value) {
-        String text = value.toString();
-        return text.length() > 60 ? text.substring(0, 57) + "..." : text;
     }
 
     /** One line of the cause, without class names. */

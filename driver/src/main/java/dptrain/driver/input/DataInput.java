@@ -2,6 +2,8 @@ package dptrain.driver.input;
 
 import dptrain.driver.files.ParameterException;
 import java.io.Serializable;
+import java.util.LinkedHashMap;
+import java.util.Map;
 
 /**
  * One dataset to read: where, in which format, and how to turn its values into features.
@@ -125,5 +127,23 @@ public record DataInput(String uri, DataFormat format, float scale, CsvLayout cs
     /** Whether bad records are left out rather than failing the run. */
     public boolean skipBadRecords() {
         return badRecords == BadRecords.SKIP;
+    }
+
+    /** This input as provenance records it: where, the format, the scale, and the layout its format uses. */
+    public Map<String, Object> describe() {
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("uri", uri);
+        m.put("format", format.cliName());
+        m.put("scale", scale);
+        if (format == DataFormat.CSV) {
+            m.put("label_column", csv.labelColumn());
+            m.put("header", csv.header());
+            m.put("delimiter", String.valueOf(csv.delimiter()));
+        }
+        if (format == DataFormat.PARQUET) {
+            m.put("features_col", columns.features());
+            m.put("label_col", columns.label());
+        }
+        return m;
     }
 }

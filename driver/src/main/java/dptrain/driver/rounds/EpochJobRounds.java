@@ -198,7 +198,7 @@ final class EpochJobRounds implements RoundTransport {
      */
     private interface DriverLink extends Closeable {
         static DriverLink open(ExchangeAddress address, int partition, int stageAttempt) throws IOException {
-            RoundExchange.InProcessTask inProcess = RoundExchange.joinInProcess(address, partition, stageAttempt);
+            InProcessTask inProcess = RoundExchange.joinInProcess(address, partition, stageAttempt);
             return inProcess != null ? new InProcessLink(inProcess)
                     : new SocketLink(RoundClient.connect(address, partition, stageAttempt));
         }
@@ -249,10 +249,10 @@ final class EpochJobRounds implements RoundTransport {
 
     /** In the driver's JVM: the state and the result pass as immutable objects. */
     private static final class InProcessLink implements DriverLink {
-        private final RoundExchange.InProcessTask task;
+        private final InProcessTask task;
         private ReplicaResult result;
 
-        InProcessLink(RoundExchange.InProcessTask task) {
+        InProcessLink(InProcessTask task) {
             this.task = task;
         }
 

@@ -6,10 +6,8 @@ import dptrain.exchange.RoundProtocol;
 import dptrain.replica.ReplicaResult;
 import dptrain.replica.TrainingState;
 import java.io.BufferedInputStream;
-import java.io.BufferedOutputStream;
 import java.io.Closeable;
 import java.io.DataInputStream;
-import java.io.DataOutputStream;
 import java.io.EOFException;
 import java.io.IOException;
 import java.net.InetAddress;
@@ -55,17 +53,15 @@ final class RoundExchange implements Closeable {
      * As large as the state's chunks (see TrainingState), so they bypass the buffer instead of being
      * copied through it.
      */
-    private static final int BUFFER_BYTES = 1 << 16;
+    static final int BUFFER_BYTES = 1 << 16;
     private static final long POLL_MILLIS = 20;
-    /** How often a waiting in-process task checks whether it is still wanted, as a TCP task does. */
-    private static final long TASK_POLL_MILLIS = 500;
 
     private final int workers;
     private final ServerSocket server;
     private final ExchangeAddress address;
     private final Thread acceptor;
     private final BlockingQueue<Arrival> arrivals = new LinkedBlockingQueue<>();
-    private final Connection[] connections;
+    private final ExchangeConnection[] connections;
     private final ExecutorService senders;
     private final boolean inProcess;
     private volatile boolean closed;
@@ -75,31 +71,12 @@ final class RoundExchange implements Closeable {
 
     // The round under way, sent to every connection that has not had it yet; or, once the epoch's
     // rounds are done, the news that they are (for a task of a retried stage). Guarded by this.
-    private Pending current;
+    private PendingRound current;
     private boolean epochDone;
     private int sequence;
 
     /** A result from one task. */
     private record Arrival(int partition, RoundProtocol.Result result) {
-    }
-
-    /** A round under way: its assignment and starting state, encoded for TCP connections once, when first needed. */
-    private static final class Pending {
-        final RoundAssignment assignment;
-        final TrainingState start;
-        private byte[] encoded;
-
-        Pending(RoundAssignment assignment, TrainingState start) {
-            this.assignment = assignment;
-            this.start = start;
-        }
-
-        synchronized byte[] encoded() {
-            if (encoded == null) {
-                encoded = start.encode();
-            }
-            return encoded;
-        }
     }
 
     /**
@@ -111,7 +88,7 @@ final class RoundExchange implements Closeable {
             throws IOException {
         this.workers = workers;
         this.inProcess = inProcess;
-        this.connections = new Connection[workers];
+        this.connections = new ExchangeConnection[workers];
         this.server = new ServerSocket();
         server.bind(new InetSocketAddress(InetAddress.getByName(bindHost), port), workers * 2);
         this.address = new ExchangeAddress(advertisedHost, server.getLocalPort(), new SecureRandom().nextLong());
@@ -148,11 +125,11 @@ final class RoundExchange implements Closeable {
     RoundResults runRound(int epoch, int round, int firstBatch, int count, long roundSeed,
             TrainingState start, Future<?> job) {
         long began = System.nanoTime();
-        Connection[] sendTo;
-        Pending pending;
+        ExchangeConnection[] sendTo;
+        PendingRound pending;
         synchronized (this) {
             sequence++;
-            pending = new Pending(new RoundAssignment(sequence, epoch, round, firstBatch, count, roundSeed), start);
+            pending = new PendingRound(new RoundAssignment(sequence, epoch, round, firstBatch, count, roundSeed), start);
             current = pending;
             sendTo = connections.clone();
         }
@@ -186,10 +163,10 @@ final class RoundExchange implements Closeable {
      * Sends the round to every connection: in process at once, over TCP all at once from the sender
      * threads (each write is a few MB: in turn they would add up).
      */
-    private void sendToAll(Connection[] sendTo, Pending round) {
+    private void sendToAll(ExchangeConnection[] sendTo, PendingRound round) {
         List<Future<?>> sends = new ArrayList<>();
-        for (Connection c : sendTo) {
-            if (c instanceof InProcessConnection) {
+        for (ExchangeConnection c : sendTo) {
+            if (c instanceof ExchangeConnection.InProcess) {
                 c.sendIfNew(round);
             } else if (c != null) {
                 sends.add(senders.submit(() -> c.sendIfNew(round)));
@@ -218,14 +195,14 @@ final class RoundExchange implements Closeable {
      * stage restarted after the last round) is told the same at once.
      */
     void finishEpoch() {
-        Connection[] sendTo;
+        ExchangeConnection[] sendTo;
         synchronized (this) {
             current = null;
             epochDone = true;
             sendTo = connections.clone();
             Arrays.fill(connections, null);
         }
-        for (Connection c : sendTo) {
+        for (ExchangeConnection c : sendTo) {
             if (c != null) {
                 c.sendDone();
             }
@@ -272,7 +249,7 @@ final class RoundExchange implements Closeable {
 
     /** One connection's life: the hello, then its results until it closes. */
     private void serve(Socket socket) {
-        Connection connection = null;
+        ExchangeConnection connection = null;
         try (socket) {
             socket.setTcpNoDelay(true);
             DataInputStream in = new DataInputStream(new BufferedInputStream(socket.getInputStream(), BUFFER_BYTES));
@@ -282,7 +259,7 @@ final class RoundExchange implements Closeable {
                         socket.getRemoteSocketAddress(), hello.partition());
                 return;
             }
-            connection = new SocketConnection(hello.partition(), socket);
+            connection = new ExchangeConnection.OverSocket(hello.partition(), socket);
             register(connection, hello.stageAttempt());
             while (!closed) {
                 arrivals.add(new Arrival(hello.partition(), RoundProtocol.readResult(in)));
@@ -296,9 +273,9 @@ final class RoundExchange implements Closeable {
         }
     }
 
-    private void register(Connection connection, int stageAttempt) {
-        Connection replaced;
-        Pending round;
+    private void register(ExchangeConnection connection, int stageAttempt) {
+        ExchangeConnection replaced;
+        PendingRound round;
         boolean done;
         synchronized (this) {
             replaced = connections[connection.partition()];
@@ -307,7 +284,7 @@ final class RoundExchange implements Closeable {
             done = epochDone;
         }
         LOG.debug("Partition {} (stage attempt {}) joined the round exchange{}", connection.partition(), stageAttempt,
-                connection instanceof InProcessConnection ? " in process" : "");
+                connection instanceof ExchangeConnection.InProcess ? " in process" : "");
         if (replaced != null) {
             replaced.close();
         }
@@ -328,9 +305,14 @@ final class RoundExchange implements Closeable {
         if (exchange == null || exchange.closed || partition < 0 || partition >= exchange.workers) {
             return null;
         }
-        InProcessConnection connection = new InProcessConnection(partition);
+        ExchangeConnection.InProcess connection = new ExchangeConnection.InProcess(partition);
         exchange.register(connection, stageAttempt);
         return new InProcessTask(exchange, connection);
+    }
+
+    /** Takes a result handed over by a task in this JVM. */
+    void arrive(int partition, RoundProtocol.Result result) {
+        arrivals.add(new Arrival(partition, result));
     }
 
     @Override
@@ -344,180 +326,11 @@ final class RoundExchange implements Closeable {
             LOG.debug("closing the round exchange: {}", e.toString());
         }
         synchronized (this) {
-            for (Connection c : connections) {
+            for (ExchangeConnection c : connections) {
                 if (c != null) {
                     c.close();
                 }
             }
-        }
-    }
-
-    /** The driver's side of one task's connection. */
-    private interface Connection {
-        int partition();
-
-        /**
-         * Sends {@code round} unless this connection already has it; a broken connection is left to its
-         * task's retry.
-         */
-        void sendIfNew(Pending round);
-
-        void sendDone();
-
-        void close();
-    }
-
-    /** A task's TCP connection; sends are serialized per connection. */
-    private static final class SocketConnection implements Connection {
-        private final int partition;
-        private final Socket socket;
-        private final DataOutputStream out;
-        private int lastSent;
-
-        SocketConnection(int partition, Socket socket) throws IOException {
-            this.partition = partition;
-            this.socket = socket;
-            this.out = new DataOutputStream(new BufferedOutputStream(socket.getOutputStream(), BUFFER_BYTES));
-        }
-
-        @Override
-        public int partition() {
-            return partition;
-        }
-
-        @Override
-        public synchronized void sendIfNew(Pending round) {
-            if (lastSent == round.assignment.sequence()) {
-                return;
-            }
-            lastSent = round.assignment.sequence();
-            try {
-                RoundProtocol.writeAssignment(out, round.assignment, round.encoded());
-            } catch (IOException e) {
-                LOG.debug("sending round {} to partition {} failed: {}", round.assignment.round(), partition,
-                        e.toString());
-            }
-        }
-
-        @Override
-        public synchronized void sendDone() {
-            try {
-                RoundProtocol.writeDone(out);
-            } catch (IOException e) {
-                LOG.debug("telling partition {} the epoch is done failed: {}", partition, e.toString());
-            }
-        }
-
-        @Override
-        public void close() {
-            try {
-                socket.close();
-            } catch (IOException e) {
-                LOG.debug("closing partition {}'s connection: {}", partition, e.toString());
-            }
-        }
-    }
-
-    /** A task in the driver's JVM: its rounds wait in a queue, their states as immutable snapshots. */
-    private static final class InProcessConnection implements Connection {
-        /** What a task is told: a round, or (start null) that the epoch is done or the connection closed. */
-        private record Message(RoundAssignment assignment, TrainingState start, boolean closed) {
-        }
-
-        private final int partition;
-        private final BlockingQueue<Message> inbox = new LinkedBlockingQueue<>();
-        private int lastSent;
-        private boolean closed;
-
-        InProcessConnection(int partition) {
-            this.partition = partition;
-        }
-
-        @Override
-        public int partition() {
-            return partition;
-        }
-
-        @Override
-        public synchronized void sendIfNew(Pending round) {
-            if (closed || lastSent == round.assignment.sequence()) {
-                return;
-            }
-            lastSent = round.assignment.sequence();
-            inbox.add(new Message(round.assignment, round.start, false));
-        }
-
-        @Override
-        public synchronized void sendDone() {
-            if (!closed) {
-                inbox.add(new Message(null, null, false));
-            }
-        }
-
-        @Override
-        public synchronized void close() {
-            if (!closed) {
-                closed = true;
-                inbox.add(new Message(null, null, true));
-            }
-        }
-    }
-
-    /**
-     * A training task's end of an in-process connection: what {@link dptrain.exchange.RoundClient}
-     * is over TCP, with states and results passed as objects. Not thread-safe: the task's own thread
-     * alternates {@link #next} and {@link #send}.
-     */
-    static final class InProcessTask implements Closeable {
-        private final RoundExchange exchange;
-        private final InProcessConnection connection;
-        private TrainingState start;
-
-        private InProcessTask(RoundExchange exchange, InProcessConnection connection) {
-            this.exchange = exchange;
-            this.connection = connection;
-        }
-
-        /**
-         * Waits for the next assignment; null when the epoch is done. While waiting it calls {@code
-         * stillWanted} every {@value #TASK_POLL_MILLIS} ms, which throws to give up (a killed task).
-         */
-        RoundAssignment next(Runnable stillWanted) throws IOException {
-            while (true) {
-                InProcessConnection.Message m;
-                try {
-                    m = connection.inbox.poll(TASK_POLL_MILLIS, TimeUnit.MILLISECONDS);
-                } catch (InterruptedException e) {
-                    Thread.currentThread().interrupt();
-                    stillWanted.run();
-                    throw new IOException("interrupted while waiting for the driver's next round", e);
-                }
-                if (m == null) {
-                    stillWanted.run();
-                } else if (m.closed()) {
-                    throw new IOException("the driver's round exchange closed this task's connection (the exchange "
-                            + "closed, or a newer attempt of partition " + connection.partition + " joined)");
-                } else {
-                    start = m.start();
-                    return m.assignment();
-                }
-            }
-        }
-
-        /** The starting state of the assignment {@link #next} returned last. */
-        TrainingState start() {
-            return start;
-        }
-
-        /** Hands this partition's result of round {@code sequence} to the driver. */
-        void send(int sequence, ReplicaResult result) {
-            exchange.arrivals.add(new Arrival(connection.partition,
-                    new RoundProtocol.Result(sequence, result.forPartition(connection.partition))));
-        }
-
-        @Override
-        public void close() {
-            connection.close();
         }
     }
 }

@@ -60,7 +60,7 @@ class RoundExchangeTest {
     private Future<Integer> inProcessTask(ExchangeAddress address, int partition, int examples) {
         return tasks.submit(() -> {
             int rounds = 0;
-            try (RoundExchange.InProcessTask task = RoundExchange.joinInProcess(address, partition, 0)) {
+            try (InProcessTask task = RoundExchange.joinInProcess(address, partition, 0)) {
                 RoundAssignment a;
                 while ((a = task.next(() -> { })) != null) {
                     ReplicaStats stats = new ReplicaStats(examples, 1, 1, examples, 0, 0.0, 0.0);
@@ -222,7 +222,7 @@ class RoundExchangeTest {
     void aNewerInProcessAttemptReplacesTheOlderOneAndGetsTheRoundUnderWay() throws Exception {
         try (RoundExchange exchange = new RoundExchange(1, "127.0.0.1", "127.0.0.1", 0, true)) {
             CompletableFuture<Void> job = new CompletableFuture<>();
-            RoundExchange.InProcessTask older = RoundExchange.joinInProcess(exchange.address(), 0, 0);
+            InProcessTask older = RoundExchange.joinInProcess(exchange.address(), 0, 0);
             Future<RoundExchange.RoundResults> round = tasks.submit(
                     () -> exchange.runRound(1, 1, 4, 2, 9, state(1f), job));
             RoundAssignment first = older.next(() -> { });
@@ -243,7 +243,7 @@ class RoundExchangeTest {
     @Test
     void aWaitingInProcessTaskGivesUpWhenNoLongerWanted() throws Exception {
         try (RoundExchange exchange = new RoundExchange(1, "127.0.0.1", "127.0.0.1", 0, true);
-                RoundExchange.InProcessTask task = RoundExchange.joinInProcess(exchange.address(), 0, 0)) {
+                InProcessTask task = RoundExchange.joinInProcess(exchange.address(), 0, 0)) {
             IllegalStateException killed = new IllegalStateException("task killed");
             assertSame(killed, assertThrows(IllegalStateException.class, () -> task.next(() -> {
                 throw killed;

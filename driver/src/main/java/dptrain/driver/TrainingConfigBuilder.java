@@ -1,0 +1,151 @@
+package dptrain.driver;
+
+import dptrain.driver.checkpoint.Checkpointing;
+import dptrain.driver.files.ParameterException;
+import dptrain.driver.input.DataInput;
+import dptrain.driver.pipeline.CacheMode;
+import dptrain.driver.rounds.AveragingSchedule;
+import dptrain.driver.rounds.BlockMomentum;
+import dptrain.spec.InitialWeights;
+import dptrain.spec.ModelSpec;
+import java.util.Optional;
+import java.util.OptionalInt;
+
+/**
+ * Collects a {@link TrainingConfig}'s settings: each parameter is declared here once, with its
+ * default and what it means; one not set keeps dptrain's default. {@link #build} validates them.
+ */
+public final class TrainingConfigBuilder {
+    final ModelSpec spec;
+    final DataInput train;
+    DataInput test;
+    DataInput validationData;
+    double validationFraction;
+    boolean stratify;
+    CacheMode cache = CacheMode.MEMORY;
+    int epochs = TrainingConfig.DEFAULT_EPOCHS;
+    int batchSize = TrainingConfig.DEFAULT_BATCH_SIZE;
+    Long seed;
+    InitialWeights initialWeights;
+    OptionalInt workers = OptionalInt.empty();
+    AveragingSchedule averaging = AveragingSchedule.AUTO;
+    Optional<BlockMomentum> blockMomentum = Optional.empty();
+    Checkpointing checkpointing = Checkpointing.NONE;
+    EarlyStopping earlyStopping = EarlyStopping.NONE;
+    String output;
+
+    TrainingConfigBuilder(ModelSpec spec, DataInput train) {
+        if (spec == null || train == null) {
+            throw new IllegalArgumentException("a configuration needs a model spec and training data");
+        }
+        this.spec = spec;
+        this.train = train;
+    }
+
+    /** Data evaluated once after training (default: none). */
+    public TrainingConfigBuilder test(DataInput data) {
+        this.test = data;
+        return this;
+    }
+
+    /** Separate validation data evaluated after every epoch, instead of a held-out fraction (default: none). */
+    public TrainingConfigBuilder validationData(DataInput data) {
+        this.validationData = data;
+        return this;
+    }
+
+    /** Fraction in [0, 1) of the training data held out for validation after a seeded shuffle (default: 0). */
+    public TrainingConfigBuilder validationSplit(double fraction) {
+        this.validationFraction = fraction;
+        return this;
+    }
+
+    /** Whether the validation split takes the same fraction of every class (default: no). */
+    public TrainingConfigBuilder stratify(boolean stratify) {
+        this.stratify = stratify;
+        return this;
+    }
+
+    /** Where the minibatches are kept between rounds (default: executor memory). */
+    public TrainingConfigBuilder cache(CacheMode cache) {
+        if (cache == null) {
+            throw ParameterException.notAllowed("cache", null, "memory, disk or none");
+        }
+        this.cache = cache;
+        return this;
+    }
+
+    /** Passes over the training data (default: {@value TrainingConfig#DEFAULT_EPOCHS}). */
+    public TrainingConfigBuilder epochs(int epochs) {
+        this.epochs = epochs;
+        return this;
+    }
+
+    /** Examples per minibatch per replica (default: {@value TrainingConfig#DEFAULT_BATCH_SIZE}). */
+    public TrainingConfigBuilder batchSize(int batchSize) {
+        this.batchSize = batchSize;
+        return this;
+    }
+
+    /** Seeds the shuffle, the split and dropout (default: the spec's seed). */
+    public TrainingConfigBuilder seed(long seed) {
+        this.seed = seed;
+        return this;
+    }
+
+    /** The parameters training starts from, or null for the spec's initializers (the default). */
+    public TrainingConfigBuilder initialWeights(InitialWeights weights) {
+        this.initialWeights = weights;
+        return this;
+    }
+
+    /** Replicas, one Spark partition each (default: Spark's default parallelism, set by resolve). */
+    public TrainingConfigBuilder workers(int workers) {
+        this.workers = OptionalInt.of(workers);
+        return this;
+    }
+
+    /** How often the replicas are averaged (default: {@link AveragingSchedule#AUTO}). */
+    public TrainingConfigBuilder averaging(AveragingSchedule schedule) {
+        if (schedule == null) {
+            throw new IllegalArgumentException("averaging schedule must be given; AUTO is the default");
+        }
+        this.averaging = schedule;
+        return this;
+    }
+
+    /** Block momentum on each round's averaged update; {@link BlockMomentum#NONE} averages plainly. */
+    public TrainingConfigBuilder blockMomentum(BlockMomentum momentum) {
+        this.blockMomentum = Optional.of(momentum);
+        return this;
+    }
+
+    /** Block momentum chosen by {@link BlockMomentum#recommended} for the resolved workers (the default). */
+    public TrainingConfigBuilder autoBlockMomentum() {
+        this.blockMomentum = Optional.empty();
+        return this;
+    }
+
+    /** When checkpoints are written and whether the run resumes (default: none). */
+    public TrainingConfigBuilder checkpointing(Checkpointing checkpointing) {
+        this.checkpointing = checkpointing;
+        return this;
+    }
+
+    /** Early stopping on val_loss (default: none). */
+    public TrainingConfigBuilder earlyStopping(EarlyStopping earlyStopping) {
+        this.earlyStopping = earlyStopping;
+        return this;
+    }
+
+    /** Where the run's files go, any Hadoop filesystem URI (default: none, for library use). */
+    public TrainingConfigBuilder output(String output) {
+        this.output = output;
+        return this;
+    }
+
+    /** The configuration, validated. */
+    public TrainingConfig build() {
+        return new TrainingConfig(this);
+    }
+}
