@@ -16,6 +16,7 @@ import dptrain.driver.rounds.RoundRecord;
 import dptrain.spec.Engine;
 import dptrain.spec.ModelFile;
 import dptrain.spec.ModelSpec;
+import dptrain.timing.Seconds;
 import java.io.IOException;
 import java.lang.management.ManagementFactory;
 import java.nio.file.Files;
@@ -79,7 +80,7 @@ public final class Benchmark {
         double flopsPerExample = EngineSpeed.flopsPerExample(probe);
         double peak = GemmPeak.bookShapeGflops();
         System.out.printf(Locale.ROOT, "GEMM peak (Nd4j.gemm 128x784x512, one thread): %.1f GFLOP/s; %.3f MFLOP per "
-                + "training example%n", peak, flopsPerExample / 1e6);
+                + "training example%n", peak, flopsPerExample / Units.FLOP_PER_MFLOP);
 
         List<Row> rows = new ArrayList<>();
         rows.add(singleProcess(spec, trainImages, testImages, epochs));
@@ -129,7 +130,7 @@ public final class Benchmark {
         json.put("load_average_before", loadBefore);
         json.put("load_average_after", load());
         json.put("gemm_peak_gflops", peak);
-        json.put("mflop_per_example", flopsPerExample / 1e6);
+        json.put("mflop_per_example", flopsPerExample / Units.FLOP_PER_MFLOP);
         json.put("single_1t_eps", single.examplesPerSecond());
         json.put("dptrain_local2_epoch_eps", perEpoch.examplesPerSecond());
         json.put("dptrain_local2_k16_eps", k16.examplesPerSecond());
@@ -145,8 +146,8 @@ public final class Benchmark {
         json.put("overhead_epoch_tcp_frac", rows.get(8).overheadFraction());
         json.put("overhead_epoch_frac", perEpoch.overheadFraction());
         json.put("overhead_k16_frac", k16.overheadFraction());
-        json.put("achieved_gflops", perEpoch.examplesPerSecond() * flopsPerExample / 1e9);
-        json.put("achieved_frac_of_2_core_peak", perEpoch.examplesPerSecond() * flopsPerExample / 1e9 / (2 * peak));
+        json.put("achieved_gflops", perEpoch.examplesPerSecond() * flopsPerExample / Units.FLOP_PER_GFLOP);
+        json.put("achieved_frac_of_2_core_peak", perEpoch.examplesPerSecond() * flopsPerExample / Units.FLOP_PER_GFLOP / (2 * peak));
         json.put("test_accuracy", perEpoch.testAccuracy());
         json.put("test_accuracy_k16", k16.testAccuracy());
         json.put("speedup_epoch_vs_single", perEpoch.examplesPerSecond() / single.examplesPerSecond());
@@ -157,14 +158,14 @@ public final class Benchmark {
 
         StringBuilder md = new StringBuilder();
         md.append(String.format(Locale.ROOT, "GEMM peak %.1f GFLOP/s on one thread; %.3f MFLOP per example; load average "
-                + "%.1f before, %.1f after.%n%n", peak, flopsPerExample / 1e6, loadBefore, load()));
+                + "%.1f before, %.1f after.%n%n", peak, flopsPerExample / Units.FLOP_PER_MFLOP, loadBefore, load()));
         md.append("| Configuration | s/epoch | examples/s | vs single | GFLOP/s | overhead | per round: broadcast / "
                 + "scheduling / compute / combine / update (ms) | s to 0.85 | test acc (").append(epochs)
                 .append(" epochs) |\n|---|---|---|---|---|---|---|---|---|\n");
         for (Row r : rows) {
             md.append(String.format(Locale.ROOT, "| %s | %.2f | %,.0f | %.2f× | %.1f | %s | %s | %s | %.4f |%n", r.name(),
                     r.secondsPerEpoch(), r.examplesPerSecond(), r.examplesPerSecond() / single.examplesPerSecond(),
-                    r.examplesPerSecond() * flopsPerExample / 1e9,
+                    r.examplesPerSecond() * flopsPerExample / Units.FLOP_PER_GFLOP,
                     Double.isNaN(r.overheadFraction()) ? "—" : String.format(Locale.ROOT, "%.1f%%", 100 * r.overheadFraction()),
                     r.breakdown() == null ? "—" : r.breakdown().text(),
                     Double.isNaN(r.secondsToTarget()) ? "—" : String.format(Locale.ROOT, "%.1f", r.secondsToTarget()),
@@ -187,11 +188,11 @@ public final class Benchmark {
     record Breakdown(double broadcastMs, double schedulingMs, double computeMs, double combineMs, double updateMs) {
         static Breakdown of(List<RoundRecord> rounds) {
             double n = Math.max(1, rounds.size());
-            return new Breakdown(1e3 * rounds.stream().mapToDouble(RoundRecord::broadcastSeconds).sum() / n,
-                    1e3 * rounds.stream().mapToDouble(RoundRecord::schedulingSeconds).sum() / n,
-                    1e3 * rounds.stream().mapToDouble(RoundRecord::computeSeconds).sum() / n,
-                    1e3 * rounds.stream().mapToDouble(RoundRecord::combineSeconds).sum() / n,
-                    1e3 * rounds.stream().mapToDouble(RoundRecord::updateSeconds).sum() / n);
+            return new Breakdown(Units.MILLIS_PER_SECOND * rounds.stream().mapToDouble(RoundRecord::broadcastSeconds).sum() / n,
+                    Units.MILLIS_PER_SECOND * rounds.stream().mapToDouble(RoundRecord::schedulingSeconds).sum() / n,
+                    Units.MILLIS_PER_SECOND * rounds.stream().mapToDouble(RoundRecord::computeSeconds).sum() / n,
+                    Units.MILLIS_PER_SECOND * rounds.stream().mapToDouble(RoundRecord::combineSeconds).sum() / n,
+                    Units.MILLIS_PER_SECOND * rounds.stream().mapToDouble(RoundRecord::updateSeconds).sum() / n);
         }
 
         String text() {
@@ -219,7 +220,7 @@ public final class Benchmark {
             m.put("name", name);
             m.put("seconds_per_epoch", secondsPerEpoch);
             m.put("examples_per_second", examplesPerSecond());
-            m.put("gflops", examplesPerSecond() * flopsPerExample / 1e9);
+            m.put("gflops", examplesPerSecond() * flopsPerExample / Units.FLOP_PER_GFLOP);
             m.put("overhead_frac", Double.isNaN(overheadFraction()) ? null : overheadFraction());
             m.put("round_breakdown_ms", breakdown);
             m.put("seconds_to_0_85", Double.isNaN(secondsToTarget) ? null : secondsToTarget);
@@ -248,7 +249,7 @@ public final class Benchmark {
                 net.fit(batch[0], batch[1]);
                 examples += batch[0].rows();
             }
-            seconds[e] = (System.nanoTime() - began) / 1e9;
+            seconds[e] = Seconds.since(began);
             elapsed += seconds[e];
             Evaluation evaluation = new Evaluation(spec.outputSize());
             for (INDArray[] batch : test) {

@@ -13,6 +13,7 @@ import dptrain.replica.TrainingState;
 import dptrain.spec.Engine;
 import dptrain.spec.ModelFile;
 import dptrain.spec.ModelSpec;
+import dptrain.timing.Seconds;
 import java.io.IOException;
 import java.io.InputStream;
 import java.lang.management.ManagementFactory;
@@ -79,16 +80,16 @@ public final class EngineSpeed {
             for (INDArray[] b : arrays) {
                 net.fit(b[0], b[1]);
             }
-            seconds[0][e] = (System.nanoTime() - began) / 1e9;
+            seconds[0][e] = Seconds.since(began);
 
             began = System.nanoTime();
             ReplicaResult dl4j = dl4jReplica.train(dl4jState, batches.iterator(), Integer.MAX_VALUE, e);
-            seconds[1][e] = (System.nanoTime() - began) / 1e9;
+            seconds[1][e] = Seconds.since(began);
             dl4jState = reached(dl4jState, dl4j);
 
             began = System.nanoTime();
             ReplicaResult dense = denseReplica.train(denseState, batches.iterator(), Integer.MAX_VALUE, e);
-            seconds[2][e] = (System.nanoTime() - began) / 1e9;
+            seconds[2][e] = Seconds.since(began);
             denseState = reached(denseState, dense);
             System.out.printf(Locale.ROOT, "epoch %d: fit %.2fs, dl4j replica %.2fs (acc %.4f), dense replica %.2fs "
                     + "(acc %.4f)%n", e + 1, seconds[0][e], seconds[1][e], dl4j.stats().accuracy(), seconds[2][e],
@@ -99,7 +100,7 @@ public final class EngineSpeed {
                 ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage());
 
         System.out.printf(Locale.ROOT, "%s: %d examples, batch %d, %.3f MFLOP per example, one thread%n",
-                spec.source(), examples, BATCH, flopsPerExample / 1e6);
+                spec.source(), examples, BATCH, flopsPerExample / Units.FLOP_PER_MFLOP);
         System.out.printf(Locale.ROOT, "GEMM peak (Nd4j.gemm 128x784x512, best of 10, before and after): %.1f GFLOP/s "
                 + "(%.1f before)%n", peak, peakBefore);
         String[] names = {"DL4J net.fit, prebuilt arrays", "replica, dl4j engine", "replica, dense engine"};
@@ -115,8 +116,8 @@ public final class EngineSpeed {
                 fitRate = rate;
                 fitBestRate = bestRate;
             }
-            double gflops = rate * flopsPerExample / 1e9;
-            double bestGflops = bestRate * flopsPerExample / 1e9;
+            double gflops = rate * flopsPerExample / Units.FLOP_PER_GFLOP;
+            double bestGflops = bestRate * flopsPerExample / Units.FLOP_PER_GFLOP;
             System.out.printf(Locale.ROOT, "%-30s median %6.2f s/epoch %8.0f examples/s %.2fx fit %5.1f GFLOP/s = %4.1f%% "
                     + "of GEMM peak | fastest epoch %8.0f examples/s %.2fx fit %5.1f GFLOP/s = %4.1f%%%n", names[c],
                     median, rate, rate / fitRate, gflops, 100 * gflops / peak, bestRate, bestRate / fitBestRate,

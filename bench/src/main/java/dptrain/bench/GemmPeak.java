@@ -1,5 +1,6 @@
 package dptrain.bench;
 
+import dptrain.timing.Seconds;
 import java.util.Locale;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
@@ -37,9 +38,9 @@ public final class GemmPeak {
                 Nd4j.gemm(a, b, c, false, false, 1.0, 0.0);
             }
             Nd4j.getExecutioner().commit();
-            double seconds = (System.nanoTime() - began) / 1e9;
+            double seconds = Seconds.since(began);
             if (round > 0) {
-                best = Math.max(best, flopsPerRound / seconds / 1e9);
+                best = Math.max(best, flopsPerRound / seconds / Units.FLOP_PER_GFLOP);
             }
         }
         return best;

@@ -19,6 +19,7 @@ import dptrain.replica.ReplicaPool;
 import dptrain.replica.ReplicaStats;
 import dptrain.replica.TrainingState;
 import dptrain.spec.ModelSpec;
+import dptrain.timing.Seconds;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -113,7 +114,7 @@ final class TrainingLoop {
         boolean stop = stoppedEarly();
         while (!stop && epochsDone < config.epochs()) {
             int epoch = epochsDone + 1;
-            long began = System.nanoTime() - (long) (soFar.seconds() * 1e9);
+            long began = System.nanoTime() - Seconds.toNanos(soFar.seconds());
             while (batchesDone < stepsPerEpoch) {
                 runRound(epoch, began);
                 if (config.checkpointing().everyRounds() > 0 && batchesDone < stepsPerEpoch
@@ -132,7 +133,7 @@ final class TrainingLoop {
             ReplicaStats stats = soFar.stats();
             EpochRecord record = new EpochRecord(epoch, stats.meanLoss(), stats.accuracy(),
                     val == null ? Double.NaN : val.meanLoss(), val == null ? Double.NaN : val.accuracy(),
-                    (System.nanoTime() - began) / 1e9, stats.examples(), roundsPerEpoch, stepsPerEpoch, stats.steps(),
+                    Seconds.since(began), stats.examples(), roundsPerEpoch, stepsPerEpoch, stats.steps(),
                     soFar.slowestReplicaSeconds());
             if (!Double.isFinite(record.loss())) {
                 throw diverged(String.format("the loss of epoch %d is %s", epoch, record.loss()));
@@ -225,10 +226,10 @@ final class TrainingLoop {
         blockFilter = nextFilter;
         batchesDone = Math.min(stepsPerEpoch, firstBatch + batchesPerRound);
         soFar = new Checkpoint.EpochSoFar(soFar.stats().plus(stats),
-                soFar.slowestReplicaSeconds() + stats.maxComputeSeconds(), (roundEnded - epochBegan) / 1e9);
+                soFar.slowestReplicaSeconds() + stats.maxComputeSeconds(), Seconds.between(epochBegan, roundEnded));
         RoundRecord record = new RoundRecord(epoch, config.epochs(), round, roundsPerEpoch, stats.examples(),
                 stats.meanLoss(), trained.sendSeconds(), stats.maxComputeSeconds(), average.combineSeconds(),
-                trained.waitSeconds(), seconds(trainedAt, roundEnded), seconds(roundBegan, roundEnded),
+                trained.waitSeconds(), Seconds.between(trainedAt, roundEnded), Seconds.between(roundBegan, roundEnded),
                 average.rejections().size());
         rounds.add(record);
         progress.roundEnded(record);
@@ -370,10 +371,6 @@ final class TrainingLoop {
             return model.combine(data.batches(), (snapshot, batches) -> ReplicaPool.withReplica(jobId, spec.value(),
                     replica -> replica.evaluate(snapshot, batches)), ReplicaStats.NONE, ReplicaStats::plus);
         }
-    }
-
-    private static double seconds(long fromNanos, long toNanos) {
-        return (toNanos - fromNanos) / 1e9;
     }
 
     /**

@@ -1,5 +1,6 @@
 package dptrain.replica;
 
+import dptrain.timing.Seconds;
 import java.io.Serializable;
 import java.util.ArrayList;
 import java.util.List;
@@ -66,7 +67,7 @@ public final class ParameterAverage implements Serializable {
             await(result);
             foldReady();
         }
-        combineSeconds += (System.nanoTime() - began) / 1e9;
+        combineSeconds += Seconds.since(began);
         return this;
     }
 
@@ -95,7 +96,7 @@ public final class ParameterAverage implements Serializable {
             }
             merged.foldReady();
         }
-        merged.combineSeconds = combinedSoFar + (System.nanoTime() - began) / 1e9;
+        merged.combineSeconds = combinedSoFar + Seconds.since(began);
         return merged;
     }
 

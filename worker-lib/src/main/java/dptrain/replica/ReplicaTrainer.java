@@ -4,6 +4,7 @@ import dptrain.data.Minibatch;
 import dptrain.spec.Engine;
 import dptrain.spec.ModelSpec;
 import dptrain.spec.TargetEncoding;
+import dptrain.timing.Seconds;
 import java.io.DataInputStream;
 import java.io.IOException;
 import java.util.Iterator;
@@ -169,7 +170,7 @@ public final class ReplicaTrainer {
      */
     private Round finish(long began, long examples, long steps, double lossSum, long correct) {
         boolean finite = steps == 0 || TrainingState.isFinite(net);
-        double seconds = (System.nanoTime() - began) / 1e9;
+        double seconds = Seconds.since(began);
         ReplicaStats stats = ReplicaStats.ofReplica(examples, steps, lossSum, correct, seconds);
         return new Round(stats, steps, finite ? null
                 : "a parameter or optimizer value is not finite after step " + steps + " of the round");
@@ -177,7 +178,7 @@ public final class ReplicaTrainer {
 
     /** A replica stopped at the step whose loss is not finite: rejected, naming the step. */
     private static Round rejectedAt(long began, double loss, long examples, long steps, long correct) {
-        double seconds = (System.nanoTime() - began) / 1e9;
+        double seconds = Seconds.since(began);
         return new Round(ReplicaStats.ofReplica(examples, steps, Double.NaN, correct, seconds), steps,
                 "the loss is " + loss + " at step " + steps + " of the round");
     }
@@ -220,7 +221,7 @@ public final class ReplicaTrainer {
             correct += countCorrect(rowMajor(output), (int) output.columns(), batch, spec.targetEncoding());
             examples += batch.rows();
         }
-        return ReplicaStats.ofReplica(examples, 0, lossSum, correct, (System.nanoTime() - began) / 1e9);
+        return ReplicaStats.ofReplica(examples, 0, lossSum, correct, Seconds.since(began));
     }
 
     /**

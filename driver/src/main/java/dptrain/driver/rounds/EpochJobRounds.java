@@ -11,6 +11,7 @@ import dptrain.replica.ReplicaResult;
 import dptrain.replica.ReplicaTrainer;
 import dptrain.replica.TrainingState;
 import dptrain.spec.ModelSpec;
+import dptrain.timing.Seconds;
 import java.io.Closeable;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -73,7 +74,7 @@ final class EpochJobRounds implements RoundTransport {
         for (ReplicaResult result : results.byPartition()) {
             average = average.add(result);
         }
-        double combine = (System.nanoTime() - combineBegan) / 1e9;
+        double combine = Seconds.since(combineBegan);
         return new Round(average, results.sendSeconds(), results.waitSeconds() + combine);
     }
 

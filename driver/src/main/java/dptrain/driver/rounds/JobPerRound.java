@@ -6,6 +6,7 @@ import dptrain.replica.ReplicaPool;
 import dptrain.replica.ReplicaResult;
 import dptrain.replica.TrainingState;
 import dptrain.spec.ModelSpec;
+import dptrain.timing.Seconds;
 import java.util.Iterator;
 import java.util.List;
 import org.apache.spark.api.java.JavaRDD;
@@ -34,7 +35,7 @@ final class JobPerRound implements RoundTransport {
         try {
             ParameterAverage average = trainRound(batches, spec, snapshot, jobId, firstBatch, count, roundSeed, epoch,
                     round);
-            return new Round(average, (sent - began) / 1e9, (System.nanoTime() - sent) / 1e9);
+            return new Round(average, Seconds.between(began, sent), Seconds.since(sent));
         } finally {
             snapshot.destroy();
         }

@@ -5,6 +5,7 @@ import dptrain.exchange.RoundAssignment;
 import dptrain.exchange.RoundProtocol;
 import dptrain.replica.ReplicaResult;
 import dptrain.replica.TrainingState;
+import dptrain.timing.Seconds;
 import java.io.BufferedInputStream;
 import java.io.Closeable;
 import java.io.DataInputStream;
@@ -156,7 +157,7 @@ final class RoundExchange implements Closeable {
                 received++;
             }
         }
-        return new RoundResults(results, (sent - began) / 1e9, (System.nanoTime() - sent) / 1e9);
+        return new RoundResults(results, Seconds.between(began, sent), Seconds.since(sent));
     }
 
     /**
