@@ -4,6 +4,7 @@ import dptrain.driver.files.InputFiles;
 import dptrain.driver.files.ParameterException;
 import dptrain.driver.input.DataFormat;
 import dptrain.driver.input.DataInput;
+import java.util.Optional;
 import org.apache.hadoop.conf.Configuration;
 import picocli.CommandLine.Option;
 import picocli.CommandLine;
@@ -55,11 +56,12 @@ final class DataOptions {
      * @param cli          the command, for usage errors
      */
     DataInput dataInput(String uri, String flag, Configuration hadoop, Float defaultScale, CommandLine cli) {
-        DataFormat f = format != null ? format : InputFiles.formatOf(uri, hadoop);
-        if (f == null) {
+        Optional<DataFormat> detected = format != null ? Optional.of(format) : DataFormat.ofFiles(uri, hadoop);
+        if (detected.isEmpty()) {
             throw usage(cli, flag + ": cannot tell the format of '" + uri + "' from its file names; add --format idx, "
                     + "csv, libsvm or parquet");
         }
+        DataFormat f = detected.get();
         if (scaleDivisor != null && !(scaleDivisor > 0 && Float.isFinite(scaleDivisor))) {
             throw usage(cli, "--scale: " + scaleDivisor + " is not allowed; expected a positive number");
         }

@@ -23,6 +23,7 @@ import dptrain.timing.Seconds;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Optional;
 import org.apache.hadoop.fs.Path;
 import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.broadcast.Broadcast;
@@ -286,8 +287,8 @@ final class TrainingLoop {
             return;
         }
         store.leftovers().forEach(progress::checkpointRejected);
-        CheckpointStore.Found found = store.newestValid(progress::checkpointRejected);
-        if (found == null) {
+        Optional<CheckpointStore.Found> newest = store.newestValid(progress::checkpointRejected);
+        if (newest.isEmpty()) {
             if (resume == Checkpointing.Resume.REQUIRED) {
                 throw new InputException("--resume: " + store.folder() + " holds no valid checkpoint"
                         + (store.any() ? " (each one was rejected, see above)" : "") + "; run without --resume to "
@@ -295,6 +296,7 @@ final class TrainingLoop {
             }
             return;
         }
+        CheckpointStore.Found found = newest.get();
         Checkpoint c = found.checkpoint();
         checkResumable(c, found.manifest(), state);
         state = c.state();

@@ -219,7 +219,7 @@ class ResumeTest {
         assertTrue(run.err().contains(out.resolve("checkpoints").toString()), run.err());
         assertFalse(Files.exists(out.resolve("model.zip")), "no model from a diverged run");
         CheckpointStore.Found last = new CheckpointStore(out.resolve("checkpoints").toUri().toString(), new Configuration())
-                .newestValid(why -> { throw new AssertionError(why); });
+                .newestValid(why -> { throw new AssertionError(why); }).orElseThrow();
         assertTrue(last.checkpoint().state().isFinite(), "the last good checkpoint holds finite values");
     }
 }

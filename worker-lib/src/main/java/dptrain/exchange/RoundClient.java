@@ -10,6 +10,7 @@ import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.net.Socket;
 import java.net.SocketTimeoutException;
+import java.util.Optional;
 
 /**
  * A training task's connection to the driver's round exchange. Not thread-safe: the task's own
@@ -57,12 +58,12 @@ public final class RoundClient implements Closeable {
     }
 
     /**
-     * Waits for the driver's next assignment; null when the epoch is done. The round's starting state
+     * Waits for the driver's next assignment; empty when the epoch is done. The round's starting state
      * follows: read it with {@link #receiveState} before anything else. While waiting it calls
      * {@code stillWanted} every {@value #POLL_MILLIS} ms, which throws to give up (a killed task: a
      * blocked socket read does not notice a thread interrupt).
      */
-    public RoundAssignment next(Runnable stillWanted) throws IOException {
+    public Optional<RoundAssignment> next(Runnable stillWanted) throws IOException {
         try {
             awaitMessage(stillWanted);
             return RoundProtocol.readAssignment(in);

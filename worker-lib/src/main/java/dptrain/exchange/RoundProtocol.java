@@ -5,6 +5,7 @@ import dptrain.replica.TrainingState;
 import java.io.DataInputStream;
 import java.io.DataOutputStream;
 import java.io.IOException;
+import java.util.Optional;
 
 /**
  * The round exchange's messages, as written on its TCP connections (big-endian, see
@@ -81,18 +82,19 @@ public final class RoundProtocol {
     }
 
     /**
-     * The next assignment, or null when the driver says the epoch is done. The round's starting state
-     * follows on the stream: the caller reads it next.
+     * The next assignment, or empty when the driver says the epoch is done. The round's starting
+     * state follows on the stream: the caller reads it next.
      */
-    public static RoundAssignment readAssignment(DataInputStream in) throws IOException {
+    public static Optional<RoundAssignment> readAssignment(DataInputStream in) throws IOException {
         byte kind = in.readByte();
         if (kind == DONE) {
-            return null;
+            return Optional.empty();
         }
         if (kind != ROUND) {
             throw new IOException("unknown round exchange message kind " + kind);
         }
-        return new RoundAssignment(in.readInt(), in.readInt(), in.readInt(), in.readInt(), in.readInt(), in.readLong());
+        return Optional.of(new RoundAssignment(in.readInt(), in.readInt(), in.readInt(), in.readInt(), in.readInt(),
+                in.readLong()));
     }
 
     /** Writes partition {@code partition}'s result of round {@code sequence}. */

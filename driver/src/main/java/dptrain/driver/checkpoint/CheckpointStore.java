@@ -19,6 +19,7 @@ import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.UUID;
 import java.util.function.Consumer;
@@ -104,20 +105,20 @@ public final class CheckpointStore {
     }
 
     /**
-     * The newest checkpoint that reads back whole, or null when there is none. Each newer one that
+     * The newest checkpoint that reads back whole, or empty when there is none. Each newer one that
      * does not is reported to {@code rejected}, naming its file and what is wrong with it.
      */
-    public Found newestValid(Consumer<String> rejected) {
+    public Optional<Found> newestValid(Consumer<String> rejected) {
         for (Path manifest : manifestsNewestFirst()) {
             try {
                 Found found = new Found(read(manifest), manifest);
                 knownValid.add(manifest.getName());
-                return found;
+                return Optional.of(found);
             } catch (IOException e) {
                 rejected.accept(e.getMessage());
             }
         }
-        return null;
+        return Optional.empty();
     }
 
     /** True when the folder holds any checkpoint manifest, valid or not. */

@@ -1,7 +1,6 @@
 package dptrain.driver.files;
 
 import dptrain.data.IdxReader;
-import dptrain.driver.input.DataFormat;
 import java.io.FileNotFoundException;
 import java.io.IOException;
 import java.io.InputStream;
@@ -166,15 +165,6 @@ public final class InputFiles {
         } catch (IOException e) {
             throw new InputException(uri + ": cannot be resolved: " + e.getMessage(), e);
         }
-    }
-
-    /**
-     * The format the files {@code uri} stands for imply by their names (a folder or glob: its first
-     * data file's name), or null when the names do not tell.
-     */
-    public static DataFormat formatOf(String uri, Configuration conf) {
-        DataFormat byName = DataFormat.fromFileName(uri);
-        return byName != null ? byName : DataFormat.fromFileName(dataFiles(uri, conf).get(0));
     }
 
     /** The whole of a small text file, such as a model spec. */

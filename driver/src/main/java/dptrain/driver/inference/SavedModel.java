@@ -5,7 +5,6 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dptrain.data.FeatureNormalizer;
 import dptrain.driver.files.InputException;
 import dptrain.driver.files.InputFiles;
-import dptrain.driver.output.RunOutputs;
 import dptrain.inference.InferenceModel;
 import dptrain.spec.ModelFile;
 import dptrain.spec.ModelSpec;
@@ -36,6 +35,12 @@ import org.deeplearning4j.util.ModelSerializer;
  */
 public record SavedModel(String uri, ModelSpec spec, MultiLayerNetwork network, FeatureNormalizer normalizer,
         Float featureScale) {
+    /**
+     * The model.zip entry recording the feature scaling the model was trained with, so evaluate and
+     * predict apply it: {@code {"feature_scale": 0.003921569}} (the multiplier, 1/--scale).
+     */
+    public static final String PREPROCESSING_ENTRY = "dptrain-preprocessing.json";
+
 
     private static final String EXPECTED = "expected the model.zip that 'dptrain train' writes (a DL4J "
             + "ModelSerializer zip)";
@@ -122,19 +127,19 @@ public record SavedModel(String uri, ModelSpec spec, MultiLayerNetwork network, 
     }
 
     private static Float featureScale(String uri, Map<String, byte[]> entries) {
-        byte[] json = entries.get(RunOutputs.PREPROCESSING_ENTRY);
+        byte[] json = entries.get(PREPROCESSING_ENTRY);
         if (json == null) {
             return null;
         }
         try {
             JsonNode scale = new ObjectMapper().readTree(json).path("feature_scale");
             if (!scale.isNumber() || !(scale.floatValue() > 0) || !Float.isFinite(scale.floatValue())) {
-                throw new InputException(uri + ": " + RunOutputs.PREPROCESSING_ENTRY + " holds feature_scale "
+                throw new InputException(uri + ": " + PREPROCESSING_ENTRY + " holds feature_scale "
                         + scale + "; expected a positive number");
             }
             return scale.floatValue();
         } catch (IOException e) {
-            throw new InputException(uri + ": " + RunOutputs.PREPROCESSING_ENTRY + " is not JSON: " + e.getMessage(), e);
+            throw new InputException(uri + ": " + PREPROCESSING_ENTRY + " is not JSON: " + e.getMessage(), e);
         }
     }
 }

@@ -1,6 +1,9 @@
 package dptrain.driver.input;
 
+import dptrain.driver.files.InputFiles;
 import java.util.Locale;
+import java.util.Optional;
+import org.apache.hadoop.conf.Configuration;
 
 /** The file formats dptrain reads. */
 public enum DataFormat {
@@ -13,25 +16,34 @@ public enum DataFormat {
     /** A table with a features column (Spark ML vector or numeric array) and an integral label column. */
     PARQUET;
 
-    /** The format a file name implies, or null when the name does not tell. */
-    public static DataFormat fromFileName(String uri) {
+    /** The format a file name implies, or empty when the name does not tell. */
+    public static Optional<DataFormat> fromFileName(String uri) {
         String name = uri.substring(uri.lastIndexOf('/') + 1).toLowerCase(Locale.ROOT);
         if (name.endsWith(".gz")) {
             name = name.substring(0, name.length() - 3);
         }
         if (name.contains("idx3-ubyte") || name.contains("idx1-ubyte")) {
-            return IDX;
+            return Optional.of(IDX);
         }
         if (name.endsWith(".csv")) {
-            return CSV;
+            return Optional.of(CSV);
         }
         if (name.endsWith(".libsvm") || name.endsWith(".svm")) {
-            return LIBSVM;
+            return Optional.of(LIBSVM);
         }
         if (name.endsWith(".parquet")) {
-            return PARQUET;
+            return Optional.of(PARQUET);
         }
-        return null;
+        return Optional.empty();
+    }
+
+    /**
+     * The format the files {@code uri} stands for imply by their names (a folder or glob: its first
+     * data file's name), or empty when the names do not tell.
+     */
+    public static Optional<DataFormat> ofFiles(String uri, Configuration conf) {
+        Optional<DataFormat> byName = fromFileName(uri);
+        return byName.isPresent() ? byName : fromFileName(InputFiles.dataFiles(uri, conf).get(0));
     }
 
     public String cliName() {

@@ -6,6 +6,7 @@ import dptrain.driver.TrainingConfig;
 import dptrain.driver.TrainingResult;
 import dptrain.driver.files.AtomicFiles;
 import dptrain.driver.files.InputException;
+import dptrain.driver.inference.SavedModel;
 import dptrain.driver.input.ValidationReport;
 import dptrain.driver.rounds.EpochRecord;
 import dptrain.driver.rounds.RoundRecord;
@@ -69,16 +70,11 @@ public final class RunOutputs {
         files.checkWritable(folder, "--output");
     }
 
-    /**
-     * The model.zip entry recording the feature scaling the model was trained with, so evaluate and
-     * predict apply it: {@code {"feature_scale": 0.003921569}} (the multiplier, 1/--scale).
-     */
-    public static final String PREPROCESSING_ENTRY = "dptrain-preprocessing.json";
 
     /**
      * Saves the trained state as a DL4J model that {@code ModelSerializer.restoreMultiLayerNetwork}
      * loads, with the normalization fitted on the training data in DL4J's normalizer slot and the
-     * feature scaling in {@link #PREPROCESSING_ENTRY}.
+     * feature scaling in {@link SavedModel#PREPROCESSING_ENTRY}.
      */
     public void writeModel(TrainingConfig config, TrainingResult result) {
         MultiLayerNetwork net = new MultiLayerNetwork(config.spec().configuration());
@@ -109,7 +105,7 @@ public final class RunOutputs {
                 NormalizerSerializer.getDefault().write(normalizer, AtomicFiles.closeShield(zip));
                 zip.closeEntry();
             }
-            zip.putNextEntry(new ZipEntry(PREPROCESSING_ENTRY));
+            zip.putNextEntry(new ZipEntry(SavedModel.PREPROCESSING_ENTRY));
             JSON.writeValue(AtomicFiles.closeShield(zip), Map.of("feature_scale", scale));
             zip.closeEntry();
         }

@@ -17,6 +17,7 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.util.Iterator;
 import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.ExecutionException;
 import org.apache.spark.PartitionEvaluator;
 import org.apache.spark.PartitionEvaluatorFactory;
@@ -169,9 +170,10 @@ final class EpochJobRounds implements RoundTransport {
             int rounds = 0;
             RoundTaskHook hook = RoundTaskHook.current();
             try {
-                RoundAssignment a;
                 // A killed task (its stage restarted) stops waiting instead of holding its slot.
-                while ((a = driver.next(replica, () -> stopIfKilled(context))) != null) {
+                Optional<RoundAssignment> next;
+                while ((next = driver.next(replica, () -> stopIfKilled(context))).isPresent()) {
+                    RoundAssignment a = next.get();
                     if (a.firstBatch() < position) {
                         throw new IllegalStateException("round " + a.round() + " of epoch " + a.epoch()
                                 + " starts at minibatch " + a.firstBatch() + " but partition " + partition
@@ -199,13 +201,13 @@ final class EpochJobRounds implements RoundTransport {
      */
     private interface DriverLink extends Closeable {
         static DriverLink open(ExchangeAddress address, int partition, int stageAttempt) throws IOException {
-            InProcessTask inProcess = RoundExchange.joinInProcess(address, partition, stageAttempt);
-            return inProcess != null ? new InProcessLink(inProcess)
+            Optional<InProcessTask> inProcess = RoundExchange.joinInProcess(address, partition, stageAttempt);
+            return inProcess.isPresent() ? new InProcessLink(inProcess.get())
                     : new SocketLink(RoundClient.connect(address, partition, stageAttempt));
         }
 
-        /** The next assignment, its state already loaded or at hand; null when the epoch is done. */
-        RoundAssignment next(ReplicaTrainer replica, Runnable stillWanted) throws IOException;
+        /** The next assignment, its state already loaded or at hand; empty when the epoch is done. */
+        Optional<RoundAssignment> next(ReplicaTrainer replica, Runnable stillWanted) throws IOException;
 
         /** Trains the round just assigned and keeps its result for {@link #sendResult}; returns its steps. */
         long train(ReplicaTrainer replica, Iterator<Minibatch> batches, int count, long seed);
@@ -223,9 +225,9 @@ final class EpochJobRounds implements RoundTransport {
         }
 
         @Override
-        public RoundAssignment next(ReplicaTrainer replica, Runnable stillWanted) throws IOException {
-            RoundAssignment a = client.next(stillWanted);
-            if (a != null) {
+        public Optional<RoundAssignment> next(ReplicaTrainer replica, Runnable stillWanted) throws IOException {
+            Optional<RoundAssignment> a = client.next(stillWanted);
+            if (a.isPresent()) {
                 client.receiveState(replica::receiveState);
             }
             return a;
@@ -258,7 +260,7 @@ final class EpochJobRounds implements RoundTransport {
         }
 
         @Override
-        public RoundAssignment next(ReplicaTrainer replica, Runnable stillWanted) throws IOException {
+        public Optional<RoundAssignment> next(ReplicaTrainer replica, Runnable stillWanted) throws IOException {
             return task.next(stillWanted);
         }
 

@@ -6,6 +6,7 @@ import dptrain.replica.ReplicaResult;
 import dptrain.replica.TrainingState;
 import java.io.Closeable;
 import java.io.IOException;
+import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -27,10 +28,10 @@ final class InProcessTask implements Closeable {
     }
 
     /**
-     * Waits for the next assignment; null when the epoch is done. While waiting it calls {@code
+     * Waits for the next assignment; empty when the epoch is done. While waiting it calls {@code
      * stillWanted} every {@value #TASK_POLL_MILLIS} ms, which throws to give up (a killed task).
      */
-    RoundAssignment next(Runnable stillWanted) throws IOException {
+    Optional<RoundAssignment> next(Runnable stillWanted) throws IOException {
         while (true) {
             ExchangeConnection.InProcess.Message m;
             try {
@@ -47,7 +48,7 @@ final class InProcessTask implements Closeable {
                         + "closed, or a newer attempt of partition " + connection.partition + " joined)");
             } else {
                 start = m.start();
-                return m.assignment();
+                return Optional.ofNullable(m.assignment());
             }
         }
     }

@@ -21,6 +21,7 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CancellationException;
 import java.util.concurrent.ConcurrentHashMap;
@@ -299,16 +300,16 @@ final class RoundExchange implements Closeable {
     /**
      * Joins the exchange at {@code address} in process, as partition {@code partition} of stage
      * attempt {@code stageAttempt}: possible for a task in the driver's JVM when the exchange allows it
-     * (see {@link RoundExchangeSettings}); null otherwise (the task connects over TCP).
+     * (see {@link RoundExchangeSettings}); empty otherwise (the task connects over TCP).
      */
-    static InProcessTask joinInProcess(ExchangeAddress address, int partition, int stageAttempt) {
+    static Optional<InProcessTask> joinInProcess(ExchangeAddress address, int partition, int stageAttempt) {
         RoundExchange exchange = IN_THIS_JVM.get(address.token());
         if (exchange == null || exchange.closed || partition < 0 || partition >= exchange.workers) {
-            return null;
+            return Optional.empty();
         }
         ExchangeConnection.InProcess connection = new ExchangeConnection.InProcess(partition);
         exchange.register(connection, stageAttempt);
-        return new InProcessTask(exchange, connection);
+        return Optional.of(new InProcessTask(exchange, connection));
     }
 
     /** Takes a result handed over by a task in this JVM. */

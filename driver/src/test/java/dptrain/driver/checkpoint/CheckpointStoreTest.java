@@ -2,7 +2,6 @@ package dptrain.driver.checkpoint;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import dptrain.driver.files.AtomicFiles;
 import dptrain.driver.rounds.EpochRecord;
@@ -70,7 +69,7 @@ class CheckpointStoreTest {
     void readsBackExactlyWhatWasWritten() {
         Checkpoint written = checkpoint(2, 4, 0.25f);
         store.write(written, 3);
-        CheckpointStore.Found found = store.newestValid(rejected::add);
+        CheckpointStore.Found found = store.newestValid(rejected::add).orElseThrow();
         Checkpoint read = found.checkpoint();
         assertEquals(List.of(), rejected);
         assertEquals(2, read.epochsDone());
@@ -167,7 +166,7 @@ class CheckpointStoreTest {
         // What a crash in the middle of AtomicFiles.write leaves: a hidden temporary name, never renamed.
         Path temporary = dir.resolve(".checkpoint-e0003-b000000-0badc0de.bin.tmp-3f1e");
         Files.write(temporary, new byte[] {1, 2, 3});
-        Checkpoint newest = store.newestValid(rejected::add).checkpoint();
+        Checkpoint newest = store.newestValid(rejected::add).orElseThrow().checkpoint();
         assertEquals(2, newest.epochsDone());
         assertTrue(store.leftovers().stream().anyMatch(l -> l.contains(temporary.getFileName() + " is a half-written")),
                 store.leftovers().toString());
@@ -180,14 +179,14 @@ class CheckpointStoreTest {
     void noValidCheckpointMeansNone() throws IOException {
         store.write(checkpoint(1, 0, 1f), 3);
         Files.write(dataFile(1, 0), new byte[] {0});
-        assertNull(store.newestValid(rejected::add));
+        assertTrue(store.newestValid(rejected::add).isEmpty());
         assertEquals(1, rejected.size());
         assertTrue(store.any());
     }
 
     /** The newest (2, 0) is rejected with {@code reason} (when given) and (1, 4) is used. */
     private void assertOlderUsed(String reason) {
-        CheckpointStore.Found found = store.newestValid(rejected::add);
+        CheckpointStore.Found found = store.newestValid(rejected::add).orElseThrow();
         assertEquals(1, found.checkpoint().epochsDone());
         assertEquals(4, found.checkpoint().batchesDone());
         assertArrayEquals(checkpoint(1, 4, 2f).state().copyParameters(), found.checkpoint().state().copyParameters());

@@ -1,7 +1,6 @@
 package dptrain.driver.rounds;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -15,6 +14,7 @@ import dptrain.replica.TrainingState;
 import java.io.DataOutputStream;
 import java.io.IOException;
 import java.net.Socket;
+import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -42,8 +42,9 @@ class RoundExchangeTest {
         return tasks.submit(() -> {
             int rounds = 0;
             try (RoundClient client = RoundClient.connect(address, partition, 0)) {
-                RoundAssignment a;
-                while ((a = client.next(() -> { })) != null) {
+                Optional<RoundAssignment> next;
+                while ((next = client.next(() -> { })).isPresent()) {
+                    RoundAssignment a = next.get();
                     TrainingState[] start = new TrainingState[1];
                     client.receiveState(in -> start[0] = TrainingState.readFrom(in));
                     ReplicaStats stats = new ReplicaStats(examples, 1, 1, examples, 0, 0.0, 0.0);
@@ -60,9 +61,10 @@ class RoundExchangeTest {
     private Future<Integer> inProcessTask(ExchangeAddress address, int partition, int examples) {
         return tasks.submit(() -> {
             int rounds = 0;
-            try (InProcessTask task = RoundExchange.joinInProcess(address, partition, 0)) {
-                RoundAssignment a;
-                while ((a = task.next(() -> { })) != null) {
+            try (InProcessTask task = RoundExchange.joinInProcess(address, partition, 0).orElseThrow()) {
+                Optional<RoundAssignment> next;
+                while ((next = task.next(() -> { })).isPresent()) {
+                    RoundAssignment a = next.get();
                     ReplicaStats stats = new ReplicaStats(examples, 1, 1, examples, 0, 0.0, 0.0);
                     task.send(a.sequence(), resultFor(task.start(), stats, partition));
                     rounds++;
@@ -110,7 +112,7 @@ class RoundExchangeTest {
             // The first attempt takes the round and dies without answering.
             Future<Void> dying = tasks.submit(() -> {
                 try (RoundClient client = RoundClient.connect(exchange.address(), 0, 0)) {
-                    assertEquals(1, client.next(() -> { }).round());
+                    assertEquals(1, client.next(() -> { }).orElseThrow().round());
                 }
                 return null;
             });
@@ -175,7 +177,7 @@ class RoundExchangeTest {
             ExchangeAddress address = exchange.address();
             ExchangeAddress forged = new ExchangeAddress(address.host(), address.port(), address.token() + 1);
             try (RoundClient stranger = RoundClient.connect(forged, 0, 0)) {
-                Future<RoundAssignment> next = tasks.submit(() -> stranger.next(() -> { }));
+                Future<Optional<RoundAssignment>> next = tasks.submit(() -> stranger.next(() -> { }));
                 Future<Integer> real = task(address, 0, 10);
                 RoundExchange.RoundResults results = exchange.runRound(1, 1, 0, 1, 0, state(3f),
                         new CompletableFuture<Void>());
@@ -222,10 +224,10 @@ class RoundExchangeTest {
     void aNewerInProcessAttemptReplacesTheOlderOneAndGetsTheRoundUnderWay() throws Exception {
         try (RoundExchange exchange = new RoundExchange(1, "127.0.0.1", "127.0.0.1", 0, true)) {
             CompletableFuture<Void> job = new CompletableFuture<>();
-            InProcessTask older = RoundExchange.joinInProcess(exchange.address(), 0, 0);
+            InProcessTask older = RoundExchange.joinInProcess(exchange.address(), 0, 0).orElseThrow();
             Future<RoundExchange.RoundResults> round = tasks.submit(
                     () -> exchange.runRound(1, 1, 4, 2, 9, state(1f), job));
-            RoundAssignment first = older.next(() -> { });
+            RoundAssignment first = older.next(() -> { }).orElseThrow();
             assertEquals(1, first.round());
             assertEquals(4, first.firstBatch());
             // The stage restarts before the older attempt answers: the newer one is sent the same round.
@@ -243,7 +245,7 @@ class RoundExchangeTest {
     @Test
     void aWaitingInProcessTaskGivesUpWhenNoLongerWanted() throws Exception {
         try (RoundExchange exchange = new RoundExchange(1, "127.0.0.1", "127.0.0.1", 0, true);
-                InProcessTask task = RoundExchange.joinInProcess(exchange.address(), 0, 0)) {
+                InProcessTask task = RoundExchange.joinInProcess(exchange.address(), 0, 0).orElseThrow()) {
             IllegalStateException killed = new IllegalStateException("task killed");
             assertSame(killed, assertThrows(IllegalStateException.class, () -> task.next(() -> {
                 throw killed;
@@ -254,11 +256,11 @@ class RoundExchangeTest {
     @Test
     void tasksJoinInProcessOnlyWhenTheExchangeAllowsItAndIsOpen() throws Exception {
         try (RoundExchange overTcpOnly = new RoundExchange(1, "127.0.0.1", "127.0.0.1", 0, false)) {
-            assertNull(RoundExchange.joinInProcess(overTcpOnly.address(), 0, 0));
+            assertTrue(RoundExchange.joinInProcess(overTcpOnly.address(), 0, 0).isEmpty());
         }
         RoundExchange closed = new RoundExchange(2, "127.0.0.1", "127.0.0.1", 0, true);
-        assertNull(RoundExchange.joinInProcess(closed.address(), 2, 0), "no partition 2 among 2 workers");
+        assertTrue(RoundExchange.joinInProcess(closed.address(), 2, 0).isEmpty(), "no partition 2 among 2 workers");
         closed.close();
-        assertNull(RoundExchange.joinInProcess(closed.address(), 0, 0));
+        assertTrue(RoundExchange.joinInProcess(closed.address(), 0, 0).isEmpty());
     }
 }
