@@ -1,5 +1,6 @@
 package dptrain.cli;
 
+import static dptrain.cli.ErrorCases.bad;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -67,10 +68,6 @@ class EvaluatePredictErrorsTest {
         return dir.resolve(name).toString();
     }
 
-    private static Arguments bad(String what, int exitCode, List<String> args, String... mentions) {
-        return Arguments.of(what, exitCode, args, List.of(mentions));
-    }
-
     static Stream<Arguments> badInputs() {
         int input = ExitCodes.INPUT;
         int usage = ExitCodes.USAGE;
@@ -129,14 +126,7 @@ class EvaluatePredictErrorsTest {
         List<String> args = new ArrayList<>(command);
         args.addAll(List.of("--master", "local[2]", "--conf", "spark.ui.enabled=false", "--output", out.toString()));
         TrainCommandTest.Run run = TrainCommandTest.dptrain(args.toArray(String[]::new));
-        assertEquals(exitCode, run.code(), what + ": " + run.err());
-        for (String mention : mentions) {
-            assertTrue(run.err().contains(mention), what + ": the message should mention '" + mention + "': " + run.err());
-        }
-        assertTrue(run.err().startsWith("dptrain: error: "), what + ": " + run.err());
-        assertFalse(run.err().contains("\tat "), what + ": no stack trace without --verbose: " + run.err());
-        assertFalse(run.err().matches("(?s).*[a-z]+\\.[a-z]+\\.[A-Za-z]+(Exception|Error).*"),
-                what + ": no internal class names: " + run.err());
+        ErrorCases.assertClearError(what, exitCode, mentions, run);
         if (Files.exists(out)) {
             try (Stream<Path> files = Files.list(out)) {
                 assertEquals(List.of(), files.toList(), what + ": nothing written");

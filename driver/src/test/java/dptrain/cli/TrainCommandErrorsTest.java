@@ -1,7 +1,7 @@
 package dptrain.cli;
 
+import static dptrain.cli.ErrorCases.bad;
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import dptrain.testing.FashionMnist;
 import dptrain.testing.Tables;
@@ -142,10 +142,6 @@ class TrainCommandErrorsTest {
 
     private static String p(String name) {
         return dir.resolve(name).toString();
-    }
-
-    private static Arguments bad(String what, int exitCode, List<String> flags, String... mentions) {
-        return Arguments.of(what, exitCode, flags, List.of(mentions));
     }
 
     static Stream<Arguments> badInputs() {
@@ -310,14 +306,7 @@ class TrainCommandErrorsTest {
             throws IOException {
         Path out = dir.resolve("out-" + what.replaceAll("[^a-z]+", "-"));
         TrainCommandTest.Run run = runIntoOutputWithAnEarlierModel(out, flags, true);
-        assertEquals(exitCode, run.code(), what + ": " + run.err());
-        for (String mention : mentions) {
-            assertTrue(run.err().contains(mention), what + ": the message should mention '" + mention + "': " + run.err());
-        }
-        assertTrue(run.err().startsWith("dptrain: error: "), what + ": " + run.err());
-        assertFalse(run.err().contains("\tat "), what + ": no stack trace without --verbose: " + run.err());
-        assertFalse(run.err().matches("(?s).*[a-z]+\\.[a-z]+\\.[A-Za-z]+(Exception|Error).*"),
-                what + ": no internal class names: " + run.err());
+        ErrorCases.assertClearError(what, exitCode, mentions, run);
         assertEarlierModelUntouched(out);
     }
 
