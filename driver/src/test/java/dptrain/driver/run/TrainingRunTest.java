@@ -5,11 +5,14 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dptrain.driver.EarlyStopping;
 import dptrain.driver.TrainingConfig;
 import dptrain.driver.TrainingProgress;
+import dptrain.driver.checkpoint.Checkpointing;
 import dptrain.driver.files.ParameterException;
 import dptrain.driver.input.DataInput;
 import dptrain.driver.output.RunOutputs;
+import dptrain.driver.rounds.EpochRecord;
 import dptrain.report.TrainingReport;
 import dptrain.spec.ModelSpec;
 import dptrain.testing.FashionMnist;
@@ -17,6 +20,8 @@ import dptrain.testing.LocalSpark;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 import org.apache.spark.api.java.JavaSparkContext;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -76,6 +81,30 @@ class TrainingRunTest {
         assertEquals(2, provenance.get("parameters").get("workers").asInt());
         assertEquals(16, provenance.get("parameters").get("averaging_frequency").asInt(),
                 "auto averaging is resolved for the 2 workers before provenance records it");
+    }
+
+    /** README's "As a library" example, on a slice and for 2 epochs: validation, early stopping, checkpoints. */
+    @Test
+    void theReadmeLibraryExampleRunsAsWritten() throws IOException {
+        ModelSpec spec = ModelSpec.read(Path.of("../src/examples/mnist-mlp.yaml"));
+        String out = dir.resolve("readme").toString();
+        TrainingConfig config = TrainingConfig.builder(spec, DataInput.idx(train.toString()))
+                .test(DataInput.idx(test.toString()))
+                .workers(2).validationSplit(0.1).earlyStopping(new EarlyStopping(2, true))
+                .output(out).checkpointing(Checkpointing.under(out, 0, 3, Checkpointing.Resume.IF_PRESENT))
+                .epochs(2).build();
+        List<EpochRecord> epochs = new ArrayList<>();
+        TrainingRun.Trained run = new TrainingRun(jsc).train(config, new TrainingProgress() {
+            @Override
+            public void epochEnded(EpochRecord e) {
+                epochs.add(e);
+            }
+        });
+        assertEquals(2, epochs.size());
+        assertTrue(Double.isFinite(epochs.get(1).valLoss()), "validation on the held-out tenth");
+        assertEquals(256, run.result().test().orElseThrow().stats().examples());
+        assertTrue(Files.list(Path.of(out, "checkpoints")).anyMatch(f -> f.toString().endsWith(".json")),
+                "checkpoints were written");
     }
 
     @Test
