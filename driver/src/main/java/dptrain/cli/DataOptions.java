@@ -82,7 +82,7 @@ final class DataOptions {
             InputFiles.dataFiles(uri, hadoop);
         }
         // Executors resolve a relative path against their own working folders: send an absolute one.
-        return DataInput.of(InputFiles.qualified(uri, hadoop), f).withScale(scale).withCsv(layout)
+        return DataInput.of(InputFiles.qualified(uri, hadoop), f).withFeatureMultiplier(scale).withCsv(layout)
                 .withColumns(columns).withBadRecords(onBadRecord);
     }
 

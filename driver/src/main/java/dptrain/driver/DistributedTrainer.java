@@ -191,6 +191,6 @@ public final class DistributedTrainer {
     private static MinibatchBuilder builder(TrainingConfig config, DataInput input) {
         ModelSpec spec = config.spec();
         return new MinibatchBuilder(config.batchSize(), spec.inputSize(), spec.outputSize(), spec.targetEncoding(),
-                input.scale());
+                input.featureMultiplier());
     }
 }

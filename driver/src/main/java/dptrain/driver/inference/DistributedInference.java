@@ -203,7 +203,7 @@ public final class DistributedInference {
     private static MinibatchBuilder builder(SavedModel model, DataInput input, int batchSize) {
         ModelSpec spec = model.spec();
         MinibatchBuilder builder = new MinibatchBuilder(batchSize, spec.inputSize(), spec.outputSize(),
-                spec.targetEncoding(), input.scale());
+                spec.targetEncoding(), input.featureMultiplier());
         return model.normalizer() == null ? builder : builder.withNormalizer(model.normalizer());
     }
 

@@ -11,13 +11,13 @@ import java.util.Map;
  * @param uri        a Hadoop filesystem URI or local path (file, folder or glob; for IDX the images file or
  *                   a folder holding one images/labels pair)
  * @param format     the file format
- * @param scale      every feature value is multiplied by this (1/255 for IDX bytes by default); the CLI's
- *                   {@code --scale} is its divisor
+ * @param featureMultiplier every feature value is multiplied by this (1/255 for IDX bytes by default); the
+ *                   CLI's {@code --scale} is its divisor, and provenance.json calls it {@code scale}
  * @param csv        how CSV lines are laid out (used for CSV only)
  * @param columns    which columns hold features and labels (Parquet and DataFrames only)
  * @param badRecords what to do with a record that cannot become an example
  */
-public record DataInput(String uri, DataFormat format, float scale, CsvLayout csv, Columns columns,
+public record DataInput(String uri, DataFormat format, float featureMultiplier, CsvLayout csv, Columns columns,
         BadRecords badRecords) implements Serializable {
 
     /** IDX bytes become [0, 1] features, as the book does with {@code / 255}. */
@@ -28,8 +28,9 @@ public record DataInput(String uri, DataFormat format, float scale, CsvLayout cs
             throw new IllegalArgumentException("a data input needs a uri, a format, a CSV layout, columns and a "
                     + "bad-record policy");
         }
-        if (!(scale > 0) || !Float.isFinite(scale)) {
-            throw new IllegalArgumentException("scale: " + scale + " is not allowed; expected a positive multiplier");
+        if (!(featureMultiplier > 0) || !Float.isFinite(featureMultiplier)) {
+            throw new IllegalArgumentException("featureMultiplier: " + featureMultiplier + " is not allowed; expected "
+                    + "a positive number");
         }
     }
 
@@ -105,23 +106,23 @@ public record DataInput(String uri, DataFormat format, float scale, CsvLayout cs
     }
 
     /** This input with features multiplied by {@code multiplier}. */
-    public DataInput withScale(float multiplier) {
+    public DataInput withFeatureMultiplier(float multiplier) {
         return new DataInput(uri, format, multiplier, csv, columns, badRecords);
     }
 
     /** This input with CSV lines laid out as {@code layout}. */
     public DataInput withCsv(CsvLayout layout) {
-        return new DataInput(uri, format, scale, layout, columns, badRecords);
+        return new DataInput(uri, format, featureMultiplier, layout, columns, badRecords);
     }
 
     /** This input reading table columns {@code names}. */
     public DataInput withColumns(Columns names) {
-        return new DataInput(uri, format, scale, csv, names, badRecords);
+        return new DataInput(uri, format, featureMultiplier, csv, names, badRecords);
     }
 
     /** This input with bad records handled as {@code policy} says. */
     public DataInput withBadRecords(BadRecords policy) {
-        return new DataInput(uri, format, scale, csv, columns, policy);
+        return new DataInput(uri, format, featureMultiplier, csv, columns, policy);
     }
 
     /** Whether bad records are left out rather than failing the run. */
@@ -134,7 +135,7 @@ public record DataInput(String uri, DataFormat format, float scale, CsvLayout cs
         Map<String, Object> m = new LinkedHashMap<>();
         m.put("uri", uri);
         m.put("format", format.cliName());
-        m.put("scale", scale);
+        m.put("scale", featureMultiplier);
         if (format == DataFormat.CSV) {
             m.put("label_column", csv.labelColumn());
             m.put("header", csv.header());

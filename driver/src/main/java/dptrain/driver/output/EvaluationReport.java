@@ -91,7 +91,7 @@ public final class EvaluationReport {
         doc.put("model", model.uri());
         doc.put("data", data.uri());
         doc.put("format", data.format().cliName());
-        doc.put("feature_scale", data.scale());
+        doc.put("feature_scale", data.featureMultiplier());
         doc.put("normalization", model.normalizer() == null ? "none" : model.normalizer().kind().specName());
         doc.put("examples", result.metrics().examples());
         Map<String, Object> skipped = new LinkedHashMap<>();

@@ -81,7 +81,7 @@ public final class RunOutputs {
         net.init();
         result.finalState().loadInto(net);
         Normalizer<?> normalizer = result.normalizer().isEmpty() ? null : (Normalizer<?>) result.normalizer().get().toDl4j();
-        files.write(path(MODEL), out -> writeModel(net, normalizer, config.train().scale(), out));
+        files.write(path(MODEL), out -> writeModel(net, normalizer, config.train().featureMultiplier(), out));
     }
 
     /**

@@ -95,10 +95,10 @@ class FormatRoundTripTest {
     void everyFormatTrainsToTheParametersOfIdx() throws IOException {
         float[] fromIdx = train(DataInput.idx(idx.toString()));
         List<DataInput> others = List.of(
-                DataInput.of(dir.resolve("slice.csv").toString(), DataFormat.CSV).withScale(SCALE),
-                DataInput.of(dir.resolve("slice.libsvm").toString(), DataFormat.LIBSVM).withScale(SCALE),
-                DataInput.of(dir.resolve("arrays.parquet").toString(), DataFormat.PARQUET).withScale(SCALE),
-                DataInput.of(dir.resolve("vectors.parquet").toString(), DataFormat.PARQUET).withScale(SCALE)
+                DataInput.of(dir.resolve("slice.csv").toString(), DataFormat.CSV).withFeatureMultiplier(SCALE),
+                DataInput.of(dir.resolve("slice.libsvm").toString(), DataFormat.LIBSVM).withFeatureMultiplier(SCALE),
+                DataInput.of(dir.resolve("arrays.parquet").toString(), DataFormat.PARQUET).withFeatureMultiplier(SCALE),
+                DataInput.of(dir.resolve("vectors.parquet").toString(), DataFormat.PARQUET).withFeatureMultiplier(SCALE)
                         .withColumns(new DataInput.Columns("x", "y")));
         for (DataInput input : others) {
             assertArrayEquals(fromIdx, train(input), input.format() + " " + input.uri());
