@@ -3,6 +3,7 @@ package dptrain.cli;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+
 import dptrain.driver.TrainingConfig;
 import dptrain.driver.input.DataInput;
 import dptrain.driver.rounds.AveragingSchedule;

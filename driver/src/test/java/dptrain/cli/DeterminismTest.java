@@ -5,6 +5,7 @@ import static dptrain.cli.TrainCommandTest.dptrain;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+
 import dptrain.testing.FashionMnist;
 import dptrain.testing.FaultInjection;
 import java.io.IOException;

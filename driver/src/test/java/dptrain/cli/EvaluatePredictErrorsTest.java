@@ -4,6 +4,7 @@ import static dptrain.cli.ErrorCases.bad;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+
 import dptrain.spec.ModelSpec;
 import dptrain.testing.FashionMnist;
 import java.io.IOException;

@@ -2,6 +2,7 @@ package dptrain.cli;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+
 import dptrain.spec.ModelSpec;
 import dptrain.testing.FashionMnist;
 import dptrain.testing.Tables;

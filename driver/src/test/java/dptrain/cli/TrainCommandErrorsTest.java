@@ -3,6 +3,7 @@ package dptrain.cli;
 import static dptrain.cli.ErrorCases.bad;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+
 import dptrain.testing.FashionMnist;
 import dptrain.testing.Tables;
 import java.io.IOException;

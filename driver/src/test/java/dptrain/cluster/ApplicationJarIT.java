@@ -2,6 +2,7 @@ package dptrain.cluster;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+
 import dptrain.cli.Dptrain;
 import java.io.IOException;
 import java.nio.file.Files;

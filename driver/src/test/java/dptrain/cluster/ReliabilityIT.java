@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dptrain.cli.Dptrain;
@@ -127,10 +128,9 @@ class ReliabilityIT {
                 "--conf", "spark.speculation=true", "--conf", "spark.speculation.interval=100ms",
                 "--conf", "spark.speculation.quantile=0.5", "--conf", "spark.speculation.multiplier=2",
                 "--conf", "spark.speculation.minTaskRuntime=500ms",
-                // Epoch 2, round 3, partition 0 stalls for 20 s on its first attempt; the executors (on this
-                // machine) find the hook among the test classes.
-                "--conf", FaultInjection.enable(),
-                "--conf", "spark.executor.extraClassPath=" + Path.of("target/test-classes").toAbsolutePath(),
+                // Epoch 2, round 3, partition 0 stalls for 20 s on its first attempt; the hook travels with the
+                // application, as user code does.
+                "--jars", FaultInjection.jar(folder).toString(), "--conf", FaultInjection.enable(),
                 "--conf", "spark.dptrain.test.slowFirstAttempt=2:3:0:20000",
                 "--conf", "spark.eventLog.enabled=true", "--conf", "spark.eventLog.dir=" + events.toUri(),
                 "--conf", "spark.eventLog.compress=false"), job(folder.resolve("out")));

@@ -3,6 +3,7 @@ package dptrain.driver;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+
 import dptrain.data.SeededPermutation;
 import dptrain.driver.input.DataFormat;
 import dptrain.driver.input.DataInput;

@@ -3,6 +3,7 @@ package dptrain.driver;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+
 import dptrain.data.Example;
 import dptrain.data.Minibatch;
 import dptrain.data.MinibatchBuilder;

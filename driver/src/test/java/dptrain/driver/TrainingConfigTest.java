@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+
 import dptrain.driver.files.ParameterException;
 import dptrain.driver.input.DataInput;
 import dptrain.driver.rounds.AveragingSchedule;

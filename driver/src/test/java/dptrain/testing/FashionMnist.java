@@ -1,6 +1,7 @@
 package dptrain.testing;
 
 import static org.junit.jupiter.api.Assertions.assertTrue;
+
 import java.io.DataOutputStream;
 import java.io.IOException;
 import java.io.InputStream;

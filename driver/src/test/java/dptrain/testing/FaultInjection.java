@@ -1,10 +1,17 @@
 package dptrain.testing;
 
 import dptrain.driver.rounds.RoundTaskHook;
+import java.io.IOException;
 import java.io.Serializable;
+import java.net.URISyntaxException;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.jar.JarEntry;
+import java.util.jar.JarOutputStream;
+import java.util.stream.Stream;
 import org.apache.spark.SparkConf;
 import org.apache.spark.TaskContext;
 
@@ -34,6 +41,33 @@ public final class FaultInjection implements RoundTaskHook, Serializable {
     /** How many failures this JVM's tasks have had injected so far. */
     public static int injectedFailures() {
         return INJECTED.get();
+    }
+
+    /**
+     * A jar holding this class, for {@code spark-submit --jars}: on a cluster the hook must be loaded
+     * with the application's classes, which a class-path entry of the executors' JVM cannot see.
+     */
+    public static Path jar(Path folder) throws IOException {
+        Path classes;
+        try {
+            classes = Path.of(FaultInjection.class.getProtectionDomain().getCodeSource().getLocation().toURI());
+        } catch (URISyntaxException e) {
+            throw new IOException(e);
+        }
+        String prefix = FaultInjection.class.getName().replace('.', '/');
+        Path jar = folder.resolve("fault-injection.jar");
+        try (JarOutputStream out = new JarOutputStream(Files.newOutputStream(jar));
+                Stream<Path> files = Files.walk(classes.resolve("dptrain/testing"))) {
+            for (Path file : (Iterable<Path>) files::iterator) {
+                String name = classes.relativize(file).toString().replace('\\', '/');
+                if (name.startsWith(prefix) && name.endsWith(".class")) {
+                    out.putNextEntry(new JarEntry(name));
+                    out.write(Files.readAllBytes(file));
+                    out.closeEntry();
+                }
+            }
+        }
+        return jar;
     }
 
     /** The Spark settings that turn this hook on: its class as the round-task hook. */

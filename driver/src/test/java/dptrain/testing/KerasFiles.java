@@ -2,6 +2,7 @@ package dptrain.testing;
 
 import static org.bytedeco.hdf5.global.hdf5.H5F_ACC_TRUNC;
 import static org.bytedeco.hdf5.global.hdf5.H5S_SCALAR;
+
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;

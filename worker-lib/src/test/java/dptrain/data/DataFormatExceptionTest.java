@@ -1,6 +1,7 @@
 package dptrain.data;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+
 import org.junit.jupiter.api.Test;
 
 class DataFormatExceptionTest {

@@ -3,6 +3,7 @@ package dptrain.data;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+
 import dptrain.spec.TargetEncoding;
 import java.util.ArrayList;
 import java.util.List;

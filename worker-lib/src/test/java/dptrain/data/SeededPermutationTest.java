@@ -3,6 +3,7 @@ package dptrain.data;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+
 import java.util.BitSet;
 import org.junit.jupiter.api.Test;
 

@@ -3,6 +3,7 @@ package dptrain.spec;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+
 import java.util.Map;
 import org.deeplearning4j.nn.conf.layers.BaseLayer;
 import org.junit.jupiter.api.Test;

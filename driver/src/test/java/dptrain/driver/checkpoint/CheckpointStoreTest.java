@@ -3,6 +3,7 @@ package dptrain.driver.checkpoint;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+
 import dptrain.driver.files.AtomicFiles;
 import dptrain.driver.rounds.EpochRecord;
 import dptrain.driver.rounds.RoundRecord;

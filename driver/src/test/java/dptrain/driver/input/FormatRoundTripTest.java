@@ -2,6 +2,7 @@ package dptrain.driver.input;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+
 import dptrain.driver.DistributedTrainer;
 import dptrain.driver.TrainingConfig;
 import dptrain.driver.TrainingProgress;

@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+
 import dptrain.exchange.ExchangeAddress;
 import dptrain.exchange.RoundAssignment;
 import dptrain.exchange.RoundClient;
