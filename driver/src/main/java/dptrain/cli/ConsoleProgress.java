@@ -93,6 +93,13 @@ final class ConsoleProgress implements DistributedTrainer.FoldProgress {
     }
 
     @Override
+    public void outputLockTakenOver(String notice) {
+        clearBar();
+        out.println("Note: " + notice);
+        out.flush();
+    }
+
+    @Override
     public void checkpointRejected(String why) {
         clearBar();
         out.println("Warning: " + why);

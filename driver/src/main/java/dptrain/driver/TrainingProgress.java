@@ -58,7 +58,11 @@ public interface TrainingProgress {
     }
 
     /** A checkpoint (or a leftover of an interrupted write) was not used; {@code why} names the file. */
-    default void checkpointRejected(String why) {
+/** The run took over its output folder's lock from a run that is gone (see {@code OutputLock}). */
+    default void outputLockTakenOver(String notice) {
+    }
+
+        default void checkpointRejected(String why) {
     }
 
     /** A checkpoint was written and is complete. */

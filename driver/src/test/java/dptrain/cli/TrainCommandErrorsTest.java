@@ -4,6 +4,7 @@ import static dptrain.cli.ErrorCases.bad;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dptrain.driver.files.OutputLock;
 import dptrain.testing.FashionMnist;
 import dptrain.testing.Tables;
 import java.io.IOException;
@@ -18,6 +19,7 @@ import java.util.stream.Stream;
 import org.apache.spark.sql.RowFactory;
 import org.apache.spark.sql.types.DataTypes;
 import org.apache.spark.sql.types.StructType;
+import org.apache.hadoop.conf.Configuration;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -322,6 +324,22 @@ class TrainCommandErrorsTest {
         assertEquals(ExitCodes.INPUT, run.code(), run.err());
         assertTrue(run.err().contains("already holds a finished model") && run.err().contains("--overwrite"), run.err());
         assertEarlierModelUntouched(out);
+    }
+
+    @Test
+    void refusesAnOutputFolderThatALiveRunHoldsEvenWithOverwrite() throws IOException {
+        Path out = dir.resolve("out-held");
+        Files.createDirectories(out);
+        // A run in this very JVM holds the folder: its process is alive.
+        try (OutputLock held = OutputLock.acquire(out.toString(), new Configuration(), "app-holder", n -> { })) {
+            TrainCommandTest.Run run = runIntoOutputWithAnEarlierModel(out,
+                    List.of("--model", TrainCommandTest.BOOK_SPEC, "--train", p("good/train-images-idx3-ubyte")), true);
+            ErrorCases.assertClearError("output held by a live run", ExitCodes.INPUT,
+                    List.of("--output " + out + " is in use by another dptrain run", "application app-holder",
+                            "pid " + ProcessHandle.current().pid()), run);
+            assertEquals("a good model from an earlier run", Files.readString(out.resolve("model.zip")));
+            assertTrue(Files.exists(out.resolve(OutputLock.FILE)), "the holder's lock stays");
+        }
     }
 
     @Test

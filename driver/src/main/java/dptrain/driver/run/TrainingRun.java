@@ -4,6 +4,7 @@ import dptrain.driver.DistributedTrainer;
 import dptrain.driver.TrainingConfig;
 import dptrain.driver.TrainingProgress;
 import dptrain.driver.TrainingResult;
+import dptrain.driver.files.OutputLock;
 import dptrain.driver.files.ParameterException;
 import dptrain.driver.output.RunOutputs;
 import dptrain.report.TrainingReport;
@@ -41,17 +42,23 @@ public final class TrainingRun {
         String output = outputOf(config);
         TrainingConfig resolved = config.resolve(jsc.defaultParallelism());
         Instant start = Instant.now();
-        TrainingResult result = new DistributedTrainer(jsc).train(resolved, progress);
-        RunOutputs outputs = new RunOutputs(output, jsc.hadoopConfiguration());
-        outputs.writeModel(resolved, result);
-        outputs.writeHistory(result);
-        outputs.writeProvenance(resolved, jsc.version(), jsc.master(), start, Instant.now());
-        // Drawn from the files just written, exactly as 'dptrain report' draws them again.
+        try (OutputLock lock = lock(output, progress)) {
+            TrainingResult result = new DistributedTrainer(jsc).train(resolved, progress);
+            RunOutputs outputs = new RunOutputs(output, jsc.hadoopConfiguration());
+            outputs.writeModel(resolved, result);
+            outputs.writeHistory(result);
+            outputs.writeProvenance(resolved, jsc.version(), jsc.master(), start, Instant.now());
+            return new Trained(resolved, result, drawReport(output));
+        }
+    }
+
+    /** Draws report.html and history.png from the files just written, as 'dptrain report' draws them again. */
+    private Optional<RuntimeException> drawReport(String output) {
         try {
             TrainingReport.read(output, jsc.hadoopConfiguration()).write(output, jsc.hadoopConfiguration());
-            return new Trained(resolved, result, Optional.empty());
+            return Optional.empty();
         } catch (RuntimeException e) {
-            return new Trained(resolved, result, Optional.of(e));
+            return Optional.of(e);
         }
     }
 
@@ -69,11 +76,19 @@ public final class TrainingRun {
         String output = outputOf(config);
         TrainingConfig resolved = config.resolve(jsc.defaultParallelism());
         Instant start = Instant.now();
-        List<TrainingResult> results = new DistributedTrainer(jsc).crossValidate(resolved, folds, progress);
-        RunOutputs outputs = new RunOutputs(output, jsc.hadoopConfiguration());
-        RunOutputs.CrossValidation summary = outputs.writeCrossValidation(results);
-        outputs.writeProvenance(resolved, jsc.version(), jsc.master(), start, Instant.now());
-        return new CrossValidated(results, summary);
+        try (OutputLock lock = lock(output, progress)) {
+            List<TrainingResult> results = new DistributedTrainer(jsc).crossValidate(resolved, folds, progress);
+            RunOutputs outputs = new RunOutputs(output, jsc.hadoopConfiguration());
+            RunOutputs.CrossValidation summary = outputs.writeCrossValidation(results);
+            outputs.writeProvenance(resolved, jsc.version(), jsc.master(), start, Instant.now());
+            return new CrossValidated(results, summary);
+        }
+    }
+
+    /** One run per output folder: refused while another run holds it (see {@link OutputLock}). */
+    private OutputLock lock(String output, TrainingProgress progress) {
+        return OutputLock.acquire(output, jsc.hadoopConfiguration(), jsc.sc().applicationId(),
+                progress::outputLockTakenOver);
     }
 
     private static String outputOf(TrainingConfig config) {
