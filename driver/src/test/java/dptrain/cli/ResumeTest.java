@@ -11,6 +11,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dptrain.driver.checkpoint.CheckpointStore;
 import dptrain.testing.FashionMnist;
+import dptrain.testing.FullDisk;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -222,5 +223,43 @@ class ResumeTest {
         CheckpointStore.Found last = new CheckpointStore(out.resolve("checkpoints").toUri().toString(), new Configuration())
                 .newestValid(why -> { throw new AssertionError(why); }).orElseThrow();
         assertTrue(last.checkpoint().state().isFinite(), "the last good checkpoint holds finite values");
+    }
+
+    /**
+     * The disk fills up while the third checkpoint is written: the run fails naming the file and the
+     * cause, the two checkpoints before stay whole and nothing half-written is left; once space is
+     * back, --resume finishes with the bits of the run that never stopped.
+     */
+    @Test
+    void aDiskThatFillsUpMidRunLosesNothingAndResumeFinishesWithTheSameBits() throws IOException {
+        long checkpointBytes;
+        try (Stream<Path> files = Files.list(reference.resolve("checkpoints"))) {
+            checkpointBytes = files.filter(f -> f.toString().endsWith(".bin")).findFirst().orElseThrow().toFile()
+                    .length();
+        }
+        // The flags of args(out), with --output on the filling disk and the settings that register it.
+        List<String> onFullDisk = args(out, "--output", FullDisk.uri(out));
+        onFullDisk.addAll(FullDisk.settings());
+        FullDisk.setBudget(checkpointBytes * 5 / 2);
+        try {
+            TrainCommandTest.Run full = dptrain(onFullDisk.toArray(String[]::new));
+            assertTrue(full.code() != ExitCodes.OK, full.err());
+            assertTrue(full.err().contains("cannot be written") && full.err().contains("No space left on device")
+                    && full.err().contains("checkpoint-e"), full.err());
+            assertFalse(full.err().contains("\tat "), full.err());
+        } finally {
+            FullDisk.setBudget(Long.MAX_VALUE);
+        }
+        assertFalse(Files.exists(out.resolve("model.zip")), "no model from the failed run");
+        try (Stream<Path> files = Files.list(out.resolve("checkpoints"))) {
+            List<String> names = files.map(f -> f.getFileName().toString()).sorted().toList();
+            assertEquals(4, names.size(), "two whole checkpoints, data and manifest each: " + names);
+            assertTrue(names.stream().noneMatch(n -> n.contains(".tmp-")), "nothing half-written: " + names);
+        }
+        onFullDisk.add("--resume");
+        TrainCommandTest.Run resumed = dptrain(onFullDisk.toArray(String[]::new));
+        assertEquals(ExitCodes.OK, resumed.code(), resumed.err());
+        assertTrue(resumed.out().contains("Resuming from checkpoint"), resumed.out());
+        assertArrayEquals(referenceParameters, parameters(out), "resumed after the disk filled up");
     }
 }
