@@ -61,6 +61,9 @@ class StandaloneClusterIT {
 
         assertEquals(0, run.exitCode(), run.output());
         assertTrue(run.output().contains("Epoch 5/5"), run.output());
+        // Every task runs in an executor's JVM here: the console must not claim states pass in memory.
+        assertTrue(run.output().contains("round exchange at") && run.output().contains("(over TCP)")
+                && !run.output().contains("in memory"), run.output());
         assertBooksNetworkTrained(out);
         List<String> jobs = jobDescriptions(events);
         // The default averages every 16 minibatches; with a task slot per worker an epoch's rounds are one job.

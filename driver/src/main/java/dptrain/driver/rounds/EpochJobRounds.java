@@ -121,8 +121,9 @@ final class EpochJobRounds implements RoundTransport {
 
     @Override
     public String describe() {
+        // Only in local mode do the tasks run in the driver's JVM; on a cluster every task is in an executor's.
         return "one Spark job per epoch, states via the driver's round exchange at " + exchange.address()
-                + (exchange.inProcess() ? " (in memory for tasks in the driver's JVM)" : "");
+                + (exchange.inProcess() && jsc.isLocal() ? " (in memory for tasks in the driver's JVM)" : " (over TCP)");
     }
 
     private static void stopIfKilled(TaskContext context) {
