@@ -10,10 +10,10 @@ import java.util.concurrent.Callable;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.spark.SparkConf;
 import org.apache.spark.api.java.JavaSparkContext;
+import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
-import picocli.CommandLine;
 
 /** {@code dptrain cv}: K-fold cross-validation, each fold trained data-parallel. */
 @Command(name = "cv", mixinStandardHelpOptions = true, sortOptions = false,

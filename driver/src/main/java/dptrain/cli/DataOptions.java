@@ -6,8 +6,8 @@ import dptrain.driver.input.DataFormat;
 import dptrain.driver.input.DataInput;
 import java.util.Optional;
 import org.apache.hadoop.conf.Configuration;
-import picocli.CommandLine.Option;
 import picocli.CommandLine;
+import picocli.CommandLine.Option;
 
 /**
  * The flags that say how to read a dataset (format, scaling, CSV and Parquet layout, bad records),

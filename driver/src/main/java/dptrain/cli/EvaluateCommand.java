@@ -14,10 +14,10 @@ import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.Path;
 import org.apache.spark.SparkConf;
 import org.apache.spark.api.java.JavaSparkContext;
+import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
-import picocli.CommandLine;
 
 /** {@code dptrain evaluate}: metrics of a trained model on labelled data, computed where the data lives. */
 @Command(name = "evaluate", mixinStandardHelpOptions = true, sortOptions = false,

@@ -4,9 +4,9 @@ import dptrain.report.TrainingReport;
 import java.io.PrintWriter;
 import java.util.concurrent.Callable;
 import org.apache.hadoop.conf.Configuration;
+import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
-import picocli.CommandLine;
 
 /** {@code dptrain report}: draws report.html and history.png again from a run's history.json and provenance.json. */
 @Command(name = "report", mixinStandardHelpOptions = true, sortOptions = false,

@@ -6,8 +6,8 @@ import java.util.Map;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.spark.SparkConf;
 import org.apache.spark.api.java.JavaSparkContext;
-import picocli.CommandLine.Option;
 import picocli.CommandLine;
+import picocli.CommandLine.Option;
 import scala.Tuple2;
 
 /** The flags every Spark command shares (--master, --conf, --verbose) and how Spark is started from them. */

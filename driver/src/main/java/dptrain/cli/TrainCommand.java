@@ -17,10 +17,10 @@ import java.util.concurrent.Callable;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.spark.SparkConf;
 import org.apache.spark.api.java.JavaSparkContext;
+import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
-import picocli.CommandLine;
 
 /** {@code dptrain train}: trains a network data-parallel and writes model, history and provenance. */
 @Command(name = "train", mixinStandardHelpOptions = true, sortOptions = false,
