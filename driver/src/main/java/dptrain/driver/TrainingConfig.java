@@ -82,7 +82,7 @@ public final class TrainingConfig {
     }
 
     /** A builder holding this configuration's settings, to change some of them. */
-    public TrainingConfigBuilder toTrainingConfigBuilder() {
+    public TrainingConfigBuilder toBuilder() {
         TrainingConfigBuilder b = new TrainingConfigBuilder(spec, train);
         b.test = test;
         b.validationData = validationData;
@@ -144,7 +144,7 @@ public final class TrainingConfig {
         }
         int n = workers.orElse(defaultWorkers);
         AveragingSchedule schedule = averaging.resolve(n);
-        return toTrainingConfigBuilder().workers(n).averaging(schedule)
+        return toBuilder().workers(n).averaging(schedule)
                 .blockMomentum(blockMomentum.orElseGet(() -> BlockMomentum.recommended(n, schedule))).build();
     }
 

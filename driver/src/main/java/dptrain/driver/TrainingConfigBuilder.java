@@ -116,6 +116,9 @@ public final class TrainingConfigBuilder {
 
     /** Block momentum on each round's averaged update; {@link BlockMomentum#NONE} averages plainly. */
     public TrainingConfigBuilder blockMomentum(BlockMomentum momentum) {
+        if (momentum == null) {
+            throw new IllegalArgumentException("blockMomentum must be given: BlockMomentum.NONE for plain averaging, or autoBlockMomentum()");
+        }
         this.blockMomentum = Optional.of(momentum);
         return this;
     }
@@ -128,12 +131,18 @@ public final class TrainingConfigBuilder {
 
     /** When checkpoints are written and whether the run resumes (default: none). */
     public TrainingConfigBuilder checkpointing(Checkpointing checkpointing) {
+        if (checkpointing == null) {
+            throw new IllegalArgumentException("checkpointing must be given: Checkpointing.NONE for none");
+        }
         this.checkpointing = checkpointing;
         return this;
     }
 
     /** Early stopping on val_loss (default: none). */
     public TrainingConfigBuilder earlyStopping(EarlyStopping earlyStopping) {
+        if (earlyStopping == null) {
+            throw new IllegalArgumentException("earlyStopping must be given: EarlyStopping.NONE for none");
+        }
         this.earlyStopping = earlyStopping;
         return this;
     }
