@@ -91,7 +91,8 @@ public final class Benchmark {
             jsc.setLogLevel("WARN");
             // Untimed: the first dptrain configuration ran 10-40% slower per epoch than the same one later in
             // the run (the JIT still compiling the replica's loops), which skewed the headline row.
-            dptrain(jsc, "warm-up (not reported)", spec, trainImages, testImages, 2, AveragingSchedule.everyMinibatches(16), Transport.AUTO);
+            dptrain(jsc, "warm-up (not reported)", spec, trainImages, testImages, 2,
+                    AveragingSchedule.everyMinibatches(16), Transport.AUTO);
             rows.add(dptrain(jsc, "dptrain local[2], once per epoch (round exchange, in memory)", spec, trainImages,
                     testImages, epochs, AveragingSchedule.EVERY_EPOCH, Transport.AUTO));
             rows.add(dptrain(jsc, "dptrain local[2], every 16 minibatches (round exchange, in memory)", spec,

@@ -45,7 +45,8 @@ record RoundCost(long parameters, String transport, double totalMs, double broad
         // The first round also builds the replicas; the others are the steady state.
         List<RoundRecord> steady = rounds.subList(1, rounds.size());
         Benchmark.Breakdown b = Benchmark.Breakdown.of(steady);
-        double total = Units.MILLIS_PER_SECOND * steady.stream().mapToDouble(RoundRecord::seconds).average().orElse(Double.NaN);
+        double total = Units.MILLIS_PER_SECOND
+                * steady.stream().mapToDouble(RoundRecord::seconds).average().orElse(Double.NaN);
         RoundCost cost = new RoundCost(spec.parameterCount(), roundExchange.label, total, b.broadcastMs(), b.schedulingMs(),
                 b.computeMs(), b.combineMs(), b.updateMs());
         System.out.printf(Locale.ROOT, "round cost, %,d parameters, %s: %.0f ms per round (compute %.0f ms)%n",

@@ -152,7 +152,8 @@ public final class DistributedTrainer {
         Broadcast<ModelSpec> specBroadcast = jsc.broadcast(spec);
         try {
             if (training.examples() < config.batchSize()) {
-                throw new ParameterException("batch_size", "{batch_size}: " + config.batchSize() + " is larger than the "
+                throw new ParameterException("batch_size", "{batch_size}: " + config.batchSize()
+                        + " is larger than the "
                         + training.examples() + " training examples of " + config.train().uri()
                         + "; expected at most that many");
             }

@@ -117,7 +117,8 @@ public final class TrainingConfigBuilder {
     /** Block momentum on each round's averaged update; {@link BlockMomentum#NONE} averages plainly. */
     public TrainingConfigBuilder blockMomentum(BlockMomentum momentum) {
         if (momentum == null) {
-            throw new IllegalArgumentException("blockMomentum must be given: BlockMomentum.NONE for plain averaging, or autoBlockMomentum()");
+            throw new IllegalArgumentException("blockMomentum must be given: BlockMomentum.NONE for plain averaging, "
+                    + "or autoBlockMomentum()");
         }
         this.blockMomentum = Optional.of(momentum);
         return this;

@@ -182,8 +182,10 @@ final class KerasModelTranslator {
         }
         Loss loss = KerasTrainingConfig.loss(training.path("loss"), trainingPath + ".loss", source);
         KerasTrainingConfig.checkOutput(output, layersPath + "[" + lastIndex + "].config", loss, source);
-        Optimizer optimizer = KerasTrainingConfig.optimizer(training.path("optimizer_config"), trainingPath + ".optimizer_config", source);
-        List<String> metrics = KerasTrainingConfig.hasAccuracy(training.path("metrics")) ? List.of("accuracy") : List.of();
+        Optimizer optimizer = KerasTrainingConfig.optimizer(training.path("optimizer_config"),
+                trainingPath + ".optimizer_config", source);
+        List<String> metrics = KerasTrainingConfig.hasAccuracy(training.path("metrics")) ? List.of("accuracy")
+                : List.of();
         return new Checked(inputShape, loss, optimizer, metrics, root.path("keras_version").asText(null));
     }
 

@@ -80,7 +80,7 @@ public final class RunOutputs {
         MultiLayerNetwork net = new MultiLayerNetwork(config.spec().configuration());
         net.init();
         result.finalState().loadInto(net);
-        Normalizer<?> normalizer = result.normalizer().isEmpty() ? null : (Normalizer<?>) result.normalizer().get().toDl4j();
+        Normalizer<?> normalizer = result.normalizer().map(n -> (Normalizer<?>) n.toDl4j()).orElse(null);
         files.write(path(MODEL), out -> writeModel(net, normalizer, config.train().featureMultiplier(), out));
     }
 

@@ -123,7 +123,8 @@ final class EpochJobRounds implements RoundTransport {
     public String describe() {
         // Only in local mode do the tasks run in the driver's JVM; on a cluster every task is in an executor's.
         return "one Spark job per epoch, states via the driver's round exchange at " + exchange.address()
-                + (exchange.inProcess() && jsc.isLocal() ? " (in memory for tasks in the driver's JVM)" : " (over TCP)");
+                + (exchange.inProcess() && jsc.isLocal() ? " (in memory for tasks in the driver's JVM)"
+                        : " (over TCP)");
     }
 
     private static void stopIfKilled(TaskContext context) {
