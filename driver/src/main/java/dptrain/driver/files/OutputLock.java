@@ -21,6 +21,7 @@ import java.util.function.Consumer;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.FileAlreadyExistsException;
 import org.apache.hadoop.fs.FileSystem;
+import org.apache.hadoop.fs.LocalFileSystem;
 import org.apache.hadoop.fs.Path;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -76,6 +77,8 @@ public final class OutputLock implements AutoCloseable {
         FileSystem fs;
         try {
             fs = InputFiles.fileSystem(file, conf);
+            // As AtomicFiles does: no .crc side file next to the lock on a local disk.
+            fs = fs instanceof LocalFileSystem local ? local.getRawFileSystem() : fs;
         } catch (IOException e) {
             throw new InputException("--output " + folder + ": " + e.getMessage(), e);
         }

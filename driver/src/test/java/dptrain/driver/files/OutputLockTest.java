@@ -1,7 +1,6 @@
 package dptrain.driver.files;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -24,7 +23,7 @@ class OutputLockTest {
     private final List<String> notices = new ArrayList<>();
 
     @Test
-    void aSecondRunIsRefusedNamingTheHolderUntilTheFirstReleasesTheFolder() {
+    void aSecondRunIsRefusedNamingTheHolderUntilTheFirstReleasesTheFolder() throws IOException {
         try (OutputLock first = OutputLock.acquire(dir.toString(), conf, "app-1", notices::add)) {
             ParameterException e = assertThrows(ParameterException.class,
                     () -> OutputLock.acquire(dir.toString(), conf, "app-2", notices::add));
@@ -33,7 +32,9 @@ class OutputLockTest {
             assertTrue(message.contains("pid " + ProcessHandle.current().pid()) && message.contains("application app-1"),
                     message);
         }
-        assertFalse(Files.exists(dir.resolve(OutputLock.FILE)), "released on close");
+        try (var left = Files.list(dir)) {
+            assertEquals(List.of(), left.toList(), "released on close, nothing left beside it");
+        }
         try (OutputLock again = OutputLock.acquire(dir.toString(), conf, "app-3", notices::add)) {
             assertTrue(notices.isEmpty(), notices.toString());
         }
