@@ -10,8 +10,9 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine;
 
 /**
- * The flags that say how to read a dataset (format, scaling, CSV and Parquet layout, bad records),
- * declared once for every command that reads data, and the one place that checks them.
+ * The flags that say how to read a dataset (format, scaling, CSV and Parquet layout, bad records,
+ * whether it has labels), declared once for every command that reads data, and the one place that
+ * checks them.
  */
 final class DataOptions {
 
@@ -42,6 +43,12 @@ final class DataOptions {
     @Option(names = "--label-col", paramLabel = "NAME", defaultValue = "label",
             description = "Parquet: the whole-number label column (default: ${DEFAULT-VALUE}).")
     String labelCol;
+
+    @Option(names = "--no-label",
+            description = "predict only: the data has no labels. CSV: every column is a feature; LibSVM: lines of "
+                    + "index:value only; Parquet: only the features column is read; IDX: the images file alone, no "
+                    + "labels file needed.")
+    boolean noLabel;
 
     @Option(names = "--on-bad-record", paramLabel = "fail|skip", defaultValue = "fail",
             description = "fail: stop before any training or prediction, naming the bad records; skip: leave them out "
@@ -76,14 +83,31 @@ final class DataOptions {
         float scale = scaleDivisor != null ? 1f / scaleDivisor
                 : defaultScale != null ? defaultScale
                 : f == DataFormat.IDX ? DataInput.IDX_DEFAULT_SCALE : 1f;
-        if (f == DataFormat.IDX) {
+        if (f == DataFormat.IDX && noLabel) {
+            InputFiles.idxImages(uri, hadoop);
+        } else if (f == DataFormat.IDX) {
             InputFiles.idxPair(uri, hadoop);
         } else {
             InputFiles.dataFiles(uri, hadoop);
         }
         // Executors resolve a relative path against their own working folders: send an absolute one.
         return DataInput.of(InputFiles.qualified(uri, hadoop), f).withFeatureMultiplier(scale).withCsv(layout)
-                .withColumns(columns).withBadRecords(onBadRecord);
+                .withColumns(columns).withBadRecords(onBadRecord)
+                .withLabels(noLabel ? DataInput.Labels.ABSENT : DataInput.Labels.PRESENT);
+    }
+
+    /**
+     * Refuses {@code --no-label} for a command that needs labels: a usage error naming the flag, the
+     * command and {@code why} it needs them.
+     *
+     * @param command the command's name ("train")
+     * @param why     what the command does with the labels ("it learns from the labels")
+     */
+    void requireLabels(String command, String why, CommandLine cli) {
+        if (noLabel) {
+            throw usage(cli, "--no-label: 'dptrain " + command + "' needs labelled data (" + why + "); only "
+                    + "'dptrain predict' reads data without labels");
+        }
     }
 
     private static CommandLine.ParameterException usage(CommandLine cli, String message) {
