@@ -56,8 +56,8 @@ final class ParquetExamples {
                     functions.col("_metadata.row_index"), functions.col(features));
             return rows.javaRDD().map(row -> decodeUnlabeledRow(row, vector, features, check));
         }
-        DataType labelType = column(schema, label, "--label-col, or --no-label for a table without labels "
-                + "(predict only)", input.uri()).dataType();
+        DataType labelType = column(schema, label, "--label-col; for a table without labels, predict "
+                + "takes --no-label", input.uri()).dataType();
         if (!(labelType instanceof NumericType)) {
             throw new InputException(input.uri() + ": column '" + label + "' holds " + labelType.simpleString()
                     + "; expected whole-number class labels (set --label-col)");
