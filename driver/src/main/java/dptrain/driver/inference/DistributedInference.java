@@ -72,6 +72,11 @@ public final class DistributedInference {
      * results are merged in partition order.
      */
     public Evaluated evaluate(SavedModel model, DataInput input, int batchSize, int topK) {
+        if (!input.hasLabels()) {
+            // The CLI refuses evaluate --no-label first; this guards the library's other callers.
+            throw new IllegalArgumentException(input.uri() + " has no labels; evaluation compares predictions with "
+                    + "labels, so it needs labelled data");
+        }
         ModelSpec spec = model.spec();
         jsc.setJobDescription("dptrain read and check --data");
         IndexedExamples data = ExampleSource.read(jsc, input, "--data", new ExampleCheck(spec),
