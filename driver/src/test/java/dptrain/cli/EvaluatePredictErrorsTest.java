@@ -179,4 +179,16 @@ class EvaluatePredictErrorsTest {
         assertEquals(ExitCodes.OK, run.code(), "labels up to 9 against 5 classes: " + run.err());
         assertTrue(run.out().contains("Wrote predictions for 100 rows"), run.out());
     }
+
+    @Test
+    void predictIgnoresALabelBeyondTheClassesEvenInABatchsLastRow() throws IOException {
+        // Labels 9 and 7 against 4 classes, each the last row of its batch: predict must not encode them.
+        Files.writeString(dir.resolve("big-labels.csv"), "9,0.5,0.25,0.125\n7,0.5,0.5,1\n", StandardCharsets.UTF_8);
+        Path out = dir.resolve("big-label-predictions");
+        TrainCommandTest.Run run = TrainCommandTest.dptrain("predict", "--model", p("three-inputs.zip"), "--data",
+                p("big-labels.csv"), "--batch-size", "1", "--output", out.toString(), "--output-format", "csv",
+                "--master", "local[2]", "--conf", "spark.ui.enabled=false");
+        assertEquals(ExitCodes.OK, run.code(), "labels 9 and 7 against 4 classes: " + run.err());
+        assertTrue(run.out().contains("Wrote predictions for 2 rows"), run.out());
+    }
 }

@@ -224,7 +224,7 @@ public final class DistributedInference {
 
     /**
      * One output row per example, in the partition's order: its id, predicted class and outputs.
-     * The builder pulls examples one at a time; their ids queue up in that order, and each batch
+     * Labels are replaced by {@link Example#UNLABELED} before batching. The builder pulls examples one at a time; their ids queue up in that order, and each batch
      * takes as many ids as it has rows.
      */
     private static Iterator<Row> predictRows(InferenceModel model, MinibatchBuilder builder,
@@ -240,7 +240,9 @@ public final class DistributedInference {
             public Example next() {
                 Tuple2<Long, Example> next = examples.next();
                 pendingIds.add(next._1());
-                return next._2();
+                // Prediction never uses labels: the placeholder keeps a label the model has no class for
+                // (unchecked here) out of the one-hot encoding, and labelled and unlabelled data alike.
+                return Example.unlabeled(next._2().features());
             }
         };
         Iterator<Minibatch> batches = builder.batches(tracked);
