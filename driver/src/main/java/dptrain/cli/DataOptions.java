@@ -78,7 +78,10 @@ final class DataOptions {
             layout = new DataInput.CsvLayout(labelColumn, header, delimiter);
             columns = new DataInput.Columns(featuresCol, labelCol);
         } catch (ParameterException e) {
-            throw usage(cli, e.message(ParameterException::flag));
+            // A negative label column is how some tools say "no label column": name the flag that says it here.
+            String hint = e.key().equals("label_column") ? " (for CSV without a label column, predict takes --no-label)"
+                    : "";
+            throw usage(cli, e.message(ParameterException::flag) + hint);
         }
         float scale = scaleDivisor != null ? 1f / scaleDivisor
                 : defaultScale != null ? defaultScale
