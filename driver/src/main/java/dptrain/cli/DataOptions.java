@@ -69,6 +69,14 @@ final class DataOptions {
                     + "csv, libsvm or parquet");
         }
         DataFormat f = detected.get();
+        if (noLabel) {
+            for (String labelFlag : new String[] {"--label-column", "--label-col"}) {
+                if (cli.getParseResult() != null && cli.getParseResult().hasMatchedOption(labelFlag)) {
+                    throw usage(cli, "--no-label and " + labelFlag + " contradict each other: --no-label says the "
+                            + "data has no labels, " + labelFlag + " names where they are; pass one of them");
+                }
+            }
+        }
         if (scaleDivisor != null && !(scaleDivisor > 0 && Float.isFinite(scaleDivisor))) {
             throw usage(cli, "--scale: " + scaleDivisor + " is not allowed; expected a positive number");
         }
