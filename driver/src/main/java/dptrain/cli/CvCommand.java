@@ -36,6 +36,7 @@ final class CvCommand implements Callable<Integer> {
         if (folds < 2) {
             throw options.usage("--folds: " + folds + " is not allowed; expected a whole number >= 2");
         }
+        options.requireLabels("cv", "it trains and scores every fold on the labels");
         SparkConf conf = options.sparkConf("dptrain cv");
         Configuration hadoop = TrainingOptions.hadoopConfiguration(conf);
         ModelFile model = options.modelFile(hadoop);

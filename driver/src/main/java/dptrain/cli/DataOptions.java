@@ -10,8 +10,9 @@ import picocli.CommandLine;
 import picocli.CommandLine.Option;
 
 /**
- * The flags that say how to read a dataset (format, scaling, CSV and Parquet layout, bad records),
- * declared once for every command that reads data, and the one place that checks them.
+ * The flags that say how to read a dataset (format, scaling, CSV and Parquet layout, bad records,
+ * whether it has labels), declared once for every command that reads data, and the one place that
+ * checks them.
  */
 final class DataOptions {
 
@@ -43,6 +44,12 @@ final class DataOptions {
             description = "Parquet: the whole-number label column (default: ${DEFAULT-VALUE}).")
     String labelCol;
 
+    @Option(names = "--no-label",
+            description = "predict only: the data has no labels. CSV: every column is a feature; LibSVM: lines of "
+                    + "index:value only; Parquet: only the features column is read; IDX: the images file alone, no "
+                    + "labels file needed.")
+    boolean noLabel;
+
     @Option(names = "--on-bad-record", paramLabel = "fail|skip", defaultValue = "fail",
             description = "fail: stop before any training or prediction, naming the bad records; skip: leave them out "
                     + "and report their count per file and reason (default: ${DEFAULT-VALUE}).")
@@ -62,6 +69,14 @@ final class DataOptions {
                     + "csv, libsvm or parquet");
         }
         DataFormat f = detected.get();
+        if (noLabel) {
+            for (String labelFlag : new String[] {"--label-column", "--label-col"}) {
+                if (cli.getParseResult() != null && cli.getParseResult().hasMatchedOption(labelFlag)) {
+                    throw usage(cli, "--no-label and " + labelFlag + " contradict each other: --no-label says the "
+                            + "data has no labels, " + labelFlag + " names where they are; pass one of them");
+                }
+            }
+        }
         if (scaleDivisor != null && !(scaleDivisor > 0 && Float.isFinite(scaleDivisor))) {
             throw usage(cli, "--scale: " + scaleDivisor + " is not allowed; expected a positive number");
         }
@@ -71,19 +86,39 @@ final class DataOptions {
             layout = new DataInput.CsvLayout(labelColumn, header, delimiter);
             columns = new DataInput.Columns(featuresCol, labelCol);
         } catch (ParameterException e) {
-            throw usage(cli, e.message(ParameterException::flag));
+            // A negative label column is how some tools say "no label column": name the flag that says it here.
+            String hint = e.key().equals("label_column") ? " (for CSV without a label column, predict takes --no-label)"
+                    : "";
+            throw usage(cli, e.message(ParameterException::flag) + hint);
         }
         float scale = scaleDivisor != null ? 1f / scaleDivisor
                 : defaultScale != null ? defaultScale
                 : f == DataFormat.IDX ? DataInput.IDX_DEFAULT_SCALE : 1f;
-        if (f == DataFormat.IDX) {
+        if (f == DataFormat.IDX && noLabel) {
+            InputFiles.idxImages(uri, hadoop);
+        } else if (f == DataFormat.IDX) {
             InputFiles.idxPair(uri, hadoop);
         } else {
             InputFiles.dataFiles(uri, hadoop);
         }
         // Executors resolve a relative path against their own working folders: send an absolute one.
         return DataInput.of(InputFiles.qualified(uri, hadoop), f).withFeatureMultiplier(scale).withCsv(layout)
-                .withColumns(columns).withBadRecords(onBadRecord);
+                .withColumns(columns).withBadRecords(onBadRecord)
+                .withLabels(noLabel ? DataInput.Labels.ABSENT : DataInput.Labels.PRESENT);
+    }
+
+    /**
+     * Refuses {@code --no-label} for a command that needs labels: a usage error naming the flag, the
+     * command and {@code why} it needs them.
+     *
+     * @param command the command's name ("train")
+     * @param why     what the command does with the labels ("it learns from the labels")
+     */
+    void requireLabels(String command, String why, CommandLine cli) {
+        if (noLabel) {
+            throw usage(cli, "--no-label: 'dptrain " + command + "' needs labelled data (" + why + "); only "
+                    + "'dptrain predict' reads data without labels");
+        }
     }
 
     private static CommandLine.ParameterException usage(CommandLine cli, String message) {

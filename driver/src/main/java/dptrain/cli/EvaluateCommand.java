@@ -51,6 +51,7 @@ final class EvaluateCommand implements Callable<Integer> {
         if (topK != null && topK < 1) {
             throw options.usage("--top-k: " + topK + " is not allowed; expected a whole number >= 1");
         }
+        options.requireLabels("evaluate", "it compares the predictions with the labels");
         SparkConf conf = options.sparkConf("dptrain evaluate");
         Configuration hadoop = SparkOptions.hadoopConfiguration(conf);
         SavedModel model = options.savedModel(hadoop);

@@ -27,7 +27,8 @@ final class SavedModelOptions {
 
     @Option(names = "--data", required = true, paramLabel = "URI",
             description = "The data: a file, folder or glob on any Hadoop filesystem, in any format train reads. For "
-                    + "IDX, the images file (its labels file is found beside it) or a folder holding one pair.")
+                    + "IDX, the images file (its labels file is found beside it; with --no-label none is needed) or a "
+                    + "folder holding one pair.")
     String data;
 
     @Option(names = "--batch-size", paramLabel = "B", defaultValue = "256",
@@ -60,6 +61,11 @@ final class SavedModelOptions {
         DataInput input = dataOptions.dataInput(data, "--data", hadoop, saved.featureScale(), command.commandLine());
         DistributedInference.checkFeatureCount(saved, input, hadoop);
         return input;
+    }
+
+    /** Refuses --no-label for {@code commandName}, which needs labels for {@code why}. */
+    void requireLabels(String commandName, String why) {
+        dataOptions.requireLabels(commandName, why, command.commandLine());
     }
 
     JavaSparkContext startSpark(SparkConf conf, SavedModel saved, PrintWriter err) {

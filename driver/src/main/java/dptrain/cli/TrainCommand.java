@@ -72,6 +72,7 @@ final class TrainCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
+        options.requireLabels("train", "it learns from the labels");
         SparkConf conf = options.sparkConf("dptrain train");
         Configuration hadoop = TrainingOptions.hadoopConfiguration(conf);
         ModelFile model = options.modelFile(hadoop);

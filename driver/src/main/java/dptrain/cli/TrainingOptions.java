@@ -141,6 +141,11 @@ final class TrainingOptions {
         return new ModelFile(spec, file.initialWeights());
     }
 
+    /** Refuses --no-label for {@code commandName}, which needs labels for {@code why}. */
+    void requireLabels(String commandName, String why) {
+        data.requireLabels(commandName, why, command.commandLine());
+    }
+
     /** The training data --train names. */
     DataInput trainInput(Configuration hadoop) {
         return dataInput(train, "--train", hadoop);

@@ -108,6 +108,13 @@ public final class TrainingConfig {
         require(workers.isEmpty() || workers.getAsInt() >= 1, "workers", workers.orElse(0), "a whole number >= 1");
         require(validationFraction >= 0 && validationFraction < 1, "validation_split", validationFraction,
                 "a fraction in [0, 1)");
+        for (DataInput data : new DataInput[] {train, test, validationData}) {
+            // The CLI refuses --no-label for train and cv first; this guards the library's other callers.
+            if (data != null && !data.hasLabels()) {
+                throw new IllegalArgumentException(data.uri() + " has no labels (" + data.labels()
+                        + "); training and validation need labelled data");
+            }
+        }
         if (initialWeights != null && initialWeights.count() != spec.parameterCount()) {
             throw new IllegalArgumentException(initialWeights + " do not fit " + spec);
         }

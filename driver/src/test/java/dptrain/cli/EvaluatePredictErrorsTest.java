@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dptrain.spec.ModelSpec;
 import dptrain.testing.FashionMnist;
+import dptrain.testing.Tables;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
@@ -17,6 +18,9 @@ import java.util.List;
 import java.util.stream.Stream;
 import java.util.zip.ZipEntry;
 import java.util.zip.ZipOutputStream;
+import org.apache.spark.sql.RowFactory;
+import org.apache.spark.sql.types.DataTypes;
+import org.apache.spark.sql.types.StructType;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 import org.deeplearning4j.util.ModelSerializer;
 import org.junit.jupiter.api.BeforeAll;
@@ -57,6 +61,15 @@ class EvaluatePredictErrorsTest {
         }
         Files.writeString(dir.resolve("three.csv"), "1,0.5,0.25,0.125\n2,0.5,0.5,1\n", StandardCharsets.UTF_8);
         Files.writeString(dir.resolve("short-row.csv"), "1,0.5,0.25,0.125\n2,0.5\n", StandardCharsets.UTF_8);
+        // Data without labels, given without --no-label.
+        Files.writeString(dir.resolve("three-unlabeled.csv"), "0.5,0.25,0.125\n0.5,0.5,1\n", StandardCharsets.UTF_8);
+        Files.writeString(dir.resolve("three-unlabeled.svm"), "1:0.5 2:0.25 3:0.125\n1:0.5 3:1\n",
+                StandardCharsets.UTF_8);
+        Path imagesOnly = dir.resolve("images-only/test-images-idx3-ubyte");
+        Files.createDirectories(imagesOnly.getParent());
+        Files.copy(Path.of(images), imagesOnly);
+        Tables.writeParquet(dir.resolve("unlabeled.parquet"), new StructType().add("features",
+                DataTypes.createArrayType(DataTypes.DoubleType)), List.of(RowFactory.create(List.of(0.5, 0.25, 0.125))));
     }
 
     private static void model(String name, String spec) throws IOException {
@@ -93,7 +106,21 @@ class EvaluatePredictErrorsTest {
                     bad(command + ": zero batch size", usage,
                             List.of(command, "--model", p("ten-classes.zip"), "--data", images, "--batch-size", "0"),
                             "--batch-size", "0"),
-                    bad(command + ": missing --data", usage, List.of(command, "--model", p("ten-classes.zip")), "--data")));
+                    bad(command + ": missing --data", usage, List.of(command, "--model", p("ten-classes.zip")), "--data"),
+                    bad(command + ": CSV without a label column, without --no-label", input,
+                            List.of(command, "--model", p("three-inputs.zip"), "--data", p("three-unlabeled.csv")),
+                            "three-unlabeled.csv has 2 features per row", "three-inputs.zip takes 3 inputs",
+                            "if the rows have no label column, predict them with --no-label"),
+                    bad(command + ": LibSVM without labels, without --no-label", input,
+                            List.of(command, "--model", p("three-inputs.zip"), "--data", p("three-unlabeled.svm")),
+                            "three-unlabeled.svm line 1, column 1", "'1:0.5' is a feature, not a label", "--no-label"),
+                    bad(command + ": IDX images without a labels file, without --no-label", input,
+                            List.of(command, "--model", p("ten-classes.zip"), "--data", p("images-only")),
+                            "test-labels-idx1-ubyte is missing", "predict takes --no-label"),
+                    bad(command + ": Parquet without a label column, without --no-label", input,
+                            List.of(command, "--model", p("three-inputs.zip"), "--data", p("unlabeled.parquet")),
+                            "has no column 'label'; its columns are features",
+                            "(set --label-col; for a table without labels, predict takes --no-label)")));
         }
         cases.addAll(List.of(
                 bad("evaluate: labels outside the model's classes", input,
@@ -110,6 +137,21 @@ class EvaluatePredictErrorsTest {
                 bad("evaluate: top-k for a single output unit", usage,
                         List.of("evaluate", "--model", p("one-unit.zip"), "--data", images, "--top-k", "2"),
                         "--top-k", "2", "1 output unit", "at most 1"),
+                bad("evaluate: --no-label", usage,
+                        List.of("evaluate", "--model", p("ten-classes.zip"), "--data", images, "--no-label"),
+                        "--no-label: 'dptrain evaluate' needs labelled data", "only 'dptrain predict'"),
+                bad("predict: --no-label for a CSV with a label column", input,
+                        List.of("predict", "--model", p("three-inputs.zip"), "--data", p("three.csv"), "--no-label"),
+                        "three.csv has 4 features per row (line 1 has 4 values and, with --no-label, no label)",
+                        "three-inputs.zip takes 3 inputs"),
+                bad("predict: --no-label with --label-column", usage,
+                        List.of("predict", "--model", p("three-inputs.zip"), "--data", p("three-unlabeled.csv"),
+                                "--no-label", "--label-column", "0"),
+                        "--no-label and --label-column contradict each other", "pass one of them"),
+                bad("predict: --no-label with --label-col", usage,
+                        List.of("predict", "--model", p("three-inputs.zip"), "--data", p("unlabeled.parquet"),
+                                "--no-label", "--label-col", "class"),
+                        "--no-label and --label-col contradict each other"),
                 bad("predict: unknown output format", usage,
                         List.of("predict", "--model", p("ten-classes.zip"), "--data", images, "--output-format", "json"),
                         "--output-format", "json"),
@@ -144,5 +186,17 @@ class EvaluatePredictErrorsTest {
                 "spark.ui.enabled=false");
         assertEquals(ExitCodes.OK, run.code(), "labels up to 9 against 5 classes: " + run.err());
         assertTrue(run.out().contains("Wrote predictions for 100 rows"), run.out());
+    }
+
+    @Test
+    void predictIgnoresALabelBeyondTheClassesEvenInABatchsLastRow() throws IOException {
+        // Labels 9 and 7 against 4 classes, each the last row of its batch: predict must not encode them.
+        Files.writeString(dir.resolve("big-labels.csv"), "9,0.5,0.25,0.125\n7,0.5,0.5,1\n", StandardCharsets.UTF_8);
+        Path out = dir.resolve("big-label-predictions");
+        TrainCommandTest.Run run = TrainCommandTest.dptrain("predict", "--model", p("three-inputs.zip"), "--data",
+                p("big-labels.csv"), "--batch-size", "1", "--output", out.toString(), "--output-format", "csv",
+                "--master", "local[2]", "--conf", "spark.ui.enabled=false");
+        assertEquals(ExitCodes.OK, run.code(), "labels 9 and 7 against 4 classes: " + run.err());
+        assertTrue(run.out().contains("Wrote predictions for 2 rows"), run.out());
     }
 }

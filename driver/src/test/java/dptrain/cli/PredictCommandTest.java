@@ -42,6 +42,12 @@ class PredictCommandTest {
     static Path images;
     static Path csv;
     static Path parquet;
+    /** The same rows without labels: IDX images alone in their folder, CSV, LibSVM and Parquet without labels. */
+    static Path unlabeledImages;
+    static Path unlabeledCsv;
+    static Path libsvm;
+    static Path unlabeledLibsvm;
+    static Path unlabeledParquet;
     /** Single-machine outputs of every row, in file order. */
     static float[][] expected;
 
@@ -66,22 +72,51 @@ class PredictCommandTest {
         float[][] pixels = raw.getFeatures().toFloatMatrix();
         int[] labels = raw.getLabels().argMax(1).toIntVector();
         StringBuilder text = new StringBuilder();
+        StringBuilder unlabeledText = new StringBuilder();
+        StringBuilder svm = new StringBuilder();
+        StringBuilder unlabeledSvm = new StringBuilder();
         List<Row> rows = new ArrayList<>();
+        List<Row> unlabeledRows = new ArrayList<>();
         for (int r = 0; r < ROWS; r++) {
             text.append(labels[r]);
+            svm.append(labels[r]);
             List<Double> values = new ArrayList<>();
-            for (float p : pixels[r]) {
-                text.append(',').append((int) p);
+            StringBuilder sparse = new StringBuilder();
+            for (int i = 0; i < pixels[r].length; i++) {
+                int p = (int) pixels[r][i];
+                text.append(',').append(p);
+                unlabeledText.append(i == 0 ? "" : ",").append(p);
+                if (p != 0) {
+                    sparse.append(sparse.length() == 0 ? "" : " ").append(i + 1).append(':').append(p);
+                }
                 values.add((double) p);
             }
             text.append('\n');
+            unlabeledText.append('\n');
+            svm.append(' ').append(sparse).append('\n');
+            unlabeledSvm.append(sparse).append('\n');
             rows.add(RowFactory.create("img-" + r, labels[r], values));
+            unlabeledRows.add(RowFactory.create("img-" + r, values));
         }
         csv = dir.resolve("test.csv");
         Files.writeString(csv, text);
+        unlabeledCsv = dir.resolve("unlabeled.csv");
+        Files.writeString(unlabeledCsv, unlabeledText);
+        libsvm = dir.resolve("test.libsvm");
+        Files.writeString(libsvm, svm);
+        unlabeledLibsvm = dir.resolve("unlabeled.libsvm");
+        Files.writeString(unlabeledLibsvm, unlabeledSvm);
+        StructType featureColumn = new StructType().add("features", DataTypes.createArrayType(DataTypes.DoubleType));
         parquet = dir.resolve("test.parquet");
         Tables.writeParquet(parquet, new StructType().add("key", DataTypes.StringType)
-                .add("label", DataTypes.IntegerType).add("features", DataTypes.createArrayType(DataTypes.DoubleType)), rows);
+                .add("label", DataTypes.IntegerType).add(featureColumn.apply("features")), rows);
+        unlabeledParquet = dir.resolve("unlabeled.parquet");
+        Tables.writeParquet(unlabeledParquet, new StructType().add("key", DataTypes.StringType)
+                .add(featureColumn.apply("features")), unlabeledRows);
+        // The images file alone: no labels file beside it.
+        unlabeledImages = dir.resolve("images-only").resolve(images.getFileName());
+        Files.createDirectories(unlabeledImages.getParent());
+        Files.copy(images, unlabeledImages);
     }
 
     private static TrainCommandTest.Run predict(String... flags) {
@@ -213,5 +248,76 @@ class PredictCommandTest {
             assertTrue(siblings.noneMatch(f -> f.getFileName().toString().startsWith(".earlier")),
                     "neither the temporary nor the old folder is left");
         }
+    }
+
+    @Test
+    void predictsIdxImagesWithoutALabelsFileAsWithOne() throws IOException {
+        assertSamePredictions("idx", List.of("--data", images.toString()),
+                List.of("--data", unlabeledImages.toString(), "--no-label"));
+    }
+
+    @Test
+    void predictsCsvWithoutALabelColumnAsWithOne() throws IOException {
+        assertSamePredictions("csv", List.of("--data", csv.toString(), "--scale", "255"),
+                List.of("--data", unlabeledCsv.toString(), "--scale", "255", "--no-label"));
+    }
+
+    @Test
+    void predictsLibSvmWithoutLabelsAsWithThem() throws IOException {
+        assertSamePredictions("libsvm", List.of("--data", libsvm.toString(), "--scale", "255"),
+                List.of("--data", unlabeledLibsvm.toString(), "--scale", "255", "--no-label"));
+    }
+
+    @Test
+    void predictsParquetWithoutALabelColumnAsWithOne() throws IOException {
+        assertSamePredictions("parquet", List.of("--data", parquet.toString(), "--scale", "255", "--id-col", "key"),
+                List.of("--data", unlabeledParquet.toString(), "--scale", "255", "--id-col", "key", "--no-label"));
+    }
+
+    /**
+     * Predicting the labelled file and its unlabelled copy writes the same CSV, header and rows,
+     * and those rows are the single-machine predictions.
+     */
+    private static void assertSamePredictions(String name, List<String> labelledFlags, List<String> unlabelledFlags)
+            throws IOException {
+        List<String> labelled = predictionLines(name + "-labelled-predictions", labelledFlags);
+        List<String> unlabelled = predictionLines(name + "-unlabelled-predictions", unlabelledFlags);
+        assertEquals(ROWS + 1, labelled.size(), "a header and one line per row");
+        for (int r = 0; r <= ROWS; r++) {
+            assertEquals(labelled.get(r), unlabelled.get(r), name + ": line " + r + " with and without labels");
+        }
+        assertEquals(labelled.size(), unlabelled.size());
+        List<String> header = List.of(labelled.get(0).split(","));
+        int predicted = header.indexOf("predicted_class");
+        assertEquals("row_id", header.get(0));
+        assertEquals("probability_9", header.get(header.size() - 1));
+        for (int r = 0; r < ROWS; r++) {
+            String[] fields = labelled.get(r + 1).split(",");
+            float[] p = new float[10];
+            for (int c = 0; c < 10; c++) {
+                p[c] = Float.parseFloat(fields[predicted + 1 + c]);
+            }
+            assertRowMatches(r, Long.parseLong(fields[0]), Integer.parseInt(fields[predicted]), p);
+        }
+    }
+
+    /** The predictions of {@code flags} as CSV: the header once, then every row in part-file order. */
+    private static List<String> predictionLines(String name, List<String> flags) throws IOException {
+        Path out = dir.resolve(name);
+        List<String> args = new ArrayList<>(flags);
+        args.addAll(List.of("--output", out.toString(), "--output-format", "csv"));
+        TrainCommandTest.Run run = predict(args.toArray(String[]::new));
+        assertEquals(ExitCodes.OK, run.code(), name + ": " + run.err());
+        assertTrue(run.out().contains("Wrote predictions for " + ROWS + " rows"), run.out());
+        List<String> lines = new ArrayList<>();
+        for (Path part : parts(out, ".csv")) {
+            List<String> partLines = Files.readAllLines(part);
+            if (lines.isEmpty()) {
+                lines.add(partLines.get(0));
+            }
+            assertEquals(lines.get(0), partLines.get(0), "every part's header");
+            lines.addAll(partLines.subList(1, partLines.size()));
+        }
+        return lines;
     }
 }

@@ -226,7 +226,8 @@ class TrainCommandErrorsTest {
                 bad("csv: gzip file cut short", input, List.of("--model", tiny, "--train", p("cut.csv.gz"), "--format", "csv"),
                         "--train", "cut.csv.gz", "cannot be read"),
                 bad("flag: negative label column", usage, List.of("--model", tiny, "--train", p("nan.csv"),
-                        "--label-column", "-1"), "--label-column", "-1"),
+                        "--label-column", "-1"), "--label-column", "-1",
+                        "(for CSV without a label column, predict takes --no-label)"),
                 bad("flag: quote as delimiter", usage, List.of("--model", tiny, "--train", p("nan.csv"),
                         "--delimiter", "\""), "--delimiter"),
                 bad("csv: empty file", input, List.of("--model", tiny, "--train", p("empty.csv")), "empty.csv", "no example"),
@@ -290,6 +291,9 @@ class TrainCommandErrorsTest {
                         List.of("--model", book, "--train", good, "--master", "bogus"), "--master", "'bogus'", "local[N]"),
                 bad("flag: scale of zero", usage, List.of("--model", book, "--train", good, "--scale", "0"), "--scale", "0"),
                 bad("flag: missing --train", usage, List.of("--model", book), "--train"),
+                bad("flag: --no-label", usage, List.of("--model", book, "--train", good, "--no-label"),
+                        "--no-label: 'dptrain train' needs labelled data (it learns from the labels)",
+                        "only 'dptrain predict'"),
                 // Spark settings of the round exchange (DEPLOY.md).
                 bad("conf: unknown round exchange", input,
                         List.of("--model", book, "--train", good, "--conf", "spark.dptrain.roundExchange=fast"),
@@ -314,6 +318,16 @@ class TrainCommandErrorsTest {
         TrainCommandTest.Run run = runIntoOutputWithAnEarlierModel(out, flags, true);
         ErrorCases.assertClearError(what, exitCode, mentions, run);
         assertEarlierModelUntouched(out);
+    }
+
+    @Test
+    void cvRefusesDataWithoutLabels() {
+        Path out = dir.resolve("out-cv-no-label");
+        TrainCommandTest.Run run = TrainCommandTest.dptrain("cv", "--model", TrainCommandTest.BOOK_SPEC, "--train",
+                p("good/train-images-idx3-ubyte"), "--no-label", "--master", "local[2]", "--output", out.toString());
+        ErrorCases.assertClearError("cv --no-label", ExitCodes.USAGE, List.of("--no-label: 'dptrain cv' needs "
+                + "labelled data (it trains and scores every fold on the labels)", "only 'dptrain predict'"), run);
+        assertTrue(!Files.exists(out.resolve("cv.json")), "nothing written: " + out);
     }
 
     @Test

@@ -24,6 +24,18 @@ class TrainingConfigTest {
     }
 
     @Test
+    void trainingAndValidationDataWithoutLabelsAreRefused() throws IOException {
+        DataInput unlabeled = TRAIN.withLabels(DataInput.Labels.ABSENT);
+        IllegalArgumentException train = assertThrows(IllegalArgumentException.class,
+                () -> TrainingConfig.builder(book(), unlabeled).build());
+        assertTrue(train.getMessage().contains("has no labels"), train.getMessage());
+        assertThrows(IllegalArgumentException.class,
+                () -> TrainingConfig.builder(book(), TRAIN).test(unlabeled).build());
+        assertThrows(IllegalArgumentException.class,
+                () -> TrainingConfig.builder(book(), TRAIN).validationData(unlabeled).build());
+    }
+
+    @Test
     void aBuilderLeftAloneHoldsDptrainsDefaultsUntilResolvedForTheWorkers() throws IOException {
         TrainingConfig config = TrainingConfig.builder(book(), TRAIN).build();
         assertEquals(TrainingConfig.DEFAULT_EPOCHS, config.epochs());

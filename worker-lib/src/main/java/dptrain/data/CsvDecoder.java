@@ -8,7 +8,8 @@ import java.util.List;
 
 /**
  * Decodes CSV lines into examples: one example per line, a label column (0-based {@code labelColumn}) and numeric
- * features in all other columns, in file order. Fields are trimmed and may be quoted ({@code "1.0"}); an optional
+ * features in all other columns, in file order; or, for data without labels ({@link #unlabeled}), features in
+ * every column and the placeholder label {@link Example#UNLABELED}. Fields are trimmed and may be quoted ({@code "1.0"}); an optional
  * header line is skipped by {@link #read}. Configuration only, so it can be shipped to executors.
  */
 public final class CsvDecoder implements Serializable {
@@ -16,6 +17,8 @@ public final class CsvDecoder implements Serializable {
     private static final char QUOTE = '"';
 
     private final int labelColumn;
+    /** Whether a column holds the label; without one every column is a feature and labelColumn is unused. */
+    private final boolean labeled;
     private final boolean hasHeader;
     private final char delimiter;
 
@@ -30,6 +33,18 @@ public final class CsvDecoder implements Serializable {
      * @param delimiter   the field separator, e.g. ',' ';' or '\t'
      */
     public CsvDecoder(int labelColumn, boolean hasHeader, char delimiter) {
+        this(labelColumn, true, hasHeader, delimiter);
+    }
+
+    /**
+     * A decoder of lines without a label column: every column is a feature, and each example carries the
+     * placeholder label {@link Example#UNLABELED}.
+     */
+    public static CsvDecoder unlabeled(boolean hasHeader, char delimiter) {
+        return new CsvDecoder(0, false, hasHeader, delimiter);
+    }
+
+    private CsvDecoder(int labelColumn, boolean labeled, boolean hasHeader, char delimiter) {
         if (labelColumn < 0) {
             throw new IllegalArgumentException("The CSV label column is " + labelColumn
                     + "; expected a 0-based column index of 0 or more.");
@@ -39,12 +54,24 @@ public final class CsvDecoder implements Serializable {
                     + " cannot separate fields; expected a character such as ',' ';' or tab.");
         }
         this.labelColumn = labelColumn;
+        this.labeled = labeled;
         this.hasHeader = hasHeader;
         this.delimiter = delimiter;
     }
 
+    /** The 0-based label column; meaningless when {@link #isLabeled()} is false. */
     public int labelColumn() {
         return labelColumn;
+    }
+
+    /** Whether lines have a label column. */
+    public boolean isLabeled() {
+        return labeled;
+    }
+
+    /** The columns a line has for a model of {@code featureCount} inputs: the features, plus the label if any. */
+    public int columnsFor(int featureCount) {
+        return labeled ? featureCount + 1 : featureCount;
     }
 
     public boolean hasHeader() {
@@ -65,6 +92,7 @@ public final class CsvDecoder implements Serializable {
      * @return the example, or null when the line is blank
      * @throws DataFormatException naming the line and column if the line has the wrong number of columns, a
      *                             feature is not a finite number or the label is not a non-negative integer
+     *                             (without labels: if any column is not a finite number)
      */
     public Example decode(String line, String source, long lineNumber, int expectedColumns) {
         if (line == null) {
@@ -77,6 +105,13 @@ public final class CsvDecoder implements Serializable {
         String[] fields = split(text, source, lineNumber);
         checkColumnCount(fields.length, text, source, lineNumber, expectedColumns);
         try {
+            if (!labeled) {
+                float[] features = new float[fields.length];
+                for (int column = 0; column < fields.length; column++) {
+                    features[column] = NumberFields.parseFeature(fields[column], "", source, lineNumber, column + 1);
+                }
+                return Example.unlabeled(features);
+            }
             int label = NumberFields.parseLabel(fields[labelColumn], source, lineNumber, labelColumn + 1);
             float[] features = new float[fields.length - 1];
             for (int column = 0, feature = 0; column < fields.length; column++) {
@@ -117,7 +152,7 @@ public final class CsvDecoder implements Serializable {
                 }
                 Example example = CsvDecoder.this.decode(line, source, lineNumber, expectedColumns);
                 if (example != null && expectedColumns < 0) {
-                    expectedColumns = example.features().length + 1;
+                    expectedColumns = columnsFor(example.features().length);
                 }
                 return example;
             }
@@ -128,8 +163,11 @@ public final class CsvDecoder implements Serializable {
         if (expectedColumns >= 0 && columns != expectedColumns) {
             throw new DataFormatException(source, lineNumber, -1, "the line has " + columns(columns)
                     + "; expected " + expectedColumns + " columns separated by " + describe(delimiter)
-                    + ": a label and one value per model input (is a value missing or extra?)"
-                    + delimiterHint(columns, line));
+                    + (labeled ? ": a label and one value per model input" : ": one value per model input, no label")
+                    + " (is a value missing or extra?)" + delimiterHint(columns, line));
+        }
+        if (!labeled) {
+            return;
         }
         if (columns < 2) {
             throw new DataFormatException(source, lineNumber, -1, "the line has a single column; expected a label"

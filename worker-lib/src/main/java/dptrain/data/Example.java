@@ -5,7 +5,8 @@ import java.util.Arrays;
 import java.util.Objects;
 
 /**
- * One labelled example: raw (unscaled) feature values and an integer class label.
+ * One example: raw (unscaled) feature values and an integer class label. An example decoded from data without
+ * labels (predict's {@code --no-label}) carries {@link #UNLABELED} as its label.
  *
  * <p>A plain final class rather than a record because Kryo cannot set the fields of a record. The feature array is
  * taken over, not copied, and {@link #features()} returns it as is: examples are created by the million while
@@ -13,6 +14,12 @@ import java.util.Objects;
  */
 public final class Example implements Serializable {
     private static final long serialVersionUID = 1L;
+
+    /**
+     * The label of an example read from data without labels: 0, a class every model has, so batching encodes it
+     * like any label. Nothing reads it: such examples are only predicted, and prediction ignores labels.
+     */
+    public static final int UNLABELED = 0;
 
     private final float[] features;
     private final int label;
@@ -29,6 +36,11 @@ public final class Example implements Serializable {
 
     public int label() {
         return label;
+    }
+
+    /** An example of data without labels: {@code features} with the placeholder label {@link #UNLABELED}. */
+    public static Example unlabeled(float[] features) {
+        return new Example(features, UNLABELED);
     }
 
     @Override

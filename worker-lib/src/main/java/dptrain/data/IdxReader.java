@@ -60,14 +60,39 @@ public final class IdxReader {
                     + " images but the labels file " + labelsSource + " holds " + labelHeader.count()
                     + " labels; expected the same number of records in both files, one label per image");
         }
+        checkRange(imageHeader, imagesSource, from, count);
+        RecordStream imageRecords = new RecordStream(imageIn, imagesSource, imageHeader, from);
+        RecordStream labelRecords = new RecordStream(labelIn, labelsSource, labelHeader, from);
+        return new ExampleIterator(imageRecords, labelRecords, count);
+    }
+
+    /**
+     * Reads the images with 0-based indices [from, from + count) from an images file alone, for data without
+     * labels: each example carries the placeholder label {@link Example#UNLABELED}. The stream is handled as
+     * {@link #read} handles it.
+     *
+     * @throws DataFormatException      if the header is invalid or is a labels file's, or the file ends early (then
+     *                                  thrown by the iterator for the record that is cut short)
+     * @throws IllegalArgumentException if [from, from + count) is not within the file's records
+     */
+    public static Iterator<Example> readImages(InputStream images, String imagesSource, long from, long count)
+            throws IOException {
+        InputStream imageIn = buffered(images);
+        IdxHeader imageHeader = IdxHeader.read(imageIn, imagesSource);
+        if (!imageHeader.isImages()) {
+            throw new DataFormatException(imagesSource, -1, -1, "this is a labels file (magic number 0x00000801)"
+                    + " but was given as the images file; expected magic number 0x00000803 (images)");
+        }
+        checkRange(imageHeader, imagesSource, from, count);
+        return new ExampleIterator(new RecordStream(imageIn, imagesSource, imageHeader, from), null, count);
+    }
+
+    private static void checkRange(IdxHeader imageHeader, String imagesSource, long from, long count) {
         if (from < 0 || count < 0 || from > imageHeader.count() - count) {
             throw new IllegalArgumentException("Cannot read records [" + from + ", " + (from + count) + ") of "
                     + imagesSource + ": it holds " + imageHeader.count() + " records, so the range must lie within [0, "
                     + imageHeader.count() + "].");
         }
-        RecordStream imageRecords = new RecordStream(imageIn, imagesSource, imageHeader, from);
-        RecordStream labelRecords = new RecordStream(labelIn, labelsSource, labelHeader, from);
-        return new ExampleIterator(imageRecords, labelRecords, count);
     }
 
     private static void checkRoles(IdxHeader imageHeader, String imagesSource, IdxHeader labelHeader,
@@ -202,6 +227,7 @@ public final class IdxReader {
 
     private static final class ExampleIterator implements Iterator<Example> {
         private final RecordStream images;
+        /** The labels, or null for images without labels. */
         private final RecordStream labels;
         private final byte[] pixels;
         private long remaining;
@@ -225,7 +251,7 @@ public final class IdxReader {
             }
             try {
                 images.readRecord(pixels);
-                int label = labels.readLabel();
+                int label = labels == null ? Example.UNLABELED : labels.readLabel();
                 float[] features = new float[pixels.length];
                 for (int i = 0; i < pixels.length; i++) {
                     features[i] = pixels[i] & 0xFF;

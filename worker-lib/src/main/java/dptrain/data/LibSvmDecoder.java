@@ -7,20 +7,39 @@ import java.util.Iterator;
 /**
  * Decodes LibSVM lines, {@code label index:value index:value ... # comment}, into dense examples of
  * {@code numFeatures} values; absent indices are 0. Indices are 1-based and strictly ascending, the label is a
- * non-negative integer ("3" or "3.0"). Configuration only, so it can be shipped to executors.
+ * non-negative integer ("3" or "3.0"). For data without labels ({@link #unlabeled}) a line is only
+ * {@code index:value ...}, and each example carries the placeholder label {@link Example#UNLABELED}. Configuration
+ * only, so it can be shipped to executors.
  */
 public final class LibSvmDecoder implements Serializable {
     private static final long serialVersionUID = 1L;
 
     private final int numFeatures;
+    /** Whether each line starts with a label. */
+    private final boolean labeled;
 
     /** @param numFeatures the length of every feature vector; the largest index a line may use */
     public LibSvmDecoder(int numFeatures) {
+        this(numFeatures, true);
+    }
+
+    /** A decoder of lines without a label, {@code index:value ...} only, into vectors of {@code numFeatures}. */
+    public static LibSvmDecoder unlabeled(int numFeatures) {
+        return new LibSvmDecoder(numFeatures, false);
+    }
+
+    private LibSvmDecoder(int numFeatures, boolean labeled) {
         if (numFeatures < 1) {
             throw new IllegalArgumentException("The LibSVM feature count is " + numFeatures
                     + "; expected the length of the feature vectors, 1 or more.");
         }
         this.numFeatures = numFeatures;
+        this.labeled = labeled;
+    }
+
+    /** Whether lines start with a label. */
+    public boolean isLabeled() {
+        return labeled;
     }
 
     public int numFeatures() {
@@ -28,7 +47,7 @@ public final class LibSvmDecoder implements Serializable {
     }
 
     /**
-     * Decodes one line. Column numbers in errors count whitespace-separated tokens from 1, the label being 1.
+     * Decodes one line. Column numbers in errors count whitespace-separated tokens from 1, the label (if any) being 1.
      *
      * @param source     the input's name for error messages, usually the file name
      * @param lineNumber 1-based line number in the file, or -1 when unknown
@@ -50,21 +69,34 @@ public final class LibSvmDecoder implements Serializable {
         if (i == n) {
             return null;
         }
-        int end = tokenEnd(text, i);
-        int label = NumberFields.parseLabel(text.substring(i, end), source, lineNumber, 1);
+        int end = i;
+        int column = 0;
+        int label = Example.UNLABELED;
+        if (labeled) {
+            end = tokenEnd(text, i);
+            column = 1;
+            String first = text.substring(i, end);
+            if (first.indexOf(':') >= 0) {
+                throw new DataFormatException(source, lineNumber, 1, NumberFields.quote(first) + " is a feature, "
+                        + "not a label; expected the line to start with a whole-number class label (data without "
+                        + "labels can only be predicted, with --no-label)");
+            }
+            label = NumberFields.parseLabel(first, source, lineNumber, 1);
+        }
 
         float[] features = new float[numFeatures];
         int previousIndex = 0;
         String previousToken = null;
-        int column = 1;
         for (i = skipSpaces(text, end); i < n; i = skipSpaces(text, end)) {
             end = tokenEnd(text, i);
             column++;
             String token = text.substring(i, end);
             int colon = token.indexOf(':');
             if (colon < 0) {
+                String hint = !labeled && column == 1
+                        ? " (--no-label says the lines have no label; does this one start with one?)" : "";
                 throw new DataFormatException(source, lineNumber, column, NumberFields.quote(token)
-                        + " has no ':'; expected a feature written index:value");
+                        + " has no ':'; expected a feature written index:value" + hint);
             }
             int index = parseIndex(token, token.substring(0, colon), source, lineNumber, column);
             if (index <= previousIndex) {
@@ -80,7 +112,7 @@ public final class LibSvmDecoder implements Serializable {
             previousIndex = index;
             previousToken = token;
         }
-        return new Example(features, label);
+        return labeled ? new Example(features, label) : Example.unlabeled(features);
     }
 
     /** Lazily decodes all lines read from {@code reader}, skipping blank and comment lines; does not close it. */

@@ -199,6 +199,53 @@ class CsvDecoderTest {
         assertThrows(IllegalArgumentException.class, () -> new CsvDecoder(-1, false, ','));
     }
 
+    @Test
+    void withoutLabelsEveryColumnIsAFeatureAndTheLabelIsThePlaceholder() {
+        CsvDecoder unlabeled = CsvDecoder.unlabeled(false, ',');
+
+        Example example = unlabeled.decode(" 3, 0.5 ,\"1.0\", -2e-1", "new.csv", 1, 4);
+
+        assertArrayEquals(new float[] {3f, 0.5f, 1.0f, -0.2f}, example.features());
+        assertEquals(Example.UNLABELED, example.label());
+        assertEquals(false, unlabeled.isLabeled());
+        assertEquals(4, unlabeled.columnsFor(4));
+        assertEquals(5, comma.columnsFor(4));
+    }
+
+    @Test
+    void withoutLabelsTheSameRowsGiveTheLabelledRowsFeatures() {
+        List<Example> labelled = readAll(new CsvDecoder(0, true, ';'), "y;a;b\n1;2;3\n0;4.5;6\n");
+        List<Example> unlabelled = readAll(CsvDecoder.unlabeled(true, ';'), "a;b\n2;3\n\n4.5;6\n");
+
+        assertEquals(labelled.size(), unlabelled.size());
+        for (int i = 0; i < labelled.size(); i++) {
+            assertArrayEquals(labelled.get(i).features(), unlabelled.get(i).features());
+        }
+    }
+
+    @Test
+    void withoutLabelsASingleColumnIsAFeature() {
+        assertArrayEquals(new float[] {7f}, CsvDecoder.unlabeled(false, ',').decode("7", "one.csv", 1, -1).features());
+    }
+
+    @Test
+    void withoutLabelsAShortLineNamesTheColumnsWithoutALabel() {
+        DataFormatException e = assertThrows(DataFormatException.class,
+                () -> CsvDecoder.unlabeled(false, ',').decode("1,2", "new.csv", 3, 3));
+
+        assertEquals("new.csv line 3: the line has 2 columns; expected 3 columns separated by ',': one value per "
+                + "model input, no label (is a value missing or extra?)", e.getMessage());
+    }
+
+    @Test
+    void withoutLabelsABadValueIsNamedLikeAFeature() {
+        DataFormatException e = assertThrows(DataFormatException.class,
+                () -> CsvDecoder.unlabeled(false, ',').decode("cat,2", "new.csv", 2, 2));
+
+        assertEquals("new.csv line 2, column 1: 'cat' is not a number; expected a numeric feature value",
+                e.getMessage());
+    }
+
     private static List<Example> readAll(CsvDecoder decoder, String file) {
         List<Example> examples = new ArrayList<>();
         try (BufferedReader reader = new BufferedReader(new StringReader(file))) {

@@ -181,6 +181,37 @@ class IdxReaderTest {
         assertInstanceOf(UncheckedIOException.class, e);
     }
 
+    @Test
+    void readsARangeOfImagesWithoutALabelsFile() throws IOException {
+        List<Example> examples = collect(IdxReader.readImages(new ByteArrayInputStream(IMAGES), "images", 7, 5));
+        List<Example> labelled = readAll(IMAGES, LABELS, 7, 5);
+
+        assertEquals(5, examples.size());
+        for (int i = 0; i < 5; i++) {
+            assertArrayEquals(labelled.get(i).features(), examples.get(i).features(), "record index " + (7 + i));
+            assertEquals(Example.UNLABELED, examples.get(i).label());
+        }
+    }
+
+    @Test
+    void imagesWithoutLabelsRefuseALabelsFile() {
+        DataFormatException e = assertThrows(DataFormatException.class,
+                () -> IdxReader.readImages(new ByteArrayInputStream(LABELS), "labels", 0, 1));
+
+        assertTrue(e.getMessage().contains("this is a labels file"), e.getMessage());
+    }
+
+    @Test
+    void imagesWithoutLabelsReportATruncatedRecord() throws IOException {
+        byte[] cut = IdxBytes.cut(IMAGES, IMAGES.length - 3);
+        Iterator<Example> examples = IdxReader.readImages(new ByteArrayInputStream(cut), "images", COUNT - 1, 1);
+
+        DataFormatException e = assertThrows(DataFormatException.class, examples::next);
+        assertEquals("images record " + COUNT + ": the file ends 9 bytes into this record; the header declares 20 "
+                + "records of 12 bytes each, so the file should be 256 bytes long, but it ends after 253 bytes"
+                + " (incomplete download or copy?)", e.getMessage());
+    }
+
     private static List<Example> readAll(byte[] images, byte[] labels, long from, long count) throws IOException {
         return collect(IdxReader.read(new ByteArrayInputStream(images), "images.idx",
                 new ByteArrayInputStream(labels), "labels.idx", from, count));

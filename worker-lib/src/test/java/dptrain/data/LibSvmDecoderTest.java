@@ -109,4 +109,44 @@ class LibSvmDecoderTest {
         assertTrue(e.getMessage().contains("-1/+1 must be mapped to 0/1"), e.getMessage());
         assertEquals(1, decoder.decode("+1 1:1", "train.svm", 2).label());
     }
+
+    @Test
+    void withoutLabelsEveryTokenIsAFeature() {
+        LibSvmDecoder unlabeled = LibSvmDecoder.unlabeled(5);
+
+        Example example = unlabeled.decode("1:0.5\t4:-1  5:3e2 # a comment", "new.svm", 1);
+
+        assertArrayEquals(new float[] {0.5f, 0, 0, -1, 300}, example.features());
+        assertEquals(Example.UNLABELED, example.label());
+        assertArrayEquals(decoder.decode("2 1:0.5\t4:-1  5:3e2", "train.svm", 1).features(), example.features());
+        assertNull(unlabeled.decode("  # nothing", "new.svm", 2));
+    }
+
+    @Test
+    void withoutLabelsALineThatStartsWithALabelIsNamed() {
+        DataFormatException e = assertThrows(DataFormatException.class,
+                () -> LibSvmDecoder.unlabeled(5).decode("2 1:0.5", "new.svm", 4));
+
+        assertEquals("new.svm line 4, column 1: '2' has no ':'; expected a feature written index:value "
+                + "(--no-label says the lines have no label; does this one start with one?)", e.getMessage());
+    }
+
+    @Test
+    void withoutLabelsIndicesAreCheckedAsWithLabels() {
+        DataFormatException e = assertThrows(DataFormatException.class,
+                () -> LibSvmDecoder.unlabeled(5).decode("3:1 2:1", "new.svm", 1));
+
+        assertEquals("new.svm line 1, column 2: '2:1' has index 2, lower than index 3 of the previous token '3:1'; "
+                + "expected feature indices in strictly ascending order", e.getMessage());
+    }
+
+    @Test
+    void aLabelledLineWithoutItsLabelIsNamed() {
+        DataFormatException e = assertThrows(DataFormatException.class,
+                () -> decoder.decode("1:0.5 3:1", "new.svm", 1));
+
+        assertEquals("new.svm line 1, column 1: '1:0.5' is a feature, not a label; expected the line to start with "
+                + "a whole-number class label (data without labels can only be predicted, with --no-label)",
+                e.getMessage());
+    }
 }

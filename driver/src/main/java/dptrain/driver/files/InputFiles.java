@@ -65,6 +65,35 @@ public final class InputFiles {
      * or a folder holding exactly one such pair.
      */
     public static IdxPair idxPair(String uri, Configuration conf) {
+        Path images = new Path(idxImages(uri, conf));
+        try {
+            FileSystem fs = fileSystem(images, conf);
+            String name = images.getName();
+            String labelsName = name.replace("images", "labels").replace("idx3-ubyte", "idx1-ubyte");
+            Path labels = new Path(images.getParent(), labelsName);
+            if (!fs.exists(labels)) {
+                // The labels may be compressed when the images are not, or the other way round.
+                String other = labelsName.endsWith(".gz") ? labelsName.substring(0, labelsName.length() - 3)
+                        : labelsName + ".gz";
+                Path alternative = new Path(images.getParent(), other);
+                if (!fs.exists(alternative)) {
+                    throw new InputException(uri + ": the labels file " + labels + " is missing; expected it (or "
+                            + other + ") beside the images file (for images without labels, predict takes "
+                            + "--no-label)");
+                }
+                labels = alternative;
+            }
+            return new IdxPair(images.toString(), labels.toString());
+        } catch (IOException e) {
+            throw new InputException(uri + ": cannot be read: " + e.getMessage(), e);
+        }
+    }
+
+    /**
+     * The images file of an IDX dataset, with or without a labels file beside it: {@code uri} names the
+     * images file ({@code …-images-idx3-ubyte[.gz]}) or a folder holding exactly one.
+     */
+    public static String idxImages(String uri, Configuration conf) {
         try {
             Path path = new Path(uri);
             FileSystem fs = fileSystem(path, conf);
@@ -83,25 +112,11 @@ public final class InputFiles {
             } else {
                 images = path;
             }
-            String name = images.getName();
-            if (!name.contains("idx3-ubyte")) {
+            if (!images.getName().contains("idx3-ubyte")) {
                 throw new InputException(uri + ": expected an IDX images file, whose name contains 'idx3-ubyte' "
                         + "(e.g. train-images-idx3-ubyte.gz), or the folder holding one");
             }
-            String labelsName = name.replace("images", "labels").replace("idx3-ubyte", "idx1-ubyte");
-            Path labels = new Path(images.getParent(), labelsName);
-            if (!fs.exists(labels)) {
-                // The labels may be compressed when the images are not, or the other way round.
-                String other = labelsName.endsWith(".gz") ? labelsName.substring(0, labelsName.length() - 3)
-                        : labelsName + ".gz";
-                Path alternative = new Path(images.getParent(), other);
-                if (!fs.exists(alternative)) {
-                    throw new InputException(uri + ": the labels file " + labels + " is missing; expected it (or "
-                            + other + ") beside the images file");
-                }
-                labels = alternative;
-            }
-            return new IdxPair(images.toString(), labels.toString());
+            return images.toString();
         } catch (IOException e) {
             throw new InputException(uri + ": cannot be read: " + e.getMessage(), e);
         }

@@ -72,6 +72,11 @@ public final class DistributedInference {
      * results are merged in partition order.
      */
     public Evaluated evaluate(SavedModel model, DataInput input, int batchSize, int topK) {
+        if (!input.hasLabels()) {
+            // The CLI refuses evaluate --no-label first; this guards the library's other callers.
+            throw new IllegalArgumentException(input.uri() + " has no labels; evaluation compares predictions with "
+                    + "labels, so it needs labelled data");
+        }
         ModelSpec spec = model.spec();
         jsc.setJobDescription("dptrain read and check --data");
         IndexedExamples data = ExampleSource.read(jsc, input, "--data", new ExampleCheck(spec),
@@ -110,7 +115,7 @@ public final class DistributedInference {
      * the {@code idColumn} value when given (Parquet input only), {@code predicted_class} and one
      * {@code probability_<c>} column per output unit, sorted by row id, to {@code output}, which
      * is replaced atomically (see {@link AtomicFiles#writeFolder}). Labels in the input are read
-     * but not used.
+     * but not used; an input without labels ({@link DataInput.Labels#ABSENT}) gives the same rows.
      */
     public Predicted predict(SavedModel model, DataInput input, int batchSize, String idColumn, String output,
             OutputFormat format, boolean overwrite) {
@@ -151,14 +156,15 @@ public final class DistributedInference {
 
     /**
      * Compares the model's input size with the data's feature count where the data tells it
-     * cheaply (an IDX header, a CSV file's first line), so a data set meant for another model fails
-     * with one sentence naming both numbers. Other formats are checked record by record.
+     * cheaply (an IDX header, a CSV file's first line, all of whose columns are features when the
+     * input has no labels), so a data set meant for another model fails with one sentence naming
+     * both numbers. Other formats are checked record by record.
      */
     public static void checkFeatureCount(SavedModel model, DataInput input, Configuration hadoop) {
         int expected = model.spec().inputSize();
         String found = null;
         if (input.format() == DataFormat.IDX) {
-            String images = InputFiles.idxPair(input.uri(), hadoop).images();
+            String images = InputFiles.idxImages(input.uri(), hadoop);
             try (InputStream in = InputFiles.openIdx(images, hadoop)) {
                 IdxHeader header = IdxHeader.read(in, images);
                 if (header.recordSize() != expected) {
@@ -174,11 +180,20 @@ public final class DistributedInference {
         } else if (input.format() == DataFormat.CSV) {
             String file = InputFiles.dataFiles(input.uri(), hadoop).get(0);
             String line = firstDataLine(file, input.csv().header(), hadoop);
+            int labelColumns = input.hasLabels() ? 1 : 0;
             int features = line == null ? expected : line.split(java.util.regex.Pattern.quote(
-                    String.valueOf(input.csv().delimiter())), -1).length - 1;
+                    String.valueOf(input.csv().delimiter())), -1).length - labelColumns;
             if (features != expected) {
-                found = file + " has " + features + " features per row (line " + (input.csv().header() ? 2 : 1)
-                        + " has a label and " + features + " values)";
+                int lineNumber = input.csv().header() ? 2 : 1;
+                found = file + " has " + features + " features per row (line " + lineNumber
+                        + (input.hasLabels() ? " has a label and " + features + " values)"
+                                : " has " + features + " values and, with --no-label, no label)");
+                if (input.hasLabels() && features == expected - 1) {
+                    // One column short of a labelled row: most likely rows without a label column.
+                    throw new InputException("--data: " + found + " but the model " + model.uri() + " takes "
+                            + expected + " inputs; if the rows have no label column, predict them with --no-label "
+                            + "(every column is then a feature), else expected data with " + expected + " features");
+                }
             }
         }
         if (found != null) {
@@ -209,7 +224,7 @@ public final class DistributedInference {
 
     /**
      * One output row per example, in the partition's order: its id, predicted class and outputs.
-     * The builder pulls examples one at a time; their ids queue up in that order, and each batch
+     * Labels are replaced by {@link Example#UNLABELED} before batching. The builder pulls examples one at a time; their ids queue up in that order, and each batch
      * takes as many ids as it has rows.
      */
     private static Iterator<Row> predictRows(InferenceModel model, MinibatchBuilder builder,
@@ -225,7 +240,9 @@ public final class DistributedInference {
             public Example next() {
                 Tuple2<Long, Example> next = examples.next();
                 pendingIds.add(next._1());
-                return next._2();
+                // Prediction never uses labels: the placeholder keeps a label the model has no class for
+                // (unchecked here) out of the one-hot encoding, and labelled and unlabelled data alike.
+                return Example.unlabeled(next._2().features());
             }
         };
         Iterator<Minibatch> batches = builder.batches(tracked);

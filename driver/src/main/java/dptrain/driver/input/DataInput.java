@@ -16,17 +16,18 @@ import java.util.Map;
  * @param csv        how CSV lines are laid out (used for CSV only)
  * @param columns    which columns hold features and labels (Parquet and DataFrames only)
  * @param badRecords what to do with a record that cannot become an example
+ * @param labels     whether the records hold labels; only prediction reads data without them
  */
 public record DataInput(String uri, DataFormat format, float featureMultiplier, CsvLayout csv, Columns columns,
-        BadRecords badRecords) implements Serializable {
+        BadRecords badRecords, Labels labels) implements Serializable {
 
     /** IDX bytes become [0, 1] features, as the book does with {@code / 255}. */
     public static final float IDX_DEFAULT_SCALE = 1f / 255f;
 
     public DataInput {
-        if (uri == null || format == null || csv == null || columns == null || badRecords == null) {
-            throw new IllegalArgumentException("a data input needs a uri, a format, a CSV layout, columns and a "
-                    + "bad-record policy");
+        if (uri == null || format == null || csv == null || columns == null || badRecords == null || labels == null) {
+            throw new IllegalArgumentException("a data input needs a uri, a format, a CSV layout, columns, a "
+                    + "bad-record policy and whether it has labels");
         }
         if (!(featureMultiplier > 0) || !Float.isFinite(featureMultiplier)) {
             throw new IllegalArgumentException("featureMultiplier: " + featureMultiplier + " is not allowed; expected "
@@ -42,10 +43,25 @@ public record DataInput(String uri, DataFormat format, float featureMultiplier, 
         SKIP
     }
 
+    /** Whether the records of a dataset hold labels. */
+    public enum Labels {
+        /**
+         * Every record has a label: CSV's label column, LibSVM's leading label, Parquet's label column, IDX's
+         * labels file.
+         */
+        PRESENT,
+        /**
+         * No record has one: every CSV column is a feature, LibSVM lines are {@code index:value} only, Parquet's
+         * label column is not read, and IDX needs no labels file. The examples carry
+         * {@link dptrain.data.Example#UNLABELED}, which nothing reads: such data can only be predicted.
+         */
+        ABSENT
+    }
+
     /**
      * The layout of CSV lines.
      *
-     * @param labelColumn 0-based index of the label column
+     * @param labelColumn 0-based index of the label column (unused when the input has no labels)
      * @param header      the first line of each file is a header
      * @param delimiter   the field delimiter
      */
@@ -88,7 +104,7 @@ public record DataInput(String uri, DataFormat format, float featureMultiplier, 
     /** A dataset in {@code format} with that format's defaults: IDX scaled by 1/255, everything else as read. */
     public static DataInput of(String uri, DataFormat format) {
         return new DataInput(uri, format, format == DataFormat.IDX ? IDX_DEFAULT_SCALE : 1f, CsvLayout.DEFAULT,
-                Columns.DEFAULT, BadRecords.FAIL);
+                Columns.DEFAULT, BadRecords.FAIL, Labels.PRESENT);
     }
 
     /** An IDX images file (its labels file beside it), features scaled to [0, 1]. */
@@ -102,27 +118,37 @@ public record DataInput(String uri, DataFormat format, float featureMultiplier, 
      */
     public static DataInput dataFrame(String featuresColumn, String labelColumn) {
         return new DataInput("DataFrame", DataFormat.PARQUET, 1f, CsvLayout.DEFAULT,
-                new Columns(featuresColumn, labelColumn), BadRecords.FAIL);
+                new Columns(featuresColumn, labelColumn), BadRecords.FAIL, Labels.PRESENT);
     }
 
     /** This input with features multiplied by {@code multiplier}. */
     public DataInput withFeatureMultiplier(float multiplier) {
-        return new DataInput(uri, format, multiplier, csv, columns, badRecords);
+        return new DataInput(uri, format, multiplier, csv, columns, badRecords, labels);
     }
 
     /** This input with CSV lines laid out as {@code layout}. */
     public DataInput withCsv(CsvLayout layout) {
-        return new DataInput(uri, format, featureMultiplier, layout, columns, badRecords);
+        return new DataInput(uri, format, featureMultiplier, layout, columns, badRecords, labels);
     }
 
     /** This input reading table columns {@code names}. */
     public DataInput withColumns(Columns names) {
-        return new DataInput(uri, format, featureMultiplier, csv, names, badRecords);
+        return new DataInput(uri, format, featureMultiplier, csv, names, badRecords, labels);
     }
 
     /** This input with bad records handled as {@code policy} says. */
     public DataInput withBadRecords(BadRecords policy) {
-        return new DataInput(uri, format, featureMultiplier, csv, columns, policy);
+        return new DataInput(uri, format, featureMultiplier, csv, columns, policy, labels);
+    }
+
+    /** This input with records that hold labels or not, as {@code presence} says. */
+    public DataInput withLabels(Labels presence) {
+        return new DataInput(uri, format, featureMultiplier, csv, columns, badRecords, presence);
+    }
+
+    /** Whether the records hold labels. */
+    public boolean hasLabels() {
+        return labels == Labels.PRESENT;
     }
 
     /** Whether bad records are left out rather than failing the run. */
@@ -130,20 +156,31 @@ public record DataInput(String uri, DataFormat format, float featureMultiplier, 
         return badRecords == BadRecords.SKIP;
     }
 
-    /** This input as provenance records it: where, the format, the scale, and the layout its format uses. */
+    /**
+     * This input as provenance records it: where, the format, the scale, and the layout its format uses.
+     * {@code "labels": "absent"} marks data without labels; labelled data has no {@code labels} key, so the
+     * description of training data, which checkpoints compare on resume, is what it was before that key existed.
+     */
     public Map<String, Object> describe() {
         Map<String, Object> m = new LinkedHashMap<>();
         m.put("uri", uri);
         m.put("format", format.cliName());
         m.put("scale", featureMultiplier);
+        if (!hasLabels()) {
+            m.put("labels", "absent");
+        }
         if (format == DataFormat.CSV) {
-            m.put("label_column", csv.labelColumn());
+            if (hasLabels()) {
+                m.put("label_column", csv.labelColumn());
+            }
             m.put("header", csv.header());
             m.put("delimiter", String.valueOf(csv.delimiter()));
         }
         if (format == DataFormat.PARQUET) {
             m.put("features_col", columns.features());
-            m.put("label_col", columns.label());
+            if (hasLabels()) {
+                m.put("label_col", columns.label());
+            }
         }
         return m;
     }

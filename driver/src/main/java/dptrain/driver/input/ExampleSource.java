@@ -103,12 +103,24 @@ public final class ExampleSource {
 
     private static JavaRDD<DecodedRecord> decodeIdx(JavaSparkContext jsc, DataInput input, ExampleCheck check, int slices) {
         Configuration hadoop = jsc.hadoopConfiguration();
-        InputFiles.IdxPair pair = InputFiles.idxPair(input.uri(), hadoop);
-        long count = idxCount(pair.images(), hadoop);
-        long labelCount = idxCount(pair.labels(), hadoop);
-        if (count != labelCount) {
-            throw new InputException(pair.images() + " holds " + count + " images but " + pair.labels() + " holds "
-                    + labelCount + " labels; expected one label per image");
+        // Without labels only the images file is read; a labels file beside it is ignored.
+        String imagesFile;
+        String labelsFile; // null without labels
+        if (input.hasLabels()) {
+            InputFiles.IdxPair pair = InputFiles.idxPair(input.uri(), hadoop);
+            imagesFile = pair.images();
+            labelsFile = pair.labels();
+        } else {
+            imagesFile = InputFiles.idxImages(input.uri(), hadoop);
+            labelsFile = null;
+        }
+        long count = idxCount(imagesFile, hadoop);
+        if (labelsFile != null) {
+            long labelCount = idxCount(labelsFile, hadoop);
+            if (count != labelCount) {
+                throw new InputException(imagesFile + " holds " + count + " images but " + labelsFile + " holds "
+                        + labelCount + " labels; expected one label per image");
+            }
         }
         List<long[]> ranges = new ArrayList<>();
         int n = (int) Math.max(1, Math.min(slices, count));
@@ -118,12 +130,13 @@ public final class ExampleSource {
         }
         Broadcast<SerializableConfiguration> conf = jsc.broadcast(new SerializableConfiguration(hadoop));
         return jsc.parallelize(ranges, n).flatMap(range -> {
-            InputStream images = InputFiles.openIdx(pair.images(), conf.value().value());
-            InputStream labels = InputFiles.openIdx(pair.labels(), conf.value().value());
+            InputStream images = InputFiles.openIdx(imagesFile, conf.value().value());
+            InputStream labels = labelsFile == null ? null : InputFiles.openIdx(labelsFile, conf.value().value());
             closeWhenTaskEnds(images, labels);
             Iterator<Example> records;
             try {
-                records = IdxReader.read(images, pair.images(), labels, pair.labels(), range[0], range[1]);
+                records = labels == null ? IdxReader.readImages(images, imagesFile, range[0], range[1])
+                        : IdxReader.read(images, imagesFile, labels, labelsFile, range[0], range[1]);
             } catch (DataFormatException e) {
                 // The file breaks before this slice's first record: nothing of the slice can be read, and
                 // the slice that holds the break reports it.
@@ -134,10 +147,10 @@ public final class ExampleSource {
                     // Skipping to this slice read the earlier slices' bytes: the slice that holds them reports it.
                     return Collections.emptyIterator();
                 }
-                return List.of(DecodedRecord.breaking(DataFormatException.inRecord(pair.images(), 1, "cannot be read ("
+                return List.of(DecodedRecord.breaking(DataFormatException.inRecord(imagesFile, 1, "cannot be read ("
                         + e.getMessage() + "): the file is corrupt; fetch or copy it again"))).iterator();
             }
-            return new DecodingIterator(records, range[0], pair.images(), check);
+            return new DecodingIterator(records, range[0], imagesFile, check);
         });
     }
 
@@ -201,8 +214,10 @@ public final class ExampleSource {
             int featureCount, int slices) {
         List<String> files = InputFiles.dataFiles(input.uri(), jsc.hadoopConfiguration());
         int perFile = Math.max(1, slices / files.size());
-        CsvDecoder csv = new CsvDecoder(input.csv().labelColumn(), input.csv().header(), input.csv().delimiter());
-        LibSvmDecoder libsvm = new LibSvmDecoder(featureCount);
+        CsvDecoder csv = input.hasLabels()
+                ? new CsvDecoder(input.csv().labelColumn(), input.csv().header(), input.csv().delimiter())
+                : CsvDecoder.unlabeled(input.csv().header(), input.csv().delimiter());
+        LibSvmDecoder libsvm = input.hasLabels() ? new LibSvmDecoder(featureCount) : LibSvmDecoder.unlabeled(featureCount);
         boolean isCsv = input.format() == DataFormat.CSV;
         JavaRDD<DecodedRecord> all = null;
         for (String file : files) {
@@ -215,7 +230,7 @@ public final class ExampleSource {
                 }
                 try {
                     Example example = isCsv
-                            ? csv.decode(lineAndIndex._1(), file, lineNumber, featureCount + 1)
+                            ? csv.decode(lineAndIndex._1(), file, lineNumber, csv.columnsFor(featureCount))
                             : libsvm.decode(lineAndIndex._1(), file, lineNumber);
                     return example == null
                             ? Collections.<DecodedRecord>emptyIterator()
@@ -232,6 +247,9 @@ public final class ExampleSource {
     private static void closeWhenTaskEnds(InputStream... streams) {
         TaskContext.get().addTaskCompletionListener((TaskContext context) -> {
             for (InputStream s : streams) {
+                if (s == null) {
+                    continue;
+                }
                 try {
                     s.close();
                 } catch (IOException e) {

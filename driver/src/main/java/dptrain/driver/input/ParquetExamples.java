@@ -23,7 +23,8 @@ import org.apache.spark.sql.types.StructType;
 
 /**
  * Decodes Parquet tables: a features column (a Spark ML vector or an array of numbers) and an
- * integral label column. Rows are read by Spark's Parquet reader on the executors; each keeps
+ * integral label column, or, for data without labels, the features column only (the examples carry
+ * {@link Example#UNLABELED}). Rows are read by Spark's Parquet reader on the executors; each keeps
  * its file and row index, so a bad row is named like a bad line.
  */
 final class ParquetExamples {
@@ -49,7 +50,14 @@ final class ParquetExamples {
             throw new InputException(input.uri() + ": column '" + features + "' holds " + featuresType.simpleString()
                     + "; expected a Spark ML vector or an array of numbers (set --features-col)");
         }
-        DataType labelType = column(schema, label, "--label-col", input.uri()).dataType();
+        if (!input.hasLabels()) {
+            // Only the features are read: a label column, if the table has one, is neither read nor checked.
+            Dataset<Row> rows = table.select(functions.col("_metadata.file_path"),
+                    functions.col("_metadata.row_index"), functions.col(features));
+            return rows.javaRDD().map(row -> decodeUnlabeledRow(row, vector, features, check));
+        }
+        DataType labelType = column(schema, label, "--label-col; for a table without labels, predict "
+                + "takes --no-label", input.uri()).dataType();
         if (!(labelType instanceof NumericType)) {
             throw new InputException(input.uri() + ": column '" + label + "' holds " + labelType.simpleString()
                     + "; expected whole-number class labels (set --label-col)");
@@ -79,6 +87,17 @@ final class ParquetExamples {
         }
     }
 
+    private static DecodedRecord decodeUnlabeledRow(Row row, boolean vector, String featuresName, ExampleCheck check) {
+        String file = row.getString(0);
+        long record = row.getLong(1) + 1;
+        try {
+            Example example = Example.unlabeled(features(row, 2, vector, featuresName, file, record));
+            return DecodedRecord.good(record, check.checkRecord(example, file, record));
+        } catch (DataFormatException e) {
+            return DecodedRecord.bad(e);
+        }
+    }
+
     /**
      * The example in {@code row}: features from column {@code featuresAt} (a Spark ML vector when
      * {@code vector}, else an array of numbers), a whole-number label from column {@code labelAt}.
@@ -87,6 +106,21 @@ final class ParquetExamples {
      */
     static Example example(Row row, int featuresAt, int labelAt, boolean vector, String featuresName,
             String labelName, String source, long record) {
+        float[] x = features(row, featuresAt, vector, featuresName, source, record);
+        if (row.isNullAt(labelAt)) {
+            throw DataFormatException.inRecord(source, record, "column '" + labelName + "' is null; expected a class label");
+        }
+        double value = ((Number) row.get(labelAt)).doubleValue();
+        if (value != Math.rint(value) || Math.abs(value) > Integer.MAX_VALUE) {
+            throw DataFormatException.inRecord(source, record, "column '" + labelName + "' holds " + value
+                    + "; expected a whole-number class label");
+        }
+        return new Example(x, (int) value);
+    }
+
+    /** The features in column {@code featuresAt} of {@code row}: a Spark ML vector when {@code vector}, else numbers. */
+    private static float[] features(Row row, int featuresAt, boolean vector, String featuresName, String source,
+            long record) {
         if (row.isNullAt(featuresAt)) {
             throw DataFormatException.inRecord(source, record, "column '" + featuresName + "' is null; expected features");
         }
@@ -108,15 +142,7 @@ final class ParquetExamples {
                 x[i] = ((Number) values.get(i)).floatValue();
             }
         }
-        if (row.isNullAt(labelAt)) {
-            throw DataFormatException.inRecord(source, record, "column '" + labelName + "' is null; expected a class label");
-        }
-        double value = ((Number) row.get(labelAt)).doubleValue();
-        if (value != Math.rint(value) || Math.abs(value) > Integer.MAX_VALUE) {
-            throw DataFormatException.inRecord(source, record, "column '" + labelName + "' holds " + value
-                    + "; expected a whole-number class label");
-        }
-        return new Example(x, (int) value);
+        return x;
     }
 
     private static String firstLine(String message) {
