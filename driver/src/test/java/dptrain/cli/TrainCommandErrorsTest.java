@@ -285,6 +285,9 @@ class TrainCommandErrorsTest {
                         List.of("--model", book, "--train", good, "--stratify"), "--stratify", "--validation-split"),
                 bad("flag: not a Spark master", usage,
                         List.of("--model", book, "--train", good, "--master", "bogus"), "--master", "'bogus'", "local[N]"),
+                bad("flag: standalone master URL without a port", usage,
+                        List.of("--model", book, "--train", good, "--master", "spark://127.0.0.1"), "--master",
+                        "'spark://127.0.0.1'", "spark://HOST:PORT"),
                 bad("flag: scale of zero", usage, List.of("--model", book, "--train", good, "--scale", "0"), "--scale", "0"),
                 bad("flag: missing --train", usage, List.of("--model", book), "--train"),
                 // Spark settings of the round exchange (DEPLOY.md).
@@ -297,6 +300,13 @@ class TrainCommandErrorsTest {
                 bad("conf: in-process round exchange not a boolean", input,
                         List.of("--model", book, "--train", good, "--conf", "spark.dptrain.roundExchange.inProcess=yes"),
                         "spark.dptrain.roundExchange.inProcess=yes", "expected true or false"),
+                // How long a cluster master may take to accept the application (ERRORS.md, environment errors).
+                bad("conf: master timeout not a duration", input,
+                        List.of("--model", book, "--train", good, "--conf", "spark.dptrain.masterTimeout=soon"),
+                        "spark.dptrain.masterTimeout=soon", "expected a duration above 0", "60s"),
+                bad("conf: master timeout of zero", input,
+                        List.of("--model", book, "--train", good, "--conf", "spark.dptrain.masterTimeout=0s"),
+                        "spark.dptrain.masterTimeout=0s", "expected a duration above 0"),
                 bad("conf: rounds in one job without a slot per worker", input,
                         List.of("--model", book, "--train", good, "--workers", "3", "--master", "local[2]",
                                 "--conf", "spark.dptrain.roundExchange=socket"),
