@@ -2,8 +2,10 @@ package dptrain.cli;
 
 import static dptrain.cli.ErrorCases.bad;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import dptrain.testing.FashionMnist;
+import dptrain.testing.PermissionedHdfs;
 import dptrain.testing.Tables;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -24,6 +26,7 @@ import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * Bad specs, data files and flags: each gives one sentence naming the input (file, line or record,
@@ -345,18 +348,40 @@ class TrainCommandErrorsTest {
         assertEquals("{\"from\": \"an earlier cv run\"}", Files.readString(out.resolve("provenance.json")));
     }
 
-    @Test
-    void namesAFileThatExistsButCannotBeRead() throws IOException {
-        Assumptions.assumeFalse("root".equals(System.getProperty("user.name")), "root reads files whatever their mode");
-        Path locked = dir.resolve("locked.csv");
-        Files.writeString(locked, "1,0.5,0.25,0.125\n");
-        Files.setPosixFilePermissions(locked, PosixFilePermissions.fromString("---------"));
-        Path out = dir.resolve("out-locked");
-        TrainCommandTest.Run run = runIntoOutputWithAnEarlierModel(out,
-                List.of("--model", p("three-inputs.yaml"), "--train", locked.toString()), true);
-        assertEquals(ExitCodes.INPUT, run.code(), run.err());
-        assertTrue(run.err().contains("locked.csv"), run.err());
-        assertEarlierModelUntouched(out);
+    /**
+     * A data file without read permission, on the local filesystem and on HDFS. Root reads local files whatever
+     * their mode (and CI runs as root), so there the local case cannot be made; HDFS checks every user but its
+     * superuser, and the test HDFS's superuser is another user ({@link PermissionedHdfs}).
+     */
+    @ParameterizedTest(name = "{0}")
+    @ValueSource(strings = {"local", "hdfs"})
+    void namesAFileThatExistsButCannotBeRead(String filesystem) throws IOException {
+        PermissionedHdfs hdfs = null;
+        String locked;
+        if (filesystem.equals("local")) {
+            Assumptions.assumeFalse("root".equals(System.getProperty("user.name")), "root reads files whatever their mode");
+            Path file = dir.resolve("locked.csv");
+            Files.writeString(file, "1,0.5,0.25,0.125\n");
+            Files.setPosixFilePermissions(file, PosixFilePermissions.fromString("---------"));
+            locked = file.toString();
+        } else {
+            hdfs = PermissionedHdfs.start(dir.resolve("hdfs"));
+            locked = hdfs.lockedFile("/data/locked.csv", "1,0.5,0.25,0.125\n");
+        }
+        try {
+            Path out = dir.resolve("out-locked-" + filesystem);
+            TrainCommandTest.Run run = runIntoOutputWithAnEarlierModel(out,
+                    List.of("--model", p("three-inputs.yaml"), "--train", locked), true);
+            assertEquals(ExitCodes.INPUT, run.code(), run.err());
+            assertTrue(run.err().contains("locked.csv"), run.err());
+            // HDFS's permission errors carry the NameNode's stack trace in their message.
+            assertFalse(run.err().contains("\tat "), "no stack trace: " + run.err());
+            assertEarlierModelUntouched(out);
+        } finally {
+            if (hdfs != null) {
+                hdfs.close();
+            }
+        }
     }
 
     private static TrainCommandTest.Run runIntoOutputWithAnEarlierModel(Path out, List<String> flags, boolean overwrite)

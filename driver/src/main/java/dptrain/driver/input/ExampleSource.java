@@ -91,7 +91,7 @@ public final class ExampleSource {
                 return (RuntimeException) t;
             }
             if (t instanceof java.io.IOException io) {
-                return new InputException(flag + ": " + input.uri() + " cannot be read (" + io.getMessage()
+                return new InputException(flag + ": " + input.uri() + " cannot be read (" + InputFiles.reason(io)
                         + "); check that the file is complete and readable", e);
             }
         }
@@ -217,7 +217,7 @@ public final class ExampleSource {
         try (InputStream in = InputFiles.openIdx(uri, hadoop)) {
             return IdxHeader.read(in, uri).count();
         } catch (IOException e) {
-            throw new InputException(uri + ": cannot be read: " + e.getMessage(), e);
+            throw new InputException(uri + ": cannot be read: " + InputFiles.reason(e), e);
         }
     }
 
