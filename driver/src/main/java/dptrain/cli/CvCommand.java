@@ -9,7 +9,6 @@ import java.io.PrintWriter;
 import java.util.concurrent.Callable;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.spark.SparkConf;
-import org.apache.spark.api.java.JavaSparkContext;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -44,14 +43,14 @@ final class CvCommand implements Callable<Integer> {
         TrainingConfig config = options.build(options.config(model, options.trainInput(hadoop)));
         options.outputs(hadoop, RunOutputs.CROSS_VALIDATION);
         PrintWriter out = command.commandLine().getOut();
-        try (JavaSparkContext jsc = options.startSpark(conf, spec, command.commandLine().getErr())) {
+        return options.withSpark(conf, spec, command.commandLine().getErr(), jsc -> {
             TrainingConfig resolved = config.resolve(jsc.defaultParallelism());
             TrainingRun.CrossValidated run = new TrainingRun(jsc).crossValidate(resolved, folds,
                     new ConsoleProgress(out, resolved));
             out.println(run.summary().line());
             out.printf("Wrote %s and %s to %s%n", RunOutputs.CROSS_VALIDATION, RunOutputs.PROVENANCE, options.output());
             out.flush();
-        }
-        return ExitCodes.OK;
+            return ExitCodes.OK;
+        });
     }
 }

@@ -2,6 +2,7 @@ package dptrain.cli;
 
 import dptrain.data.DataFormatException;
 import dptrain.driver.TrainingFailedException;
+import dptrain.driver.files.EnvironmentException;
 import dptrain.driver.files.InputException;
 import dptrain.driver.files.ParameterException;
 import dptrain.driver.output.Versions;
@@ -61,6 +62,8 @@ public final class Dptrain implements Runnable {
             code = ExitCodes.INPUT;
         } else if (cause instanceof TrainingFailedException) {
             code = ExitCodes.TRAINING;
+        } else if (cause instanceof EnvironmentException) {
+            code = ExitCodes.ENVIRONMENT;
         } else {
             cause = e;
             code = ExitCodes.INTERNAL;
@@ -102,13 +105,14 @@ public final class Dptrain implements Runnable {
     }
 
     /**
-     * The user-caused failure inside {@code e}, if any. Spark delivers an executor's exception as
-     * the cause of a job failure, so the chain is searched.
+     * The failure inside {@code e} that dptrain explains in a sentence of its own (a user-caused one,
+     * a training failure, an environment failure), if any; the outermost wins. Spark delivers an
+     * executor's exception as the cause of a job failure, so the chain is searched.
      */
     static Throwable userFacingCause(Throwable e) {
         for (Throwable t = e; t != null; t = t.getCause()) {
             if (t instanceof SpecException || t instanceof DataFormatException || t instanceof InputException
-                    || t instanceof TrainingFailedException) {
+                    || t instanceof TrainingFailedException || t instanceof EnvironmentException) {
                 return t;
             }
             if (t.getCause() == t) {

@@ -13,7 +13,6 @@ import java.util.concurrent.Callable;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.Path;
 import org.apache.spark.SparkConf;
-import org.apache.spark.api.java.JavaSparkContext;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -68,7 +67,7 @@ final class EvaluateCommand implements Callable<Integer> {
         checkOutput(hadoop, folder, flag);
         PrintWriter out = command.commandLine().getOut();
         Instant start = Instant.now();
-        try (JavaSparkContext jsc = options.startSpark(conf, model, command.commandLine().getErr())) {
+        return options.withSpark(conf, model, command.commandLine().getErr(), jsc -> {
             DistributedInference.Evaluated result = new DistributedInference(jsc).evaluate(model, data,
                     options.batchSize, k);
             if (result.report().badRecords() > 0) {
@@ -79,8 +78,8 @@ final class EvaluateCommand implements Callable<Integer> {
             report.write(folder, hadoop, start, Instant.now());
             out.printf("Wrote %s to %s%n", EvaluationReport.FILE, folder);
             out.flush();
-        }
-        return ExitCodes.OK;
+            return ExitCodes.OK;
+        });
     }
 
     private void checkOutput(Configuration hadoop, String folder, String flag) {

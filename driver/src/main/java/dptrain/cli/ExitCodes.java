@@ -11,6 +11,11 @@ public final class ExitCodes {
     public static final int INPUT = 3;
     /** Training ran but failed, e.g. it diverged. */
     public static final int TRAINING = 4;
+    /**
+     * What dptrain runs on failed: the Spark master refused the application or did not answer, the
+     * cluster started no executor for it, or Spark stopped during the run.
+     */
+    public static final int ENVIRONMENT = 5;
 
     private ExitCodes() {
     }

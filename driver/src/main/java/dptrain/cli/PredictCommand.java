@@ -10,7 +10,6 @@ import java.util.concurrent.Callable;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.Path;
 import org.apache.spark.SparkConf;
-import org.apache.spark.api.java.JavaSparkContext;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -54,7 +53,7 @@ final class PredictCommand implements Callable<Integer> {
         new AtomicFiles(hadoop).checkFolderTarget(new Path(output), overwrite, "--output");
         DistributedInference.checkIdColumn(data, idColumn);
         PrintWriter out = command.commandLine().getOut();
-        try (JavaSparkContext jsc = options.startSpark(conf, model, command.commandLine().getErr())) {
+        return options.withSpark(conf, model, command.commandLine().getErr(), jsc -> {
             DistributedInference.Predicted result = new DistributedInference(jsc).predict(model, data,
                     options.batchSize, idColumn, target, outputFormat, overwrite);
             if (result.report().badRecords() > 0) {
@@ -63,7 +62,7 @@ final class PredictCommand implements Callable<Integer> {
             out.printf("Wrote predictions for %d rows of %s to %s (%s)%n", result.rows(), data.uri(), output,
                     outputFormat.cliName());
             out.flush();
-        }
-        return ExitCodes.OK;
+            return ExitCodes.OK;
+        });
     }
 }

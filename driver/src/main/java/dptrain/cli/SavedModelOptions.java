@@ -6,7 +6,6 @@ import dptrain.driver.input.DataInput;
 import java.io.PrintWriter;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.spark.SparkConf;
-import org.apache.spark.api.java.JavaSparkContext;
 import picocli.CommandLine;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -68,8 +67,9 @@ final class SavedModelOptions {
         dataOptions.requireLabels(commandName, why, command.commandLine());
     }
 
-    JavaSparkContext startSpark(SparkConf conf, SavedModel saved, PrintWriter err) {
-        return spark.startSpark(conf, saved.spec().parameterCount(), err, command.commandLine());
+    /** Starts Spark, runs {@code work} and stops Spark ({@link SparkOptions#run}). */
+    int withSpark(SparkConf conf, SavedModel saved, PrintWriter err, SparkOptions.SparkWork work) {
+        return spark.run(conf, saved.spec().parameterCount(), err, command.commandLine(), work);
     }
 
     CommandLine.ParameterException usage(String message) {

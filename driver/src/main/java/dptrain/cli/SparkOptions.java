@@ -1,8 +1,10 @@
 package dptrain.cli;
 
+import dptrain.driver.files.EnvironmentException;
 import java.io.PrintWriter;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.Optional;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.spark.SparkConf;
 import org.apache.spark.api.java.JavaSparkContext;
@@ -32,6 +34,7 @@ final class SparkOptions {
             conf.setMaster("local[*]");
         }
         sparkConf.forEach(conf::set);
+        SparkStart.timeout(conf); // checked with the other flags, before any file is read
         return SparkDefaults.apply(conf);
     }
 
@@ -44,26 +47,74 @@ final class SparkOptions {
         return hadoop;
     }
 
+    /** What a command does with Spark once it runs. */
+    @FunctionalInterface
+    interface SparkWork {
+        int run(JavaSparkContext jsc);
+    }
+
     /**
-     * Starts Spark quietly and warns when executors look too small for ND4J's off-heap memory for a
-     * model of {@code parameterCount} parameters.
+     * Starts Spark quietly ({@link SparkStart}: for a cluster master, once the cluster has taken the
+     * application and started an executor), warns when executors look too small for ND4J's off-heap
+     * memory for a model of {@code parameterCount} parameters, runs {@code work} and stops Spark.
+     * When Spark stops under {@code work}, whatever failed first says little: the failure becomes
+     * one sentence about Spark's stop, an {@link EnvironmentException}.
+     *
+     * @return what {@code work} returns, the command's exit code
      */
-    JavaSparkContext startSpark(SparkConf conf, long parameterCount, PrintWriter err, CommandLine cli) {
-        JavaSparkContext jsc;
-        try {
-            jsc = new JavaSparkContext(conf);
-        } catch (Exception e) {
-            // Spark reports a bad master URL as a SparkException: checked, but thrown unchecked from Scala.
-            if (String.valueOf(e.getMessage()).contains("Master URL")) {
-                throw new CommandLine.ParameterException(cli, "--master: '" + conf.get("spark.master")
-                        + "' is not a Spark master; expected local[N], spark://HOST:PORT, yarn or k8s://HOST:PORT");
+    int run(SparkConf conf, long parameterCount, PrintWriter err, CommandLine cli, SparkWork work) {
+        try (ClusterLog log = ClusterLog.watch()) {
+            JavaSparkContext jsc = SparkStart.start(conf, log, cli);
+            try {
+                jsc.setLogLevel("WARN");
+                ExecutorMemoryCheck.warnings(jsc.getConf(), parameterCount)
+                        .forEach(warning -> err.println("dptrain: warning: " + warning.replaceAll("\\s*\n\\s*", " ")));
+                err.flush();
+                return work.run(jsc);
+            } catch (RuntimeException e) {
+                throw stoppedUnder(jsc, log, e);
+            } finally {
+                jsc.stop();
             }
-            throw e instanceof RuntimeException runtime ? runtime : new IllegalStateException(e);
         }
-        jsc.setLogLevel("WARN");
-        ExecutorMemoryCheck.warnings(jsc.getConf(), parameterCount)
-                .forEach(warning -> err.println("dptrain: warning: " + warning.replaceAll("\\s*\n\\s*", " ")));
-        err.flush();
-        return jsc;
+    }
+
+    /**
+     * {@code e} as an {@link EnvironmentException} when Spark stopped while the command ran (the
+     * cluster manager ended the application, the JVM is shutting down), else {@code e} itself.
+     */
+    static RuntimeException stoppedUnder(JavaSparkContext jsc, ClusterLog log, RuntimeException e) {
+        Optional<String> ended = log.applicationEnded();
+        boolean shuttingDown = jvmShuttingDown();
+        if (!jsc.sc().isStopped() && ended.isEmpty() && !shuttingDown) {
+            return e;
+        }
+        String master = jsc.master();
+        String message;
+        if (shuttingDown) {
+            message = "Spark stopped while dptrain was running: the JVM is shutting down (interrupted, e.g. by Ctrl-C, "
+                    + "or killed by a signal)";
+        } else if (master.startsWith("local")) {
+            message = "Spark stopped while dptrain was running (" + master + ")" + ended.map(r -> ": " + r).orElse("")
+                    + "; Spark's log says why";
+        } else {
+            message = "Spark stopped while dptrain was running: " + ended.map(reason -> "the cluster manager " + master
+                    + " ended the application (" + reason + ")").orElse("its application on " + master + " ended (the "
+                    + "connection to the cluster manager was lost, or the application was killed; Spark's log says "
+                    + "which)") + "; check that the cluster manager and its workers are up, then run again";
+        }
+        return new EnvironmentException(message, e);
+    }
+
+    /** Whether the JVM has begun to shut down: Java refuses new shutdown hooks then. */
+    private static boolean jvmShuttingDown() {
+        Thread probe = new Thread(() -> { });
+        try {
+            Runtime.getRuntime().addShutdownHook(probe);
+            Runtime.getRuntime().removeShutdownHook(probe);
+            return false;
+        } catch (IllegalStateException e) {
+            return true;
+        }
     }
 }

@@ -16,7 +16,6 @@ import java.util.Locale;
 import java.util.concurrent.Callable;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.spark.SparkConf;
-import org.apache.spark.api.java.JavaSparkContext;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -107,7 +106,7 @@ final class TrainCommand implements Callable<Integer> {
         // A resumed run replaces the finished model it continues.
         options.outputs(hadoop, RunOutputs.MODEL, resume);
         PrintWriter out = command.commandLine().getOut();
-        try (JavaSparkContext jsc = options.startSpark(conf, spec, command.commandLine().getErr())) {
+        return options.withSpark(conf, spec, command.commandLine().getErr(), jsc -> {
             // Resolved here too, so the console's first line can name the workers and the averaging.
             TrainingConfig resolved = config.resolve(jsc.defaultParallelism());
             TrainingRun.Trained run = new TrainingRun(jsc).train(resolved, new ConsoleProgress(out, resolved));
@@ -128,7 +127,7 @@ final class TrainCommand implements Callable<Integer> {
                 err.flush();
             }
             out.flush();
-        }
-        return ExitCodes.OK;
+            return ExitCodes.OK;
+        });
     }
 }

@@ -17,7 +17,6 @@ import java.io.PrintWriter;
 import java.util.Optional;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.spark.SparkConf;
-import org.apache.spark.api.java.JavaSparkContext;
 import picocli.CommandLine;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -199,9 +198,12 @@ final class TrainingOptions {
         return overwrite;
     }
 
-    /** Starts Spark quietly and warns when executors look too small for ND4J's off-heap memory. */
-    JavaSparkContext startSpark(SparkConf conf, ModelSpec spec, PrintWriter err) {
-        return spark.startSpark(conf, spec.parameterCount(), err, command.commandLine());
+    /**
+     * Starts Spark, warns when executors look too small for ND4J's off-heap memory, runs {@code work}
+     * and stops Spark ({@link SparkOptions#run}).
+     */
+    int withSpark(SparkConf conf, ModelSpec spec, PrintWriter err, SparkOptions.SparkWork work) {
+        return spark.run(conf, spec.parameterCount(), err, command.commandLine(), work);
     }
 
     /**

@@ -2,10 +2,12 @@ package dptrain.cli;
 
 import static dptrain.cli.ErrorCases.bad;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dptrain.driver.files.OutputLock;
 import dptrain.testing.FashionMnist;
+import dptrain.testing.PermissionedHdfs;
 import dptrain.testing.Tables;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -27,6 +29,7 @@ import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * Bad specs, data files and flags: each gives one sentence naming the input (file, line or record,
@@ -289,6 +292,9 @@ class TrainCommandErrorsTest {
                         List.of("--model", book, "--train", good, "--stratify"), "--stratify", "--validation-split"),
                 bad("flag: not a Spark master", usage,
                         List.of("--model", book, "--train", good, "--master", "bogus"), "--master", "'bogus'", "local[N]"),
+                bad("flag: standalone master URL without a port", usage,
+                        List.of("--model", book, "--train", good, "--master", "spark://127.0.0.1"), "--master",
+                        "'spark://127.0.0.1'", "spark://HOST:PORT"),
                 bad("flag: scale of zero", usage, List.of("--model", book, "--train", good, "--scale", "0"), "--scale", "0"),
                 bad("flag: missing --train", usage, List.of("--model", book), "--train"),
                 bad("flag: --no-label", usage, List.of("--model", book, "--train", good, "--no-label"),
@@ -304,6 +310,13 @@ class TrainCommandErrorsTest {
                 bad("conf: in-process round exchange not a boolean", input,
                         List.of("--model", book, "--train", good, "--conf", "spark.dptrain.roundExchange.inProcess=yes"),
                         "spark.dptrain.roundExchange.inProcess=yes", "expected true or false"),
+                // How long a cluster master may take to accept the application (ERRORS.md, environment errors).
+                bad("conf: master timeout not a duration", input,
+                        List.of("--model", book, "--train", good, "--conf", "spark.dptrain.masterTimeout=soon"),
+                        "spark.dptrain.masterTimeout=soon", "expected a duration above 0", "60s"),
+                bad("conf: master timeout of zero", input,
+                        List.of("--model", book, "--train", good, "--conf", "spark.dptrain.masterTimeout=0s"),
+                        "spark.dptrain.masterTimeout=0s", "expected a duration above 0"),
                 bad("conf: rounds in one job without a slot per worker", input,
                         List.of("--model", book, "--train", good, "--workers", "3", "--master", "local[2]",
                                 "--conf", "spark.dptrain.roundExchange=socket"),
@@ -368,18 +381,40 @@ class TrainCommandErrorsTest {
         assertEquals("{\"from\": \"an earlier cv run\"}", Files.readString(out.resolve("provenance.json")));
     }
 
-    @Test
-    void namesAFileThatExistsButCannotBeRead() throws IOException {
-        Assumptions.assumeFalse("root".equals(System.getProperty("user.name")), "root reads files whatever their mode");
-        Path locked = dir.resolve("locked.csv");
-        Files.writeString(locked, "1,0.5,0.25,0.125\n");
-        Files.setPosixFilePermissions(locked, PosixFilePermissions.fromString("---------"));
-        Path out = dir.resolve("out-locked");
-        TrainCommandTest.Run run = runIntoOutputWithAnEarlierModel(out,
-                List.of("--model", p("three-inputs.yaml"), "--train", locked.toString()), true);
-        assertEquals(ExitCodes.INPUT, run.code(), run.err());
-        assertTrue(run.err().contains("locked.csv"), run.err());
-        assertEarlierModelUntouched(out);
+    /**
+     * A data file without read permission, on the local filesystem and on HDFS. Root reads local files whatever
+     * their mode (and CI runs as root), so there the local case cannot be made; HDFS checks every user but its
+     * superuser, and the test HDFS's superuser is another user ({@link PermissionedHdfs}).
+     */
+    @ParameterizedTest(name = "{0}")
+    @ValueSource(strings = {"local", "hdfs"})
+    void namesAFileThatExistsButCannotBeRead(String filesystem) throws IOException {
+        PermissionedHdfs hdfs = null;
+        String locked;
+        if (filesystem.equals("local")) {
+            Assumptions.assumeFalse("root".equals(System.getProperty("user.name")), "root reads files whatever their mode");
+            Path file = dir.resolve("locked.csv");
+            Files.writeString(file, "1,0.5,0.25,0.125\n");
+            Files.setPosixFilePermissions(file, PosixFilePermissions.fromString("---------"));
+            locked = file.toString();
+        } else {
+            hdfs = PermissionedHdfs.start(dir.resolve("hdfs"));
+            locked = hdfs.lockedFile("/data/locked.csv", "1,0.5,0.25,0.125\n");
+        }
+        try {
+            Path out = dir.resolve("out-locked-" + filesystem);
+            TrainCommandTest.Run run = runIntoOutputWithAnEarlierModel(out,
+                    List.of("--model", p("three-inputs.yaml"), "--train", locked), true);
+            assertEquals(ExitCodes.INPUT, run.code(), run.err());
+            assertTrue(run.err().contains("locked.csv"), run.err());
+            // HDFS's permission errors carry the NameNode's stack trace in their message.
+            assertFalse(run.err().contains("\tat "), "no stack trace: " + run.err());
+            assertEarlierModelUntouched(out);
+        } finally {
+            if (hdfs != null) {
+                hdfs.close();
+            }
+        }
     }
 
     private static TrainCommandTest.Run runIntoOutputWithAnEarlierModel(Path out, List<String> flags, boolean overwrite)

@@ -9,6 +9,7 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dptrain.cli.Dptrain;
+import dptrain.cli.ExitCodes;
 import dptrain.testing.FashionMnist;
 import java.io.IOException;
 import java.io.OutputStream;
@@ -192,6 +193,63 @@ class StandaloneClusterIT {
         assertFalse(Files.exists(folder.resolve("out")));
     }
 
+    @Test
+    @Order(7)
+    void aClientModeDriverWithoutTheSecretSaysInOneSentenceThatTheMasterRefusedIt() throws IOException {
+        Path folder = CLUSTER.testFolder("no-secret-client");
+        long start = System.nanoTime();
+        Scripts.Run run = CLUSTER.submit(folder, false, Map.of(), List.of("--master", CLUSTER.masterUrl()),
+                List.of("train", "--model", bookSpec(), "--train", FashionMnist.trainImages().toAbsolutePath().toString(),
+                        "--output", folder.resolve("out").toString()));
+        double seconds = (System.nanoTime() - start) / 1e9;
+
+        assertEquals(ExitCodes.ENVIRONMENT, run.exitCode(), run.output());
+        assertEquals("dptrain: error: the Spark master " + CLUSTER.masterUrl() + " refused this application: the cluster "
+                + "requires authentication and the application has no secret; submit with spark.authenticate=true and "
+                + "the cluster's spark.authenticate.secret (dptrain-submit --cluster-dir DIR for a cluster started by "
+                + "deploy/local-cluster/start)", errorLine(run));
+        // Spark retries a refusing master for a minute; its first refusal already tells.
+        assertTrue(seconds < 40, "took " + seconds + " s");
+        assertFalse(Files.exists(folder.resolve("out/model.zip")));
+    }
+
+    @Test
+    @Order(8)
+    void anApplicationNoWorkerHasRoomForIsReportedAtTheTimeoutAndLeavesTheMaster() throws IOException,
+            InterruptedException {
+        Path folder = CLUSTER.testFolder("no-room");
+        long start = System.nanoTime();
+        // The workers have 4 GiB each.
+        Scripts.Run run = CLUSTER.submit(folder, true, Map.of(), List.of("--executor-memory", "8g",
+                "--conf", "spark.dptrain.masterTimeout=15s"), List.of("train", "--model", bookSpec(), "--train",
+                        FashionMnist.trainImages().toAbsolutePath().toString(), "--output", folder.resolve("out").toString()));
+        double seconds = (System.nanoTime() - start) / 1e9;
+
+        assertEquals(ExitCodes.ENVIRONMENT, run.exitCode(), run.output());
+        String error = errorLine(run);
+        assertEquals("dptrain: error: the Spark master " + CLUSTER.masterUrl() + " registered the application (app-…) "
+                + "but started no executor for it within 15 s (spark.dptrain.masterTimeout): no worker has the free "
+                + "cores and memory one executor asks for (at least 1 core and 8192 MiB; spark.executor.cores, "
+                + "spark.executor.memory), or other applications hold them; ask for less, add workers, or raise "
+                + "spark.dptrain.masterTimeout to wait for them", error.replaceFirst("\\(app-[0-9-]+\\)", "(app-…)"));
+        assertTrue(seconds >= 15 && seconds < 15 + 40, "took " + seconds + " s");
+        assertEquals(0, applicationsWaitingOrRunning(), "dptrain ended its application at the master");
+    }
+
+    /** The one line of dptrain's error message in a submission's output. */
+    private static String errorLine(Scripts.Run run) {
+        List<String> lines = run.output().lines().filter(line -> line.startsWith("dptrain: ")).toList();
+        assertEquals(1, lines.size(), run.output());
+        assertFalse(run.output().contains("bug") || run.output().contains("\tat ")
+                || run.output().contains("stopped SparkContext") || run.output().contains("cannot be read"), run.output());
+        return lines.get(0);
+    }
+
+    /** How many applications the master's JSON page lists as waiting or running. */
+    private static int applicationsWaitingOrRunning() throws IOException, InterruptedException {
+        return masterJson().path("activeapps").size();
+    }
+
     private static String bookSpec() {
         return LocalCluster.repo().resolve("src/examples/mnist-mlp.yaml").toString();
     }
@@ -246,11 +304,16 @@ class StandaloneClusterIT {
 
     /** How many drivers, running or finished, the master's JSON page lists. */
     private static int driversKnownToTheMaster() throws IOException, InterruptedException {
+        JsonNode master = masterJson();
+        return master.path("activedrivers").size() + master.path("completeddrivers").size();
+    }
+
+    /** The master's state, as its UI's JSON page shows it. */
+    private static JsonNode masterJson() throws IOException, InterruptedException {
         String ui = Files.readString(CLUSTER.dir().resolve("master-ui-url")).strip();
         HttpResponse<String> page = HttpClient.newHttpClient().send(
                 HttpRequest.newBuilder(URI.create(ui + "/json/")).build(), HttpResponse.BodyHandlers.ofString());
-        JsonNode master = new ObjectMapper().readTree(page.body());
-        return master.path("activedrivers").size() + master.path("completeddrivers").size();
+        return new ObjectMapper().readTree(page.body());
     }
 
     /** A jar of {@link TaskSizeProbe}'s classes, to submit as an application. */

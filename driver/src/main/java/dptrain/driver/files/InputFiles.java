@@ -55,7 +55,7 @@ public final class InputFiles {
             files.sort(Comparator.naturalOrder());
             return files;
         } catch (IOException e) {
-            throw new InputException(uri + ": cannot be listed: " + e.getMessage(), e);
+            throw new InputException(uri + ": cannot be listed: " + reason(e), e);
         }
     }
 
@@ -118,7 +118,7 @@ public final class InputFiles {
             }
             return images.toString();
         } catch (IOException e) {
-            throw new InputException(uri + ": cannot be read: " + e.getMessage(), e);
+            throw new InputException(uri + ": cannot be read: " + reason(e), e);
         }
     }
 
@@ -153,7 +153,7 @@ public final class InputFiles {
             boolean denied = String.valueOf(e.getMessage()).contains("Permission denied");
             throw new InputException(uri + (denied ? ": exists but cannot be read: permission denied" : ": no such file"), e);
         } catch (IOException e) {
-            throw new InputException(uri + ": cannot be opened: " + e.getMessage(), e);
+            throw new InputException(uri + ": cannot be opened: " + reason(e), e);
         }
     }
 
@@ -164,7 +164,7 @@ public final class InputFiles {
             return IdxReader.maybeGunzip(raw);
         } catch (IOException e) {
             closeQuietly(raw);
-            throw new InputException(uri + ": cannot be read: " + e.getMessage(), e);
+            throw new InputException(uri + ": cannot be read: " + reason(e), e);
         }
     }
 
@@ -178,7 +178,7 @@ public final class InputFiles {
             Path path = new Path(uri);
             return fileSystem(path, conf).makeQualified(path).toString();
         } catch (IOException e) {
-            throw new InputException(uri + ": cannot be resolved: " + e.getMessage(), e);
+            throw new InputException(uri + ": cannot be resolved: " + reason(e), e);
         }
     }
 
@@ -192,8 +192,18 @@ public final class InputFiles {
         try (InputStream in = open(uri, conf)) {
             return in.readAllBytes();
         } catch (IOException e) {
-            throw new InputException(uri + ": cannot be read: " + e.getMessage(), e);
+            throw new InputException(uri + ": cannot be read: " + reason(e), e);
         }
+    }
+
+    /**
+     * The reason an I/O error gives, in one line: errors that HDFS's NameNode raised (a permission
+     * check, a quota) arrive with the NameNode's stack trace appended to their message.
+     */
+    public static String reason(Throwable e) {
+        String message = String.valueOf(e.getMessage());
+        int end = message.indexOf('\n');
+        return (end < 0 ? message : message.substring(0, end)).strip();
     }
 
     private static boolean isGlob(String uri) {

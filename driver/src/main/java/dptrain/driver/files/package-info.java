@@ -1,6 +1,8 @@
 /**
  * Paths on any Hadoop filesystem: resolving, listing and reading what the user named, replacing
- * files atomically so a failed write never replaces a good one, and {@link
- * dptrain.driver.files.InputException}, the failure a user caused.
+ * files atomically so a failed write never replaces a good one, and the failures the rooms above
+ * report: {@link dptrain.driver.files.InputException} and
+ * {@link dptrain.driver.files.ParameterException}, which a user caused, and
+ * {@link dptrain.driver.files.EnvironmentException}, which Spark or the cluster did.
  */
 package dptrain.driver.files;

@@ -7,6 +7,7 @@ import dptrain.data.ExampleCheck;
 import dptrain.data.IdxHeader;
 import dptrain.data.IdxReader;
 import dptrain.data.LibSvmDecoder;
+import dptrain.driver.files.EnvironmentException;
 import dptrain.driver.files.InputException;
 import dptrain.driver.files.InputFiles;
 import java.io.IOException;
@@ -56,7 +57,7 @@ public final class ExampleSource {
                     (r, d) -> d.bad() == null ? r.addExample() : r.addBad(d.bad()), ValidationReport::merge);
         } catch (Exception e) {
             // Spark's job failures are SparkExceptions: checked, but thrown unchecked from Scala.
-            throw unreadable(flag, input, e);
+            throw unreadable(jsc, flag, input, e);
         }
         if (report.badRecords() > 0 && (!input.skipBadRecords() || report.breaksAFile())) {
             String why = report.breaksAFile() && input.skipBadRecords()
@@ -77,19 +78,42 @@ public final class ExampleSource {
 
     /**
      * A file Hadoop's reader could not read (a corrupt .gz, a vanished or unreadable file) fails the
-     * job inside Spark; name the input and the reader's reason instead of Spark's job abort.
+     * job inside Spark; name the input and the reader's reason instead of Spark's job abort. When
+     * Spark itself stopped meanwhile, what failed (an I/O error around a null SparkEnv, a cancelled
+     * job) says nothing about the file.
      */
-    private static RuntimeException unreadable(String flag, DataInput input, Exception e) {
+    private static RuntimeException unreadable(JavaSparkContext jsc, String flag, DataInput input, Exception e) {
+        if (sparkStopped(jsc, e)) {
+            return EnvironmentException.sparkStopped(flag + " " + input.uri() + " was read", e);
+        }
         for (Throwable t = e; t != null; t = t.getCause()) {
             if (t instanceof DataFormatException || t instanceof InputException) {
                 return (RuntimeException) t;
             }
             if (t instanceof java.io.IOException io) {
-                return new InputException(flag + ": " + input.uri() + " cannot be read (" + io.getMessage()
+                return new InputException(flag + ": " + input.uri() + " cannot be read (" + InputFiles.reason(io)
                         + "); check that the file is complete and readable", e);
             }
         }
         return e instanceof RuntimeException runtime ? runtime : new IllegalStateException(e);
+    }
+
+    /**
+     * Whether Spark stopped under the job that failed with {@code e}. Spark cancels the running jobs
+     * before its stop marks the context stopped, so the job's failure can arrive first: its message
+     * then tells.
+     */
+    private static boolean sparkStopped(JavaSparkContext jsc, Exception e) {
+        if (jsc.sc().isStopped()) {
+            return true;
+        }
+        for (Throwable t = e; t != null && t.getCause() != t; t = t.getCause()) {
+            String message = String.valueOf(t.getMessage());
+            if (message.contains("SparkContext was shut down") || message.contains("stopped SparkContext")) {
+                return true;
+            }
+        }
+        return false;
     }
 
     private static JavaRDD<DecodedRecord> decode(JavaSparkContext jsc, DataInput input, ExampleCheck check, int featureCount,
@@ -206,7 +230,7 @@ public final class ExampleSource {
         try (InputStream in = InputFiles.openIdx(uri, hadoop)) {
             return IdxHeader.read(in, uri).count();
         } catch (IOException e) {
-            throw new InputException(uri + ": cannot be read: " + e.getMessage(), e);
+            throw new InputException(uri + ": cannot be read: " + InputFiles.reason(e), e);
         }
     }
 
