@@ -243,7 +243,7 @@ class ResumeTest {
         FullDisk.setBudget(checkpointBytes * 5 / 2);
         try {
             TrainCommandTest.Run full = dptrain(onFullDisk.toArray(String[]::new));
-            assertTrue(full.code() != ExitCodes.OK, full.err());
+            assertEquals(ExitCodes.ENVIRONMENT, full.code(), full.err());
             assertTrue(full.err().contains("cannot be written") && full.err().contains("No space left on device")
                     && full.err().contains("checkpoint-e"), full.err());
             assertFalse(full.err().contains("\tat "), full.err());

@@ -23,7 +23,11 @@ public final class AtomicFiles {
         this.conf = conf;
     }
 
-    /** Writes what {@code content} produces to {@code target}, replacing it atomically. */
+    /**
+     * Writes what {@code content} produces to {@code target}, replacing it atomically. A write that
+     * fails (a full disk, a filesystem gone) is an environment failure: the folder passed {@link
+     * #checkWritable} before the run, and whatever {@code target} held stays as it was.
+     */
     public void write(Path target, StreamWriter content) {
         Path temporary = new Path(target.getParent(), "." + target.getName() + ".tmp-" + UUID.randomUUID());
         try {
@@ -40,7 +44,7 @@ public final class AtomicFiles {
             }
             FileContext.getFileContext(fs.getUri(), conf).rename(temporary, target, Options.Rename.OVERWRITE);
         } catch (IOException e) {
-            throw new InputException(target + ": cannot be written: " + e.getMessage(), e);
+            throw new EnvironmentException(target + ": cannot be written: " + e.getMessage(), e);
         }
     }
 
