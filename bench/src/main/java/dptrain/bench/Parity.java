@@ -2,7 +2,6 @@ package dptrain.bench;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
-import dptrain.cli.SparkDefaults;
 import dptrain.driver.DistributedTrainer;
 import dptrain.driver.TrainingConfig;
 import dptrain.driver.TrainingFailedException;
@@ -13,6 +12,7 @@ import dptrain.driver.rounds.AveragingSchedule;
 import dptrain.driver.rounds.BlockMomentum;
 import dptrain.driver.rounds.EpochRecord;
 import dptrain.driver.rounds.RoundRecord;
+import dptrain.sparkstart.SparkDefaults;
 import dptrain.spec.ModelFile;
 import dptrain.spec.ModelSpec;
 import java.io.IOException;

@@ -1,6 +1,10 @@
 package dptrain.cli;
 
 import dptrain.driver.files.EnvironmentException;
+import dptrain.sparkstart.ClusterLog;
+import dptrain.sparkstart.ExecutorMemoryCheck;
+import dptrain.sparkstart.SparkDefaults;
+import dptrain.sparkstart.SparkStart;
 import java.io.PrintWriter;
 import java.util.LinkedHashMap;
 import java.util.Map;

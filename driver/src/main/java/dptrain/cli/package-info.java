@@ -1,6 +1,6 @@
 /**
  * The command line ({@code dptrain train|cv|evaluate|predict|report}): picocli options that map
- * flags onto the library's parameters, console progress, exit codes, and starting Spark
- * (defaults, executor memory check).
+ * flags onto the library's parameters, console progress and exit codes. Spark itself is started
+ * by {@code dptrain.sparkstart}.
  */
 package dptrain.cli;

@@ -1,4 +1,4 @@
-package dptrain.cli;
+package dptrain.sparkstart;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;

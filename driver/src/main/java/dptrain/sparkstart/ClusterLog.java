@@ -1,4 +1,4 @@
-package dptrain.cli;
+package dptrain.sparkstart;
 
 import java.io.IOException;
 import java.util.ArrayList;
@@ -29,7 +29,7 @@ import org.apache.logging.log4j.core.config.Property;
  * those names hides warnings, it sees less or nothing, and the messages built from it are less
  * specific.
  */
-final class ClusterLog implements AutoCloseable {
+public final class ClusterLog implements AutoCloseable {
     private static final int MAX_EVENTS = 500;
     private static final String MASTER_FAILURE = "Failed to connect to master ";
     private static final String KILLED = "Application has been killed. Reason: ";
@@ -65,7 +65,7 @@ final class ClusterLog implements AutoCloseable {
     }
 
     /** Starts watching Spark's log. */
-    static ClusterLog watch() {
+    public static ClusterLog watch() {
         return new ClusterLog(true);
     }
 
@@ -113,7 +113,7 @@ final class ClusterLog implements AutoCloseable {
      * reason ("Master removed our application: KILLED", "All masters are unresponsive! Giving up."),
      * or YARN's "application has exited unexpectedly".
      */
-    Optional<String> applicationEnded() {
+    public Optional<String> applicationEnded() {
         Optional<String> reason = Optional.empty();
         for (Event e : events()) {
             if (!e.logger().endsWith("SchedulerBackend")) {

@@ -1,4 +1,4 @@
-package dptrain.cli;
+package dptrain.sparkstart;
 
 import dptrain.driver.files.EnvironmentException;
 import dptrain.driver.files.InputException;
@@ -53,7 +53,7 @@ import picocli.CommandLine;
  * With dynamic allocation and no initial executors, Spark starts executors only for a job, so only
  * the registration is awaited.
  */
-final class SparkStart {
+public final class SparkStart {
     static final String TIMEOUT_KEY = "spark.dptrain.masterTimeout";
     static final String DEFAULT_TIMEOUT = "60s";
     private static final long POLL_MILLIS = 100;
@@ -68,7 +68,7 @@ final class SparkStart {
      * {@value #TIMEOUT_KEY} from {@code conf}: a Spark duration above 0 ({@code 60s}, {@code 500ms},
      * {@code 2min}; a bare number counts seconds).
      */
-    static Duration timeout(SparkConf conf) {
+    public static Duration timeout(SparkConf conf) {
         String value = conf.get(TIMEOUT_KEY, DEFAULT_TIMEOUT).trim();
         long millis;
         try {
@@ -91,7 +91,7 @@ final class SparkStart {
      * @throws CommandLine.ParameterException for a master URL Spark cannot parse
      * @throws EnvironmentException when the master refuses, does not answer or starts no executor in time
      */
-    static JavaSparkContext start(SparkConf conf, ClusterLog log, CommandLine cli) {
+    public static JavaSparkContext start(SparkConf conf, ClusterLog log, CommandLine cli) {
         Duration timeout = timeout(conf);
         String master = conf.get("spark.master", "local[*]");
         if (master.startsWith("local")) {

@@ -1,4 +1,4 @@
-package dptrain.cli;
+package dptrain.sparkstart;
 
 import java.util.ArrayList;
 import java.util.List;

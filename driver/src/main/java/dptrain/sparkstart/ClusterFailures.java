@@ -1,4 +1,4 @@
-package dptrain.cli;
+package dptrain.sparkstart;
 
 import dptrain.driver.files.EnvironmentException;
 import java.net.ConnectException;

@@ -1,10 +1,11 @@
-package dptrain.cli;
+package dptrain.sparkstart;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dptrain.cli.Dptrain;
 import dptrain.driver.files.InputException;
 import java.io.IOException;
 import java.time.Duration;
