@@ -116,6 +116,32 @@ class EnvironmentErrorsTest {
         assertFalse(Files.exists(out.resolve("model.zip")));
     }
 
+    /**
+     * Executors that cannot open a connection to the driver's round exchange (a firewall, a NetworkPolicy):
+     * here the exchange listens on 127.0.0.1 while the driver's advertised host is 127.0.0.2.
+     */
+    @Test
+    void executorsThatCannotReachTheRoundExchangeAreAnEnvironmentFailure() throws IOException {
+        Path data = FashionMnist.writeSlice(dir.resolve("unreachable"), "train", "train", 0, 256);
+        Path out = dir.resolve("out-unreachable");
+        TrainCommandTest.Run run = TrainCommandTest.dptrain("train", "--model", TrainCommandTest.BOOK_SPEC, "--train",
+                data.toString(), "--output", out.toString(), "--master", "local[2]", "--workers", "2", "--batch-size",
+                "32", "--averaging-frequency", "2", "--epochs", "1", "--conf", "spark.ui.enabled=false",
+                "--conf", "spark.driver.bindAddress=127.0.0.1", "--conf", "spark.driver.host=127.0.0.2",
+                "--conf", "spark.dptrain.roundExchange=socket", "--conf", "spark.dptrain.roundExchange.inProcess=false");
+
+        assertEquals(ExitCodes.ENVIRONMENT, run.code(), run.err());
+        String message = run.err().strip();
+        assertTrue(message.matches("dptrain: error: the executors cannot reach the driver's round exchange at "
+                + "127\\.0\\.0\\.2:\\d+: Connection refused; open that port from the executors to the driver "
+                + "\\(spark\\.dptrain\\.roundExchange\\.port fixes it\\), or set spark\\.dptrain\\.roundExchange=jobs to "
+                + "send rounds as Spark jobs"), message);
+        for (String word : NOT_WANTED) {
+            assertFalse(message.contains(word), "'" + word + "' in: " + message);
+        }
+        assertFalse(Files.exists(out.resolve("model.zip")));
+    }
+
     private static void assertOneSentence(TrainCommandTest.Run run, String expected) {
         assertEquals(ExitCodes.ENVIRONMENT, run.code(), run.err());
         assertEquals(expected, run.err().strip(), "the whole of stderr");

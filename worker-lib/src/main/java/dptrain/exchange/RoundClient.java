@@ -17,6 +17,9 @@ import java.util.Optional;
  * thread alternates {@link #next} and {@link #send}.
  */
 public final class RoundClient implements Closeable {
+    /** How a task's failure to connect begins, so the driver can tell it from other task failures. */
+    public static final String UNREACHABLE = "cannot reach the driver's round exchange";
+
     private static final int CONNECT_TIMEOUT_MILLIS = 60_000;
     /**
      * As large as the state's chunks (see TrainingState), so they bypass the buffer instead of being
@@ -51,7 +54,7 @@ public final class RoundClient implements Closeable {
             return client;
         } catch (IOException e) {
             socket.close();
-            throw new IOException("cannot reach the driver's round exchange at " + address + " (set "
+            throw new IOException(UNREACHABLE + " at " + address + " (set "
                     + "spark.dptrain.roundExchange=jobs if executors cannot open connections to the driver): "
                     + e.getMessage(), e);
         }

@@ -1,7 +1,9 @@
 package dptrain.driver.rounds;
 
+import dptrain.driver.files.EnvironmentException;
 import dptrain.exchange.ExchangeAddress;
 import dptrain.exchange.RoundAssignment;
+import dptrain.exchange.RoundClient;
 import dptrain.exchange.RoundProtocol;
 import dptrain.replica.ReplicaResult;
 import dptrain.replica.TrainingState;
@@ -219,6 +221,11 @@ final class RoundExchange implements Closeable {
             job.get();
         } catch (ExecutionException e) {
             Throwable cause = e.getCause();
+            unreachable(cause).ifPresent(why -> {
+                throw new EnvironmentException("the executors " + why + "; open that port from the executors to "
+                        + "the driver (spark.dptrain.roundExchange.port fixes it), or set "
+                        + "spark.dptrain.roundExchange=jobs to send rounds as Spark jobs", cause);
+            });
             if (cause instanceof RuntimeException runtime) {
                 throw runtime;
             }
@@ -230,6 +237,23 @@ final class RoundExchange implements Closeable {
         }
         throw new IllegalStateException("the training job of epoch " + epoch + " ended before round " + round
                 + " had every replica's result");
+    }
+
+    /**
+     * Why tasks could not connect ("cannot reach the driver's round exchange at HOST:PORT (…): reason"),
+     * when that is what ended the job: Spark hands the task's failure back as text in the job's.
+     */
+    private static Optional<String> unreachable(Throwable failure) {
+        for (Throwable t = failure; t != null; t = t.getCause() == t ? null : t.getCause()) {
+            String message = String.valueOf(t.getMessage());
+            int at = message.indexOf(RoundClient.UNREACHABLE);
+            if (at >= 0) {
+                String line = message.substring(at).lines().findFirst().orElse("");
+                // Keep the address and the reason; the hint in parentheses is replaced by the full advice.
+                return Optional.of(line.replaceFirst(" \\(set spark\\.dptrain\\.roundExchange=jobs[^)]*\\)", ""));
+            }
+        }
+        return Optional.empty();
     }
 
     private void acceptLoop() {
