@@ -267,8 +267,7 @@ public final class TrainingConfig {
         m.put("epochs", epochs);
         m.put("batch_size", batchSize);
         m.put("workers", workers.isPresent() ? (Object) workers.getAsInt() : "auto");
-        m.put(AveragingSchedule.KEY, averaging.isEveryEpoch() || averaging.isAuto() ? averaging.toString()
-                : (Object) averaging.minibatchesPerRound(0));
+        m.put(AveragingSchedule.KEY, averaging.describe());
         m.put("validation_split", validationFraction);
         m.put("stratify", stratify);
         m.put("seed", seed);

@@ -52,7 +52,7 @@ final class TrainingLoop {
     private final TrainingProgress progress;
     private final CheckpointStore store;
     private final int stepsPerEpoch;
-    private final int batchesPerRound;
+    private final int minibatchesPerRound;
     private final int roundsPerEpoch;
 
     // Where the run is; exactly what a checkpoint holds.
@@ -84,8 +84,8 @@ final class TrainingLoop {
         this.store = checkpointing.enabled() ? new CheckpointStore(checkpointing.folder(), jsc.hadoopConfiguration())
                 : null;
         this.stepsPerEpoch = training.maxBatches();
-        this.batchesPerRound = config.minibatchesPerRound(stepsPerEpoch);
-        this.roundsPerEpoch = (stepsPerEpoch + batchesPerRound - 1) / batchesPerRound;
+        this.minibatchesPerRound = config.minibatchesPerRound(stepsPerEpoch);
+        this.roundsPerEpoch = (stepsPerEpoch + minibatchesPerRound - 1) / minibatchesPerRound;
     }
 
     /** What the epochs produced; the final state is the best epoch's under --restore-best. */
@@ -179,16 +179,16 @@ final class TrainingLoop {
 
     /** 1-based round of the epoch that ends at minibatch {@code batchesEnd} of every replica. */
     private int roundIndex(int batchesEnd) {
-        return (batchesEnd + batchesPerRound - 1) / batchesPerRound;
+        return (batchesEnd + minibatchesPerRound - 1) / minibatchesPerRound;
     }
 
     private void runRound(int epoch, long epochBegan) {
         int firstBatch = batchesDone;
-        int round = firstBatch / batchesPerRound + 1;
+        int round = firstBatch / minibatchesPerRound + 1;
         jsc.setJobGroup("dptrain-epoch-" + epoch, String.format("dptrain epoch %d/%d round %d/%d",
                 epoch, config.epochs(), round, roundsPerEpoch), false);
         long roundBegan = System.nanoTime();
-        RoundTransport.Round trained = transport.train(state, epoch, round, firstBatch, batchesPerRound,
+        RoundTransport.Round trained = transport.train(state, epoch, round, firstBatch, minibatchesPerRound,
                 roundSeed(config.seed(), epoch, firstBatch));
         long trainedAt = System.nanoTime();
         ParameterAverage average = trained.average();
@@ -225,7 +225,7 @@ final class TrainingLoop {
         // Only a finished, checked round moves the run on.
         state = next;
         blockFilter = nextFilter;
-        batchesDone = Math.min(stepsPerEpoch, firstBatch + batchesPerRound);
+        batchesDone = Math.min(stepsPerEpoch, firstBatch + minibatchesPerRound);
         soFar = new Checkpoint.EpochSoFar(soFar.stats().plus(stats),
                 soFar.slowestReplicaSeconds() + stats.maxComputeSeconds(), Seconds.between(epochBegan, roundEnded));
         RoundRecord record = new RoundRecord(epoch, config.epochs(), round, roundsPerEpoch, stats.examples(),

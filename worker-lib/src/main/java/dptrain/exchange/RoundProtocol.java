@@ -70,7 +70,7 @@ public final class RoundProtocol {
         out.writeInt(a.epoch());
         out.writeInt(a.round());
         out.writeInt(a.firstBatch());
-        out.writeInt(a.count());
+        out.writeInt(a.minibatches());
         out.writeLong(a.roundSeed());
         out.write(encodedStart);
         out.flush();

@@ -81,14 +81,14 @@ public final class ReplicaTrainer {
     }
 
     /**
-     * Loads {@code start}, trains on up to {@code maxBatches} minibatches from {@code batches} and
+     * Loads {@code start}, trains on up to {@code minibatches} minibatches from {@code batches} and
      * returns the reached state. {@code dropoutSeed} seeds this thread's random generator first, so a
      * round's result depends only on its inputs.
      */
-    public ReplicaResult train(TrainingState start, Iterator<Minibatch> batches, int maxBatches, long dropoutSeed) {
+    public ReplicaResult train(TrainingState start, Iterator<Minibatch> batches, int minibatches, long dropoutSeed) {
         long began = System.nanoTime();
         start.loadInto(net);
-        Round round = trainFromHeldState(began, batches, maxBatches, dropoutSeed);
+        Round round = trainFromHeldState(began, batches, minibatches, dropoutSeed);
         if (round.rejection() != null) {
             return ReplicaResult.rejected(round.rejection(), round.stats());
         }
@@ -109,8 +109,8 @@ public final class ReplicaTrainer {
      * and leaves the reached state in the network: the returned result writes it from there, until
      * this replica's next round.
      */
-    public HeldResult trainHeldState(Iterator<Minibatch> batches, int maxBatches, long dropoutSeed) {
-        Round round = trainFromHeldState(System.nanoTime(), batches, maxBatches, dropoutSeed);
+    public HeldResult trainHeldState(Iterator<Minibatch> batches, int minibatches, long dropoutSeed) {
+        Round round = trainFromHeldState(System.nanoTime(), batches, minibatches, dropoutSeed);
         return new HeldResult(net, round.stats(), round.steps() > 0 && round.rejection() == null, round.rejection());
     }
 
@@ -118,7 +118,7 @@ public final class ReplicaTrainer {
     private record Round(ReplicaStats stats, long steps, String rejection) {
     }
 
-    private Round trainFromHeldState(long began, Iterator<Minibatch> batches, int maxBatches, long dropoutSeed) {
+    private Round trainFromHeldState(long began, Iterator<Minibatch> batches, int minibatches, long dropoutSeed) {
         Nd4j.getRandom().setSeed(dropoutSeed);
         long examples = 0;
         long steps = 0;
@@ -127,7 +127,7 @@ public final class ReplicaTrainer {
         if (denseEngine != null) {
             denseEngine.beginRound();
             try {
-                while (steps < maxBatches && batches.hasNext()) {
+                while (steps < minibatches && batches.hasNext()) {
                     Minibatch batch = batches.next();
                     DenseStackEngine.Step step = denseEngine.step(batch);
                     correct += step.correct();
@@ -144,7 +144,7 @@ public final class ReplicaTrainer {
             return finish(began, examples, steps, lossSum, correct);
         }
         counter.reset();
-        while (steps < maxBatches && batches.hasNext()) {
+        while (steps < minibatches && batches.hasNext()) {
             Minibatch batch = batches.next();
             counter.expect(batch);
             fill(batch);

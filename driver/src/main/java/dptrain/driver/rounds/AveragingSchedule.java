@@ -114,6 +114,11 @@ public final class AveragingSchedule implements Serializable {
         return kind.hashCode() * 31 + minibatches;
     }
 
+    /** As provenance.json records it: {@code "auto"}, {@code "epoch"}, or the number of minibatches as a number. */
+    public Object describe() {
+        return kind == Kind.EVERY_K ? (Object) minibatches : toString();
+    }
+
     /** {@code auto}, {@code epoch} or the number of minibatches. */
     @Override
     public String toString() {

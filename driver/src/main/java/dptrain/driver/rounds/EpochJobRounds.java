@@ -65,11 +65,11 @@ final class EpochJobRounds implements RoundTransport {
     }
 
     @Override
-    public Round train(TrainingState start, int epoch, int round, int firstBatch, int count, long roundSeed) {
+    public Round train(TrainingState start, int epoch, int round, int firstBatch, int minibatchesPerRound, long roundSeed) {
         if (job == null) {
             job = startJob(epoch);
         }
-        RoundExchange.RoundResults results = exchange.runRound(epoch, round, firstBatch, count, roundSeed, start, job);
+        RoundExchange.RoundResults results = exchange.runRound(epoch, round, firstBatch, minibatchesPerRound, roundSeed, start, job);
         long combineBegan = System.nanoTime();
         ParameterAverage average = ParameterAverage.empty();
         for (ReplicaResult result : results.byPartition()) {
@@ -183,7 +183,7 @@ final class EpochJobRounds implements RoundTransport {
                     }
                     JobPerRound.skip(batches, a.firstBatch() - position);
                     hook.beforeTraining(a.epoch(), a.round(), partition);
-                    long steps = driver.train(replica, batches, a.count(), a.roundSeed() + partition);
+                    long steps = driver.train(replica, batches, a.minibatches(), a.roundSeed() + partition);
                     position = a.firstBatch() + (int) steps;
                     hook.afterTraining(a.epoch(), a.round(), partition);
                     driver.sendResult(a.sequence());
@@ -212,7 +212,7 @@ final class EpochJobRounds implements RoundTransport {
         Optional<RoundAssignment> next(ReplicaTrainer replica, Runnable stillWanted) throws IOException;
 
         /** Trains the round just assigned and keeps its result for {@link #sendResult}; returns its steps. */
-        long train(ReplicaTrainer replica, Iterator<Minibatch> batches, int count, long seed);
+        long train(ReplicaTrainer replica, Iterator<Minibatch> batches, int minibatches, long seed);
 
         void sendResult(int sequence) throws IOException;
     }
@@ -236,8 +236,8 @@ final class EpochJobRounds implements RoundTransport {
         }
 
         @Override
-        public long train(ReplicaTrainer replica, Iterator<Minibatch> batches, int count, long seed) {
-            result = replica.trainHeldState(batches, count, seed);
+        public long train(ReplicaTrainer replica, Iterator<Minibatch> batches, int minibatches, long seed) {
+            result = replica.trainHeldState(batches, minibatches, seed);
             return result.stats().steps();
         }
 
@@ -267,8 +267,8 @@ final class EpochJobRounds implements RoundTransport {
         }
 
         @Override
-        public long train(ReplicaTrainer replica, Iterator<Minibatch> batches, int count, long seed) {
-            result = replica.train(task.start(), batches, count, seed);
+        public long train(ReplicaTrainer replica, Iterator<Minibatch> batches, int minibatches, long seed) {
+            result = replica.train(task.start(), batches, minibatches, seed);
             return result.stats().steps();
         }
 

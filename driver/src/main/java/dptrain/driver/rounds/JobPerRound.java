@@ -28,12 +28,12 @@ final class JobPerRound implements RoundTransport {
     }
 
     @Override
-    public Round train(TrainingState start, int epoch, int round, int firstBatch, int count, long roundSeed) {
+    public Round train(TrainingState start, int epoch, int round, int firstBatch, int minibatchesPerRound, long roundSeed) {
         long began = System.nanoTime();
         Broadcast<TrainingState> snapshot = jsc.broadcast(start);
         long sent = System.nanoTime();
         try {
-            ParameterAverage average = trainRound(batches, spec, snapshot, jobId, firstBatch, count, roundSeed, epoch,
+            ParameterAverage average = trainRound(batches, spec, snapshot, jobId, firstBatch, minibatchesPerRound, roundSeed, epoch,
                     round);
             return new Round(average, Seconds.between(began, sent), Seconds.since(sent));
         } finally {
@@ -48,14 +48,14 @@ final class JobPerRound implements RoundTransport {
      * counts once.
      */
     static ParameterAverage trainRound(JavaRDD<Minibatch> batches, Broadcast<ModelSpec> spec,
-            Broadcast<TrainingState> snapshot, String jobId, int firstBatch, int count, long roundSeed, int epoch,
+            Broadcast<TrainingState> snapshot, String jobId, int firstBatch, int minibatchesPerRound, long roundSeed, int epoch,
             int round) {
         return batches.mapPartitionsWithIndex((partition, it) -> {
             skip(it, firstBatch);
             RoundTaskHook hook = RoundTaskHook.current();
             hook.beforeTraining(epoch, round, partition);
             ReplicaResult result = ReplicaPool.withReplica(jobId, spec.value(),
-                    replica -> replica.train(snapshot.value(), it, count, roundSeed + partition));
+                    replica -> replica.train(snapshot.value(), it, minibatchesPerRound, roundSeed + partition));
             hook.afterTraining(epoch, round, partition);
             return List.of(result.forPartition(partition)).iterator();
         }, true).treeAggregate(ParameterAverage.empty(), ParameterAverage::add, ParameterAverage::merge);

@@ -126,14 +126,14 @@ final class RoundExchange implements Closeable {
      * Sends a round to every task and waits for one result per partition. {@code job} is the Spark job
      * the tasks run in: if it fails, so does this call, with the job's error.
      */
-    RoundResults runRound(int epoch, int round, int firstBatch, int count, long roundSeed,
+    RoundResults runRound(int epoch, int round, int firstBatch, int minibatchesPerRound, long roundSeed,
             TrainingState start, Future<?> job) {
         long began = System.nanoTime();
         ExchangeConnection[] sendTo;
         PendingRound pending;
         synchronized (this) {
             sequence++;
-            pending = new PendingRound(new RoundAssignment(sequence, epoch, round, firstBatch, count, roundSeed), start);
+            pending = new PendingRound(new RoundAssignment(sequence, epoch, round, firstBatch, minibatchesPerRound, roundSeed), start);
             current = pending;
             sendTo = connections.clone();
         }

@@ -23,10 +23,10 @@ public interface RoundTransport extends AutoCloseable {
     }
 
     /**
-     * Every partition's replica trains on minibatches {@code [firstBatch, firstBatch + count)} of its
+     * Every partition's replica trains on minibatches {@code [firstBatch, firstBatch + minibatchesPerRound)} of its
      * partition from {@code start}; returns their results averaged in partition order.
      */
-    Round train(TrainingState start, int epoch, int round, int firstBatch, int count, long roundSeed);
+    Round train(TrainingState start, int epoch, int round, int firstBatch, int minibatchesPerRound, long roundSeed);
 
     /** The epoch's last round is done (the run may stop here or go on with the next epoch). */
     void endEpoch();
