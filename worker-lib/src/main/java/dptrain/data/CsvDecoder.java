@@ -7,18 +7,19 @@ import java.util.Iterator;
 import java.util.List;
 
 /**
- * Decodes CSV lines into examples: one example per line, a label column (0-based {@code labelColumn}) and numeric
- * features in all other columns, in file order; or, for data without labels ({@link #unlabeled}), features in
- * every column and the placeholder label {@link Example#UNLABELED}. Fields are trimmed and may be quoted ({@code "1.0"}); an optional
+ * Decodes CSV lines into examples: one example per line, label columns (0-based; one whole-number class label, or
+ * one real-valued target per output unit of a regression model, see {@link Targets}) and numeric features in all
+ * other columns, in file order; or, for data without labels ({@link #unlabeled}), features in every column and the
+ * placeholder label {@link Example#UNLABELED}. Fields are trimmed and may be quoted ({@code "1.0"}); an optional
  * header line is skipped by {@link #read}. Configuration only, so it can be shipped to executors.
  */
 public final class CsvDecoder implements Serializable {
-    private static final long serialVersionUID = 1L;
+    private static final long serialVersionUID = 2L;
     private static final char QUOTE = '"';
 
-    private final int labelColumn;
-    /** Whether a column holds the label; without one every column is a feature and labelColumn is unused. */
-    private final boolean labeled;
+    /** The label columns in target order; empty for data without labels, where every column is a feature. */
+    private final int[] labelColumns;
+    private final Targets targets;
     private final boolean hasHeader;
     private final char delimiter;
 
@@ -28,12 +29,26 @@ public final class CsvDecoder implements Serializable {
     }
 
     /**
+     * A decoder of lines holding a whole-number class label.
+     *
      * @param labelColumn 0-based index of the label column
      * @param hasHeader   whether the first line of a file names the columns instead of holding an example
      * @param delimiter   the field separator, e.g. ',' ';' or '\t'
      */
     public CsvDecoder(int labelColumn, boolean hasHeader, char delimiter) {
-        this(labelColumn, true, hasHeader, delimiter);
+        this(new int[] {labelColumn}, Targets.CLASS_LABEL, hasHeader, delimiter);
+    }
+
+    /**
+     * A decoder of lines whose {@code labelColumns} hold what {@code targets} says: one class label, or one real
+     * target per column, in the order given.
+     */
+    public CsvDecoder(int[] labelColumns, Targets targets, boolean hasHeader, char delimiter) {
+        this(labelColumns.clone(), targets, hasHeader, delimiter, true);
+        if (labelColumns.length != targets.count()) {
+            throw new IllegalArgumentException("The CSV has " + labelColumns.length + " label columns but the model "
+                    + "takes " + targets.describe() + "; expected " + targets.count() + " label columns.");
+        }
     }
 
     /**
@@ -41,37 +56,49 @@ public final class CsvDecoder implements Serializable {
      * placeholder label {@link Example#UNLABELED}.
      */
     public static CsvDecoder unlabeled(boolean hasHeader, char delimiter) {
-        return new CsvDecoder(0, false, hasHeader, delimiter);
+        return new CsvDecoder(new int[0], Targets.CLASS_LABEL, hasHeader, delimiter, true);
     }
 
-    private CsvDecoder(int labelColumn, boolean labeled, boolean hasHeader, char delimiter) {
-        if (labelColumn < 0) {
-            throw new IllegalArgumentException("The CSV label column is " + labelColumn
-                    + "; expected a 0-based column index of 0 or more.");
+    private CsvDecoder(int[] labelColumns, Targets targets, boolean hasHeader, char delimiter, boolean checked) {
+        for (int i = 0; i < labelColumns.length; i++) {
+            if (labelColumns[i] < 0) {
+                throw new IllegalArgumentException("The CSV label column is " + labelColumns[i]
+                        + "; expected a 0-based column index of 0 or more.");
+            }
+            for (int j = 0; j < i; j++) {
+                if (labelColumns[j] == labelColumns[i]) {
+                    throw new IllegalArgumentException("The CSV label column " + labelColumns[i]
+                            + " is named twice; expected distinct columns.");
+                }
+            }
         }
         if (delimiter == QUOTE || delimiter == '\n' || delimiter == '\r') {
             throw new IllegalArgumentException("The CSV delimiter " + describe(delimiter)
                     + " cannot separate fields; expected a character such as ',' ';' or tab.");
         }
-        this.labelColumn = labelColumn;
-        this.labeled = labeled;
+        this.labelColumns = labelColumns;
+        this.targets = targets;
         this.hasHeader = hasHeader;
         this.delimiter = delimiter;
     }
 
-    /** The 0-based label column; meaningless when {@link #isLabeled()} is false. */
+    /** The first 0-based label column; meaningless when {@link #isLabeled()} is false. */
     public int labelColumn() {
-        return labelColumn;
+        return labeled() ? labelColumns[0] : 0;
     }
 
-    /** Whether lines have a label column. */
+    /** Whether lines have label columns. */
     public boolean isLabeled() {
-        return labeled;
+        return labeled();
     }
 
-    /** The columns a line has for a model of {@code featureCount} inputs: the features, plus the label if any. */
+    private boolean labeled() {
+        return labelColumns.length > 0;
+    }
+
+    /** The columns a line has for a model of {@code featureCount} inputs: the features, plus the labels if any. */
     public int columnsFor(int featureCount) {
-        return labeled ? featureCount + 1 : featureCount;
+        return featureCount + labelColumns.length;
     }
 
     public boolean hasHeader() {
@@ -105,24 +132,42 @@ public final class CsvDecoder implements Serializable {
         String[] fields = split(text, source, lineNumber);
         checkColumnCount(fields.length, text, source, lineNumber, expectedColumns);
         try {
-            if (!labeled) {
+            if (!labeled()) {
                 float[] features = new float[fields.length];
                 for (int column = 0; column < fields.length; column++) {
                     features[column] = NumberFields.parseFeature(fields[column], "", source, lineNumber, column + 1);
                 }
                 return Example.unlabeled(features);
             }
-            int label = NumberFields.parseLabel(fields[labelColumn], source, lineNumber, labelColumn + 1);
-            float[] features = new float[fields.length - 1];
+            int label = 0;
+            float[] values = targets.real() ? new float[labelColumns.length] : null;
+            for (int t = 0; t < labelColumns.length; t++) {
+                int column = labelColumns[t];
+                if (values != null) {
+                    values[t] = NumberFields.parseTarget(fields[column], source, lineNumber, column + 1);
+                } else {
+                    label = NumberFields.parseLabel(fields[column], source, lineNumber, column + 1);
+                }
+            }
+            float[] features = new float[fields.length - labelColumns.length];
             for (int column = 0, feature = 0; column < fields.length; column++) {
-                if (column != labelColumn) {
+                if (!isLabelColumn(column)) {
                     features[feature++] = NumberFields.parseFeature(fields[column], "", source, lineNumber, column + 1);
                 }
             }
-            return new Example(features, label);
+            return values != null ? Example.regression(features, values) : new Example(features, label);
         } catch (DataFormatException e) {
             throw lineNumber == 1 && !hasHeader ? withHeaderHint(e) : e;
         }
+    }
+
+    private boolean isLabelColumn(int column) {
+        for (int labelColumn : labelColumns) {
+            if (labelColumn == column) {
+                return true;
+            }
+        }
+        return false;
     }
 
     /** The number of columns in {@code line}, counted as {@link #decode} counts them (quotes respected). */
@@ -163,20 +208,27 @@ public final class CsvDecoder implements Serializable {
         if (expectedColumns >= 0 && columns != expectedColumns) {
             throw new DataFormatException(source, lineNumber, -1, "the line has " + columns(columns)
                     + "; expected " + expectedColumns + " columns separated by " + describe(delimiter)
-                    + (labeled ? ": a label and one value per model input" : ": one value per model input, no label")
+                    + (labeled() ? ": " + targets.describe() + " and one value per model input"
+                            : ": one value per model input, no label")
                     + " (is a value missing or extra?)" + delimiterHint(columns, line));
         }
-        if (!labeled) {
+        if (!labeled()) {
             return;
         }
-        if (columns < 2) {
-            throw new DataFormatException(source, lineNumber, -1, "the line has a single column; expected a label"
-                    + " and at least one feature separated by " + describe(delimiter) + delimiterHint(columns, line));
+        if (columns < labelColumns.length + 1) {
+            throw new DataFormatException(source, lineNumber, -1, "the line has "
+                    + (columns == 1 ? "a single column" : columns(columns)) + "; expected "
+                    + targets.describe() + " and at least one feature separated by " + describe(delimiter)
+                    + delimiterHint(columns, line));
         }
-        if (labelColumn >= columns) {
+        int highest = 0;
+        for (int labelColumn : labelColumns) {
+            highest = Math.max(highest, labelColumn);
+        }
+        if (highest >= columns) {
             throw new DataFormatException(source, lineNumber, -1, "the line has " + columns(columns)
-                    + ", so there is no label column " + (labelColumn + 1) + " (label column index " + labelColumn
-                    + " counts from 0, --label-column); expected at least " + (labelColumn + 1) + " columns");
+                    + ", so there is no label column " + (highest + 1) + " (label column index " + highest
+                    + " counts from 0, --label-column); expected at least " + (highest + 1) + " columns");
         }
     }
 

@@ -13,26 +13,34 @@ public final class ExampleCheck implements Serializable {
     private static final long serialVersionUID = 1L;
 
     private final int featureCount;
+    /** The classes a label must fall in; -1 when labels are not checked (regression, or prediction). */
     private final int classes;
     private final TargetEncoding encoding;
+    private final Targets targets;
+    /** Whether the examples' labels or targets are used, so must be there and fit the model. */
+    private final boolean labelsUsed;
 
     public ExampleCheck(ModelSpec spec) {
-        this.featureCount = spec.inputSize();
-        this.encoding = spec.targetEncoding();
-        // A single-unit regression (mse) takes any integer target; classifiers take a class.
-        boolean regression = encoding == TargetEncoding.SCALAR && "mse".equals(spec.lossName());
-        this.classes = regression ? -1 : encoding == TargetEncoding.SCALAR ? 2 : spec.outputSize();
+        this(spec, true);
     }
 
-    private ExampleCheck(int featureCount, TargetEncoding encoding) {
-        this.featureCount = featureCount;
-        this.encoding = encoding;
-        this.classes = -1;
+    private ExampleCheck(ModelSpec spec, boolean labelsUsed) {
+        this.featureCount = spec.inputSize();
+        this.encoding = spec.targetEncoding();
+        this.targets = Targets.of(spec);
+        this.labelsUsed = labelsUsed;
+        this.classes = !labelsUsed || spec.isRegression() ? -1
+                : encoding == TargetEncoding.SCALAR ? 2 : spec.outputSize();
     }
 
     /** Checks features only: for prediction, where the data's labels (if any) are not used. */
     public static ExampleCheck featuresOnly(ModelSpec spec) {
-        return new ExampleCheck(spec.inputSize(), spec.targetEncoding());
+        return new ExampleCheck(spec, false);
+    }
+
+    /** What the label fields of the model's records hold, so decoders know how to parse them. */
+    public Targets targets() {
+        return targets;
     }
 
     /** Returns {@code example} when it fits the model, else throws naming {@code source} and its 1-based {@code line}. */
@@ -65,6 +73,20 @@ public final class ExampleCheck implements Serializable {
             if (!Float.isFinite(features[i])) {
                 return "feature " + (i + 1) + " is " + features[i] + "; expected a finite number (NaN and infinity are not allowed)";
             }
+        }
+        if (labelsUsed && targets.real()) {
+            float[] values = example.targets();
+            if (values == null || values.length != targets.count()) {
+                return "the example has " + (values == null ? "no real-valued target" : values.length + " targets")
+                        + "; expected " + targets.describe() + " for the model's " + targets.count()
+                        + " output unit" + (targets.count() == 1 ? "" : "s");
+            }
+            for (int i = 0; i < values.length; i++) {
+                if (!Float.isFinite(values[i])) {
+                    return "target " + (i + 1) + " is " + values[i] + "; expected a finite number";
+                }
+            }
+            return null;
         }
         int label = example.label();
         if (classes > 0 && (label < 0 || label >= classes)) {

@@ -7,7 +7,9 @@ import java.util.Iterator;
 /**
  * Decodes LibSVM lines, {@code label index:value index:value ... # comment}, into dense examples of
  * {@code numFeatures} values; absent indices are 0. Indices are 1-based and strictly ascending, the label is a
- * non-negative integer ("3" or "3.0"). For data without labels ({@link #unlabeled}) a line is only
+ * non-negative integer ("3" or "3.0"); for a regression model ({@link Targets#real}) it is a real number, or several
+ * separated by commas ({@code 1.5,-0.25}, one per output unit, as LibSVM's multi-label lines separate labels). For
+ * data without labels ({@link #unlabeled}) a line is only
  * {@code index:value ...}, and each example carries the placeholder label {@link Example#UNLABELED}. Configuration
  * only, so it can be shipped to executors.
  */
@@ -17,24 +19,31 @@ public final class LibSvmDecoder implements Serializable {
     private final int numFeatures;
     /** Whether each line starts with a label. */
     private final boolean labeled;
+    private final Targets targets;
 
     /** @param numFeatures the length of every feature vector; the largest index a line may use */
     public LibSvmDecoder(int numFeatures) {
-        this(numFeatures, true);
+        this(numFeatures, true, Targets.CLASS_LABEL);
+    }
+
+    /** A decoder of lines whose first token holds what {@code targets} says: a class label or real targets. */
+    public LibSvmDecoder(int numFeatures, Targets targets) {
+        this(numFeatures, true, targets);
     }
 
     /** A decoder of lines without a label, {@code index:value ...} only, into vectors of {@code numFeatures}. */
     public static LibSvmDecoder unlabeled(int numFeatures) {
-        return new LibSvmDecoder(numFeatures, false);
+        return new LibSvmDecoder(numFeatures, false, Targets.CLASS_LABEL);
     }
 
-    private LibSvmDecoder(int numFeatures, boolean labeled) {
+    private LibSvmDecoder(int numFeatures, boolean labeled, Targets targets) {
         if (numFeatures < 1) {
             throw new IllegalArgumentException("The LibSVM feature count is " + numFeatures
                     + "; expected the length of the feature vectors, 1 or more.");
         }
         this.numFeatures = numFeatures;
         this.labeled = labeled;
+        this.targets = targets;
     }
 
     /** Whether lines start with a label. */
@@ -72,16 +81,23 @@ public final class LibSvmDecoder implements Serializable {
         int end = i;
         int column = 0;
         int label = Example.UNLABELED;
+        float[] values = null;
         if (labeled) {
             end = tokenEnd(text, i);
             column = 1;
             String first = text.substring(i, end);
             if (first.indexOf(':') >= 0) {
                 throw new DataFormatException(source, lineNumber, 1, NumberFields.quote(first) + " is a feature, "
-                        + "not a label; expected the line to start with a whole-number class label (data without "
-                        + "labels can only be predicted, with --no-label)");
+                        + "not a label; expected the line to start with " + (targets.real()
+                                ? "the regression target" + (targets.count() == 1 ? "" : "s, comma-separated")
+                                : "a whole-number class label")
+                        + " (data without labels can only be predicted, with --no-label)");
             }
-            label = NumberFields.parseLabel(first, source, lineNumber, 1);
+            if (targets.real()) {
+                values = parseTargets(first, source, lineNumber);
+            } else {
+                label = NumberFields.parseLabel(first, source, lineNumber, 1);
+            }
         }
 
         float[] features = new float[numFeatures];
@@ -112,7 +128,26 @@ public final class LibSvmDecoder implements Serializable {
             previousIndex = index;
             previousToken = token;
         }
+        if (values != null) {
+            return Example.regression(features, values);
+        }
         return labeled ? new Example(features, label) : Example.unlabeled(features);
+    }
+
+    /** The comma-separated real targets of a line's first token, as many as the model has outputs. */
+    private float[] parseTargets(String token, String source, long lineNumber) {
+        String[] parts = token.split(",", -1);
+        if (parts.length != targets.count()) {
+            throw new DataFormatException(source, lineNumber, 1, NumberFields.quote(token) + " holds "
+                    + parts.length + (parts.length == 1 ? " target" : " targets") + "; expected " + targets.describe()
+                    + (targets.count() == 1 ? "" : ", comma-separated,") + " for the model's " + targets.count()
+                    + (targets.count() == 1 ? " output unit" : " output units"));
+        }
+        float[] values = new float[parts.length];
+        for (int t = 0; t < parts.length; t++) {
+            values[t] = NumberFields.parseTarget(parts[t].strip(), source, lineNumber, 1);
+        }
+        return values;
     }
 
     /** Lazily decodes all lines read from {@code reader}, skipping blank and comment lines; does not close it. */

@@ -44,6 +44,11 @@ public final class Minibatch implements Serializable {
         return labels[row];
     }
 
+    /** The encoded target of row {@code row}, column {@code column}: a regression target, or one-hot's 0 or 1. */
+    public float target(int row, int column) {
+        return targets[row * targetCount + column];
+    }
+
     /** A new {@code rows × featureCount} array holding the scaled features. */
     public INDArray featuresArray() {
         return Nd4j.create(features, new long[] {rows(), featureCount}, 'c');

@@ -7,8 +7,8 @@ import java.util.NoSuchElementException;
 
 /**
  * Groups a stream of examples into minibatches of a fixed size (the last one may be smaller, as in
- * Keras): scales the features, normalizes them when a fitted normalizer is given, and encodes integer labels as the model's loss expects (one-hot is
- * the book's {@code to_categorical}).
+ * Keras): scales the features, normalizes them when a fitted normalizer is given, and encodes integer labels as the
+ * model's loss expects (one-hot is the book's {@code to_categorical}); regression targets are copied as they are.
  */
 public final class MinibatchBuilder implements Serializable {
     private static final long serialVersionUID = 1L;
@@ -55,7 +55,7 @@ public final class MinibatchBuilder implements Serializable {
     }
 
     private int targetCount() {
-        return encoding == TargetEncoding.ONE_HOT ? outputSize : 1;
+        return encoding == TargetEncoding.ONE_HOT || encoding == TargetEncoding.REAL ? outputSize : 1;
     }
 
     /** Lazily groups {@code examples}; each example must already have been checked against the model. */
@@ -101,6 +101,13 @@ public final class MinibatchBuilder implements Serializable {
             switch (encoding) {
                 case ONE_HOT -> targets[r * targetCount + label] = 1f;
                 case CLASS_INDEX, SCALAR -> targets[r] = label;
+                case REAL -> {
+                    // Unlabeled examples (prediction) have no targets; their row stays 0 and nothing reads it.
+                    float[] values = rows[r].targets();
+                    if (values != null) {
+                        System.arraycopy(values, 0, targets, r * targetCount, targetCount);
+                    }
+                }
             }
         }
         if (normalizer != null) {

@@ -64,6 +64,28 @@ final class NumberFields {
         return (int) value;
     }
 
+    static final String TARGET_EXPECTATION = "expected a real-valued regression target";
+
+    /** Parses a regression target that has already been trimmed: any finite decimal number. */
+    static float parseTarget(String text, String source, long line, int column) {
+        if (text.isEmpty()) {
+            throw new DataFormatException(source, line, column, "the target is empty; " + TARGET_EXPECTATION);
+        }
+        if (!isDecimal(text)) {
+            String problem = isNonFinite(text)
+                    ? "target " + quote(text) + " is not a finite number; " + TARGET_EXPECTATION
+                            + " (NaN and infinity are not allowed)"
+                    : "target " + quote(text) + " is not a number; " + TARGET_EXPECTATION;
+            throw new DataFormatException(source, line, column, problem);
+        }
+        float value = Float.parseFloat(text);
+        if (Float.isInfinite(value)) {
+            throw new DataFormatException(source, line, column, "target " + quote(text)
+                    + " is outside the range of a 32-bit float (about -3.4e38 to 3.4e38); " + TARGET_EXPECTATION);
+        }
+        return value;
+    }
+
     /** Quotes a user's value for a message, shortening it so that a whole mis-split line does not flood the log. */
     static String quote(String text) {
         return text.length() <= MAX_QUOTED_LENGTH

@@ -25,7 +25,7 @@ import java.util.Optional;
  */
 public final class RoundProtocol {
     static final int MAGIC = 0x44505452; // "DPTR"
-    static final int VERSION = 1;
+    static final int VERSION = 2;
     private static final byte ROUND = 1;
     private static final byte DONE = 2;
 

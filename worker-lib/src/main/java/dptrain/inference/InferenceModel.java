@@ -47,9 +47,12 @@ public final class InferenceModel implements Serializable {
     }
 
     /**
-     * Classes the model tells apart: its output units, or 2 for a single thresholded unit.
+     * Classes the model tells apart: its output units, or 2 for a single thresholded unit; 0 for a regression.
      */
     public int classes() {
+        if (encoding.isRegression()) {
+            return 0;
+        }
         return encoding == TargetEncoding.SCALAR ? 2 : outputSize;
     }
 

@@ -108,8 +108,8 @@ final class DenseStackEngine {
         }
     }
 
-    /** The result of one step: the loss DL4J's {@code score()} reports and the correct predictions. */
-    record Step(double loss, int correct) {
+    /** The result of one step: the loss DL4J's {@code score()} reports and what the outputs scored. */
+    record Step(double loss, OutputTally tally) {
     }
 
     /**
@@ -203,10 +203,10 @@ final class DenseStackEngine {
     Step step(Minibatch batch) {
         Buffers buffers = buffersFilledWith(batch);
         double score;
-        int correct;
+        OutputTally tally;
         try (MemoryWorkspace ignored = Nd4j.getWorkspaceManager().getAndActivateWorkspace(STEP_WORKSPACE, workspaceId)) {
             INDArray outputPreActivation = forward(buffers);
-            correct = countCorrect(outputPreActivation, batch);
+            tally = tally(outputPreActivation, batch);
             Pair<Double, INDArray> scoreAndDelta =
                     loss.computeGradientAndScore(buffers.targets, outputPreActivation, outputActivation, null, false);
             backward(buffers, scoreAndDelta.getSecond());
@@ -227,11 +227,11 @@ final class DenseStackEngine {
             Nd4j.getBlasWrapper().level1().axpy(flatParameters.length(), -1.0, flatGradient, flatParameters);
         }
         net.setIterationCount(iteration + 1);
-        return new Step(score, correct);
+        return new Step(score, tally);
     }
 
     /**
-     * Loss and correct predictions of the network's current parameters on {@code batch}, without training: what
+     * Loss and output scores of the network's current parameters on {@code batch}, without training: what
      * DL4J's {@code score(DataSet, false)} and {@code output(features, false)} give, from one forward pass.
      */
     @SuppressWarnings("try") // the workspace scope is the resource: small loss arrays are recycled inside it
@@ -239,7 +239,7 @@ final class DenseStackEngine {
         Buffers buffers = buffersFilledWith(batch);
         try (MemoryWorkspace ignored = Nd4j.getWorkspaceManager().getAndActivateWorkspace(STEP_WORKSPACE, workspaceId)) {
             INDArray outputPreActivation = forward(buffers);
-            int correct = countCorrect(outputPreActivation, batch);
+            OutputTally tally = tally(outputPreActivation, batch);
             double score = loss.computeScore(buffers.targets, outputPreActivation, outputActivation, null, false);
             if (divideScoreByMinibatch) {
                 score /= batch.rows();
@@ -247,7 +247,7 @@ final class DenseStackEngine {
             if (hasRegularization) {
                 score += net.calcRegularizationScore(true);
             }
-            return new Step(score, correct);
+            return new Step(score, tally);
         }
     }
 
@@ -322,11 +322,10 @@ final class DenseStackEngine {
         return buffer;
     }
 
-    /** Correct predictions from the output layer's pre-activations, as {@link ReplicaTrainer} counts them. */
-    private int countCorrect(INDArray outputPreActivation, Minibatch batch) {
+    /** What the output layer's pre-activations score, as {@link ReplicaTrainer} scores them. */
+    private OutputTally tally(INDArray outputPreActivation, Minibatch batch) {
         INDArray output = outputPreActivation;
-        if (encoding == TargetEncoding.SCALAR) {
-            // A single thresholded unit needs its activation; softmax and friends keep the arg max.
+        if (OutputTally.needsActivation(encoding)) {
             output = outputActivation.getActivation(output.dup(), false);
         }
         int rows = batch.rows();
@@ -336,6 +335,6 @@ final class DenseStackEngine {
         }
         INDArray rowMajor = output.ordering() == 'c' && !output.isView() ? output : output.dup('c');
         contiguous(rowMajor).get(outputRows, 0, rows * columns);
-        return (int) ReplicaTrainer.countCorrect(outputRows, columns, batch, encoding);
+        return OutputTally.of(outputRows, columns, batch, encoding);
     }
 }

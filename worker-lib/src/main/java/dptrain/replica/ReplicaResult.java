@@ -76,6 +76,8 @@ public final class ReplicaResult implements Serializable {
         out.writeLong(stats.maxStepsPerReplica());
         out.writeDouble(stats.lossSum());
         out.writeLong(stats.correct());
+        out.writeDouble(stats.absoluteErrors());
+        out.writeDouble(stats.squaredErrors());
         out.writeDouble(stats.computeSeconds());
         out.writeDouble(stats.maxComputeSeconds());
         out.writeBoolean(rejection != null);
@@ -89,7 +91,7 @@ public final class ReplicaResult implements Serializable {
     public static ReplicaResult readFrom(DataInputStream in) throws IOException {
         int partition = in.readInt();
         ReplicaStats stats = new ReplicaStats(in.readLong(), in.readLong(), in.readLong(), in.readDouble(),
-                in.readLong(), in.readDouble(), in.readDouble());
+                in.readLong(), in.readDouble(), in.readDouble(), in.readDouble(), in.readDouble());
         String rejection = in.readBoolean() ? in.readUTF() : null;
         TrainingState state = in.readBoolean() ? TrainingState.readFrom(in) : null;
         return new ReplicaResult(state, stats, partition, rejection);

@@ -123,25 +123,25 @@ public final class ReplicaTrainer {
         long examples = 0;
         long steps = 0;
         double lossSum = 0;
-        long correct = 0;
+        OutputTally tally = OutputTally.NONE;
         if (denseEngine != null) {
             denseEngine.beginRound();
             try {
                 while (steps < minibatches && batches.hasNext()) {
                     Minibatch batch = batches.next();
                     DenseStackEngine.Step step = denseEngine.step(batch);
-                    correct += step.correct();
+                    tally = tally.plus(step.tally());
                     examples += batch.rows();
                     steps++;
                     if (!Double.isFinite(step.loss())) {
-                        return rejectedAt(began, step.loss(), examples, steps, correct);
+                        return rejectedAt(began, step.loss(), examples, steps, tally);
                     }
                     lossSum += step.loss() * batch.rows();
                 }
             } finally {
                 denseEngine.endRound();
             }
-            return finish(began, examples, steps, lossSum, correct);
+            return finish(began, examples, steps, lossSum, tally);
         }
         counter.reset();
         while (steps < minibatches && batches.hasNext()) {
@@ -157,29 +157,29 @@ public final class ReplicaTrainer {
             examples += batch.rows();
             steps++;
             if (!Double.isFinite(loss)) {
-                return rejectedAt(began, loss, examples, steps, counter.correct());
+                return rejectedAt(began, loss, examples, steps, counter.tally());
             }
             lossSum += loss * batch.rows();
         }
-        return finish(began, examples, steps, lossSum, counter.correct());
+        return finish(began, examples, steps, lossSum, counter.tally());
     }
 
     /**
      * The round's outcome, rejected when a parameter or optimizer value is no longer finite (such a
      * replica must not enter the average).
      */
-    private Round finish(long began, long examples, long steps, double lossSum, long correct) {
+    private Round finish(long began, long examples, long steps, double lossSum, OutputTally tally) {
         boolean finite = steps == 0 || TrainingState.isFinite(net);
         double seconds = Seconds.since(began);
-        ReplicaStats stats = ReplicaStats.ofReplica(examples, steps, lossSum, correct, seconds);
+        ReplicaStats stats = ReplicaStats.ofReplica(examples, steps, lossSum, tally, seconds);
         return new Round(stats, steps, finite ? null
                 : "a parameter or optimizer value is not finite after step " + steps + " of the round");
     }
 
     /** A replica stopped at the step whose loss is not finite: rejected, naming the step. */
-    private static Round rejectedAt(long began, double loss, long examples, long steps, long correct) {
+    private static Round rejectedAt(long began, double loss, long examples, long steps, OutputTally tally) {
         double seconds = Seconds.since(began);
-        return new Round(ReplicaStats.ofReplica(examples, steps, Double.NaN, correct, seconds), steps,
+        return new Round(ReplicaStats.ofReplica(examples, steps, Double.NaN, tally, seconds), steps,
                 "the loss is " + loss + " at step " + steps + " of the round");
     }
 
@@ -196,20 +196,20 @@ public final class ReplicaTrainer {
     }
 
     /**
-     * Loss and accuracy of {@code state} on {@code batches}, in inference mode (no dropout); the dense engine
-     * does it in one forward pass per minibatch, DL4J in two.
+     * Loss and metrics (accuracy, or regression errors) of {@code state} on {@code batches}, in inference mode (no
+     * dropout); the dense engine does it in one forward pass per minibatch, DL4J in two.
      */
     public ReplicaStats evaluate(TrainingState state, Iterator<Minibatch> batches) {
         long began = System.nanoTime();
         state.loadInto(net);
         long examples = 0;
         double lossSum = 0;
-        long correct = 0;
+        OutputTally tally = OutputTally.NONE;
         while (denseEngine != null && batches.hasNext()) {
             Minibatch batch = batches.next();
             DenseStackEngine.Step result = denseEngine.evaluate(batch);
             lossSum += result.loss() * batch.rows();
-            correct += result.correct();
+            tally = tally.plus(result.tally());
             examples += batch.rows();
         }
         while (batches.hasNext()) {
@@ -218,24 +218,10 @@ public final class ReplicaTrainer {
             INDArray targets = batch.targetsArray();
             lossSum += net.score(new DataSet(features, targets), false) * batch.rows();
             INDArray output = net.output(features, false);
-            correct += countCorrect(rowMajor(output), (int) output.columns(), batch, spec.targetEncoding());
+            tally = tally.plus(OutputTally.of(rowMajor(output), (int) output.columns(), batch, spec.targetEncoding()));
             examples += batch.rows();
         }
-        return ReplicaStats.ofReplica(examples, 0, lossSum, correct, Seconds.since(began));
-    }
-
-    /**
-     * Rows of {@code output} (the model's activations, row-major with {@code columns} per row) whose
-     * prediction matches the batch's label: the arg max, or for a single unit a 0.5 threshold.
-     */
-    static long countCorrect(float[] output, int columns, Minibatch batch, TargetEncoding encoding) {
-        long correct = 0;
-        for (int r = 0; r < batch.rows(); r++) {
-            if (predictedClass(output, r * columns, columns, encoding) == batch.label(r)) {
-                correct++;
-            }
-        }
-        return correct;
+        return ReplicaStats.ofReplica(examples, 0, lossSum, tally, Seconds.since(began));
     }
 
     /**
@@ -263,29 +249,29 @@ public final class ReplicaTrainer {
     }
 
     /**
-     * Counts training-time correct predictions without a second forward pass: DL4J hands listeners
+     * Scores training-time predictions (correct ones, or regression errors) without a second forward pass: DL4J hands listeners
      * the input of the output layer, computed with the pre-update weights, and the output layer is a
      * small GEMM (512×10 for the book's network) against the whole network's cost.
      */
     private static final class CorrectPredictionCounter extends BaseTrainingListener {
         private final TargetEncoding encoding;
         private Minibatch batch;
-        private long correct;
+        private OutputTally tally = OutputTally.NONE;
 
         CorrectPredictionCounter(TargetEncoding encoding) {
             this.encoding = encoding;
         }
 
         void reset() {
-            correct = 0;
+            tally = OutputTally.NONE;
         }
 
         void expect(Minibatch next) {
             batch = next;
         }
 
-        long correct() {
-            return correct;
+        OutputTally tally() {
+            return tally;
         }
 
         @Override
@@ -307,12 +293,11 @@ public final class ReplicaTrainer {
                 if (bias != null) {
                     preOutput.addiRowVector(bias);
                 }
-                // Softmax keeps each row's arg max, so only a single thresholded unit needs its activation.
-                if (encoding == TargetEncoding.SCALAR) {
+                if (OutputTally.needsActivation(encoding)) {
                     IActivation activation = layer.layerConf().getActivationFn();
                     preOutput = activation.getActivation(preOutput, false);
                 }
-                correct += countCorrect(rowMajor(preOutput), (int) preOutput.columns(), batch, encoding);
+                tally = tally.plus(OutputTally.of(rowMajor(preOutput), (int) preOutput.columns(), batch, encoding));
             } finally {
                 outside.close();
             }

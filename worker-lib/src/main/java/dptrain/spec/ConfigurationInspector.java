@@ -56,7 +56,7 @@ final class ConfigurationInspector {
         }
         int outputs = (int) outputSize;
         return new Facts(inputSize(conf, source), outputs, KerasVocabulary.lossName(loss),
-                TargetEncoding.of(KerasVocabulary.isSparse(loss), outputs), layers.get(0).getSeed(),
+                TargetEncoding.of(KerasVocabulary.isSparse(loss), KerasVocabulary.isRegression(loss), outputs), layers.get(0).getSeed(),
                 parameterCount(conf));
     }
 

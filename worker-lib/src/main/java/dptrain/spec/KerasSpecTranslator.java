@@ -116,7 +116,7 @@ final class KerasSpecTranslator {
         Optimizer optimizer = OptimizerTranslator.parse(root.get("optimizer"));
         Loss loss = KerasVocabulary.LOSSES.get(
                 root.get("loss").choice(KerasVocabulary.LOSSES.keySet(), null, "loss"));
-        List<String> metrics = metrics(root.get("metrics"));
+        List<String> metrics = metrics(root.get("metrics"), loss);
         long seed = root.get("seed").longValue(DEFAULT_SEED);
         Normalization normalization = Normalization.valueOf(root.get("normalization").choice(
                 List.of("none", "standardize", "minmax"), "none", "normalization").toUpperCase(java.util.Locale.ROOT));
@@ -209,13 +209,26 @@ final class KerasSpecTranslator {
         return layers;
     }
 
-    private static List<String> metrics(SpecNode node) {
+    /** The listed metrics, each known and fitting the loss's task: accuracy for classifiers, errors for regression. */
+    private static List<String> metrics(SpecNode node, Loss loss) {
         if (!node.isPresent()) {
             return List.of();
         }
+        List<String> fitting = loss.regression() ? KerasVocabulary.REGRESSION_METRICS
+                : KerasVocabulary.CLASSIFICATION_METRICS;
         List<String> metrics = new ArrayList<>();
-        for (SpecNode element : node.elements("a list of metric names, e.g. [accuracy]")) {
-            metrics.add(element.choice(KerasVocabulary.METRICS, null, "metric"));
+        for (SpecNode element : node.elements("a list of metric names, e.g. [accuracy] or [mae]")) {
+            String metric = element.choice(KerasVocabulary.METRICS, null, "metric");
+            if (!fitting.contains(metric)) {
+                throw element.fail(SpecNode.quote(metric) + " is not allowed with the "
+                        + (loss.regression() ? "regression" : "classification") + " loss " + loss.name()
+                        + "; expected " + (fitting.size() == 1 ? fitting.get(0)
+                                : String.join(", ", fitting.subList(0, fitting.size() - 1)) + " or "
+                                        + fitting.get(fitting.size() - 1)));
+            }
+            if (!metrics.contains(metric)) {
+                metrics.add(metric);
+            }
         }
         return List.copyOf(metrics);
     }

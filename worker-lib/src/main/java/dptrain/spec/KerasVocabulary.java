@@ -32,6 +32,8 @@ import org.nd4j.linalg.lossfunctions.ILossFunction;
 import org.nd4j.linalg.lossfunctions.impl.LossBinaryXENT;
 import org.nd4j.linalg.lossfunctions.impl.LossHinge;
 import org.nd4j.linalg.lossfunctions.impl.LossKLD;
+import org.nd4j.linalg.lossfunctions.impl.LossL1;
+import org.nd4j.linalg.lossfunctions.impl.LossL2;
 import org.nd4j.linalg.lossfunctions.impl.LossMAE;
 import org.nd4j.linalg.lossfunctions.impl.LossMAPE;
 import org.nd4j.linalg.lossfunctions.impl.LossMCXENT;
@@ -97,21 +99,39 @@ final class KerasVocabulary {
             .with("ones", 1.0)
             .build();
 
-    /** A Keras loss, its DL4J loss function, and which output activations DL4J accepts with it (empty: any). */
-    record Loss(String name, Supplier<ILossFunction> function, boolean sparse, Set<String> outputActivations) {
+    /**
+     * A Keras loss, its DL4J loss function, which output activations DL4J accepts with it (empty: any), and whether
+     * it fits real-valued targets (regression) rather than class labels.
+     */
+    record Loss(String name, Supplier<ILossFunction> function, boolean sparse, Set<String> outputActivations,
+            boolean regression) {
     }
 
+    /** Keras's losses by name; a Keras alias maps to the same loss, which is named by its short name. */
     static final Map<String, Loss> LOSSES = new Table<String, Loss>()
             .with("categorical_crossentropy",
-                    new Loss("categorical_crossentropy", LossMCXENT::new, false, Set.of("softmax")))
+                    new Loss("categorical_crossentropy", LossMCXENT::new, false, Set.of("softmax"), false))
             .with("sparse_categorical_crossentropy",
-                    new Loss("sparse_categorical_crossentropy", LossSparseMCXENT::new, true, Set.of("softmax")))
+                    new Loss("sparse_categorical_crossentropy", LossSparseMCXENT::new, true, Set.of("softmax"), false))
             .with("binary_crossentropy",
-                    new Loss("binary_crossentropy", LossBinaryXENT::new, false, Set.of("sigmoid")))
-            .with("mse", new Loss("mse", LossMSE::new, false, Set.of()))
+                    new Loss("binary_crossentropy", LossBinaryXENT::new, false, Set.of("sigmoid"), false))
+            .with("mse", regression("mse", LossMSE::new))
+            .with("mean_squared_error", regression("mse", LossMSE::new))
+            .with("mae", regression("mae", LossMAE::new))
+            .with("mean_absolute_error", regression("mae", LossMAE::new))
+            .with("huber", regression("huber", LossHuber::new))
+            .with("mean_squared_logarithmic_error", regression("mean_squared_logarithmic_error", LossMSLE::new))
+            .with("msle", regression("mean_squared_logarithmic_error", LossMSLE::new))
             .build();
 
-    static final List<String> METRICS = List.of("accuracy");
+    /** The metrics a classifier reports. */
+    static final List<String> CLASSIFICATION_METRICS = List.of("accuracy");
+
+    /** The metrics a regression model reports, Keras's names: mean absolute, mean squared, root mean squared error. */
+    static final List<String> REGRESSION_METRICS = List.of("mae", "mse", "rmse");
+
+    /** Every metric name a spec may list. */
+    static final List<String> METRICS = List.of("accuracy", "mae", "mse", "rmse");
 
     /** Keras names of DL4J loss functions, most specific class first (LossSparseMCXENT extends LossMCXENT). */
     private static final Map<Class<? extends ILossFunction>, String> DL4J_LOSS_NAMES =
@@ -122,8 +142,11 @@ final class KerasVocabulary {
                     .with(LossBinaryXENT.class, "binary_crossentropy")
                     .with(LossMSE.class, "mse")
                     .with(LossMAE.class, "mae")
+                    .with(LossHuber.class, "huber")
                     .with(LossMAPE.class, "mape")
-                    .with(LossMSLE.class, "msle")
+                    .with(LossMSLE.class, "mean_squared_logarithmic_error")
+                    .with(LossL1.class, "dl4j:LossL1")
+                    .with(LossL2.class, "dl4j:LossL2")
                     .with(LossHinge.class, "hinge")
                     .with(LossSquaredHinge.class, "squared_hinge")
                     .with(LossKLD.class, "kl_divergence")
@@ -145,6 +168,19 @@ final class KerasVocabulary {
 
     static boolean isSparse(ILossFunction loss) {
         return loss instanceof LossSparseMCXENT;
+    }
+
+    /**
+     * Whether a DL4J loss fits real-valued targets: the squared, absolute, logarithmic, percentage and Huber errors
+     * (LossMSE extends LossL2 and LossMAE extends LossL1).
+     */
+    static boolean isRegression(ILossFunction loss) {
+        return loss instanceof LossL2 || loss instanceof LossL1 || loss instanceof LossMSLE || loss instanceof LossMAPE
+                || loss instanceof LossHuber;
+    }
+
+    private static Loss regression(String name, Supplier<ILossFunction> function) {
+        return new Loss(name, function, false, Set.of(), true);
     }
 
     private static double truncatedNormalScale(double kerasScale) {

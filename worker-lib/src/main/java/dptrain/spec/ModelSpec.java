@@ -189,7 +189,6 @@ public final class ModelSpec implements Serializable {
         return lossName;
     }
 
-    /** Metric names to report, e.g. {@code accuracy}; empty for DL4J JSON specs. */
     /** This spec with {@code chosen} as its normalization (the command line's --normalize overrides the spec). */
     public ModelSpec withNormalization(Normalization chosen) {
         Map<String, Object> changed = new java.util.LinkedHashMap<>(description);
@@ -286,8 +285,26 @@ public final class ModelSpec implements Serializable {
         return normalization;
     }
 
+    /** Metric names the spec lists, e.g. {@code accuracy}; empty for DL4J JSON specs. */
     public List<String> metrics() {
         return metrics;
+    }
+
+    /** Whether the model fits real-valued targets (a regression loss) rather than class labels. */
+    public boolean isRegression() {
+        return targetEncoding.isRegression();
+    }
+
+    /**
+     * The metrics every epoch, evaluation and history report, by their Keras names: {@code accuracy} for a
+     * classifier, whatever the spec lists; for a regression model the spec's metrics in its order, or {@code mae}
+     * when it lists none.
+     */
+    public List<String> reportedMetrics() {
+        if (!isRegression()) {
+            return List.of("accuracy");
+        }
+        return metrics.isEmpty() ? List.of("mae") : metrics;
     }
 
     public long seed() {

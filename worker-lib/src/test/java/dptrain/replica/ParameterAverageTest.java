@@ -32,7 +32,8 @@ class ParameterAverageTest {
             // Cancelling magnitudes: (big - big) + small differs from (big + small) - big even in doubles.
             params[0] = p == 0 ? 3e30f : p == 1 ? -3e30f : 1f;
             long examples = p < 2 ? 128 : 100 + random.nextInt(29); // equal weights: the big values cancel exactly
-            ReplicaStats stats = ReplicaStats.ofReplica(examples, 3, random.nextDouble() * examples, examples / 2,
+            ReplicaStats stats = ReplicaStats.ofReplica(examples, 3, random.nextDouble() * examples,
+                    new OutputTally(examples / 2, 0.0, 0.0),
                     random.nextDouble());
             out.add(new ReplicaResult(new TrainingState(params, optimizer, 3, 0), stats).forPartition(p));
         }
@@ -141,7 +142,7 @@ class ParameterAverageTest {
     void aRejectedReplicaIsReportedAndLeftOutOfTheAverageAndTheLoss() {
         List<ReplicaResult> results = results(3, 9);
         ReplicaResult diverged = ReplicaResult.rejected("the loss is NaN at step 2 of the round",
-                ReplicaStats.ofReplica(256, 2, Double.NaN, 3, 0.1)).forPartition(1);
+                ReplicaStats.ofReplica(256, 2, Double.NaN, new OutputTally(3, 0.0, 0.0), 0.1)).forPartition(1);
         ParameterAverage average = mergeInOrder(List.of(results.get(0), diverged, results.get(2)), List.of(2, 1, 0));
         assertEquals(3, average.contributions());
         assertEquals(List.of("partition 1: the loss is NaN at step 2 of the round"), average.rejections());
@@ -154,7 +155,7 @@ class ParameterAverageTest {
     @Test
     void everyReplicaRejectedLeavesNoState() {
         ReplicaResult diverged = ReplicaResult.rejected("the loss is Infinity at step 1 of the round",
-                ReplicaStats.ofReplica(10, 1, Double.NaN, 0, 0.1)).forPartition(0);
+                ReplicaStats.ofReplica(10, 1, Double.NaN, OutputTally.NONE, 0.1)).forPartition(0);
         ParameterAverage average = ParameterAverage.empty().add(diverged);
         assertFalse(average.hasContributions());
         assertEquals(1, average.contributions());

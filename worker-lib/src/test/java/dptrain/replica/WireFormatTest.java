@@ -61,7 +61,7 @@ class WireFormatTest {
     @Test
     void resultKeepsItsStatsPartitionAndRejection() throws IOException {
         Random random = new Random(8);
-        ReplicaStats stats = new ReplicaStats(128, 3, 3, 41.5, 77, 0.25, 0.25);
+        ReplicaStats stats = new ReplicaStats(128, 3, 3, 41.5, 77, 1.5, 2.25, 0.25, 0.25);
         ReplicaResult accepted = new ReplicaResult(new TrainingState(values(random, 10), new float[0], 3, 0), stats)
                 .forPartition(4);
         ReplicaResult read = ReplicaResult.readFrom(roundTrip(accepted::writeTo));

@@ -3,6 +3,7 @@ package dptrain.spec;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.List;
@@ -158,15 +159,51 @@ class KerasSpecTranslationTest {
             "sparse_categorical_crossentropy, softmax, 10, CLASS_INDEX",
             "binary_crossentropy,             sigmoid, 1,  SCALAR",
             "binary_crossentropy,             sigmoid, 3,  ONE_HOT",
-            "mse,                             linear,  1,  SCALAR",
-            "mse,                             tanh,    4,  ONE_HOT",
+            "mse,                             linear,  1,  REAL",
+            "mse,                             tanh,    4,  REAL",
+            "mae,                             linear,  1,  REAL",
+            "huber,                           linear,  2,  REAL",
+            "mean_squared_logarithmic_error,  relu,    1,  REAL",
     })
     void targetEncodingFollowsLossAndOutputSize(String loss, String activation, int units, TargetEncoding expected) {
+        String metrics = expected == TargetEncoding.REAL ? "metrics: [mae]" : "metrics: [accuracy]";
         ModelSpec spec = Specs.parse(Specs.book("loss: categorical_crossentropy", "loss: " + loss)
+                .replace("metrics: [accuracy]", metrics)
                 .replace("{units: 10, activation: softmax}", "{units: " + units + ", activation: " + activation + "}"));
         assertEquals(expected, spec.targetEncoding());
         assertEquals(loss, spec.lossName());
         assertEquals(units, spec.outputSize());
+        assertEquals(expected == TargetEncoding.REAL, spec.isRegression());
+    }
+
+    @ParameterizedTest(name = "{0} is {1}")
+    @CsvSource({"mean_squared_error, mse", "mean_absolute_error, mae", "msle, mean_squared_logarithmic_error"})
+    void kerasAliasesOfRegressionLossesNameTheSameLoss(String alias, String name) {
+        ModelSpec spec = Specs.parse(Specs.book("loss: categorical_crossentropy", "loss: " + alias)
+                .replace("metrics: [accuracy]", "metrics: [mae, rmse]").replace("activation: softmax", "activation: linear"));
+        assertEquals(name, spec.lossName());
+        assertEquals(List.of("mae", "rmse"), spec.reportedMetrics());
+    }
+
+    @Test
+    void aRegressionWithoutMetricsReportsMaeAndAClassifierAlwaysReportsAccuracy() {
+        ModelSpec regression = Specs.parse(Specs.book("loss: categorical_crossentropy", "loss: mse")
+                .replace("metrics: [accuracy]\n", "").replace("activation: softmax", "activation: linear"));
+        assertEquals(List.of(), regression.metrics());
+        assertEquals(List.of("mae"), regression.reportedMetrics());
+        ModelSpec classifier = Specs.parse(Specs.book("metrics: [accuracy]\n", ""));
+        assertEquals(List.of("accuracy"), classifier.reportedMetrics());
+    }
+
+    @ParameterizedTest(name = "{0} with {1}")
+    @CsvSource(delimiter = '|', value = {
+            "mse | [accuracy] | metrics[0]: \"accuracy\" is not allowed with the regression loss mse; expected mae, mse or rmse",
+            "categorical_crossentropy | [accuracy, mae] | metrics[1]: \"mae\" is not allowed with the classification loss categorical_crossentropy; expected accuracy",
+            "mse | [r2] | metrics[0]: \"r2\" is not a known metric; expected one of accuracy, mae, mse, rmse"})
+    void metricsMustFitTheLoss(String loss, String metrics, String message) {
+        SpecException e = assertThrows(SpecException.class, () -> Specs.parse(Specs.book("loss: categorical_crossentropy",
+                "loss: " + loss).replace("metrics: [accuracy]", "metrics: " + metrics)));
+        assertTrue(e.getMessage().contains(message), e.getMessage());
     }
 
     @Test
