@@ -132,8 +132,11 @@ final class ConsoleProgress implements DistributedTrainer.FoldProgress {
     public void foldEnded(int fold, int folds, TrainingResult result) {
         clearBar();
         EpochRecord last = result.epochs().get(result.epochs().size() - 1);
-        out.printf(Locale.ROOT, "Fold %d/%d - val_loss: %.4f - val_accuracy: %.4f%n", fold, folds, last.valLoss(),
-                last.valAccuracy());
+        StringBuilder line = new StringBuilder(String.format(Locale.ROOT, "Fold %d/%d - val_loss: %.4f", fold, folds,
+                last.valLoss()));
+        last.valMetrics().forEach((name, value) -> line.append(String.format(Locale.ROOT, " - val_%s: %.4f", name,
+                value)));
+        out.println(line);
         out.flush();
     }
 

@@ -4,10 +4,12 @@ import dptrain.driver.files.InputFiles;
 import dptrain.driver.files.ParameterException;
 import dptrain.driver.input.DataFormat;
 import dptrain.driver.input.DataInput;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Optional;
 import org.apache.hadoop.conf.Configuration;
-import picocli.CommandLine;
 import picocli.CommandLine.Option;
+import picocli.CommandLine;
 
 /**
  * The flags that say how to read a dataset (format, scaling, CSV and Parquet layout, bad records,
@@ -26,9 +28,11 @@ final class DataOptions {
                     + "for evaluate and predict the scaling model.zip records, else the same).")
     Float scaleDivisor;
 
-    @Option(names = "--label-column", paramLabel = "I", defaultValue = "0",
-            description = "CSV: 0-based index of the label column (default: ${DEFAULT-VALUE}).")
-    int labelColumn;
+    @Option(names = "--label-column", paramLabel = "I[,I...]|none", defaultValue = "0",
+            description = "CSV: 0-based index of the label column; for a regression model with several outputs, "
+                    + "the target columns comma-separated in the outputs' order; none: the data has no labels, as "
+                    + "--no-label (default: ${DEFAULT-VALUE}).")
+    String labelColumn;
 
     @Option(names = "--header", description = "CSV: the first line of each file is a header.")
     boolean header;
@@ -69,6 +73,9 @@ final class DataOptions {
                     + "csv, libsvm or parquet");
         }
         DataFormat f = detected.get();
+        if (noLabel && labelColumnNone()) {
+            throw usage(cli, "--no-label and --label-column none say the same; pass one of them");
+        }
         if (noLabel) {
             for (String labelFlag : new String[] {"--label-column", "--label-col"}) {
                 if (cli.getParseResult() != null && cli.getParseResult().hasMatchedOption(labelFlag)) {
@@ -83,12 +90,12 @@ final class DataOptions {
         DataInput.CsvLayout layout;
         DataInput.Columns columns;
         try {
-            layout = new DataInput.CsvLayout(labelColumn, header, delimiter);
+            layout = new DataInput.CsvLayout(labelColumns(cli), header, delimiter);
             columns = new DataInput.Columns(featuresCol, labelCol);
         } catch (ParameterException e) {
             // A negative label column is how some tools say "no label column": name the flag that says it here.
-            String hint = e.key().equals("label_column") ? " (for CSV without a label column, predict takes --no-label)"
-                    : "";
+            String hint = e.key().equals("label_column")
+                    ? " (for CSV without a label column, predict takes --no-label or --label-column none)" : "";
             throw usage(cli, e.message(ParameterException::flag) + hint);
         }
         float scale = scaleDivisor != null ? 1f / scaleDivisor
@@ -104,7 +111,34 @@ final class DataOptions {
         // Executors resolve a relative path against their own working folders: send an absolute one.
         return DataInput.of(InputFiles.qualified(uri, hadoop), f).withFeatureMultiplier(scale).withCsv(layout)
                 .withColumns(columns).withBadRecords(onBadRecord)
-                .withLabels(noLabel ? DataInput.Labels.ABSENT : DataInput.Labels.PRESENT);
+                .withLabels(noLabels() ? DataInput.Labels.ABSENT : DataInput.Labels.PRESENT);
+    }
+
+    /** Whether the data has no labels: --no-label, or --label-column none. */
+    private boolean noLabels() {
+        return noLabel || labelColumnNone();
+    }
+
+    private boolean labelColumnNone() {
+        return labelColumn.strip().equalsIgnoreCase("none");
+    }
+
+    /** --label-column as column indices; "none" (no labels) gives the default, which is then unused. */
+    private List<Integer> labelColumns(CommandLine cli) {
+        if (labelColumnNone()) {
+            return List.of(0);
+        }
+        List<Integer> columns = new ArrayList<>();
+        for (String part : labelColumn.split(",", -1)) {
+            try {
+                columns.add(Integer.parseInt(part.strip()));
+            } catch (NumberFormatException e) {
+                throw usage(cli, "--label-column: '" + labelColumn + "' is not allowed; expected a 0-based column "
+                        + "index such as 0, several comma-separated for a regression model's targets (11,12), or "
+                        + "none for data without labels");
+            }
+        }
+        return columns;
     }
 
     /**
@@ -115,8 +149,8 @@ final class DataOptions {
      * @param why     what the command does with the labels ("it learns from the labels")
      */
     void requireLabels(String command, String why, CommandLine cli) {
-        if (noLabel) {
-            throw usage(cli, "--no-label: 'dptrain " + command + "' needs labelled data (" + why + "); only "
+        if (noLabels()) {
+            throw usage(cli, (noLabel ? "--no-label" : "--label-column none") + ": 'dptrain " + command + "' needs labelled data (" + why + "); only "
                     + "'dptrain predict' reads data without labels");
         }
     }

@@ -20,8 +20,9 @@ import picocli.CommandLine.Option;
 
 /** {@code dptrain evaluate}: metrics of a trained model on labelled data, computed where the data lives. */
 @Command(name = "evaluate", mixinStandardHelpOptions = true, sortOptions = false,
-        description = "Evaluates the trained --model on the labelled --data, data-parallel on Spark: loss, accuracy, "
-                + "top-k accuracy, per-class precision/recall/F1 and the confusion matrix. Prints a table and writes "
+        description = "Evaluates the trained --model on the labelled --data, data-parallel on Spark. A classifier: "
+                + "loss, accuracy, top-k accuracy, per-class precision/recall/F1 and the confusion matrix; a "
+                + "regression: loss, MAE, MSE, RMSE, R² and a residual summary. Prints a table and writes "
                 + "evaluation.json.")
 final class EvaluateCommand implements Callable<Integer> {
     /** The k of top-k accuracy when --top-k is not given (fewer when the model has fewer classes). */
@@ -54,6 +55,10 @@ final class EvaluateCommand implements Callable<Integer> {
         SparkConf conf = options.sparkConf("dptrain evaluate");
         Configuration hadoop = SparkOptions.hadoopConfiguration(conf);
         SavedModel model = options.savedModel(hadoop);
+        if (topK != null && model.spec().isRegression()) {
+            throw options.usage("--top-k: " + model.uri() + " is a regression model (loss "
+                    + model.spec().lossName() + "), which has no classes to rank; expected no --top-k");
+        }
         // Top-k ranks the output units; a single thresholded unit ranks nothing, so its k is 1.
         int ranked = model.spec().outputSize();
         if (topK != null && topK > ranked) {

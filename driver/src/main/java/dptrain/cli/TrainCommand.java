@@ -110,9 +110,7 @@ final class TrainCommand implements Callable<Integer> {
             // Resolved here too, so the console's first line can name the workers and the averaging.
             TrainingConfig resolved = config.resolve(jsc.defaultParallelism());
             TrainingRun.Trained run = new TrainingRun(jsc).train(resolved, new ConsoleProgress(out, resolved));
-            run.result().test().ifPresent(test -> out.printf(Locale.ROOT,
-                    "Test - loss: %.4f - accuracy: %.4f (%d examples)%n", test.stats().meanLoss(),
-                    test.stats().accuracy(), test.stats().examples()));
+            run.result().test().ifPresent(test -> out.println(test.line()));
             if (run.reportFailure().isEmpty()) {
                 out.printf("Wrote %s, %s, %s, %s and %s to %s%n", RunOutputs.MODEL, RunOutputs.HISTORY,
                         RunOutputs.PROVENANCE, TrainingReport.HTML, TrainingReport.PNG, options.output());

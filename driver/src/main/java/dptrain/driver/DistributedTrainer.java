@@ -4,6 +4,7 @@ import dptrain.data.ExampleCheck;
 import dptrain.data.MinibatchBuilder;
 import dptrain.driver.files.ParameterException;
 import dptrain.driver.inference.ConfusionMatrix;
+import dptrain.driver.inference.RegressionEvaluation;
 import dptrain.driver.input.DataInput;
 import dptrain.driver.input.ExampleSource;
 import dptrain.driver.input.IndexedExamples;
@@ -170,7 +171,10 @@ public final class DistributedTrainer {
                 ReplicaStats stats = TrainingLoop.evaluate(jsc, test, specBroadcast, state, jobId);
                 Optional<ConfusionMatrix> confusion = ConfusionMatrix.classes(spec) == 0 ? Optional.empty()
                         : Optional.of(ConfusionMatrix.of(jsc, test, spec, state));
-                testOutcome = Optional.of(new TrainingResult.TestOutcome(stats, confusion, testReport));
+                Optional<RegressionEvaluation> regression = spec.isRegression()
+                        ? Optional.of(RegressionEvaluation.of(jsc, spec, state, test.batches())) : Optional.empty();
+                testOutcome = Optional.of(new TrainingResult.TestOutcome(stats, stats.metrics(spec.reportedMetrics()),
+                        confusion, regression, testReport));
             }
             return new TrainingResult(state, Optional.ofNullable(split.normalizer()), outcome.history(),
                     outcome.rounds(), testOutcome, training.examples(), validation == null ? 0 : validation.examples(),

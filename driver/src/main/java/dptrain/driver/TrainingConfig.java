@@ -122,6 +122,11 @@ public final class TrainingConfig {
             throw new ParameterException("validation_data", "{validation_data} and {validation_split} exclude each "
                     + "other: validate either on separate data or on a held-out fraction of {train}");
         }
+        if (stratify && spec.isRegression()) {
+            throw new ParameterException("stratify", "{stratify}: the model is a regression (loss "
+                    + spec.lossName() + "), whose real-valued targets have no classes to stratify by; expected no "
+                    + "{stratify}");
+        }
         if (stratify && validationFraction == 0) {
             throw new ParameterException("stratify", "{stratify} needs {validation_split}: there is nothing to "
                     + "stratify without it");

@@ -23,6 +23,7 @@ import dptrain.timing.Seconds;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import org.apache.hadoop.fs.Path;
 import org.apache.spark.api.java.JavaSparkContext;
@@ -132,8 +133,9 @@ final class TrainingLoop {
                 val = evaluate(jsc, validation, spec, model(), jobId);
             }
             ReplicaStats stats = soFar.stats();
-            EpochRecord record = new EpochRecord(epoch, stats.meanLoss(), stats.accuracy(),
-                    val == null ? Double.NaN : val.meanLoss(), val == null ? Double.NaN : val.accuracy(),
+            List<String> metrics = spec.value().reportedMetrics();
+            EpochRecord record = new EpochRecord(epoch, stats.meanLoss(), stats.metrics(metrics),
+                    val == null ? Double.NaN : val.meanLoss(), val == null ? Map.of() : val.metrics(metrics),
                     Seconds.since(began), stats.examples(), roundsPerEpoch, stepsPerEpoch, stats.steps(),
                     soFar.slowestReplicaSeconds());
             if (!Double.isFinite(record.loss())) {

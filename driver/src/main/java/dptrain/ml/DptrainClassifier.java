@@ -16,7 +16,6 @@ import dptrain.spec.ModelFile;
 import dptrain.spec.ModelSpec;
 import dptrain.spec.Normalization;
 import dptrain.spec.SpecException;
-import dptrain.spec.TargetEncoding;
 import java.util.Map;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.spark.api.java.JavaSparkContext;
@@ -351,10 +350,10 @@ public final class DptrainClassifier extends Estimator<DptrainClassificationMode
                     + "normalization in the spec, with a StandardScaler or MinMaxScaler stage before the classifier "
                     + "in the Pipeline instead");
         }
-        if (parsed.targetEncoding() == TargetEncoding.SCALAR && "mse".equals(parsed.lossName())) {
-            throw new IllegalArgumentException("DptrainClassifier spec: loss: mse with one output unit is a regression; "
-                    + "expected a classifier (categorical_crossentropy, sparse_categorical_crossentropy or "
-                    + "binary_crossentropy)");
+        if (parsed.isRegression()) {
+            throw new IllegalArgumentException("DptrainClassifier spec: loss: " + parsed.lossName() + " is a "
+                    + "regression loss; expected a classifier (categorical_crossentropy, "
+                    + "sparse_categorical_crossentropy or binary_crossentropy), or DptrainRegressor for regression");
         }
         return parsed;
     }

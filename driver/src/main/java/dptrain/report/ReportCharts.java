@@ -52,15 +52,16 @@ final class ReportCharts {
         return chart;
     }
 
-    /** Loss and accuracy above each other on a shared epoch axis: history.png. */
-    static JFreeChart history(List<RunRecord.Epoch> epochs) {
+    /** Loss and the run's main metric (accuracy, or mae ...) above each other on a shared epoch axis: history.png. */
+    static JFreeChart history(List<RunRecord.Epoch> epochs, String metric) {
         NumberAxis epochAxis = new NumberAxis("Epoch");
         CombinedDomainXYPlot plot = new CombinedDomainXYPlot(epochAxis);
         plot.setGap(12);
         plot.add(new XYPlot(curveData("Loss", epochs, RunRecord.Epoch::loss, RunRecord.Epoch::valLoss), null,
                 new NumberAxis("Loss"), new XYLineAndShapeRenderer(true, true)));
-        plot.add(new XYPlot(curveData("Accuracy", epochs, RunRecord.Epoch::accuracy, RunRecord.Epoch::valAccuracy),
-                null, new NumberAxis("Accuracy"), new XYLineAndShapeRenderer(true, true)));
+        String axis = axisName(metric);
+        plot.add(new XYPlot(curveData(axis, epochs, e -> e.metric(metric), e -> e.valMetric(metric)),
+                null, new NumberAxis(axis), new XYLineAndShapeRenderer(true, true)));
         JFreeChart chart = new JFreeChart("Training history", JFreeChart.DEFAULT_TITLE_FONT, plot, true);
         // The theme first: it would reset the colours and strokes set below.
         ChartFactory.getChartTheme().apply(chart);
@@ -68,6 +69,49 @@ final class ReportCharts {
             styleCurves((XYPlot) sub);
         }
         styleCurves(plot);
+        return chart;
+    }
+
+    /** How a chart names a metric: "Accuracy", or a regression's "MAE", "MSE", "RMSE". */
+    static String axisName(String metric) {
+        return metric.equals("accuracy") ? "Accuracy" : metric.toUpperCase(java.util.Locale.ROOT);
+    }
+
+    /**
+     * A regression's test predictions against the actual values, one point per sampled target value, with the
+     * diagonal where a perfect model's points would lie.
+     */
+    static JFreeChart predictedAgainstActual(double[] actual, double[] predicted) {
+        XYSeries points = new XYSeries("test examples", false, true);
+        double low = Double.POSITIVE_INFINITY;
+        double high = Double.NEGATIVE_INFINITY;
+        for (int i = 0; i < actual.length; i++) {
+            points.add(actual[i], predicted[i]);
+            low = Math.min(low, Math.min(actual[i], predicted[i]));
+            high = Math.max(high, Math.max(actual[i], predicted[i]));
+        }
+        XYSeries diagonal = new XYSeries("predicted = actual", false, true);
+        if (actual.length > 0) {
+            diagonal.add(low, low);
+            diagonal.add(high, high);
+        }
+        XYSeriesCollection data = new XYSeriesCollection(points);
+        data.addSeries(diagonal);
+        JFreeChart chart = ChartFactory.createScatterPlot("Predicted against actual (test)", "Actual", "Predicted",
+                data, PlotOrientation.VERTICAL, true, false, false);
+        XYPlot plot = chart.getXYPlot();
+        plot.setBackgroundPaint(Color.WHITE);
+        plot.setDomainGridlinePaint(Color.LIGHT_GRAY);
+        plot.setRangeGridlinePaint(Color.LIGHT_GRAY);
+        XYLineAndShapeRenderer renderer = new XYLineAndShapeRenderer();
+        renderer.setSeriesLinesVisible(0, false);
+        renderer.setSeriesShapesVisible(0, true);
+        renderer.setSeriesShape(0, new java.awt.geom.Ellipse2D.Double(-2, -2, 4, 4));
+        renderer.setSeriesPaint(0, new Color(TRAINING.getRed(), TRAINING.getGreen(), TRAINING.getBlue(), 140));
+        renderer.setSeriesLinesVisible(1, true);
+        renderer.setSeriesShapesVisible(1, false);
+        renderer.setSeriesPaint(1, Color.GRAY);
+        plot.setRenderer(renderer);
         return chart;
     }
 

@@ -7,7 +7,9 @@ import dptrain.driver.files.InputException;
 import dptrain.driver.files.InputFiles;
 import dptrain.driver.output.RunOutputs;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.Path;
 
@@ -22,13 +24,40 @@ import org.apache.hadoop.fs.Path;
  * @param confusion     the test confusion matrix, or null when history.json has none
  * @param provenance    provenance.json's document
  */
-record RunRecord(List<Epoch> epochs, List<Round> rounds, Test test, Confusion confusion, JsonNode provenance) {
+record RunRecord(List<Epoch> epochs, List<String> metrics, List<Round> rounds, Test test, Confusion confusion,
+        JsonNode provenance) {
 
     private static final ObjectMapper JSON = new ObjectMapper();
 
-    /** One epoch: NaN for metrics history.json records as null (no validation, or not finite). */
-    record Epoch(int epoch, double loss, double accuracy, double valLoss, double valAccuracy, double seconds,
-            long examples) {
+    /** The metric names history.json may hold per epoch, Keras's: a classifier's, then a regression's. */
+    private static final List<String> KNOWN_METRICS = List.of("accuracy", "mae", "mse", "rmse");
+
+    /**
+     * One epoch: NaN for metrics history.json records as null (no validation, or not finite).
+     *
+     * @param metrics    the run's metrics by name, in the run's order
+     * @param valMetrics the same on the validation data
+     */
+    record Epoch(int epoch, double loss, Map<String, Double> metrics, double valLoss, Map<String, Double> valMetrics,
+            double seconds, long examples) {
+
+        double metric(String name) {
+            return metrics.getOrDefault(name, Double.NaN);
+        }
+
+        double valMetric(String name) {
+            return valMetrics.getOrDefault(name, Double.NaN);
+        }
+    }
+
+    /** The metric the report charts beside the loss: accuracy, or a regression's first (mae unless chosen). */
+    String primaryMetric() {
+        return metrics.isEmpty() ? "accuracy" : metrics.get(0);
+    }
+
+    /** Whether the run trained a regression model: its metrics are errors, not accuracy. */
+    boolean regression() {
+        return !metrics.contains("accuracy") && !metrics.isEmpty();
     }
 
     /** One averaging round's timing. */
@@ -40,7 +69,17 @@ record RunRecord(List<Epoch> epochs, List<Round> rounds, Test test, Confusion co
         }
     }
 
-    record Test(long examples, double loss, double accuracy) {
+    /**
+     * The test figures.
+     *
+     * @param metrics   the run's metrics on the test data
+     * @param r2        a regression's R², NaN for a classifier
+     * @param actual    a regression's sample of actual target values, for the predicted-against-actual chart;
+     *                  empty for a classifier
+     * @param predicted the predictions of those values
+     */
+    record Test(long examples, double loss, Map<String, Double> metrics, double r2, double[] actual,
+            double[] predicted) {
     }
 
     /** Rows are true classes, columns predicted classes. */
@@ -71,13 +110,28 @@ record RunRecord(List<Epoch> epochs, List<Round> rounds, Test test, Confusion co
         if (epochList.isEmpty()) {
             throw new InputException(historyFile + ": \"epochs\" is empty; expected one entry per trained epoch");
         }
+        List<String> metrics = new ArrayList<>();
+        epochList.get(0).fieldNames().forEachRemaining(name -> {
+            if (KNOWN_METRICS.contains(name)) {
+                metrics.add(name);
+            }
+        });
+        if (metrics.isEmpty()) {
+            throw new InputException(historyFile + ": \"epochs[0]\" has no metric; expected one of "
+                    + String.join(", ", KNOWN_METRICS) + " as 'dptrain train' writes it");
+        }
         List<Epoch> epochs = new ArrayList<>();
         for (int i = 0; i < epochList.size(); i++) {
             JsonNode e = epochList.get(i);
             String at = "epochs[" + i + "]";
-            epochs.add(new Epoch((int) h.whole(e, at, "epoch"), h.number(e, at, "loss"), h.number(e, at, "accuracy"),
-                    h.number(e, at, "val_loss"), h.number(e, at, "val_accuracy"), h.number(e, at, "seconds"),
-                    h.whole(e, at, "examples")));
+            Map<String, Double> values = new LinkedHashMap<>();
+            Map<String, Double> valValues = new LinkedHashMap<>();
+            for (String metric : metrics) {
+                values.put(metric, h.number(e, at, metric));
+                valValues.put(metric, h.number(e, at, "val_" + metric));
+            }
+            epochs.add(new Epoch((int) h.whole(e, at, "epoch"), h.number(e, at, "loss"), values,
+                    h.number(e, at, "val_loss"), valValues, h.number(e, at, "seconds"), h.whole(e, at, "examples")));
         }
         List<Round> rounds = new ArrayList<>();
         if (history.has("rounds")) {
@@ -93,10 +147,26 @@ record RunRecord(List<Epoch> epochs, List<Round> rounds, Test test, Confusion co
         }
         Test test = null;
         if (history.has("test_examples")) {
+            Map<String, Double> values = new LinkedHashMap<>();
+            for (String metric : metrics) {
+                values.put(metric, h.number(history, "history.json", "test_" + metric));
+            }
+            double r2 = history.has("test_r2") ? h.number(history, "history.json", "test_r2") : Double.NaN;
+            double[] actual = new double[0];
+            double[] predicted = new double[0];
+            if (history.has("test_predictions_sample")) {
+                JsonNode sample = history.get("test_predictions_sample");
+                actual = h.numbers(sample, "test_predictions_sample", "actual");
+                predicted = h.numbers(sample, "test_predictions_sample", "predicted");
+                if (actual.length != predicted.length) {
+                    throw new InputException(historyFile + ": \"test_predictions_sample\" has " + actual.length
+                            + " actual values but " + predicted.length + " predicted; expected pairs");
+                }
+            }
             test = new Test(h.whole(history, "history.json", "test_examples"),
-                    h.number(history, "history.json", "test_loss"), h.number(history, "history.json", "test_accuracy"));
+                    h.number(history, "history.json", "test_loss"), values, r2, actual, predicted);
         }
-        return new RunRecord(epochs, rounds, test, history.has("test_confusion_matrix") ? h.confusion(history) : null,
+        return new RunRecord(epochs, List.copyOf(metrics), rounds, test, history.has("test_confusion_matrix") ? h.confusion(history) : null,
                 provenance);
     }
 
@@ -137,6 +207,22 @@ record RunRecord(List<Epoch> epochs, List<Round> rounds, Test test, Confusion co
                 throw wrong(at + "." + name, node, "a number or null");
             }
             return node.asDouble();
+        }
+
+        /** A list of numbers. */
+        double[] numbers(JsonNode parent, String at, String name) {
+            JsonNode node = parent.get(name);
+            if (node == null || !node.isArray()) {
+                throw wrong(at + "." + name, node, "a list of numbers");
+            }
+            double[] values = new double[node.size()];
+            for (int i = 0; i < values.length; i++) {
+                if (!node.get(i).isNumber()) {
+                    throw wrong(at + "." + name + "[" + i + "]", node.get(i), "a number");
+                }
+                values[i] = node.get(i).asDouble();
+            }
+            return values;
         }
 
         long whole(JsonNode parent, String at, String name) {

@@ -51,7 +51,7 @@ public final class TrainingReport {
     byte[] png() {
         ByteArrayOutputStream out = new ByteArrayOutputStream();
         try {
-            ChartUtils.writeChartAsPNG(out, ReportCharts.history(run.epochs()), 900, 700);
+            ChartUtils.writeChartAsPNG(out, ReportCharts.history(run.epochs(), run.primaryMetric()), 900, 700);
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
@@ -76,10 +76,23 @@ public final class TrainingReport {
                 RunRecord.Epoch::loss, RunRecord.Epoch::valLoss), "loss-chart", 560, 360),
                 "Training and validation loss after each epoch. Validation loss rising while training loss "
                         + "falls is overfitting.");
-        figure(h, "accuracy-chart", ReportCharts.svg(ReportCharts.curves("Accuracy per epoch", "Accuracy",
-                run.epochs(), RunRecord.Epoch::accuracy, RunRecord.Epoch::valAccuracy), "accuracy-chart", 560, 360),
-                "Training accuracy (measured during the epoch) and validation accuracy (after it).");
+        String metric = run.primaryMetric();
+        String axis = ReportCharts.axisName(metric);
+        figure(h, metric + "-chart", ReportCharts.svg(ReportCharts.curves(axis + " per epoch", axis,
+                run.epochs(), e -> e.metric(metric), e -> e.valMetric(metric)), metric + "-chart", 560, 360),
+                run.regression()
+                        ? "Training " + axis + " (measured during the epoch) and validation " + axis + " (after it); "
+                                + "lower is better."
+                        : "Training accuracy (measured during the epoch) and validation accuracy (after it).");
         h.append("</div>\n");
+        if (run.test() != null && run.test().actual().length > 0) {
+            h.append("<h2>Test predictions</h2>\n<div class=\"charts\">\n");
+            figure(h, "predicted-actual-chart", ReportCharts.svg(ReportCharts.predictedAgainstActual(
+                    run.test().actual(), run.test().predicted()), "predicted-actual-chart", 560, 420),
+                    "Each point is a test target value (a seeded sample of up to " + run.test().actual().length
+                            + ") against the model's prediction of it; a perfect model's points lie on the diagonal.");
+            h.append("</div>\n");
+        }
         if (!run.rounds().isEmpty()) {
             h.append("<h2>Where the time went</h2>\n<div class=\"charts\">\n");
             figure(h, "timing-chart", ReportCharts.svg(ReportCharts.timing(run.rounds()), "timing-chart", 560, 360),
@@ -102,13 +115,20 @@ public final class TrainingReport {
         RunRecord.Epoch last = epochs.get(epochs.size() - 1);
         h.append("<table class=\"summary\" id=\"summary\">\n");
         row(h, "Epochs", Integer.toString(epochs.size()));
-        row(h, "Final training loss / accuracy", number(last.loss()) + " / " + number(last.accuracy()));
+        String names = "loss / " + String.join(" / ", run.metrics());
+        row(h, "Final training " + names, number(last.loss()) + " / " + numbers(run.metrics(), last::metric));
         if (Double.isFinite(last.valLoss())) {
-            row(h, "Final validation loss / accuracy", number(last.valLoss()) + " / " + number(last.valAccuracy()));
+            row(h, "Final validation " + names, number(last.valLoss()) + " / "
+                    + numbers(run.metrics(), last::valMetric));
         }
         if (run.test() != null) {
-            row(h, "Test loss / accuracy", number(run.test().loss()) + " / " + number(run.test().accuracy()) + " ("
-                    + run.test().examples() + " examples)");
+            RunRecord.Test test = run.test();
+            row(h, "Test " + names, number(test.loss()) + " / "
+                    + numbers(run.metrics(), m -> test.metrics().getOrDefault(m, Double.NaN)) + " ("
+                    + test.examples() + " examples)");
+            if (Double.isFinite(test.r2())) {
+                row(h, "Test R²", number(test.r2()));
+            }
         }
         double seconds = epochs.stream().mapToDouble(RunRecord.Epoch::seconds).sum();
         row(h, "Training time", String.format(Locale.ROOT, "%.1f s", seconds));
@@ -120,6 +140,15 @@ public final class TrainingReport {
             row(h, "Averaging rounds", Integer.toString(run.rounds().size()));
         }
         h.append("</table>\n");
+    }
+
+    /** The values of {@code metrics}, " / "-separated. */
+    private static String numbers(List<String> metrics, java.util.function.ToDoubleFunction<String> value) {
+        StringBuilder text = new StringBuilder();
+        for (String metric : metrics) {
+            text.append(text.length() == 0 ? "" : " / ").append(number(value.applyAsDouble(metric)));
+        }
+        return text.toString();
     }
 
     private void timeTable(StringBuilder h) {
@@ -178,12 +207,20 @@ public final class TrainingReport {
     }
 
     private void epochTable(StringBuilder h) {
-        h.append("<h2>Epochs</h2>\n<table id=\"epoch-table\">\n<thead><tr><th>Epoch</th><th>Loss</th>"
-                + "<th>Accuracy</th><th>Validation loss</th><th>Validation accuracy</th><th>Seconds</th>"
-                + "<th>Examples</th></tr></thead>\n<tbody>\n");
+        h.append("<h2>Epochs</h2>\n<table id=\"epoch-table\">\n<thead><tr><th>Epoch</th><th>Loss</th>");
+        run.metrics().forEach(m -> h.append("<th>").append(ReportCharts.axisName(m)).append("</th>"));
+        h.append("<th>Validation loss</th>");
+        run.metrics().forEach(m -> h.append("<th>Validation ").append(m.equals("accuracy") ? "accuracy"
+                : ReportCharts.axisName(m)).append("</th>"));
+        h.append("<th>Seconds</th><th>Examples</th></tr></thead>\n<tbody>\n");
         for (RunRecord.Epoch e : run.epochs()) {
             h.append("<tr><td class=\"num\">").append(e.epoch()).append("</td>");
-            for (double v : new double[] {e.loss(), e.accuracy(), e.valLoss(), e.valAccuracy()}) {
+            List<Double> cells = new java.util.ArrayList<>();
+            cells.add(e.loss());
+            run.metrics().forEach(m -> cells.add(e.metric(m)));
+            cells.add(e.valLoss());
+            run.metrics().forEach(m -> cells.add(e.valMetric(m)));
+            for (double v : cells) {
                 h.append("<td class=\"num\">").append(number(v)).append("</td>");
             }
             h.append("<td class=\"num\">").append(String.format(Locale.ROOT, "%.1f", e.seconds()))

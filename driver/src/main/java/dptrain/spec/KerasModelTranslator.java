@@ -184,8 +184,8 @@ final class KerasModelTranslator {
         KerasTrainingConfig.checkOutput(output, layersPath + "[" + lastIndex + "].config", loss, source);
         Optimizer optimizer = KerasTrainingConfig.optimizer(training.path("optimizer_config"),
                 trainingPath + ".optimizer_config", source);
-        List<String> metrics = KerasTrainingConfig.hasAccuracy(training.path("metrics")) ? List.of("accuracy")
-                : List.of();
+        List<String> metrics = loss.regression() ? KerasTrainingConfig.regressionMetrics(training.path("metrics"))
+                : KerasTrainingConfig.hasAccuracy(training.path("metrics")) ? List.of("accuracy") : List.of();
         return new Checked(inputShape, loss, optimizer, metrics, root.path("keras_version").asText(null));
     }
 

@@ -71,6 +71,10 @@ final class KerasTrainingConfig {
             }
             name = lossConfig.path("name").isTextual() ? lossConfig.path("name").asText()
                     : snakeCase(value.path("class_name").asText());
+            if (lossConfig.has("delta") && lossConfig.path("delta").asDouble(1.0) != LossHuber.DEFAULT_DELTA) {
+                throw new SpecException(source, where + ".config.delta", shown(lossConfig.path("delta"))
+                        + " is not supported; expected 1.0, Keras's default, which dptrain's huber loss uses");
+            }
         } else {
             throw new SpecException(source, where, (value.isMissingNode() ? "is missing" : shown(value)
                     + " is not allowed") + "; expected a loss name such as \"categorical_crossentropy\"");
@@ -132,6 +136,38 @@ final class KerasTrainingConfig {
             String prefix = "optimizer." + name;
             String rest = e.keyPath().startsWith(prefix) ? e.keyPath().substring(prefix.length()) : "";
             throw new SpecException(source, configPath + rest, e.problem(), e);
+        }
+    }
+
+    /** Keras's names of the regression metrics dptrain reports, and dptrain's name of each. */
+    private static final Map<String, String> REGRESSION_METRICS = Map.of("mae", "mae", "mean_absolute_error", "mae",
+            "mse", "mse", "mean_squared_error", "mse", "rmse", "rmse", "root_mean_squared_error", "rmse");
+
+    /**
+     * The regression metrics a compiled model lists (mae, mse, rmse under any of Keras's names, as strings or
+     * metric objects), in their order; others are not reported.
+     */
+    static List<String> regressionMetrics(JsonNode metrics) {
+        List<String> found = new java.util.ArrayList<>();
+        collectRegressionMetrics(metrics, found);
+        return List.copyOf(found);
+    }
+
+    private static void collectRegressionMetrics(JsonNode node, List<String> found) {
+        String name = node.isTextual() ? node.asText()
+                : node.isObject() && node.path("config").path("name").isTextual()
+                        ? node.path("config").path("name").asText()
+                        : node.isObject() && node.has("class_name") ? snakeCase(node.path("class_name").asText())
+                        : null;
+        if (name != null) {
+            String metric = REGRESSION_METRICS.get(name);
+            if (metric != null && !found.contains(metric)) {
+                found.add(metric);
+            }
+            return;
+        }
+        for (JsonNode child : node) {
+            collectRegressionMetrics(child, found);
         }
     }
 

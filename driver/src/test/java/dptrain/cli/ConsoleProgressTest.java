@@ -16,6 +16,7 @@ import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Map;
 import org.junit.jupiter.api.Test;
 
 /** The console's epoch lines, and the live bar drawn only on a terminal. */
@@ -38,7 +39,7 @@ class ConsoleProgressTest {
                 progress.roundEnded(new RoundRecord(epoch, 2, round, 3, 1000, 1.0 / (epoch * round), 0.01, 0.4, 0.01,
                         0.45, 0.04, 0.5, 0));
             }
-            progress.epochEnded(new EpochRecord(epoch, 0.5 / epoch, 0.8, Double.NaN, Double.NaN, 1.5, 3000, 3, 6, 12,
+            progress.epochEnded(new EpochRecord(epoch, 0.5 / epoch, Map.of("accuracy", 0.8), Double.NaN, Map.of(), 1.5, 3000, 3, 6, 12,
                     1.2));
         }
         return text.toString();

@@ -208,9 +208,10 @@ class ResumeTest {
     @Test
     void aDivergingRunStopsRollsBackAndLeavesALoadableCheckpoint() throws IOException {
         Path spec = data.resolve("too-fast.yaml");
-        // Learning rate 10 on unscaled pixels (0-255): a squared error grows ~1e8-fold per step until it overflows.
+        // Learning rate 10 on unscaled pixels (0-255), regressing the label's value: a squared error grows
+        // ~1e8-fold per step until it overflows.
         Files.writeString(spec, "input_shape: [784]\nlayers:\n  - dense: {units: 64, activation: relu}\n"
-                + "  - dense: {units: 10, activation: linear}\noptimizer: {sgd: {learning_rate: 10}}\nloss: mse\n");
+                + "  - dense: {units: 1, activation: linear}\noptimizer: {sgd: {learning_rate: 10}}\nloss: mse\n");
         List<String> a = args(out, "--scale", "1");
         a.set(a.indexOf(BOOK_SPEC), spec.toString());
         TrainCommandTest.Run run = dptrain(a.toArray(String[]::new));

@@ -104,6 +104,9 @@ class TrainCommandErrorsTest {
         // CSV and LibSVM.
         write("not-a-number.csv", "1,0.5,0.25,0.125\n2,0.5,abc,1\n");
         write("nan.csv", "1,0.5,0.25,0.125\n2,0.5,NaN,1\n");
+        write("regression.yaml", "input_shape: [3]\nlayers:\n  - dense: {units: 1}\nloss: mse\nmetrics: [mae]\n");
+        write("two-targets.yaml", "input_shape: [784]\nlayers:\n  - dense: {units: 2}\nloss: mae\n");
+        write("houses.csv", "24.5,0.5,0.25,0.125\n31.0,0.5,0.75,1\nhigh,1,2,3\n");
         write("fraction-label.csv", "1,0.5,0.25,0.125\n2.5,0.5,0.5,1\n");
         write("short-row.csv", "1,0.5,0.25,0.125\n2,0.5\n");
         write("label-range.csv", "1,0.5,0.25,0.125\n9,0.5,0.5,1\n");
@@ -230,7 +233,24 @@ class TrainCommandErrorsTest {
                         "--train", "cut.csv.gz", "cannot be read"),
                 bad("flag: negative label column", usage, List.of("--model", tiny, "--train", p("nan.csv"),
                         "--label-column", "-1"), "--label-column", "-1",
-                        "(for CSV without a label column, predict takes --no-label)"),
+                        "(for CSV without a label column, predict takes --no-label or --label-column none)"),
+                bad("regression csv: a target that is not a number", input, List.of("--model", p("regression.yaml"),
+                        "--train", p("houses.csv")), "houses.csv line 3", "column 1", "target 'high' is not a number",
+                        "real-valued regression target"),
+                bad("regression: two label columns for one output", input, List.of("--model", p("regression.yaml"),
+                        "--train", p("houses.csv"), "--label-column", "0,1"), "--label-column", "[0, 1]",
+                        "1 output unit", "expected 1 column, e.g. 0"),
+                bad("classifier: two label columns", input, List.of("--model", tiny, "--train", p("nan.csv"),
+                        "--label-column", "0,3"), "--label-column", "is a classifier",
+                        "one column holding the class label"),
+                bad("flag: label column not a number", usage, List.of("--model", tiny, "--train", p("nan.csv"),
+                        "--label-column", "last"), "--label-column", "'last'", "none for data without labels"),
+                bad("regression: stratified split", usage, List.of("--model", p("regression.yaml"), "--train",
+                        p("houses.csv"), "--validation-split", "0.2", "--stratify"), "--stratify",
+                        "no classes to stratify by"),
+                bad("regression: IDX labels for two outputs", input, List.of("--model", p("two-targets.yaml"),
+                        "--train", p("good/train-images-idx3-ubyte")), "train-images-idx3-ubyte",
+                        "one number per image", "2 outputs"),
                 bad("flag: quote as delimiter", usage, List.of("--model", tiny, "--train", p("nan.csv"),
                         "--delimiter", "\""), "--delimiter"),
                 bad("csv: empty file", input, List.of("--model", tiny, "--train", p("empty.csv")), "empty.csv", "no example"),

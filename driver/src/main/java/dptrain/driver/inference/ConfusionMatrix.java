@@ -52,14 +52,14 @@ public record ConfusionMatrix(List<String> labels, long[][] counts) {
     }
 
     /**
-     * Classes the model tells apart, or 0 for a single-unit regression ({@code mse}), which has no
-     * classes: the same rule as {@link ExampleCheck}'s label check.
+     * Classes the model tells apart, or 0 for a regression, which has no classes: the same rule as
+     * {@link ExampleCheck}'s label check.
      */
     public static int classes(ModelSpec spec) {
-        if (spec.targetEncoding() == TargetEncoding.SCALAR) {
-            return "mse".equals(spec.lossName()) ? 0 : 2;
+        if (spec.isRegression()) {
+            return 0;
         }
-        return spec.outputSize();
+        return spec.targetEncoding() == TargetEncoding.SCALAR ? 2 : spec.outputSize();
     }
 
     /** The confusion matrix of {@code state}'s predictions on {@code data}, one small Spark job. */

@@ -48,6 +48,11 @@ public final class DistributedInference {
     /** The output column holding each row's position in the input (file order, then record order). */
     public static final String ROW_ID = "row_id";
     public static final String PREDICTED_CLASS = "predicted_class";
+    /**
+     * A regression model's output column: {@code prediction} for one output unit, {@code prediction_<j>} for
+     * output unit j of several.
+     */
+    public static final String PREDICTION = "prediction";
     /** Output column {@code probability_<c>} holds output unit c's value (class c's probability for softmax). */
     public static final String PROBABILITY_PREFIX = "probability_";
 
@@ -58,13 +63,20 @@ public final class DistributedInference {
     }
 
     /**
-     * The result of an evaluation.
+     * The result of an evaluation: a classifier's or a regression model's.
      *
-     * @param metrics DL4J's evaluation and the mean loss over every example
-     * @param report  what the validation pass found (bad records skipped under --on-bad-record skip)
-     * @param topK    the k of the top-k accuracy
+     * @param metrics    a classifier's: DL4J's evaluation and the mean loss over every example; null for regression
+     * @param regression a regression model's errors, R² and residuals; null for a classifier
+     * @param report     what the validation pass found (bad records skipped under --on-bad-record skip)
+     * @param topK       the k of the top-k accuracy (a classifier's)
      */
-    public record Evaluated(PartitionEvaluation metrics, ValidationReport report, int topK) {
+    public record Evaluated(PartitionEvaluation metrics, RegressionEvaluation regression, ValidationReport report,
+            int topK) {
+
+        /** Examples evaluated. */
+        public long examples() {
+            return regression != null ? regression.examples() : metrics.examples();
+        }
     }
 
     /**
@@ -83,12 +95,18 @@ public final class DistributedInference {
                 spec.inputSize(), jsc.defaultParallelism());
         MinibatchBuilder builder = builder(model, input, batchSize);
         InferenceModel inference = model.inferenceModel();
+        if (spec.isRegression()) {
+            jsc.setJobDescription("dptrain evaluate");
+            RegressionEvaluation regression = RegressionEvaluation.of(jsc, inference,
+                    data.examples().values().mapPartitions(builder::batches));
+            return new Evaluated(null, regression, data.report(), topK);
+        }
         try (ModelOnPartitions<InferenceModel> parameters = ModelOnPartitions.broadcast(jsc, inference)) {
             jsc.setJobDescription("dptrain evaluate");
             PartitionEvaluation all = parameters.combine(data.examples().values(),
                     (m, examples) -> PartitionEvaluation.of(m, builder.batches(examples), topK),
                     PartitionEvaluation.empty(inference.classes(), topK), PartitionEvaluation::merge);
-            return new Evaluated(all, data.report(), topK);
+            return new Evaluated(all, null, data.report(), topK);
         }
     }
 
@@ -112,8 +130,9 @@ public final class DistributedInference {
 
     /**
      * Predicts every row of {@code input} and writes {@code row_id} (the row's position in the input),
-     * the {@code idColumn} value when given (Parquet input only), {@code predicted_class} and one
-     * {@code probability_<c>} column per output unit, sorted by row id, to {@code output}, which
+     * the {@code idColumn} value when given (Parquet input only), then for a classifier {@code predicted_class}
+     * and one {@code probability_<c>} column per output unit, for a regression {@code prediction} (or
+     * {@code prediction_<j>} per output unit of several), sorted by row id, to {@code output}, which
      * is replaced atomically (see {@link AtomicFiles#writeFolder}). Labels in the input are read
      * but not used; an input without labels ({@link DataInput.Labels#ABSENT}) gives the same rows.
      */
@@ -134,9 +153,16 @@ public final class DistributedInference {
                 rows = ids.attach(rows);
                 schema = schema.add(ids.field());
             }
-            schema = schema.add(PREDICTED_CLASS, DataTypes.IntegerType, false);
-            for (int c = 0; c < spec.outputSize(); c++) {
-                schema = schema.add(PROBABILITY_PREFIX + c, DataTypes.FloatType, false);
+            if (spec.isRegression()) {
+                for (int c = 0; c < spec.outputSize(); c++) {
+                    schema = schema.add(spec.outputSize() == 1 ? PREDICTION : PREDICTION + "_" + c,
+                            DataTypes.FloatType, false);
+                }
+            } else {
+                schema = schema.add(PREDICTED_CLASS, DataTypes.IntegerType, false);
+                for (int c = 0; c < spec.outputSize(); c++) {
+                    schema = schema.add(PROBABILITY_PREFIX + c, DataTypes.FloatType, false);
+                }
             }
             SparkSession spark = SparkSession.builder().sparkContext(jsc.sc()).getOrCreate();
             Dataset<Row> table = spark.createDataFrame(rows, schema);
@@ -180,13 +206,14 @@ public final class DistributedInference {
         } else if (input.format() == DataFormat.CSV) {
             String file = InputFiles.dataFiles(input.uri(), hadoop).get(0);
             String line = firstDataLine(file, input.csv().header(), hadoop);
-            int labelColumns = input.hasLabels() ? 1 : 0;
+            int labelColumns = input.hasLabels() ? input.csv().labelColumns().size() : 0;
             int features = line == null ? expected : line.split(java.util.regex.Pattern.quote(
                     String.valueOf(input.csv().delimiter())), -1).length - labelColumns;
             if (features != expected) {
                 int lineNumber = input.csv().header() ? 2 : 1;
                 found = file + " has " + features + " features per row (line " + lineNumber
-                        + (input.hasLabels() ? " has a label and " + features + " values)"
+                        + (input.hasLabels() ? " has " + (labelColumns == 1 ? "a label" : labelColumns + " labels")
+                                + " and " + features + " values)"
                                 : " has " + features + " values and, with --no-label, no label)");
                 if (input.hasLabels() && features == expected - 1) {
                     // One column short of a labelled row: most likely rows without a label column.
@@ -271,11 +298,15 @@ public final class DistributedInference {
                     }
                     row = 0;
                 }
-                Object[] values = new Object[2 + current.columns()];
+                // A classifier's row: id, predicted class, outputs; a regression's: id, outputs.
+                int first = model.encoding().isRegression() ? 1 : 2;
+                Object[] values = new Object[first + current.columns()];
                 values[0] = currentIds[row];
-                values[1] = current.predictedClass(row);
+                if (first == 2) {
+                    values[1] = current.predictedClass(row);
+                }
                 for (int c = 0; c < current.columns(); c++) {
-                    values[2 + c] = current.output(row, c);
+                    values[first + c] = current.output(row, c);
                 }
                 row++;
                 return RowFactory.create(values);
@@ -303,7 +334,8 @@ public final class DistributedInference {
                 throw new InputException(input.uri() + ": has no column '" + name + "'; its columns are "
                         + String.join(", ", table.schema().fieldNames()) + " (set --id-col)");
             }
-            if (name.equals(ROW_ID) || name.equals(PREDICTED_CLASS) || name.startsWith(PROBABILITY_PREFIX)) {
+            if (name.equals(ROW_ID) || name.equals(PREDICTED_CLASS) || name.startsWith(PROBABILITY_PREFIX)
+                    || name.startsWith(PREDICTION)) {
                 throw new InputException("--id-col " + name + ": the output has a column of that name; rename the "
                         + "input's column");
             }

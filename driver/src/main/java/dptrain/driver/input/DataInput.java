@@ -3,6 +3,7 @@ package dptrain.driver.input;
 import dptrain.driver.files.ParameterException;
 import java.io.Serializable;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 
 /**
@@ -61,23 +62,44 @@ public record DataInput(String uri, DataFormat format, float featureMultiplier, 
     /**
      * The layout of CSV lines.
      *
-     * @param labelColumn 0-based index of the label column (unused when the input has no labels)
-     * @param header      the first line of each file is a header
-     * @param delimiter   the field delimiter
+     * @param labelColumns 0-based indices of the label columns: one for a class label, one per output unit of a
+     *                     regression model, in the outputs' order (unused when the input has no labels)
+     * @param header       the first line of each file is a header
+     * @param delimiter    the field delimiter
      */
-    public record CsvLayout(int labelColumn, boolean header, char delimiter) implements Serializable {
+    public record CsvLayout(List<Integer> labelColumns, boolean header, char delimiter) implements Serializable {
         /** The label first, no header, commas. */
         public static final CsvLayout DEFAULT = new CsvLayout(0, false, ',');
 
         public CsvLayout {
-            if (labelColumn < 0) {
-                throw ParameterException.notAllowed("label_column", labelColumn,
-                        "a 0-based column index of 0 or more");
+            if (labelColumns == null || labelColumns.isEmpty()) {
+                throw ParameterException.notAllowed("label_column", labelColumns,
+                        "one or more 0-based column indices");
+            }
+            labelColumns = List.copyOf(labelColumns);
+            for (int column : labelColumns) {
+                if (column < 0) {
+                    throw ParameterException.notAllowed("label_column", column,
+                            "a 0-based column index of 0 or more");
+                }
+            }
+            if (new java.util.HashSet<>(labelColumns).size() != labelColumns.size()) {
+                throw ParameterException.notAllowed("label_column", labelColumns, "distinct column indices");
             }
             if (delimiter == '"' || delimiter == '\n' || delimiter == '\r') {
                 throw new ParameterException("delimiter", "{delimiter}: '" + delimiter + "' cannot separate fields; "
                         + "expected a character such as ',' ';' or a tab");
             }
+        }
+
+        /** One label column. */
+        public CsvLayout(int labelColumn, boolean header, char delimiter) {
+            this(List.of(labelColumn), header, delimiter);
+        }
+
+        /** The first label column (the only one of a classifier's data). */
+        public int labelColumn() {
+            return labelColumns.get(0);
         }
     }
 
@@ -85,7 +107,7 @@ public record DataInput(String uri, DataFormat format, float featureMultiplier, 
      * The columns of a table (Parquet, a DataFrame).
      *
      * @param features a Spark ML vector or an array of numbers
-     * @param label    whole-number labels
+     * @param label    whole-number class labels, or regression targets (a number, or an array or vector of them)
      */
     public record Columns(String features, String label) implements Serializable {
         /** {@code features} and {@code label}, as Spark ML names them. */
@@ -171,7 +193,8 @@ public record DataInput(String uri, DataFormat format, float featureMultiplier, 
         }
         if (format == DataFormat.CSV) {
             if (hasLabels()) {
-                m.put("label_column", csv.labelColumn());
+                // One column stays a number, as provenance and checkpoints have always recorded it.
+                m.put("label_column", csv.labelColumns().size() == 1 ? csv.labelColumn() : csv.labelColumns());
             }
             m.put("header", csv.header());
             m.put("delimiter", String.valueOf(csv.delimiter()));

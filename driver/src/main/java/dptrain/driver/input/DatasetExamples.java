@@ -23,7 +23,8 @@ public final class DatasetExamples {
 
     /**
      * The examples of {@code data}: features from {@code featuresCol} (a Spark ML vector or an
-     * array of numbers), whole-number class labels from {@code labelCol}. The caller has checked
+     * array of numbers), from {@code labelCol} whole-number class labels or, for a regression model, real-valued
+     * targets (a number, or an array or vector of numbers). The caller has checked
      * that both columns exist with those types; the data is read twice (the check, then training),
      * so a caller with an expensive lineage persists {@code data} first.
      *
@@ -55,7 +56,8 @@ public final class DatasetExamples {
             String labelCol, ExampleCheck check) {
         String source = "DataFrame";
         try {
-            Example example = ParquetExamples.example(row, 0, 1, vector, featuresCol, labelCol, source, record);
+            Example example = ParquetExamples.example(row, 0, 1, vector, featuresCol, labelCol, check.targets(), source,
+                    record);
             return DecodedRecord.good(record, check.checkRecord(example, source, record));
         } catch (DataFormatException e) {
             return DecodedRecord.bad(e);

@@ -7,9 +7,11 @@ import dptrain.data.ExampleCheck;
 import dptrain.data.IdxHeader;
 import dptrain.data.IdxReader;
 import dptrain.data.LibSvmDecoder;
+import dptrain.data.Targets;
 import dptrain.driver.files.EnvironmentException;
 import dptrain.driver.files.InputException;
 import dptrain.driver.files.InputFiles;
+import dptrain.driver.files.ParameterException;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
@@ -126,6 +128,12 @@ public final class ExampleSource {
     }
 
     private static JavaRDD<DecodedRecord> decodeIdx(JavaSparkContext jsc, DataInput input, ExampleCheck check, int slices) {
+        Targets targets = check.targets();
+        if (input.hasLabels() && targets.real() && targets.count() > 1) {
+            throw new InputException(input.uri() + ": an IDX labels file holds one number per image, but the model "
+                    + "is a regression with " + targets.count() + " outputs; expected CSV, LibSVM or Parquet data "
+                    + "with " + targets.count() + " targets per record, or a model with one output");
+        }
         Configuration hadoop = jsc.hadoopConfiguration();
         // Without labels only the images file is read; a labels file beside it is ignored.
         String imagesFile;
@@ -173,6 +181,22 @@ public final class ExampleSource {
                 }
                 return List.of(DecodedRecord.breaking(DataFormatException.inRecord(imagesFile, 1, "cannot be read ("
                         + e.getMessage() + "): the file is corrupt; fetch or copy it again"))).iterator();
+            }
+            if (labels != null && targets.real()) {
+                // One regression target per image: the label's value, as a number.
+                Iterator<Example> classes = records;
+                records = new Iterator<>() {
+                    @Override
+                    public boolean hasNext() {
+                        return classes.hasNext();
+                    }
+
+                    @Override
+                    public Example next() {
+                        Example example = classes.next();
+                        return Example.regression(example.features(), new float[] {example.label()});
+                    }
+                };
             }
             return new DecodingIterator(records, range[0], imagesFile, check);
         });
@@ -239,9 +263,11 @@ public final class ExampleSource {
         List<String> files = InputFiles.dataFiles(input.uri(), jsc.hadoopConfiguration());
         int perFile = Math.max(1, slices / files.size());
         CsvDecoder csv = input.hasLabels()
-                ? new CsvDecoder(input.csv().labelColumn(), input.csv().header(), input.csv().delimiter())
+                ? new CsvDecoder(csvLabelColumns(input, check.targets()), check.targets(), input.csv().header(),
+                        input.csv().delimiter())
                 : CsvDecoder.unlabeled(input.csv().header(), input.csv().delimiter());
-        LibSvmDecoder libsvm = input.hasLabels() ? new LibSvmDecoder(featureCount) : LibSvmDecoder.unlabeled(featureCount);
+        LibSvmDecoder libsvm = input.hasLabels() ? new LibSvmDecoder(featureCount, check.targets())
+                : LibSvmDecoder.unlabeled(featureCount);
         boolean isCsv = input.format() == DataFormat.CSV;
         JavaRDD<DecodedRecord> all = null;
         for (String file : files) {
@@ -266,6 +292,34 @@ public final class ExampleSource {
             all = all == null ? decoded : all.union(decoded);
         }
         return all;
+    }
+
+    /**
+     * The CSV columns holding the model's targets: as many as it has outputs for regression, one for a class label.
+     *
+     * @throws ParameterException when --label-column names another number of columns
+     */
+    private static int[] csvLabelColumns(DataInput input, Targets targets) {
+        List<Integer> columns = input.csv().labelColumns();
+        if (columns.size() != targets.count()) {
+            String given = columns.size() == 1 ? "one label column" : columns.size() + " label columns";
+            throw new ParameterException("label_column", "{label_column}: " + given + " " + columns + " for "
+                    + input.uri() + ", but the model " + (targets.real()
+                            ? "has " + targets.count() + " output unit" + (targets.count() == 1 ? "" : "s")
+                                    + ", one real-valued target each; expected " + (targets.count() == 1
+                                            ? "1 column, e.g. 0" : targets.count() + " columns, comma-separated, "
+                                                    + "e.g. " + exampleColumns(targets.count()))
+                            : "is a classifier; expected one column holding the class label"));
+        }
+        return columns.stream().mapToInt(Integer::intValue).toArray();
+    }
+
+    private static String exampleColumns(int count) {
+        StringBuilder text = new StringBuilder();
+        for (int i = 0; i < count; i++) {
+            text.append(i == 0 ? "" : ",").append(i);
+        }
+        return text.toString();
     }
 
     private static void closeWhenTaskEnds(InputStream... streams) {

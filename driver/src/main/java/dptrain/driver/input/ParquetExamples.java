@@ -3,6 +3,7 @@ package dptrain.driver.input;
 import dptrain.data.DataFormatException;
 import dptrain.data.Example;
 import dptrain.data.ExampleCheck;
+import dptrain.data.Targets;
 import dptrain.driver.files.InputException;
 import dptrain.driver.files.InputFiles;
 import java.util.Arrays;
@@ -58,13 +59,34 @@ final class ParquetExamples {
         }
         DataType labelType = column(schema, label, "--label-col; for a table without labels, predict "
                 + "takes --no-label", input.uri()).dataType();
-        if (!(labelType instanceof NumericType)) {
-            throw new InputException(input.uri() + ": column '" + label + "' holds " + labelType.simpleString()
-                    + "; expected whole-number class labels (set --label-col)");
+        String problem = labelTypeProblem(labelType, label, check.targets());
+        if (problem != null) {
+            throw new InputException(input.uri() + ": " + problem + " (set --label-col)");
         }
         Dataset<Row> rows = table.select(functions.col("_metadata.file_path"), functions.col("_metadata.row_index"),
                 functions.col(features), functions.col(label));
         return rows.javaRDD().map(row -> decodeRow(row, vector, features, label, check));
+    }
+
+    /**
+     * Why a label column of {@code type} cannot hold what {@code targets} says, or null when it can: class labels
+     * and single regression targets are numbers; several regression targets are an array of numbers or a Spark ML
+     * vector.
+     */
+    static String labelTypeProblem(DataType type, String name, Targets targets) {
+        boolean numeric = type instanceof NumericType;
+        boolean numbers = type instanceof VectorUDT
+                || type instanceof ArrayType array && array.elementType() instanceof NumericType;
+        if (!targets.real()) {
+            return numeric ? null : "column '" + name + "' holds " + type.simpleString()
+                    + "; expected whole-number class labels";
+        }
+        if (numeric || numbers) {
+            return null;
+        }
+        return "column '" + name + "' holds " + type.simpleString() + "; expected real-valued regression targets: "
+                + "a number" + (targets.count() == 1 ? "" : ", or an array of numbers or a vector of "
+                        + targets.count() + " values");
     }
 
     private static StructField column(StructType schema, String name, String flag, String uri) {
@@ -80,7 +102,7 @@ final class ParquetExamples {
         String file = row.getString(0);
         long record = row.getLong(1) + 1;
         try {
-            Example example = example(row, 2, 3, vector, featuresName, labelName, file, record);
+            Example example = example(row, 2, 3, vector, featuresName, labelName, check.targets(), file, record);
             return DecodedRecord.good(record, check.checkRecord(example, file, record));
         } catch (DataFormatException e) {
             return DecodedRecord.bad(e);
@@ -100,15 +122,20 @@ final class ParquetExamples {
 
     /**
      * The example in {@code row}: features from column {@code featuresAt} (a Spark ML vector when
-     * {@code vector}, else an array of numbers), a whole-number label from column {@code labelAt}.
+     * {@code vector}, else an array of numbers), from column {@code labelAt} a whole-number label or the regression
+     * targets, as {@code targets} says.
      *
      * @throws DataFormatException naming {@code source} and its 1-based {@code record}
      */
     static Example example(Row row, int featuresAt, int labelAt, boolean vector, String featuresName,
-            String labelName, String source, long record) {
+            String labelName, Targets targets, String source, long record) {
         float[] x = features(row, featuresAt, vector, featuresName, source, record);
         if (row.isNullAt(labelAt)) {
-            throw DataFormatException.inRecord(source, record, "column '" + labelName + "' is null; expected a class label");
+            throw DataFormatException.inRecord(source, record, "column '" + labelName + "' is null; expected "
+                    + (targets.real() ? "a regression target" : "a class label"));
+        }
+        if (targets.real()) {
+            return Example.regression(x, regressionTargets(row.get(labelAt), labelName, targets, source, record));
         }
         double value = ((Number) row.get(labelAt)).doubleValue();
         if (value != Math.rint(value) || Math.abs(value) > Integer.MAX_VALUE) {
@@ -116,6 +143,43 @@ final class ParquetExamples {
                     + "; expected a whole-number class label");
         }
         return new Example(x, (int) value);
+    }
+
+    /** The regression targets a label cell holds: a number, an array of numbers or a Spark ML vector. */
+    private static float[] regressionTargets(Object cell, String labelName, Targets targets, String source,
+            long record) {
+        double[] values;
+        if (cell instanceof Number number) {
+            values = new double[] {number.doubleValue()};
+        } else if (cell instanceof Vector vector) {
+            values = vector.toArray();
+        } else {
+            scala.collection.Seq<?> seq = (scala.collection.Seq<?>) cell;
+            values = new double[seq.length()];
+            for (int i = 0; i < values.length; i++) {
+                Object element = seq.apply(i);
+                if (element == null) {
+                    throw DataFormatException.inRecord(source, record, "column '" + labelName + "' has a null at "
+                            + "position " + (i + 1) + "; expected a regression target");
+                }
+                values[i] = ((Number) element).doubleValue();
+            }
+        }
+        if (values.length != targets.count()) {
+            throw DataFormatException.inRecord(source, record, "column '" + labelName + "' holds " + values.length
+                    + (values.length == 1 ? " value" : " values") + "; expected " + targets.count()
+                    + " regression target" + (targets.count() == 1 ? "" : "s") + ", one per output unit");
+        }
+        float[] result = new float[values.length];
+        for (int i = 0; i < values.length; i++) {
+            result[i] = (float) values[i];
+            if (!Float.isFinite(result[i])) {
+                throw DataFormatException.inRecord(source, record, "column '" + labelName + "' holds "
+                        + values[i] + (values.length == 1 ? "" : " at position " + (i + 1))
+                        + "; expected a finite real-valued regression target");
+            }
+        }
+        return result;
     }
 
     /** The features in column {@code featuresAt} of {@code row}: a Spark ML vector when {@code vector}, else numbers. */

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import dptrain.driver.files.AtomicFiles;
 import dptrain.driver.inference.DistributedInference;
+import dptrain.driver.inference.RegressionEvaluation;
 import dptrain.driver.inference.SavedModel;
 import dptrain.driver.input.DataInput;
 import java.io.PrintWriter;
@@ -20,8 +21,9 @@ import org.nd4j.evaluation.classification.ConfusionMatrix;
 import org.nd4j.evaluation.classification.Evaluation;
 
 /**
- * An evaluation's metrics as a table on the console and as {@code evaluation.json}: both take
- * every number from DL4J's {@link Evaluation}, so they agree with each other and with DL4J.
+ * An evaluation's metrics as a table on the console and as {@code evaluation.json}: both take every number from
+ * DL4J's {@link Evaluation} for a classifier, from Spark's RegressionMetrics for a regression (see
+ * {@link RegressionEvaluation}), so they agree with each other and with those libraries.
  */
 public final class EvaluationReport {
     public static final String FILE = "evaluation.json";
@@ -46,8 +48,15 @@ public final class EvaluationReport {
         return evaluation().getConfusionMatrix().getClasses().size();
     }
 
-    /** Prints the metrics, the per-class table and the confusion matrix (rows: actual, columns: predicted). */
+    /**
+     * Prints the metrics; for a classifier the per-class table and the confusion matrix (rows: actual, columns:
+     * predicted), for a regression the residual summary.
+     */
     public void print(PrintWriter out) {
+        if (result.regression() != null) {
+            printRegression(out, result.regression());
+            return;
+        }
         Evaluation e = evaluation();
         out.printf(Locale.ROOT, "Evaluated %d examples of %s%n", result.metrics().examples(), data.uri());
         out.printf(Locale.ROOT, "loss: %.6f (%s) - accuracy: %.6f - top-%d accuracy: %.6f%n", result.metrics().meanLoss(),
@@ -79,6 +88,21 @@ public final class EvaluationReport {
         out.flush();
     }
 
+    private void printRegression(PrintWriter out, RegressionEvaluation r) {
+        out.printf(Locale.ROOT, "Evaluated %d examples of %s%n", r.examples(), data.uri());
+        out.printf(Locale.ROOT, "loss: %.6f (%s) - mae: %.6f - mse: %.6f - rmse: %.6f - r2: %.6f%n", r.loss(),
+                model.spec().lossName(), r.mae(), r.mse(), r.rmse(), r.r2());
+        out.println();
+        out.println("Residuals (actual - predicted)" + (r.targets() > 1 ? ", over all " + r.targets()
+                + " targets of each example" : ""));
+        out.printf(Locale.ROOT, "%12s %12s %12s %12s %12s %12s %12s%n", "mean", "std", "min", "q1", "median", "q3",
+                "max");
+        RegressionEvaluation.Residuals d = r.residuals();
+        out.printf(Locale.ROOT, "%12.6f %12.6f %12.6f %12.6f %12.6f %12.6f %12.6f%n", d.mean(), d.std(), d.min(),
+                d.q1(), d.median(), d.q3(), d.max());
+        out.flush();
+    }
+
     /** Examples whose actual class is {@code c}. */
     private int support(int c) {
         return evaluation().getConfusionMatrix().getActualTotal(c);
@@ -86,20 +110,30 @@ public final class EvaluationReport {
 
     /** The document evaluation.json holds. */
     public Map<String, Object> document(Instant start, Instant end) {
-        Evaluation e = evaluation();
         Map<String, Object> doc = new LinkedHashMap<>();
         doc.put("model", model.uri());
         doc.put("data", data.uri());
         doc.put("format", data.format().cliName());
         doc.put("feature_scale", data.featureMultiplier());
         doc.put("normalization", model.normalizer() == null ? "none" : model.normalizer().kind().specName());
-        doc.put("examples", result.metrics().examples());
+        doc.put("examples", result.examples());
         Map<String, Object> skipped = new LinkedHashMap<>();
         skipped.put("total", result.report().badRecords());
         skipped.put("by_file", result.report().countsByFile());
         skipped.put("by_reason", result.report().countsByReason());
         doc.put("skipped_records", skipped);
         doc.put("loss_function", model.spec().lossName());
+        if (result.regression() != null) {
+            Map<String, Object> figures = new LinkedHashMap<>(result.regression().describe());
+            figures.remove("examples");
+            doc.putAll(figures);
+            doc.put("residuals_layout", "actual - predicted, over every target value");
+            doc.put("dptrain_version", Versions.DPTRAIN);
+            doc.put("start_time", start.toString());
+            doc.put("end_time", end.toString());
+            return doc;
+        }
+        Evaluation e = evaluation();
         doc.put("loss", finite(result.metrics().meanLoss()));
         doc.put("accuracy", finite(e.accuracy()));
         doc.put("top_k", result.topK());

@@ -112,23 +112,29 @@ public final class RunOutputs {
     }
 
     /**
-     * Writes history.json; with test data also the test metrics and confusion matrix ({@code
-     * test_confusion_matrix}: rows true classes, columns predicted) with its {@code test_confusion_labels}.
+     * Writes history.json: per epoch the loss and the model's metrics (Keras's history keys: {@code accuracy}, or
+     * {@code mae} ...), and their {@code val_} twins. With test data also the test metrics; for a classifier the
+     * confusion matrix ({@code test_confusion_matrix}: rows true classes, columns predicted) with its
+     * {@code test_confusion_labels}; for a regression {@code test_r2}, {@code test_residuals} and
+     * {@code test_predictions_sample} (the report's predicted-against-actual chart).
      */
     public void writeHistory(TrainingResult result) {
         Map<String, Object> doc = new LinkedHashMap<>();
+        List<String> metrics = result.epochs().isEmpty() ? List.of()
+                : List.copyOf(result.epochs().get(0).metrics().keySet());
         Map<String, List<Object>> keras = new LinkedHashMap<>();
-        for (String key : List.of("loss", "accuracy", "val_loss", "val_accuracy")) {
-            keras.put(key, new ArrayList<>());
-        }
+        keras.put("loss", new ArrayList<>());
+        metrics.forEach(name -> keras.put(name, new ArrayList<>()));
+        keras.put("val_loss", new ArrayList<>());
+        metrics.forEach(name -> keras.put("val_" + name, new ArrayList<>()));
         List<Map<String, Object>> epochs = new ArrayList<>();
         for (EpochRecord e : result.epochs()) {
             Map<String, Object> m = new LinkedHashMap<>();
             m.put("epoch", e.epoch());
             m.put("loss", finite(e.loss()));
-            m.put("accuracy", finite(e.accuracy()));
+            metrics.forEach(name -> m.put(name, finite(e.metric(name))));
             m.put("val_loss", finite(e.valLoss()));
-            m.put("val_accuracy", finite(e.valAccuracy()));
+            metrics.forEach(name -> m.put("val_" + name, finite(e.valMetric(name))));
             m.put("seconds", e.seconds());
             m.put("examples", e.examples());
             m.put("averaging_rounds", e.averagingRounds());
@@ -137,9 +143,9 @@ public final class RunOutputs {
             m.put("replica_compute_seconds", e.replicaComputeSeconds());
             epochs.add(m);
             keras.get("loss").add(finite(e.loss()));
-            keras.get("accuracy").add(finite(e.accuracy()));
+            metrics.forEach(name -> keras.get(name).add(finite(e.metric(name))));
             keras.get("val_loss").add(finite(e.valLoss()));
-            keras.get("val_accuracy").add(finite(e.valAccuracy()));
+            metrics.forEach(name -> keras.get("val_" + name).add(finite(e.valMetric(name))));
         }
         doc.put("epochs", epochs);
         doc.put("history", keras);
@@ -151,7 +157,12 @@ public final class RunOutputs {
             doc.put("test_skipped_records", skipped(test.data()));
             doc.put("test_examples", test.stats().examples());
             doc.put("test_loss", finite(test.stats().meanLoss()));
-            doc.put("test_accuracy", finite(test.stats().accuracy()));
+            test.metrics().forEach((name, value) -> doc.put("test_" + name, finite(value)));
+            test.regression().ifPresent(regression -> {
+                doc.put("test_r2", regression.describe().get("r2"));
+                doc.put("test_residuals", regression.describe().get("residuals"));
+                doc.put("test_predictions_sample", regression.describeSample());
+            });
             test.confusion().ifPresent(confusion -> {
                 doc.put("test_confusion_matrix", confusion.counts());
                 doc.put("test_confusion_labels", confusion.labels());
@@ -179,48 +190,103 @@ public final class RunOutputs {
         files.write(path(name), out -> JSON.writeValue(out, doc));
     }
 
-    /** The per-fold metrics of a cross-validation and their mean and standard deviation. */
-    public record CrossValidation(double meanLoss, double stdLoss, double meanAccuracy, double stdAccuracy, int folds) {
+    /**
+     * The held-out figures of a cross-validation: per key ({@code val_loss}, then {@code val_} and the model's
+     * metrics) the mean and standard deviation over the folds.
+     */
+    public record CrossValidation(Map<String, Spread> figures, int folds) {
+        public CrossValidation {
+            figures = java.util.Collections.unmodifiableMap(new LinkedHashMap<>(figures));
+        }
+
         /** E.g. {@code 5-fold cross-validation - val_loss: 0.3512 ± 0.0101 - val_accuracy: 0.8734 ± 0.0040}. */
         public String line() {
-            return String.format(java.util.Locale.ROOT, "%d-fold cross-validation - val_loss: %.4f ± %.4f - "
-                    + "val_accuracy: %.4f ± %.4f", folds, meanLoss, stdLoss, meanAccuracy, stdAccuracy);
+            StringBuilder line = new StringBuilder(folds + "-fold cross-validation");
+            figures.forEach((key, spread) -> line.append(String.format(java.util.Locale.ROOT, " - %s: %.4f ± %.4f",
+                    key, spread.mean(), spread.std())));
+            return line.toString();
+        }
+
+        /** The figure {@code key}'s mean and standard deviation; NaNs when the folds did not report it. */
+        public Spread figure(String key) {
+            return figures.getOrDefault(key, new Spread(Double.NaN, Double.NaN));
+        }
+    }
+
+    /** A mean and a population standard deviation over folds. */
+    public record Spread(double mean, double std) {
+        static Spread of(double[] values) {
+            return new Spread(RunOutputs.mean(values), RunOutputs.std(values));
         }
     }
 
     /**
-     * Writes cv.json: per fold the held-out val_loss and val_accuracy after the last epoch, epochs,
-     * seconds and example counts; then means and (population) standard deviations.
+     * Writes cv.json: per fold the held-out val_loss and metrics (val_accuracy, or val_mae, ...) after the last
+     * epoch, epochs, seconds and example counts; then means and (population) standard deviations; then
+     * {@code mean_history}, each figure per epoch averaged over the folds, to choose the number of epochs by.
      */
     public CrossValidation writeCrossValidation(List<TrainingResult> folds) {
         List<Map<String, Object>> perFold = new ArrayList<>();
-        double[] losses = new double[folds.size()];
-        double[] accuracies = new double[folds.size()];
+        List<String> keys = new ArrayList<>(List.of("val_loss"));
+        if (!folds.isEmpty() && !folds.get(0).epochs().isEmpty()) {
+            folds.get(0).epochs().get(0).metrics().keySet().forEach(name -> keys.add("val_" + name));
+        }
+        Map<String, double[]> values = new LinkedHashMap<>();
+        keys.forEach(key -> values.put(key, new double[folds.size()]));
         for (int k = 0; k < folds.size(); k++) {
             TrainingResult result = folds.get(k);
             EpochRecord last = result.epochs().get(result.epochs().size() - 1);
-            losses[k] = last.valLoss();
-            accuracies[k] = last.valAccuracy();
             Map<String, Object> m = new LinkedHashMap<>();
             m.put("fold", k + 1);
-            m.put("val_loss", finite(last.valLoss()));
-            m.put("val_accuracy", finite(last.valAccuracy()));
+            for (String key : keys) {
+                double value = key.equals("val_loss") ? last.valLoss() : last.valMetric(key.substring(4));
+                values.get(key)[k] = value;
+                m.put(key, finite(value));
+            }
             m.put("epochs", result.epochs().size());
             m.put("seconds", result.epochs().stream().mapToDouble(EpochRecord::seconds).sum());
             m.put("training_examples", result.trainingExamples());
             m.put("validation_examples", result.validationExamples());
             perFold.add(m);
         }
-        CrossValidation summary = new CrossValidation(mean(losses), std(losses), mean(accuracies), std(accuracies),
-                folds.size());
+        Map<String, Spread> figures = new LinkedHashMap<>();
+        values.forEach((key, perFoldValues) -> figures.put(key, Spread.of(perFoldValues)));
+        CrossValidation summary = new CrossValidation(figures, folds.size());
         Map<String, Object> doc = new LinkedHashMap<>();
         doc.put("folds", perFold);
-        doc.put("mean_val_loss", finite(summary.meanLoss()));
-        doc.put("std_val_loss", finite(summary.stdLoss()));
-        doc.put("mean_val_accuracy", finite(summary.meanAccuracy()));
-        doc.put("std_val_accuracy", finite(summary.stdAccuracy()));
+        figures.forEach((key, spread) -> {
+            doc.put("mean_" + key, finite(spread.mean()));
+            doc.put("std_" + key, finite(spread.std()));
+        });
+        doc.put("mean_history", meanHistory(folds, keys));
         writeJson(CROSS_VALIDATION, doc);
         return summary;
+    }
+
+    /**
+     * Per epoch, each held-out figure averaged over the folds that trained that epoch (all of them unless early
+     * stopping ended some sooner): the curve the book plots to choose the number of epochs.
+     */
+    private static Map<String, List<Double>> meanHistory(List<TrainingResult> folds, List<String> keys) {
+        int epochs = folds.stream().mapToInt(f -> f.epochs().size()).max().orElse(0);
+        Map<String, List<Double>> history = new LinkedHashMap<>();
+        for (String key : keys) {
+            List<Double> means = new ArrayList<>();
+            for (int e = 0; e < epochs; e++) {
+                double sum = 0;
+                int count = 0;
+                for (TrainingResult fold : folds) {
+                    if (e < fold.epochs().size()) {
+                        EpochRecord record = fold.epochs().get(e);
+                        sum += key.equals("val_loss") ? record.valLoss() : record.valMetric(key.substring(4));
+                        count++;
+                    }
+                }
+                means.add(finite(sum / count));
+            }
+            history.put(key, means);
+        }
+        return history;
     }
 
     private static double mean(double[] values) {

@@ -41,10 +41,10 @@ class CheckpointStoreTest {
             optimizer[i] = Float.intBitsToFloat(0x3f800001 + i);
         }
         params[7] = -0.0f;
-        EpochRecord epoch = new EpochRecord(1, 0.5, 0.8, Double.NaN, Double.NaN, 1.25, 1000, 2, 8, 16, 0.9);
+        EpochRecord epoch = new EpochRecord(1, 0.5, Map.of("accuracy", 0.8), Double.NaN, Map.of(), 1.25, 1000, 2, 8, 16, 0.9);
         RoundRecord round = new RoundRecord(1, 3, 1, 2, 500, 0.51, 0.01, 0.4, 0.02, 0.5, 0.003, 0.52, 0);
         return new Checkpoint(epochs, batches, TrainingState.restore(params, optimizer, 8 * epochs + batches, epochs),
-                new Checkpoint.EpochSoFar(new ReplicaStats(512, 4, 4, 123.456, 300, 0.7, 0.4), 0.4, 0.55),
+                new Checkpoint.EpochSoFar(new ReplicaStats(512, 4, 4, 123.456, 300, 12.5, 3.25, 0.7, 0.4), 0.4, 0.55),
                 List.of(epoch), List.of(round), null, null, Map.of("workers", 2, "seed", 42L),
                 new float[][] {{0.1f, 0.2f}, {1f, 2f}}, 1000, 0);
     }

@@ -48,7 +48,7 @@ class RoundExchangeTest {
                     RoundAssignment a = next.get();
                     TrainingState[] start = new TrainingState[1];
                     client.receiveState(in -> start[0] = TrainingState.readFrom(in));
-                    ReplicaStats stats = new ReplicaStats(examples, 1, 1, examples, 0, 0.0, 0.0);
+                    ReplicaStats stats = new ReplicaStats(examples, 1, 1, examples, 0, 0.0, 0.0, 0.0, 0.0);
                     ReplicaResult result = resultFor(start[0], stats, partition);
                     client.send(a.sequence(), (out, p) -> result.forPartition(p).writeTo(out));
                     rounds++;
@@ -66,7 +66,7 @@ class RoundExchangeTest {
                 Optional<RoundAssignment> next;
                 while ((next = task.next(() -> { })).isPresent()) {
                     RoundAssignment a = next.get();
-                    ReplicaStats stats = new ReplicaStats(examples, 1, 1, examples, 0, 0.0, 0.0);
+                    ReplicaStats stats = new ReplicaStats(examples, 1, 1, examples, 0, 0.0, 0.0, 0.0, 0.0);
                     task.send(a.sequence(), resultFor(task.start(), stats, partition));
                     rounds++;
                 }
