@@ -4,6 +4,7 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dptrain.driver.files.AtomicFiles;
+import dptrain.driver.inference.RegressionEvaluation;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -89,7 +90,10 @@ public final class TrainingReport {
             h.append("<h2>Test predictions</h2>\n<div class=\"charts\">\n");
             figure(h, "predicted-actual-chart", ReportCharts.svg(ReportCharts.predictedAgainstActual(
                     run.test().actual(), run.test().predicted()), "predicted-actual-chart", 560, 420),
-                    "Each point is a test target value (a seeded sample of up to " + run.test().actual().length
+                    "Each point is a test target value ("
+                            + (run.test().actual().length >= RegressionEvaluation.SAMPLE_SIZE
+                                    ? "a seeded sample of " + run.test().actual().length
+                                    : "all " + run.test().actual().length)
                             + ") against the model's prediction of it; a perfect model's points lie on the diagonal.");
             h.append("</div>\n");
         }

@@ -50,7 +50,8 @@ public record Checkpoint(int epochsDone, int batchesDone, TrainingState state, E
         float[][] normalizer, long trainingExamples, long validationExamples) {
 
     static final String FORMAT = "dptrain-checkpoint";
-    static final int VERSION = 1;
+    /** 2: epochs record metrics by name ({@code accuracy}, {@code mae}, ...); 1 had accuracy fields only. */
+    static final int VERSION = 2;
     private static final byte[] MAGIC = "DPTCKPT\n".getBytes(StandardCharsets.US_ASCII);
     private static final ObjectMapper JSON = JsonMapper.builder()
             .enable(JsonReadFeature.ALLOW_NON_NUMERIC_NUMBERS)
@@ -134,10 +135,14 @@ public record Checkpoint(int epochsDone, int batchesDone, TrainingState state, E
             if (metaLength < 0 || metaLength > bytes.length) {
                 throw new IOException("its metadata length " + metaLength + " is impossible");
             }
-            Meta meta = JSON.readValue(in.readNBytes(metaLength), Meta.class);
-            if (!FORMAT.equals(meta.format) || meta.version != VERSION) {
+            byte[] metaBytes = in.readNBytes(metaLength);
+            Meta meta = JSON.readValue(metaBytes, Meta.class);
+            if (!FORMAT.equals(meta.format) || (meta.version != VERSION && meta.version != 1)) {
                 throw new IOException("it is format " + meta.format + " version " + meta.version + "; expected "
-                        + FORMAT + " version " + VERSION);
+                        + FORMAT + " version 1 or " + VERSION);
+            }
+            if (meta.version == 1) {
+                meta.history = historyOfVersion1(JSON.readTree(metaBytes).path("history"));
             }
             Map<String, float[]> arrays = new LinkedHashMap<>();
             int count = in.readInt();
@@ -174,6 +179,21 @@ public record Checkpoint(int epochsDone, int batchesDone, TrainingState state, E
         } catch (EOFException e) {
             throw new IOException("it ends too early (truncated)", e);
         }
+    }
+
+    /** A version 1 history: a classifier's epochs with accuracy and valAccuracy fields, as metrics by name. */
+    private static List<EpochRecord> historyOfVersion1(com.fasterxml.jackson.databind.JsonNode epochs) {
+        List<EpochRecord> history = new java.util.ArrayList<>();
+        for (com.fasterxml.jackson.databind.JsonNode e : epochs) {
+            double valLoss = e.path("valLoss").asDouble(Double.NaN);
+            history.add(new EpochRecord(e.path("epoch").asInt(), e.path("loss").asDouble(Double.NaN),
+                    Map.of("accuracy", e.path("accuracy").asDouble(Double.NaN)), valLoss,
+                    Double.isNaN(valLoss) ? Map.of() : Map.of("accuracy", e.path("valAccuracy").asDouble(Double.NaN)),
+                    e.path("seconds").asDouble(), e.path("examples").asLong(), e.path("averagingRounds").asInt(),
+                    e.path("stepsPerReplica").asLong(), e.path("stepsTotal").asLong(),
+                    e.path("replicaComputeSeconds").asDouble()));
+        }
+        return history;
     }
 
     private static float[] required(Map<String, float[]> arrays, String name) throws IOException {

@@ -66,6 +66,37 @@ class CheckpointStoreTest {
         store.write(checkpoint(2, 0, 3f), 3);
     }
 
+    /**
+     * A checkpoint an earlier release wrote (version 1: epochs with accuracy fields, not metrics by name) still
+     * resumes, its history read as accuracy metrics.
+     */
+    @Test
+    void readsAVersionOneCheckpointsHistoryAsAccuracy() throws IOException {
+        java.io.ByteArrayOutputStream bytes = new java.io.ByteArrayOutputStream();
+        checkpoint(1, 0, 1f).writeTo(bytes);
+        java.nio.ByteBuffer buffer = java.nio.ByteBuffer.wrap(bytes.toByteArray());
+        byte[] magic = new byte[8];
+        buffer.get(magic);
+        byte[] meta = new byte[buffer.getInt()];
+        buffer.get(meta);
+        byte[] rest = new byte[buffer.remaining()];
+        buffer.get(rest);
+        String version2 = new String(meta, java.nio.charset.StandardCharsets.UTF_8);
+        String version1 = version2.replace("\"version\":2", "\"version\":1")
+                .replace("\"metrics\":{\"accuracy\":0.8}", "\"accuracy\":0.8")
+                .replace("\"valMetrics\":{}", "\"valAccuracy\":NaN");
+        assertTrue(version1.contains("\"version\":1") && version1.contains("\"valAccuracy\":NaN"), version1);
+        byte[] oldMeta = version1.getBytes(java.nio.charset.StandardCharsets.UTF_8);
+        java.nio.ByteBuffer old = java.nio.ByteBuffer.allocate(8 + 4 + oldMeta.length + rest.length);
+        old.put(magic).putInt(oldMeta.length).put(oldMeta).put(rest);
+        Checkpoint read = Checkpoint.readFrom(old.array());
+        EpochRecord epoch = read.history().get(0);
+        assertEquals(Map.of("accuracy", 0.8), epoch.metrics());
+        assertEquals(Map.of(), epoch.valMetrics(), "no validation in that run");
+        assertEquals(1000, epoch.examples());
+        assertEquals(16, epoch.stepsTotal());
+    }
+
     @Test
     void readsBackExactlyWhatWasWritten() {
         Checkpoint written = checkpoint(2, 4, 0.25f);
