@@ -21,7 +21,8 @@ import org.nd4j.evaluation.classification.Evaluation;
 
 /**
  * An evaluation's metrics as a table on the console and as {@code evaluation.json}: both take
- * every number from DL4J's {@link Evaluation}, so they agree with each other and with DL4J.
+ * every number from DL4J's {@link Evaluation}, so they agree with each other and with DL4J; a
+ * binary classifier's areas under its curves come from Spark's BinaryClassificationMetrics.
  */
 public final class EvaluationReport {
     public static final String FILE = "evaluation.json";
@@ -52,6 +53,7 @@ public final class EvaluationReport {
         out.printf(Locale.ROOT, "Evaluated %d examples of %s%n", result.metrics().examples(), data.uri());
         out.printf(Locale.ROOT, "loss: %.6f (%s) - accuracy: %.6f - top-%d accuracy: %.6f%n", result.metrics().meanLoss(),
                 model.spec().lossName(), e.accuracy(), result.topK(), e.topNAccuracy());
+        result.binary().ifPresent(b -> out.println("Binary classifier at " + b.summary(6)));
         out.println();
         out.printf(Locale.ROOT, "%-10s %10s %10s %10s %10s%n", "class", "precision", "recall", "f1", "support");
         for (int c = 0; c < classes(); c++) {
@@ -128,6 +130,7 @@ public final class EvaluationReport {
         }
         doc.put("confusion_matrix", counts);
         doc.put("confusion_matrix_layout", "rows: actual class, columns: predicted class");
+        result.binary().ifPresent(b -> doc.put("binary", b.describe()));
         doc.put("dptrain_version", Versions.DPTRAIN);
         doc.put("start_time", start.toString());
         doc.put("end_time", end.toString());
