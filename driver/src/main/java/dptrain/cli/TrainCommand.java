@@ -113,6 +113,8 @@ final class TrainCommand implements Callable<Integer> {
             run.result().test().ifPresent(test -> out.printf(Locale.ROOT,
                     "Test - loss: %.4f - accuracy: %.4f (%d examples)%n", test.stats().meanLoss(),
                     test.stats().accuracy(), test.stats().examples()));
+            run.result().test().flatMap(test -> test.binary())
+                    .ifPresent(binary -> out.println("Test - binary classifier at " + binary.summary(4)));
             if (run.reportFailure().isEmpty()) {
                 out.printf("Wrote %s, %s, %s, %s and %s to %s%n", RunOutputs.MODEL, RunOutputs.HISTORY,
                         RunOutputs.PROVENANCE, TrainingReport.HTML, TrainingReport.PNG, options.output());

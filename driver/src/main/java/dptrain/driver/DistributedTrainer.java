@@ -3,6 +3,7 @@ package dptrain.driver;
 import dptrain.data.ExampleCheck;
 import dptrain.data.MinibatchBuilder;
 import dptrain.driver.files.ParameterException;
+import dptrain.driver.inference.BinaryMetrics;
 import dptrain.driver.inference.ConfusionMatrix;
 import dptrain.driver.input.DataInput;
 import dptrain.driver.input.ExampleSource;
@@ -170,7 +171,9 @@ public final class DistributedTrainer {
                 ReplicaStats stats = TrainingLoop.evaluate(jsc, test, specBroadcast, state, jobId);
                 Optional<ConfusionMatrix> confusion = ConfusionMatrix.classes(spec) == 0 ? Optional.empty()
                         : Optional.of(ConfusionMatrix.of(jsc, test, spec, state));
-                testOutcome = Optional.of(new TrainingResult.TestOutcome(stats, confusion, testReport));
+                Optional<BinaryMetrics> binary = BinaryMetrics.appliesTo(spec)
+                        ? Optional.of(BinaryMetrics.of(jsc, test, spec, state)) : Optional.empty();
+                testOutcome = Optional.of(new TrainingResult.TestOutcome(stats, confusion, testReport, binary));
             }
             return new TrainingResult(state, Optional.ofNullable(split.normalizer()), outcome.history(),
                     outcome.rounds(), testOutcome, training.examples(), validation == null ? 0 : validation.examples(),

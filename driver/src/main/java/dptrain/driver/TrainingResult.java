@@ -1,6 +1,7 @@
 package dptrain.driver;
 
 import dptrain.data.FeatureNormalizer;
+import dptrain.driver.inference.BinaryMetrics;
 import dptrain.driver.inference.ConfusionMatrix;
 import dptrain.driver.input.ValidationReport;
 import dptrain.driver.rounds.EpochRecord;
@@ -32,7 +33,9 @@ public record TrainingResult(TrainingState finalState, Optional<FeatureNormalize
      * @param stats     loss and accuracy
      * @param confusion per-class counts (rows true classes, columns predicted), empty for a regression
      * @param data      what reading the test data found (skipped bad records)
+     * @param binary    for a binary classifier, its metrics at the default threshold; empty otherwise
      */
-    public record TestOutcome(ReplicaStats stats, Optional<ConfusionMatrix> confusion, ValidationReport data) {
+    public record TestOutcome(ReplicaStats stats, Optional<ConfusionMatrix> confusion, ValidationReport data,
+            Optional<BinaryMetrics> binary) {
     }
 }

@@ -113,7 +113,8 @@ public final class RunOutputs {
 
     /**
      * Writes history.json; with test data also the test metrics and confusion matrix ({@code
-     * test_confusion_matrix}: rows true classes, columns predicted) with its {@code test_confusion_labels}.
+     * test_confusion_matrix}: rows true classes, columns predicted) with its {@code test_confusion_labels},
+     * and for a binary classifier {@code test_binary} ({@link dptrain.driver.inference.BinaryMetrics#describe}).
      */
     public void writeHistory(TrainingResult result) {
         Map<String, Object> doc = new LinkedHashMap<>();
@@ -156,6 +157,7 @@ public final class RunOutputs {
                 doc.put("test_confusion_matrix", confusion.counts());
                 doc.put("test_confusion_labels", confusion.labels());
             });
+            test.binary().ifPresent(binary -> doc.put("test_binary", binary.describe()));
         });
         writeJson(HISTORY, doc);
     }
