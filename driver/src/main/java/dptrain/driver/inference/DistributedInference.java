@@ -95,12 +95,12 @@ public final class DistributedInference {
                     + "labels, so it needs labelled data");
         }
         ModelSpec spec = model.spec();
+        OptionalDouble cut = BinaryMetrics.threshold(spec, model.uri(), threshold);
         jsc.setJobDescription("dptrain read and check --data");
         IndexedExamples data = ExampleSource.read(jsc, input, "--data", new ExampleCheck(spec),
                 spec.inputSize(), jsc.defaultParallelism());
         MinibatchBuilder builder = builder(model, input, batchSize);
         InferenceModel inference = model.inferenceModel();
-        OptionalDouble cut = BinaryMetrics.threshold(spec, model.uri(), threshold);
         try (ModelOnPartitions<InferenceModel> parameters = ModelOnPartitions.broadcast(jsc, inference)) {
             jsc.setJobDescription("dptrain evaluate");
             if (cut.isEmpty()) {
