@@ -111,6 +111,8 @@ final class TrainCommand implements Callable<Integer> {
             TrainingConfig resolved = config.resolve(jsc.defaultParallelism());
             TrainingRun.Trained run = new TrainingRun(jsc).train(resolved, new ConsoleProgress(out, resolved));
             run.result().test().ifPresent(test -> out.println(test.line()));
+            run.result().test().flatMap(test -> test.binary())
+                    .ifPresent(binary -> out.println("Test - binary classifier at " + binary.summary(4)));
             if (run.reportFailure().isEmpty()) {
                 out.printf("Wrote %s, %s, %s, %s and %s to %s%n", RunOutputs.MODEL, RunOutputs.HISTORY,
                         RunOutputs.PROVENANCE, TrainingReport.HTML, TrainingReport.PNG, options.output());

@@ -3,6 +3,7 @@ package dptrain.driver;
 import dptrain.data.ExampleCheck;
 import dptrain.data.MinibatchBuilder;
 import dptrain.driver.files.ParameterException;
+import dptrain.driver.inference.BinaryMetrics;
 import dptrain.driver.inference.ConfusionMatrix;
 import dptrain.driver.inference.RegressionEvaluation;
 import dptrain.driver.input.DataInput;
@@ -173,8 +174,10 @@ public final class DistributedTrainer {
                         : Optional.of(ConfusionMatrix.of(jsc, test, spec, state));
                 Optional<RegressionEvaluation> regression = spec.isRegression()
                         ? Optional.of(RegressionEvaluation.of(jsc, spec, state, test.batches())) : Optional.empty();
+                Optional<BinaryMetrics> binary = BinaryMetrics.appliesTo(spec)
+                        ? Optional.of(BinaryMetrics.of(jsc, test, spec, state)) : Optional.empty();
                 testOutcome = Optional.of(new TrainingResult.TestOutcome(stats, stats.metrics(spec.reportedMetrics()),
-                        confusion, regression, testReport));
+                        confusion, regression, testReport, binary));
             }
             return new TrainingResult(state, Optional.ofNullable(split.normalizer()), outcome.history(),
                     outcome.rounds(), testOutcome, training.examples(), validation == null ? 0 : validation.examples(),

@@ -1,6 +1,7 @@
 package dptrain.driver;
 
 import dptrain.data.FeatureNormalizer;
+import dptrain.driver.inference.BinaryMetrics;
 import dptrain.driver.inference.ConfusionMatrix;
 import dptrain.driver.inference.RegressionEvaluation;
 import dptrain.driver.input.ValidationReport;
@@ -38,9 +39,10 @@ public record TrainingResult(TrainingState finalState, Optional<FeatureNormalize
      * @param regression a regression model's errors, R², residuals and predicted-against-actual sample, empty for a
      *                   classifier
      * @param data      what reading the test data found (skipped bad records)
+     * @param binary    for a binary classifier, its metrics at the default threshold; empty otherwise
      */
     public record TestOutcome(ReplicaStats stats, Map<String, Double> metrics, Optional<ConfusionMatrix> confusion,
-            Optional<RegressionEvaluation> regression, ValidationReport data) {
+            Optional<RegressionEvaluation> regression, ValidationReport data, Optional<BinaryMetrics> binary) {
 
         /** E.g. {@code Test - loss: 0.3512 - accuracy: 0.8734 (10000 examples)}. */
         public String line() {

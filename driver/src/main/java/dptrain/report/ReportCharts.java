@@ -24,7 +24,7 @@ import org.jfree.data.xy.XYSeries;
 import org.jfree.data.xy.XYSeriesCollection;
 import org.jfree.svg.SVGGraphics2D;
 
-/** The report's charts, drawn with JFreeChart: training curves, time per round, throughput. */
+/** The report's charts, drawn with JFreeChart: training curves, time per round, throughput, a ROC curve. */
 final class ReportCharts {
     /** More rounds than this are shown summed per epoch, so the timing chart's bars stay readable. */
     static final int MAX_ROUND_BARS = 60;
@@ -211,6 +211,40 @@ final class ReportCharts {
                 new XYSeriesCollection(series), PlotOrientation.VERTICAL, false, false, false);
         styleCurves(chart.getXYPlot());
         ((NumberAxis) chart.getXYPlot().getRangeAxis()).setAutoRangeIncludesZero(true);
+        return chart;
+    }
+
+    /**
+     * A binary classifier's ROC curve on the test data (true against false positive rate, both axes
+     * [0, 1]) with the diagonal of a classifier that guesses.
+     */
+    static JFreeChart roc(double[] falsePositiveRates, double[] truePositiveRates, double auc) {
+        XYSeries curve = new XYSeries(Double.isFinite(auc)
+                ? String.format(java.util.Locale.ROOT, "ROC curve (AUC %.4f)", auc) : "ROC curve", false, true);
+        for (int i = 0; i < falsePositiveRates.length; i++) {
+            curve.add(falsePositiveRates[i], truePositiveRates[i]);
+        }
+        XYSeries chance = new XYSeries("chance", false, true);
+        chance.add(0, 0);
+        chance.add(1, 1);
+        XYSeriesCollection data = new XYSeriesCollection(curve);
+        data.addSeries(chance);
+        JFreeChart chart = ChartFactory.createXYLineChart("ROC curve (test data)", "False positive rate",
+                "True positive rate", data, PlotOrientation.VERTICAL, true, false, false);
+        XYPlot plot = chart.getXYPlot();
+        plot.setBackgroundPaint(Color.WHITE);
+        plot.setDomainGridlinePaint(Color.LIGHT_GRAY);
+        plot.setRangeGridlinePaint(Color.LIGHT_GRAY);
+        for (NumberAxis axis : new NumberAxis[] {(NumberAxis) plot.getDomainAxis(), (NumberAxis) plot.getRangeAxis()}) {
+            axis.setRange(0, 1);
+        }
+        XYLineAndShapeRenderer renderer = new XYLineAndShapeRenderer(true, false);
+        renderer.setSeriesPaint(0, TRAINING);
+        renderer.setSeriesStroke(0, new BasicStroke(2f));
+        renderer.setSeriesPaint(1, Color.GRAY);
+        renderer.setSeriesStroke(1, new BasicStroke(1f, BasicStroke.CAP_ROUND, BasicStroke.JOIN_ROUND, 1f,
+                new float[] {6f, 4f}, 0f));
+        plot.setRenderer(renderer);
         return chart;
     }
 

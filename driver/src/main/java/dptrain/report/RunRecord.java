@@ -23,9 +23,10 @@ import org.apache.hadoop.fs.Path;
  * @param test          test metrics, or null when the run had no test data
  * @param confusion     the test confusion matrix, or null when history.json has none
  * @param provenance    provenance.json's document
+ * @param binary        a binary classifier's test metrics and ROC curve, or null when history.json has none
  */
 record RunRecord(List<Epoch> epochs, List<String> metrics, List<Round> rounds, Test test, Confusion confusion,
-        JsonNode provenance) {
+        JsonNode provenance, Binary binary) {
 
     private static final ObjectMapper JSON = new ObjectMapper();
 
@@ -80,6 +81,14 @@ record RunRecord(List<Epoch> epochs, List<String> metrics, List<Round> rounds, T
      */
     record Test(long examples, double loss, Map<String, Double> metrics, double r2, double[] actual,
             double[] predicted) {
+    }
+
+    /**
+     * A binary classifier's test metrics: at {@code threshold} (NaN for undefined figures), the areas,
+     * and the downsampled ROC curve as its points' coordinates (empty when undefined).
+     */
+    record Binary(double threshold, double precision, double recall, double f1, double rocAuc, double prAuc,
+            double[] falsePositiveRates, double[] truePositiveRates) {
     }
 
     /** Rows are true classes, columns predicted classes. */
@@ -166,8 +175,9 @@ record RunRecord(List<Epoch> epochs, List<String> metrics, List<Round> rounds, T
             test = new Test(h.whole(history, "history.json", "test_examples"),
                     h.number(history, "history.json", "test_loss"), values, r2, actual, predicted);
         }
-        return new RunRecord(epochs, List.copyOf(metrics), rounds, test, history.has("test_confusion_matrix") ? h.confusion(history) : null,
-                provenance);
+        return new RunRecord(epochs, List.copyOf(metrics), rounds, test,
+                history.has("test_confusion_matrix") ? h.confusion(history) : null, provenance,
+                history.has("test_binary") ? h.binary(history) : null);
     }
 
     private static JsonNode parse(String file, Configuration conf) {
@@ -258,6 +268,44 @@ record RunRecord(List<Epoch> epochs, List<String> metrics, List<Round> rounds, T
                 }
             }
             return new Confusion(labels, counts);
+        }
+
+        Binary binary(JsonNode history) {
+            String at = "test_binary";
+            JsonNode b = history.get(at);
+            if (!b.isObject()) {
+                throw wrong(at, b, "an object of metrics");
+            }
+            JsonNode curve = b.get("roc_curve");
+            if (curve == null || !curve.isObject()) {
+                throw wrong(at + ".roc_curve", curve, "an object with the curve's points");
+            }
+            double[] fpr = rates(curve, at + ".roc_curve", "false_positive_rate");
+            double[] tpr = rates(curve, at + ".roc_curve", "true_positive_rate");
+            if (fpr.length != tpr.length) {
+                throw new InputException(file + ": \"" + at + ".roc_curve\" has " + fpr.length
+                        + " false positive rates but " + tpr.length + " true positive rates; expected one of each per "
+                        + "point");
+            }
+            return new Binary(number(b, at, "threshold"), number(b, at, "precision"), number(b, at, "recall"),
+                    number(b, at, "f1"), number(b, at, "roc_auc"), number(b, at, "pr_auc"), fpr, tpr);
+        }
+
+        /** A list of rates, each in [0, 1]. */
+        private double[] rates(JsonNode parent, String at, String name) {
+            JsonNode list = parent.get(name);
+            if (list == null || !list.isArray()) {
+                throw wrong(at + "." + name, list, "a list of rates");
+            }
+            double[] rates = new double[list.size()];
+            for (int i = 0; i < list.size(); i++) {
+                JsonNode r = list.get(i);
+                if (!r.isNumber() || !(r.asDouble() >= 0 && r.asDouble() <= 1)) {
+                    throw wrong(at + "." + name + "[" + i + "]", r, "a rate in [0, 1]");
+                }
+                rates[i] = r.asDouble();
+            }
+            return rates;
         }
 
         private InputException wrong(String field, JsonNode found, String expected) {

@@ -19,8 +19,9 @@ import org.jfree.chart.ChartUtils;
 /**
  * A run's report, from the history.json and provenance.json in its output folder:
  * {@code report.html} (one self-contained page: the training curves, where each round's time went,
- * throughput, the test confusion matrix, provenance and parameters; charts inline as SVG, nothing
- * fetched from the network) and {@code history.png} (loss and accuracy per epoch).
+ * throughput, the test confusion matrix, a binary classifier's test ROC curve, provenance and
+ * parameters; charts inline as SVG, nothing fetched from the network) and {@code history.png}
+ * (loss and accuracy per epoch).
  */
 public final class TrainingReport {
     public static final String HTML = "report.html";
@@ -108,6 +109,7 @@ public final class TrainingReport {
             timeTable(h);
         }
         confusion(h);
+        roc(h);
         epochTable(h);
         provenance(h);
         h.append("</body>\n</html>\n");
@@ -133,6 +135,12 @@ public final class TrainingReport {
             if (Double.isFinite(test.r2())) {
                 row(h, "Test R²", number(test.r2()));
             }
+        }
+        RunRecord.Binary binary = run.binary();
+        if (binary != null) {
+            row(h, "Test precision / recall / F1 at threshold " + binary.threshold(), number(binary.precision())
+                    + " / " + number(binary.recall()) + " / " + number(binary.f1()));
+            row(h, "Test ROC AUC / PR AUC", number(binary.rocAuc()) + " / " + number(binary.prAuc()));
         }
         double seconds = epochs.stream().mapToDouble(RunRecord.Epoch::seconds).sum();
         row(h, "Training time", String.format(Locale.ROOT, "%.1f s", seconds));
@@ -208,6 +216,20 @@ public final class TrainingReport {
             h.append("<td class=\"num total\">").append(rowTotal).append("</td></tr>\n");
         }
         h.append("</tbody>\n</table>\n");
+    }
+
+    /** A binary classifier's ROC curve on the test data, when there is one. */
+    private void roc(StringBuilder h) {
+        RunRecord.Binary b = run.binary();
+        if (b == null || b.falsePositiveRates().length == 0) {
+            return;
+        }
+        h.append("<h2>Test ROC curve</h2>\n<div class=\"charts\">\n");
+        figure(h, "roc-chart", ReportCharts.svg(ReportCharts.roc(b.falsePositiveRates(), b.truePositiveRates(),
+                b.rocAuc()), "roc-chart", 560, 420), "True positive rate (recall of class 1) against false positive "
+                        + "rate as the threshold falls, from Spark's BinaryClassificationMetrics on the test data; the "
+                        + "area under it is the ROC AUC. The dashed diagonal is a classifier that guesses.");
+        h.append("</div>\n");
     }
 
     private void epochTable(StringBuilder h) {

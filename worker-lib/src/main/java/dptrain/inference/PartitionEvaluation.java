@@ -33,6 +33,16 @@ public final class PartitionEvaluation implements Serializable {
         return new PartitionEvaluation(new Evaluation(classNames(classes), topK));
     }
 
+    /**
+     * An empty evaluation for a binary classifier that predicts class 1 when its score is above
+     * {@code threshold} (DL4J's binary decision threshold), counting top-{@code topK} accuracy.
+     */
+    public static PartitionEvaluation empty(int classes, int topK, double threshold) {
+        PartitionEvaluation part = empty(classes, topK);
+        part.evaluation.setBinaryDecisionThreshold(threshold);
+        return part;
+    }
+
     /** Class names "0" … "classes-1", the labels DL4J's Evaluation reports. */
     public static List<String> classNames(int classes) {
         List<String> names = new ArrayList<>(classes);
@@ -47,8 +57,17 @@ public final class PartitionEvaluation implements Serializable {
      * mean loss (as {@code net.score}) weighted by its rows, and the Evaluation counts.
      */
     public static PartitionEvaluation of(InferenceModel model, Iterator<Minibatch> batches, int topK) {
+        return of(model, batches, empty(model.classes(), topK));
+    }
+
+    /** As {@link #of(InferenceModel, Iterator, int)}, for a binary classifier cut at {@code threshold}. */
+    public static PartitionEvaluation of(InferenceModel model, Iterator<Minibatch> batches, int topK,
+            double threshold) {
+        return of(model, batches, empty(model.classes(), topK, threshold));
+    }
+
+    private static PartitionEvaluation of(InferenceModel model, Iterator<Minibatch> batches, PartitionEvaluation part) {
         MultiLayerNetwork net = model.network();
-        PartitionEvaluation part = empty(model.classes(), topK);
         while (batches.hasNext()) {
             Minibatch batch = batches.next();
             INDArray features = batch.featuresArray();

@@ -231,7 +231,8 @@ public final class ReplicaTrainer {
      */
     public static int predictedClass(float[] output, int offset, int columns, TargetEncoding encoding) {
         if (encoding == TargetEncoding.SCALAR) {
-            return output[offset] >= 0.5f ? 1 : 0;
+            // Above 0.5 is class 1, as DL4J's Evaluation and RowPredictions decide.
+            return output[offset] > 0.5f ? 1 : 0;
         }
         int predicted = 0;
         for (int c = 1; c < columns; c++) {

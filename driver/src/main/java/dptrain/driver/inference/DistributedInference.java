@@ -13,6 +13,7 @@ import dptrain.driver.input.DataInput;
 import dptrain.driver.input.ExampleSource;
 import dptrain.driver.input.IndexedExamples;
 import dptrain.driver.input.ValidationReport;
+import dptrain.inference.BinaryScores;
 import dptrain.inference.InferenceModel;
 import dptrain.inference.PartitionEvaluation;
 import dptrain.inference.RowPredictions;
@@ -24,6 +25,8 @@ import java.util.Iterator;
 import java.util.List;
 import java.util.Locale;
 import java.util.NoSuchElementException;
+import java.util.Optional;
+import java.util.OptionalDouble;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.Path;
 import org.apache.spark.api.java.JavaPairRDD;
@@ -69,9 +72,11 @@ public final class DistributedInference {
      * @param regression a regression model's errors, R² and residuals; null for a classifier
      * @param report     what the validation pass found (bad records skipped under --on-bad-record skip)
      * @param topK       the k of the top-k accuracy (a classifier's)
+     * @param binary     for a binary classifier, its metrics at the threshold {@code metrics} was counted at;
+     *                   empty for any other model
      */
     public record Evaluated(PartitionEvaluation metrics, RegressionEvaluation regression, ValidationReport report,
-            int topK) {
+            int topK, Optional<BinaryMetrics> binary) {
 
         /** Examples evaluated. */
         public long examples() {
@@ -81,15 +86,27 @@ public final class DistributedInference {
 
     /**
      * Evaluates {@code model} on {@code input}: labels must be classes of the model. Per-partition
-     * results are merged in partition order.
+     * results are merged in partition order. A binary classifier is cut at the default threshold.
      */
     public Evaluated evaluate(SavedModel model, DataInput input, int batchSize, int topK) {
+        return evaluate(model, input, batchSize, topK, OptionalDouble.empty());
+    }
+
+    /**
+     * As {@link #evaluate(SavedModel, DataInput, int, int)}; a binary classifier is cut at {@code
+     * threshold} (default {@link BinaryMetrics#DEFAULT_THRESHOLD}), which then decides the accuracy,
+     * the per-class figures and the confusion matrix too, and also gets its {@link BinaryMetrics}.
+     *
+     * @throws dptrain.driver.files.ParameterException for a threshold out of range or given for a model that is not binary
+     */
+    public Evaluated evaluate(SavedModel model, DataInput input, int batchSize, int topK, OptionalDouble threshold) {
         if (!input.hasLabels()) {
             // The CLI refuses evaluate --no-label first; this guards the library's other callers.
             throw new IllegalArgumentException(input.uri() + " has no labels; evaluation compares predictions with "
                     + "labels, so it needs labelled data");
         }
         ModelSpec spec = model.spec();
+        OptionalDouble cut = BinaryMetrics.threshold(spec, model.uri(), threshold);
         jsc.setJobDescription("dptrain read and check --data");
         IndexedExamples data = ExampleSource.read(jsc, input, "--data", new ExampleCheck(spec),
                 spec.inputSize(), jsc.defaultParallelism());
@@ -99,14 +116,24 @@ public final class DistributedInference {
             jsc.setJobDescription("dptrain evaluate");
             RegressionEvaluation regression = RegressionEvaluation.of(jsc, inference,
                     data.examples().values().mapPartitions(builder::batches));
-            return new Evaluated(null, regression, data.report(), topK);
+            return new Evaluated(null, regression, data.report(), topK, Optional.empty());
         }
         try (ModelOnPartitions<InferenceModel> parameters = ModelOnPartitions.broadcast(jsc, inference)) {
             jsc.setJobDescription("dptrain evaluate");
+            if (cut.isEmpty()) {
+                PartitionEvaluation all = parameters.combine(data.examples().values(),
+                        (m, examples) -> PartitionEvaluation.of(m, builder.batches(examples), topK),
+                        PartitionEvaluation.empty(inference.classes(), topK), PartitionEvaluation::merge);
+                return new Evaluated(all, null, data.report(), topK, Optional.empty());
+            }
+            double at = cut.getAsDouble();
             PartitionEvaluation all = parameters.combine(data.examples().values(),
-                    (m, examples) -> PartitionEvaluation.of(m, builder.batches(examples), topK),
-                    PartitionEvaluation.empty(inference.classes(), topK), PartitionEvaluation::merge);
-            return new Evaluated(all, null, data.report(), topK);
+                    (m, examples) -> PartitionEvaluation.of(m, builder.batches(examples), topK, at),
+                    PartitionEvaluation.empty(inference.classes(), topK, at), PartitionEvaluation::merge);
+            jsc.setJobDescription("dptrain evaluate: ROC and precision-recall curves");
+            BinaryMetrics binary = BinaryMetrics.of(parameters.map(data.examples().values(),
+                    (m, examples) -> BinaryScores.of(m, builder.batches(examples))), at);
+            return new Evaluated(all, null, data.report(), topK, Optional.of(binary));
         }
     }
 

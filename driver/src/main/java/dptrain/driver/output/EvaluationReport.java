@@ -23,7 +23,8 @@ import org.nd4j.evaluation.classification.Evaluation;
 /**
  * An evaluation's metrics as a table on the console and as {@code evaluation.json}: both take every number from
  * DL4J's {@link Evaluation} for a classifier, from Spark's RegressionMetrics for a regression (see
- * {@link RegressionEvaluation}), so they agree with each other and with those libraries.
+ * {@link RegressionEvaluation}), so they agree with each other and with those libraries; a binary classifier's
+ * areas under its curves come from Spark's BinaryClassificationMetrics.
  */
 public final class EvaluationReport {
     public static final String FILE = "evaluation.json";
@@ -61,6 +62,7 @@ public final class EvaluationReport {
         out.printf(Locale.ROOT, "Evaluated %d examples of %s%n", result.metrics().examples(), data.uri());
         out.printf(Locale.ROOT, "loss: %.6f (%s) - accuracy: %.6f - top-%d accuracy: %.6f%n", result.metrics().meanLoss(),
                 model.spec().lossName(), e.accuracy(), result.topK(), e.topNAccuracy());
+        result.binary().ifPresent(b -> out.println("Binary classifier at " + b.summary(6)));
         out.println();
         out.printf(Locale.ROOT, "%-10s %10s %10s %10s %10s%n", "class", "precision", "recall", "f1", "support");
         for (int c = 0; c < classes(); c++) {
@@ -68,7 +70,7 @@ public final class EvaluationReport {
                     support(c));
         }
         out.printf(Locale.ROOT, "%-10s %10.6f %10.6f %10.6f %10d%n", "macro avg", e.precision(EvaluationAveraging.Macro),
-                e.recall(EvaluationAveraging.Macro), e.f1(EvaluationAveraging.Macro), result.metrics().examples());
+                e.recall(EvaluationAveraging.Macro), macroF1(e), result.metrics().examples());
         out.println();
         out.println("Confusion matrix (rows: actual class, columns: predicted class)");
         ConfusionMatrix<Integer> matrix = e.getConfusionMatrix();
@@ -101,6 +103,21 @@ public final class EvaluationReport {
         out.printf(Locale.ROOT, "%12.6f %12.6f %12.6f %12.6f %12.6f %12.6f %12.6f%n", d.mean(), d.std(), d.min(),
                 d.q1(), d.median(), d.q3(), d.max());
         out.flush();
+    }
+
+    /**
+     * The mean of the per-class F1 scores. DL4J's {@code f1(Macro)} gives a 2-class model class 1's F1 alone (its
+     * binary convention), which a "macro avg" row must not show; precision and recall are averaged by DL4J.
+     */
+    private double macroF1(Evaluation e) {
+        if (classes() != 2) {
+            return e.f1(EvaluationAveraging.Macro);
+        }
+        double sum = 0;
+        for (int c = 0; c < classes(); c++) {
+            sum += e.f1(c);
+        }
+        return sum / classes();
     }
 
     /** Examples whose actual class is {@code c}. */
@@ -140,7 +157,7 @@ public final class EvaluationReport {
         doc.put("top_k_accuracy", finite(e.topNAccuracy()));
         doc.put("macro_precision", finite(e.precision(EvaluationAveraging.Macro)));
         doc.put("macro_recall", finite(e.recall(EvaluationAveraging.Macro)));
-        doc.put("macro_f1", finite(e.f1(EvaluationAveraging.Macro)));
+        doc.put("macro_f1", finite(macroF1(e)));
         List<Map<String, Object>> perClass = new ArrayList<>();
         for (int c = 0; c < classes(); c++) {
             Map<String, Object> m = new LinkedHashMap<>();
@@ -162,6 +179,7 @@ public final class EvaluationReport {
         }
         doc.put("confusion_matrix", counts);
         doc.put("confusion_matrix_layout", "rows: actual class, columns: predicted class");
+        result.binary().ifPresent(b -> doc.put("binary", b.describe()));
         doc.put("dptrain_version", Versions.DPTRAIN);
         doc.put("start_time", start.toString());
         doc.put("end_time", end.toString());

@@ -115,8 +115,9 @@ public final class RunOutputs {
      * Writes history.json: per epoch the loss and the model's metrics (Keras's history keys: {@code accuracy}, or
      * {@code mae} ...), and their {@code val_} twins. With test data also the test metrics; for a classifier the
      * confusion matrix ({@code test_confusion_matrix}: rows true classes, columns predicted) with its
-     * {@code test_confusion_labels}; for a regression {@code test_r2}, {@code test_residuals} and
-     * {@code test_predictions_sample} (the report's predicted-against-actual chart).
+     * {@code test_confusion_labels}, and for a binary classifier {@code test_binary}
+     * ({@link dptrain.driver.inference.BinaryMetrics#describe}); for a regression {@code test_r2},
+     * {@code test_residuals} and {@code test_predictions_sample} (the report's predicted-against-actual chart).
      */
     public void writeHistory(TrainingResult result) {
         Map<String, Object> doc = new LinkedHashMap<>();
@@ -167,6 +168,7 @@ public final class RunOutputs {
                 doc.put("test_confusion_matrix", confusion.counts());
                 doc.put("test_confusion_labels", confusion.labels());
             });
+            test.binary().ifPresent(binary -> doc.put("test_binary", binary.describe()));
         });
         writeJson(HISTORY, doc);
     }
