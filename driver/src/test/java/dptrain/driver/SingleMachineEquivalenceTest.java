@@ -24,6 +24,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Comparator;
+import java.util.Iterator;
 import java.util.List;
 import java.util.stream.IntStream;
 import org.apache.spark.api.java.JavaSparkContext;
@@ -150,6 +151,24 @@ class SingleMachineEquivalenceTest {
         assertArrayEquals(single.params().toFloatVector(), result.finalState().copyParameters(), "parameters");
     }
 
+    /** A regression replica trains exactly as single-process DL4J does, mae measured on the way. */
+    @Test
+    void oneWorkerRegressionGivesExactlyTheParametersOfSingleMachineTraining() throws IOException {
+        ModelSpec spec = ModelSpec.parse("input_shape: [784]\nlayers:\n  - dense: {units: 32, activation: relu}\n"
+                + "  - dense: {units: 1}\noptimizer: {rmsprop: {learning_rate: 0.001}}\nloss: mse\n"
+                + "metrics: [mae, rmse]\nseed: 3\n", "regression.yaml").withEngine(Engine.DL4J);
+        int batch = 32;
+        TrainingResult result = new DistributedTrainer(jsc).train(config(spec, 2, batch, 1,
+                AveragingSchedule.EVERY_EPOCH), new TrainingProgress() { });
+        MultiLayerNetwork single = trainSingleProcess(spec, batch, 2);
+        assertArrayEquals(single.params().toFloatVector(), result.finalState().copyParameters(), "parameters");
+        EpochRecord last = result.epochs().get(1);
+        assertEquals(List.of("mae", "rmse"), List.copyOf(last.metrics().keySet()));
+        assertTrue(last.metric("mae") > 0 && last.metric("mae") < 4.5,
+                "labels 0-9 learned, mae " + last.metric("mae"));
+        assertTrue(last.metric("rmse") >= last.metric("mae"), "rmse >= mae always");
+    }
+
     @Test
     void sgdAveragedEveryStepOverTwoWorkersEqualsOneMachineAtTwiceTheBatch() throws IOException {
         MultiLayerConfiguration conf = new NeuralNetConfiguration.Builder()
@@ -217,7 +236,11 @@ class SingleMachineEquivalenceTest {
         MinibatchBuilder builder = new MinibatchBuilder(batch, spec.inputSize(), spec.outputSize(), spec.targetEncoding(),
                 DataInput.IDX_DEFAULT_SCALE);
         List<Minibatch> batches = new ArrayList<>();
-        builder.batches(ordered.iterator()).forEachRemaining(batches::add);
+        // A regression learns the label's value, as dptrain reads an IDX labels file for one-output regression.
+        Iterator<Example> rows = spec.isRegression()
+                ? ordered.stream().map(e -> Example.regression(e.features(), new float[] {e.label()})).iterator()
+                : ordered.iterator();
+        builder.batches(rows).forEachRemaining(batches::add);
         return batches;
     }
 
