@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import dptrain.driver.DistributedTrainer;
 import dptrain.driver.TrainingConfig;
+import dptrain.driver.TrainingConfigBuilder;
 import dptrain.driver.TrainingFailedException;
 import dptrain.driver.TrainingProgress;
 import dptrain.driver.TrainingResult;
@@ -11,7 +12,6 @@ import dptrain.driver.input.DataInput;
 import dptrain.driver.rounds.AveragingSchedule;
 import dptrain.driver.rounds.BlockMomentum;
 import dptrain.driver.rounds.EpochRecord;
-import dptrain.driver.rounds.RoundRecord;
 import dptrain.sparkstart.SparkDefaults;
 import dptrain.spec.ModelFile;
 import dptrain.spec.ModelSpec;
@@ -20,6 +20,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -28,139 +29,274 @@ import org.apache.spark.SparkConf;
 import org.apache.spark.api.java.JavaSparkContext;
 
 /**
- * Statistical efficiency of parameter averaging: test accuracy after N epochs and training seconds
- * to 0.85 test accuracy, for workers × averaging frequency, with plain averaging and with block
- * momentum (Nesterov, momentum 1 - 1/workers, block learning rate 1: Chen and Huo's
- * recommendation). All runs in one local[2] Spark context on the same data; the test set is
- * evaluated after every epoch ({@code validationData}). Writes parity.json and parity.md.
+ * Statistical efficiency of parameter averaging, measured without looking at any test set while choosing.
  *
- * <p>Usage: {@code Parity SPEC DATA_DIR OUT_DIR EPOCHS WORKERS,... FREQUENCIES,... [MOMENTA,...]} where
- * a frequency is a number of minibatches or {@code epoch}, and a momentum is a number in (0, 1) or
- * {@code 1-1/N} (Chen and Huo's, the default); every cell also runs plain averaging.
+ * <p>Protocol (PARITY.md):
+ * <ol>
+ *   <li><b>Selection</b>, on the selection dataset's training files only: every candidate averaging (rounds of K
+ *       minibatches and a Nesterov block momentum, or plain) trains at every worker count on 90% of the training
+ *       rows and is scored on the other 10%, a stratified, seeded validation split. One worker is the reference.
+ *       The chosen candidate is the one whose worst validation-accuracy gap to one worker, over the worker counts,
+ *       is smallest (one setting for every N, as a default must be).</li>
+ *   <li><b>Test, once</b>: the chosen candidate and one worker train on all training rows of the selection
+ *       dataset and of every held-out dataset (which took no part in the choice), and each final model is
+ *       evaluated on its test set once.</li>
+ * </ol>
+ * All runs share one local Spark context. Writes parity.json and parity.md.
+ *
+ * <p>Usage: {@code Parity SPEC OUT_DIR EPOCHS WORKERS,... CANDIDATES SELECTION_DIR [HELD_OUT_DIR,...]} where a
+ * candidate is {@code K:M} (every K minibatches, or {@code epoch}; block momentum M, 0 for plain averaging), and a
+ * data folder holds an IDX pair {@code train-*} and {@code t10k-*}.
  */
 public final class Parity {
     private static final int BATCH = 128;
-    private static final double TARGET = 0.85;
+    private static final double VALIDATION_FRACTION = 0.1;
+    private static final long SEED = 12345;
 
     private Parity() {
     }
 
-    /** One cell: its settings and what it reached. */
-    record Cell(int workers, String frequency, String averaging, double testAccuracy, double secondsToTarget,
-            double trainingSeconds, List<Double> accuracyPerEpoch) {
+    /** An averaging setting: rounds of {@code frequency} minibatches (or an epoch), block momentum 0 for plain. */
+    record Candidate(String frequency, double momentum) {
+        static Candidate parse(String text) {
+            String[] parts = text.split(":");
+            if (parts.length != 2) {
+                throw new IllegalArgumentException("candidate '" + text + "': expected K:M, e.g. 16:0.4 or epoch:0");
+            }
+            return new Candidate(parts[0].trim(), Double.parseDouble(parts[1].trim()));
+        }
+
+        String label() {
+            String every = frequency.equals("epoch") ? "every epoch" : "every " + frequency;
+            return momentum == 0 ? every + ", plain"
+                    : String.format(Locale.ROOT, "%s, block momentum %.2f (Nesterov)", every, momentum);
+        }
+
+        BlockMomentum blockMomentum() {
+            return momentum == 0 ? BlockMomentum.NONE : new BlockMomentum(momentum, 1.0, true);
+        }
+    }
+
+    /** One run: where, which setting, and what it reached (NaN when it diverged). */
+    record Run(String phase, String dataset, int workers, String candidate, double finalAccuracy,
+            List<Double> accuracyPerEpoch, double trainingSeconds) {
     }
 
     public static void main(String[] args) throws IOException {
         if (args.length != 6 && args.length != 7) {
-            System.err.println("usage: Parity SPEC DATA_DIR OUT_DIR EPOCHS WORKERS,... FREQUENCIES,... [MOMENTA,...]");
+            System.err.println("usage: Parity SPEC OUT_DIR EPOCHS WORKERS,... CANDIDATES SELECTION_DIR [HELD_OUT,...]");
             System.exit(2);
         }
         ModelSpec spec = ModelFile.readSpec(Path.of(args[0]));
-        Path data = Path.of(args[1]);
-        Path out = Path.of(args[2]);
-        int epochs = Integer.parseInt(args[3]);
+        Path out = Path.of(args[1]);
+        int epochs = Integer.parseInt(args[2]);
         List<Integer> workerCounts = new ArrayList<>();
-        for (String w : args[4].split(",")) {
+        for (String w : args[3].split(",")) {
             workerCounts.add(Integer.parseInt(w.trim()));
         }
-        List<String> frequencies = List.of(args[5].split(","));
-        List<String> momenta = List.of((args.length == 7 ? args[6] : "1-1/N").split(","));
+        List<Candidate> candidates = new ArrayList<>();
+        for (String c : args[4].split(",")) {
+            candidates.add(Candidate.parse(c));
+        }
+        Path selection = Path.of(args[5]);
+        List<Path> heldOut = new ArrayList<>();
+        if (args.length == 7) {
+            for (String d : args[6].split(",")) {
+                heldOut.add(Path.of(d.trim()));
+            }
+        }
         Files.createDirectories(out);
-        DataInput train = DataInput.idx(data.resolve("train-images-idx3-ubyte.gz").toString());
-        DataInput test = DataInput.idx(data.resolve("t10k-images-idx3-ubyte.gz").toString());
-
-        List<Cell> cells = new ArrayList<>();
+        List<Run> runs = new ArrayList<>();
         SparkConf conf = SparkDefaults.apply(new SparkConf().setMaster("local[2]").setAppName("dptrain-parity")
                 .set("spark.ui.enabled", "false"));
         try (JavaSparkContext jsc = new JavaSparkContext(conf)) {
             jsc.setLogLevel("WARN");
+            String name = selection.getFileName().toString();
+            // Phase 1: choose on validation rows carved from the training files.
+            Run reference = run(jsc, spec, selection, name, "selection", epochs, 1, null, runs, out, candidates);
             for (int workers : workerCounts) {
-                for (String frequency : frequencies) {
-                    cells.add(run(jsc, spec, train, test, epochs, workers, frequency, BlockMomentum.NONE));
-                    for (String momentum : workers > 1 ? momenta : List.<String>of()) {
-                        double mu = momentum.equals("1-1/N") ? 1 - 1.0 / workers : Double.parseDouble(momentum);
-                        cells.add(run(jsc, spec, train, test, epochs, workers, frequency, new BlockMomentum(mu, 1.0, true)));
-                    }
-                    write(out, cells, epochs);
+                if (workers == 1) {
+                    continue;
+                }
+                for (Candidate candidate : candidates) {
+                    run(jsc, spec, selection, name, "selection", epochs, workers, candidate, runs, out, candidates);
                 }
             }
+            Candidate chosen = choose(runs, reference, candidates);
+            System.out.println("Chosen on validation data: " + chosen.label());
+            // Phase 2: the chosen setting and one worker on all training rows, each test set read once.
+            List<Path> finals = new ArrayList<>();
+            finals.add(selection);
+            finals.addAll(heldOut);
+            for (Path data : finals) {
+                for (int workers : workerCounts) {
+                    run(jsc, spec, data, data.getFileName().toString(), "test", epochs, workers,
+                            workers == 1 ? null : chosen, runs, out, candidates);
+                }
+            }
+            write(out, runs, epochs, candidates, chosen, name, heldOut);
         }
         System.out.println();
         System.out.print(Files.readString(out.resolve("parity.md")));
         System.out.println("Wrote " + out.resolve("parity.json") + " and " + out.resolve("parity.md"));
     }
 
-    private static Cell run(JavaSparkContext jsc, ModelSpec spec, DataInput train, DataInput test, int epochs,
-            int workers, String frequency, BlockMomentum momentum) {
-        TrainingConfig config = TrainingConfig.builder(spec, train).epochs(epochs).batchSize(BATCH).workers(workers)
-                .averaging(AveragingSchedule.parse(frequency)).validationData(test).blockMomentum(momentum).build();
-        String averaging = momentum.enabled()
-                ? String.format(Locale.ROOT, "block momentum %.3f (Nesterov)", momentum.momentum()) : "plain";
-        double[] trainingSeconds = new double[epochs + 1];
-        TrainingResult result;
-        try {
-            result = new DistributedTrainer(jsc).train(config, new TrainingProgress() {
-                @Override
-                public void roundEnded(RoundRecord r) {
-                    trainingSeconds[r.epoch()] += r.seconds();
-                }
+    /**
+     * The candidate whose worst validation gap to one worker over the worker counts is smallest; ties go to the
+     * higher mean accuracy. A candidate that diverged anywhere loses.
+     */
+    static Candidate choose(List<Run> runs, Run reference, List<Candidate> candidates) {
+        return candidates.stream().max(Comparator
+                .comparingDouble((Candidate c) -> worstGap(runs, reference, c))
+                .thenComparingDouble(c -> meanAccuracy(runs, c))).orElseThrow();
+    }
 
+    private static double worstGap(List<Run> runs, Run reference, Candidate candidate) {
+        double worst = Double.POSITIVE_INFINITY;
+        for (Run r : selectionRuns(runs, candidate)) {
+            double gap = Double.isNaN(r.finalAccuracy()) ? Double.NEGATIVE_INFINITY
+                    : r.finalAccuracy() - reference.finalAccuracy();
+            worst = Math.min(worst, gap);
+        }
+        return worst;
+    }
+
+    private static double meanAccuracy(List<Run> runs, Candidate candidate) {
+        return selectionRuns(runs, candidate).stream().mapToDouble(Run::finalAccuracy).average().orElse(Double.NaN);
+    }
+
+    private static List<Run> selectionRuns(List<Run> runs, Candidate candidate) {
+        return runs.stream().filter(r -> r.phase().equals("selection") && r.candidate().equals(candidate.label()))
+                .toList();
+    }
+
+    /**
+     * One training run. In the selection phase the accuracy is the validation split's, after every epoch; in the
+     * test phase it is the test set's, once, after the last epoch.
+     */
+    private static Run run(JavaSparkContext jsc, ModelSpec spec, Path data, String dataset, String phase,
+            int epochs, int workers, Candidate candidate, List<Run> runs, Path out, List<Candidate> candidates)
+            throws IOException {
+        DataInput train = DataInput.idx(idx(data, "train"));
+        TrainingConfigBuilder builder = TrainingConfig.builder(spec, train).epochs(epochs).batchSize(BATCH)
+                .workers(workers).seed(SEED)
+                .averaging(candidate == null ? AveragingSchedule.EVERY_EPOCH
+                        : AveragingSchedule.parse(candidate.frequency()))
+                .blockMomentum(candidate == null ? BlockMomentum.NONE : candidate.blockMomentum());
+        if (phase.equals("selection")) {
+            builder.validationSplit(VALIDATION_FRACTION).stratify(true);
+        } else {
+            builder.test(DataInput.idx(idx(data, "t10k")));
+        }
+        String label = candidate == null ? "one worker" : candidate.label();
+        double[] seconds = {0};
+        Run result;
+        try {
+            TrainingResult trained = new DistributedTrainer(jsc).train(builder.build(), new TrainingProgress() {
                 @Override
                 public void epochEnded(EpochRecord r) {
-                    System.out.printf(Locale.ROOT, "workers %d, every %s, %s: %s%n", workers, frequency, averaging,
+                    seconds[0] += r.seconds();
+                    System.out.printf(Locale.ROOT, "%s %s, %d workers, %s: %s%n", phase, dataset, workers, label,
                             r.progressLine(epochs));
                 }
             });
+            List<Double> perEpoch = new ArrayList<>();
+            trained.epochs().forEach(e -> perEpoch.add(e.valAccuracy()));
+            double accuracy = phase.equals("selection") ? perEpoch.get(perEpoch.size() - 1)
+                    : trained.test().orElseThrow().stats().accuracy();
+            result = new Run(phase, dataset, workers, label, accuracy, phase.equals("selection") ? perEpoch
+                    : List.of(), seconds[0]);
         } catch (TrainingFailedException e) {
-            // A diverged cell is a result too: NaN accuracy, shown as "diverged".
-            System.out.printf(Locale.ROOT, "workers %d, every %s, %s: %s%n", workers, frequency, averaging,
+            System.out.printf(Locale.ROOT, "%s %s, %d workers, %s: %s%n", phase, dataset, workers, label,
                     e.getMessage());
-            return new Cell(workers, frequency, averaging, Double.NaN, Double.NaN, Double.NaN, List.of());
+            result = new Run(phase, dataset, workers, label, Double.NaN, List.of(), seconds[0]);
         }
-        List<Double> accuracy = new ArrayList<>();
-        double elapsed = 0;
-        double toTarget = Double.NaN;
-        for (EpochRecord e : result.epochs()) {
-            elapsed += trainingSeconds[e.epoch()];
-            accuracy.add(e.valAccuracy());
-            if (Double.isNaN(toTarget) && e.valAccuracy() >= TARGET) {
-                toTarget = elapsed;
-            }
-        }
-        return new Cell(workers, frequency, averaging, accuracy.get(accuracy.size() - 1), toTarget, elapsed, accuracy);
+        runs.add(result);
+        write(out, runs, epochs, candidates, null, null, List.of());
+        return result;
     }
 
-    private static void write(Path out, List<Cell> cells, int epochs) throws IOException {
+    private static String idx(Path folder, String set) {
+        Path gz = folder.resolve(set + "-images-idx3-ubyte.gz");
+        return (Files.exists(gz) ? gz : folder.resolve(set + "-images-idx3-ubyte")).toString();
+    }
+
+    private static void write(Path out, List<Run> runs, int epochs, List<Candidate> candidates, Candidate chosen,
+            String selection, List<Path> heldOut) throws IOException {
         Map<String, Object> json = new LinkedHashMap<>();
         json.put("date", Instant.now().toString());
         json.put("epochs", epochs);
         json.put("batch_size", BATCH);
-        json.put("target_accuracy", TARGET);
+        json.put("seed", SEED);
+        json.put("validation", "a stratified, seeded " + VALIDATION_FRACTION + " of the selection dataset's "
+                + "training rows; no test set is read while choosing");
         json.put("cores", Runtime.getRuntime().availableProcessors());
-        json.put("cells", cells);
-        new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValue(out.resolve("parity.json").toFile(), json);
-
-        List<String> frequencies = cells.stream().map(Cell::frequency).distinct().toList();
-        List<String> rows = cells.stream().map(c -> c.workers() + "|" + c.averaging()).distinct().toList();
+        json.put("candidates", candidates.stream().map(Candidate::label).toList());
+        json.put("chosen", chosen == null ? null : chosen.label());
+        json.put("runs", runs);
+        new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValue(out.resolve("parity.json").toFile(),
+                json);
+        if (chosen == null) {
+            return;
+        }
         StringBuilder md = new StringBuilder();
-        md.append(String.format(Locale.ROOT, "Test accuracy after %d epochs / training seconds to %.2f test accuracy "
-                + "(— when not reached)%n%n", epochs, TARGET));
-        md.append("| Workers | Averaging |");
-        frequencies.forEach(f -> md.append(f.equals("epoch") ? " every epoch |" : " every " + f + " |"));
-        md.append("\n|---|---|").append("---|".repeat(frequencies.size())).append('\n');
-        for (String row : rows) {
-            String[] parts = row.split("\\|");
-            md.append("| ").append(parts[0]).append(" | ").append(parts[1]).append(" |");
-            for (String f : frequencies) {
-                Cell cell = cells.stream().filter(c -> row.equals(c.workers() + "|" + c.averaging())
-                        && c.frequency().equals(f)).findFirst().orElse(null);
-                md.append(cell == null ? " |" : Double.isNaN(cell.testAccuracy()) ? " diverged |"
-                        : String.format(Locale.ROOT, " %.4f / %s |", cell.testAccuracy(),
-                        Double.isNaN(cell.secondsToTarget()) ? "—"
-                                : String.format(Locale.ROOT, "%.1f s", cell.secondsToTarget())));
+        List<Integer> workers = runs.stream().map(Run::workers).distinct().sorted().toList();
+        md.append(String.format(Locale.ROOT, "Selection on %s: validation accuracy after %d epochs (a stratified "
+                + "10%% of the training rows; one worker %s)%n%n", selection, epochs,
+                format(runs.stream().filter(r -> r.phase().equals("selection") && r.workers() == 1).findFirst()
+                        .map(Run::finalAccuracy).orElse(Double.NaN))));
+        md.append("| Averaging |");
+        workers.stream().filter(w -> w > 1).forEach(w -> md.append(" ").append(w).append(" workers |"));
+        md.append(" worst gap to one worker |\n|---|");
+        md.append("---|".repeat((int) workers.stream().filter(w -> w > 1).count() + 1)).append('\n');
+        Run reference = runs.stream().filter(r -> r.phase().equals("selection") && r.workers() == 1).findFirst()
+                .orElseThrow();
+        for (Candidate c : candidates) {
+            md.append("| ").append(c.equals(chosen) ? "**" + c.label() + "**" : c.label()).append(" |");
+            for (int w : workers) {
+                if (w == 1) {
+                    continue;
+                }
+                runs.stream().filter(r -> r.phase().equals("selection") && r.workers() == w
+                        && r.candidate().equals(c.label())).findFirst()
+                        .ifPresentOrElse(r -> md.append(" ").append(format(r.finalAccuracy())).append(" |"),
+                                () -> md.append(" |"));
             }
-            md.append('\n');
+            md.append(String.format(Locale.ROOT, " %+.4f |%n", worstGap(runs, reference, c)));
+        }
+        md.append(String.format(Locale.ROOT, "%nTest accuracy, each test set read once, for one worker and for the "
+                + "chosen setting (%s)%n%n| Dataset |", chosen.label()));
+        workers.forEach(w -> md.append(" ").append(w).append(w == 1 ? " worker |" : " workers |"));
+        md.append(" worst gap |\n|---|").append("---|".repeat(workers.size() + 1)).append('\n');
+        List<String> datasets = runs.stream().filter(r -> r.phase().equals("test")).map(Run::dataset).distinct()
+                .toList();
+        for (String dataset : datasets) {
+            boolean held = heldOut.stream().anyMatch(p -> p.getFileName().toString().equals(dataset));
+            md.append("| ").append(dataset).append(held ? " (held out: no part in the choice)" : " (selection)")
+                    .append(" |");
+            double one = Double.NaN;
+            double worst = Double.POSITIVE_INFINITY;
+            for (int w : workers) {
+                Run r = runs.stream().filter(x -> x.phase().equals("test") && x.dataset().equals(dataset)
+                        && x.workers() == w).findFirst().orElse(null);
+                if (r == null) {
+                    md.append(" |");
+                    continue;
+                }
+                md.append(" ").append(format(r.finalAccuracy())).append(" |");
+                if (w == 1) {
+                    one = r.finalAccuracy();
+                } else {
+                    worst = Math.min(worst, Double.isNaN(r.finalAccuracy()) ? Double.NEGATIVE_INFINITY
+                            : r.finalAccuracy() - one);
+                }
+            }
+            md.append(String.format(Locale.ROOT, " %+.4f |%n", worst));
         }
         Files.writeString(out.resolve("parity.md"), md);
+    }
+
+    private static String format(double accuracy) {
+        return Double.isNaN(accuracy) ? "diverged" : String.format(Locale.ROOT, "%.4f", accuracy);
     }
 }
