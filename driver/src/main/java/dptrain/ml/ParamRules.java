@@ -25,14 +25,6 @@ final class ParamRules {
     static final String PREDICTION_COL = "prediction";
     static final String PROBABILITY_COL = "probability";
 
-    private ParamRules() {
-    }
-
-    static Param<String> featuresCol(Params owner) {
-        return new Param<>(owner, "featuresCol", "features column: a Spark ML vector or an array of numbers, as many "
-                + "as the spec's input_shape (default: " + FEATURES_COL + ")", columnName(owner, "featuresCol"));
-    }
-
     /** What a classifier's label column holds, for its doc. */
     static final String CLASS_LABELS = "numeric class indices 0..C-1 for the spec's C output units";
     /** What a regressor's label column holds, for its doc. */
@@ -43,6 +35,14 @@ final class ParamRules {
     /** What a regressor's prediction column holds, for its doc. */
     static final String PREDICTED_VALUES = "the predicted value: a double for a spec with one output unit, a "
             + "Spark ML vector of one value per output unit for several";
+
+    private ParamRules() {
+    }
+
+    static Param<String> featuresCol(Params owner) {
+        return new Param<>(owner, "featuresCol", "features column: a Spark ML vector or an array of numbers, as many "
+                + "as the spec's input_shape (default: " + FEATURES_COL + ")", columnName(owner, "featuresCol"));
+    }
 
     /** @param holds what the column holds, e.g. {@link #CLASS_LABELS} */
     static Param<String> labelCol(Params owner, String holds) {
