@@ -42,7 +42,7 @@ import org.junit.jupiter.api.io.TempDir;
 import org.nd4j.linalg.factory.Nd4j;
 
 /**
- * DptrainRegressor on scikit-learn's diabetes data (353 training and 89 test patients, 10
+ * DptrainRegressor on scikit-learn's diabetes data (354 training and 88 test patients, 10
  * features, a real-valued target): a Pipeline with a StandardScaler that beats predicting the
  * mean and survives save and load, a CrossValidator with RegressionEvaluator, a model with two
  * outputs, and the messages of bad specs, params and rows.
