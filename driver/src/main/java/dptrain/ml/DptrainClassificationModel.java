@@ -6,6 +6,7 @@ import java.util.List;
 import org.apache.spark.ml.linalg.VectorUDT;
 import org.apache.spark.ml.linalg.Vectors;
 import org.apache.spark.ml.param.Param;
+import org.apache.spark.ml.param.ParamMap;
 import org.apache.spark.ml.param.Params;
 import org.apache.spark.ml.util.MLReader;
 import org.apache.spark.sql.types.DataTypes;
@@ -96,6 +97,11 @@ public final class DptrainClassificationModel extends NetworkModel<DptrainClassi
     DptrainClassificationModel withNetwork(String uid, ModelSpec spec, float[] parameters,
             List<EpochRecord> history) {
         return new DptrainClassificationModel(uid, spec, parameters, history);
+    }
+
+    @Override
+    public DptrainClassificationModel copy(ParamMap extra) {
+        return super.copy(extra);
     }
 
     public static MLReader<DptrainClassificationModel> read() {

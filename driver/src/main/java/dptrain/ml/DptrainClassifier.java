@@ -9,6 +9,7 @@ import org.apache.spark.ml.param.ParamMap;
 import org.apache.spark.ml.util.DefaultParamsReader;
 import org.apache.spark.ml.util.Identifiable$;
 import org.apache.spark.ml.util.MLReader;
+import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.types.StructType;
 
 /**
@@ -127,6 +128,12 @@ public final class DptrainClassifier extends NetworkEstimator<DptrainClassificat
     @Override
     DptrainClassificationModel model(String uid, ModelSpec spec, float[] parameters, List<EpochRecord> history) {
         return new DptrainClassificationModel(uid, spec, parameters, history);
+    }
+
+    /** Trains the spec's network on {@code dataset}'s rows, where they are, and returns it as a model. */
+    @Override
+    public DptrainClassificationModel fit(Dataset<?> dataset) {
+        return super.fit(dataset);
     }
 
     @Override

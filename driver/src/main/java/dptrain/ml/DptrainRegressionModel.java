@@ -5,6 +5,7 @@ import dptrain.spec.ModelSpec;
 import java.util.List;
 import org.apache.spark.ml.linalg.VectorUDT;
 import org.apache.spark.ml.linalg.Vectors;
+import org.apache.spark.ml.param.ParamMap;
 import org.apache.spark.ml.param.Params;
 import org.apache.spark.ml.util.MLReader;
 import org.apache.spark.sql.types.DataTypes;
@@ -65,6 +66,11 @@ public final class DptrainRegressionModel extends NetworkModel<DptrainRegression
     @Override
     DptrainRegressionModel withNetwork(String uid, ModelSpec spec, float[] parameters, List<EpochRecord> history) {
         return new DptrainRegressionModel(uid, spec, parameters, history);
+    }
+
+    @Override
+    public DptrainRegressionModel copy(ParamMap extra) {
+        return super.copy(extra);
     }
 
     public static MLReader<DptrainRegressionModel> read() {
