@@ -15,7 +15,7 @@ import scala.Function1;
 import scala.runtime.AbstractFunction1;
 
 /**
- * The column parameters the estimator and its model share (each declared here once, with its
+ * The column parameters the estimators and their models share (each declared here once, with its
  * default and doc), the validators of every parameter, and the schema checks. Every failure is an
  * {@link IllegalArgumentException} naming the class, the parameter and the value.
  */
@@ -25,6 +25,17 @@ final class ParamRules {
     static final String PREDICTION_COL = "prediction";
     static final String PROBABILITY_COL = "probability";
 
+    /** What a classifier's label column holds, for its doc. */
+    static final String CLASS_LABELS = "numeric class indices 0..C-1 for the spec's C output units";
+    /** What a regressor's label column holds, for its doc. */
+    static final String REAL_TARGETS = "real-valued targets: a number for a spec with one output unit, an array "
+            + "or Spark ML vector of numbers (one per output unit) for several";
+    /** What a classifier's prediction column holds, for its doc. */
+    static final String PREDICTED_CLASS = "the predicted class index, a double";
+    /** What a regressor's prediction column holds, for its doc. */
+    static final String PREDICTED_VALUES = "the predicted value: a double for a spec with one output unit, a "
+            + "Spark ML vector of one value per output unit for several";
+
     private ParamRules() {
     }
 
@@ -33,14 +44,16 @@ final class ParamRules {
                 + "as the spec's input_shape (default: " + FEATURES_COL + ")", columnName(owner, "featuresCol"));
     }
 
-    static Param<String> labelCol(Params owner) {
-        return new Param<>(owner, "labelCol", "label column: numeric class indices 0..C-1 for the spec's C output "
-                + "units (default: " + LABEL_COL + ")", columnName(owner, "labelCol"));
+    /** @param holds what the column holds, e.g. {@link #CLASS_LABELS} */
+    static Param<String> labelCol(Params owner, String holds) {
+        return new Param<>(owner, "labelCol", "label column: " + holds + " (default: " + LABEL_COL + ")",
+                columnName(owner, "labelCol"));
     }
 
-    static Param<String> predictionCol(Params owner) {
-        return new Param<>(owner, "predictionCol", "output column of the predicted class index, a double "
-                + "(default: " + PREDICTION_COL + ")", columnName(owner, "predictionCol"));
+    /** @param holds what the column holds, e.g. {@link #PREDICTED_CLASS} */
+    static Param<String> predictionCol(Params owner, String holds) {
+        return new Param<>(owner, "predictionCol", "output column of " + holds + " (default: " + PREDICTION_COL
+                + ")", columnName(owner, "predictionCol"));
     }
 
     static Param<String> probabilityCol(Params owner) {
@@ -103,6 +116,16 @@ final class ParamRules {
         DataType type = column(owner, schema, param, column).dataType();
         if (!(type instanceof NumericType)) {
             throw wrongType(owner, param, column, type, "numeric class indices 0..C-1");
+        }
+    }
+
+    /** Fails unless {@code schema} has {@code column} holding a number, an array of numbers or a Spark ML vector. */
+    static void checkTargets(Params owner, StructType schema, String param, String column) {
+        DataType type = column(owner, schema, param, column).dataType();
+        boolean numericArray = type instanceof ArrayType array && array.elementType() instanceof NumericType;
+        if (!(type instanceof NumericType) && !numericArray && !(type instanceof VectorUDT)) {
+            throw wrongType(owner, param, column, type, "real-valued targets: a number, or an array or Spark ML "
+                    + "vector of numbers for several output units");
         }
     }
 

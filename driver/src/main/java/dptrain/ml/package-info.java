@@ -1,6 +1,6 @@
 /**
- * The Spark ML API: {@link dptrain.ml.DptrainClassifier}, an Estimator that trains a dptrain model
- * data-parallel on a DataFrame, and the Transformer it returns; both work in Pipelines, with
- * CrossValidator, and save and load through Spark ML persistence.
+ * The Spark ML API: {@link dptrain.ml.DptrainClassifier} and {@link dptrain.ml.DptrainRegressor},
+ * Estimators that train a dptrain model data-parallel on a DataFrame, and the Transformers they
+ * return; all work in Pipelines, with CrossValidator, and save and load through Spark ML persistence.
  */
 package dptrain.ml;
