@@ -4,13 +4,11 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.net.URI;
 import java.net.URISyntaxException;
-import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.Properties;
 import java.util.UUID;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
@@ -20,10 +18,10 @@ import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.FileSystem;
 import org.gaul.s3proxy.AuthenticationType;
 import org.gaul.s3proxy.S3Proxy;
-import org.gaul.s3proxy.nio2blob.FilesystemNio2BlobApiMetadata;
 import org.jclouds.ContextBuilder;
 import org.jclouds.blobstore.BlobStore;
 import org.jclouds.blobstore.BlobStoreContext;
+import org.jclouds.blobstore.TransientApiMetadata;
 import org.jclouds.blobstore.domain.Blob;
 import org.jclouds.blobstore.domain.PageSet;
 import org.jclouds.blobstore.domain.StorageMetadata;
@@ -32,7 +30,7 @@ import org.jclouds.blobstore.options.PutOptions;
 import org.jclouds.blobstore.util.ForwardingBlobStore;
 
 /**
- * An S3 API server in this JVM: S3Proxy over a local folder, on a free port of 127.0.0.1, with one
+ * An S3 API server in this JVM: S3Proxy over an in-memory store, on a free port of 127.0.0.1, with one
  * bucket of its own and one key pair. {@link #settings} are the {@code --conf spark.hadoop.fs.s3a.*}
  * flags a user gives dptrain to reach such a server through hadoop-aws; {@link #hadoop} is the same
  * for the test's own reads and writes. The server records every upload's key ({@link #uploads}),
@@ -55,13 +53,12 @@ public final class S3Server implements AutoCloseable {
         this.bucket = bucket;
     }
 
-    /** Starts a server keeping its objects in {@code folder}, with an empty bucket. */
-    public static S3Server start(Path folder) throws Exception {
-        Properties properties = new Properties();
-        properties.setProperty("jclouds.filesystem.basedir", folder.toAbsolutePath().toString());
-        // By its metadata, not its name: a look-up by name loads every provider S3Proxy lists, Azure's too.
-        BlobStoreContext context = ContextBuilder.newBuilder(new FilesystemNio2BlobApiMetadata())
-                .credentials(ACCESS_KEY, SECRET_KEY).overrides(properties).build(BlobStoreContext.class);
+    /** Starts a server with an empty bucket. */
+    public static S3Server start() throws Exception {
+        // jclouds' in-memory store. It answers for folders as S3 does, where S3Proxy's filesystem stores take
+        // a folder's marker (key "dir/") for an object named "dir" as well.
+        BlobStoreContext context = ContextBuilder.newBuilder(new TransientApiMetadata())
+                .credentials(ACCESS_KEY, SECRET_KEY).build(BlobStoreContext.class);
         RecordingBlobStore store = new RecordingBlobStore(context.getBlobStore());
         String bucket = "dptrain-" + UUID.randomUUID().toString().substring(0, 8);
         store.createContainerInLocation(null, bucket);

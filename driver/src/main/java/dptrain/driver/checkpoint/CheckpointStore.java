@@ -35,9 +35,11 @@ import org.apache.hadoop.fs.Path;
  *
  * <p>A checkpoint is two files: the data ({@code checkpoint-e0002-b000000-<id>.bin}) and, written
  * only after the data is complete, its manifest ({@code checkpoint-e0002-b000000.json}) with the
- * data file's name, length and SHA-256. Both are written under temporary names and renamed
- * (atomic on local disks and HDFS); where rename is not atomic (S3), the data file's unique name
- * and the manifest written last still mean a checkpoint exists only once it is whole. Reading
+ * data file's name, length and SHA-256. Both are written through {@link AtomicFiles}: under
+ * temporary names and renamed on local disks and HDFS, uploaded under their own names on object
+ * stores (s3a), where an object appears only once its upload is complete. Either way a file is
+ * never seen half-written, and the manifest written last means a checkpoint exists only once it is
+ * whole. Reading
  * checks the manifest, the length and the checksum before decoding, so a truncated, zero-byte,
  * bit-flipped, manifest-less or half-written checkpoint is never loaded: it is reported, naming
  * the file, and the next older one is tried.
