@@ -4,8 +4,8 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import dptrain.driver.files.AtomicFiles;
-import dptrain.driver.files.InputException;
 import dptrain.driver.files.InputFiles;
+import dptrain.driver.files.StoreFailures;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
@@ -140,7 +140,7 @@ public final class CheckpointStore {
                 }
             }
         } catch (IOException e) {
-            throw new InputException(folder + ": earlier checkpoints cannot be deleted: " + e.getMessage(), e);
+            throw StoreFailures.of(folder + ": earlier checkpoints cannot be deleted", folder, e, conf);
         }
     }
 
@@ -252,7 +252,7 @@ public final class CheckpointStore {
                 }
             }
         } catch (IOException e) {
-            throw new InputException(folder + ": old checkpoints cannot be deleted: " + e.getMessage(), e);
+            throw StoreFailures.of(folder + ": old checkpoints cannot be deleted", folder, e, conf);
         }
     }
 
@@ -292,7 +292,7 @@ public final class CheckpointStore {
             manifests.sort(Comparator.comparing(CheckpointStore::position).reversed());
             return manifests;
         } catch (IOException e) {
-            throw new InputException(folder + ": checkpoints cannot be listed: " + e.getMessage(), e);
+            throw StoreFailures.of(folder + ": checkpoints cannot be listed", folder, e, conf);
         }
     }
 

@@ -54,7 +54,7 @@ public final class AtomicFiles {
             }
             FileContext.getFileContext(fs.getUri(), conf).rename(temporary, target, Options.Rename.OVERWRITE);
         } catch (IOException e) {
-            throw new EnvironmentException(target + ": cannot be written: " + InputFiles.reason(e), e);
+            throw StoreFailures.duringRun(target + ": cannot be written", target, e, conf);
         }
     }
 
@@ -112,7 +112,7 @@ public final class AtomicFiles {
             fs.create(probe, true).close();
             fs.delete(probe, false);
         } catch (IOException e) {
-            throw new InputException(flag + " " + folder + ": cannot be written: " + e.getMessage(), e);
+            throw StoreFailures.of(flag + " " + folder + ": cannot be written", folder, e, conf);
         }
     }
 
@@ -121,7 +121,7 @@ public final class AtomicFiles {
         try {
             return InputFiles.fileSystem(target, conf).exists(target);
         } catch (IOException e) {
-            throw new InputException(target + ": cannot be checked: " + e.getMessage(), e);
+            throw StoreFailures.of(target + ": cannot be checked", target, e, conf);
         }
     }
 
@@ -140,7 +140,7 @@ public final class AtomicFiles {
         try {
             fs = InputFiles.fileSystem(target, conf);
         } catch (IOException e) {
-            throw new InputException(flag + " " + target + ": cannot be written: " + e.getMessage(), e);
+            throw StoreFailures.of(flag + " " + target + ": cannot be written", target, e, conf);
         }
         target = fs.makeQualified(target);
         Path temporary = new Path(target.getParent(), "." + target.getName() + ".tmp-" + UUID.randomUUID());
@@ -171,7 +171,7 @@ public final class AtomicFiles {
             }
         } catch (IOException e) {
             deleteQuietly(fs, temporary);
-            throw new InputException(flag + " " + target + ": cannot be written: " + e.getMessage(), e);
+            throw StoreFailures.of(flag + " " + target + ": cannot be written", target, e, conf);
         }
     }
 
@@ -188,7 +188,7 @@ public final class AtomicFiles {
         try {
             parent = InputFiles.fileSystem(target, conf).makeQualified(target).getParent();
         } catch (IOException e) {
-            throw new InputException(flag + " " + target + ": cannot be checked: " + e.getMessage(), e);
+            throw StoreFailures.of(flag + " " + target + ": cannot be checked", target, e, conf);
         }
         if (parent == null) {
             throw new InputException(flag + " " + target + ": is the root of its filesystem; expected a folder below it");

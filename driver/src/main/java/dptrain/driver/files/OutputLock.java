@@ -85,7 +85,7 @@ public final class OutputLock implements AutoCloseable {
             // As AtomicFiles does: no .crc side file next to the lock on a local disk.
             fs = fs instanceof LocalFileSystem local ? local.getRawFileSystem() : fs;
         } catch (IOException e) {
-            throw new InputException("--output " + folder + ": " + e.getMessage(), e);
+            throw StoreFailures.of("--output " + folder, file, e, conf);
         }
         String token = UUID.randomUUID().toString();
         byte[] holder = holder(application, token);
@@ -105,8 +105,11 @@ public final class OutputLock implements AutoCloseable {
                 notices.accept("took over " + file + ", left by a run that is gone (" + other + ")");
                 delete(fs, file);
             } catch (IOException e) {
-                throw new InputException("--output " + folder + ": cannot create " + FILE + " (" + e.getMessage()
-                        + "); expected a folder this run can write", e);
+                Optional<EnvironmentException> unreachable = StoreFailures.environment("--output " + folder
+                        + ": cannot create " + FILE, file, e, conf);
+                throw unreachable.isPresent() ? unreachable.get() : new InputException("--output " + folder
+                        + ": cannot create " + FILE + " (" + InputFiles.reason(e) + "); expected a folder this run can "
+                        + "write", e);
             }
         }
         throw new ParameterException("output", "{output} " + folder + ": another run took " + FILE
