@@ -140,6 +140,19 @@ class S3TrainingIT {
         assertNotNull(referenceUpdaterState, model.keySet().toString());
     }
 
+    @Test
+    @Order(2)
+    void theReportIsDrawnAgainFromARunOnS3WithTheSameSettings() throws IOException {
+        bucket.delete(path("runs/reference/report.html"), false);
+        bucket.delete(path("runs/reference/history.png"), false);
+        List<String> args = new ArrayList<>(List.of("report", "--output", s3.uri("runs/reference")));
+        args.addAll(s3.settings());
+        Run run = dptrain(args);
+        assertEquals(ExitCodes.OK, run.code(), run.err());
+        assertTrue(new String(read("runs/reference/report.html"), StandardCharsets.UTF_8).contains("<svg"));
+        assertTrue(read("runs/reference/history.png").length > 0);
+    }
+
     /**
      * A run in its own JVM, as deploy/bin/dptrain starts it with hadoop-aws added, is killed (SIGKILL)
      * while the S3 server holds the upload of the checkpoint after round 1 of epoch 2 halfway. The
@@ -147,7 +160,7 @@ class S3TrainingIT {
      * with --resume takes over the dead run's lock and ends with the uninterrupted run's bits.
      */
     @Test
-    @Order(2)
+    @Order(3)
     void aRunKilledWhileItUploadsACheckpointResumesFromTheLastWholeOneWithTheSameBits() throws Exception {
         assertNotNull(referenceCoefficients, "needs the uninterrupted run");
         String held = "runs/killed/checkpoints/checkpoint-e0001-b000008";
