@@ -120,7 +120,8 @@ class S3TrainingIT {
         assertTrue(run.out().contains("Test - loss: ") && run.out().contains("(" + TEST + " examples)"), run.out());
 
         assertEquals(List.of("checkpoints/checkpoint-e0001-b000008.json", "checkpoints/checkpoint-e0001-b000016.json",
-                "checkpoints/checkpoint-e0002-b000000.json", "history.json", "history.png", "model.zip", "provenance.json", "report.html"),
+                "checkpoints/checkpoint-e0002-b000000.json", "history.json", "history.png", "model.zip",
+                "provenance.json", "report.html"),
                 files("runs/reference/").stream().filter(k -> !k.endsWith(".bin")).toList(),
                 "the outputs, the 3 newest checkpoints' manifests and nothing else (no lock, no temporary file)");
         assertEquals(3, files("runs/reference/checkpoints/").stream().filter(k -> k.endsWith(".bin")).count());
@@ -216,8 +217,9 @@ class S3TrainingIT {
         settings.put("fs.s3a.attempts.maximum", "1");
         Run run = failingRun(otherBucket(), settings);
         assertEquals(ExitCodes.ENVIRONMENT, run.code(), run.out() + run.err());
-        assertTrue(run.err().contains(": cannot be opened: the S3 endpoint " + endpoint + " (fs.s3a.endpoint) cannot be "
-                + "reached (Connection refused); check fs.s3a.endpoint and that the object store is up"), run.err());
+        assertTrue(run.err().contains(": cannot be opened: the S3 endpoint " + endpoint
+                + " (fs.s3a.endpoint) cannot be reached (Connection refused); check fs.s3a.endpoint and that the "
+                + "object store is up"), run.err());
     }
 
     @Test
@@ -235,8 +237,9 @@ class S3TrainingIT {
         String missing = otherBucket();
         Run run = failingRun(missing, s3.s3aSettings());
         assertEquals(ExitCodes.INPUT, run.code(), run.out() + run.err());
-        assertTrue(run.err().contains("dptrain: error: s3a://" + missing + "/mnist-mlp.yaml: cannot be opened: the bucket '"
-                + missing + "' does not exist; check the URI's bucket"), run.err());
+        assertTrue(run.err().contains("dptrain: error: s3a://" + missing
+                + "/mnist-mlp.yaml: cannot be opened: the bucket '" + missing
+                + "' does not exist; check the URI's bucket"), run.err());
     }
 
     /** A bucket name of its own: Hadoop keeps one s3a client per bucket, made with the settings of its first use. */
@@ -268,7 +271,8 @@ class S3TrainingIT {
      * deploy/bin/dptrain with {@code args} in a JVM of its own, with hadoop-aws, the AWS SDK and
      * the analytics accelerator added through DPTRAIN_CLASSPATH, as DEPLOY.md tells users.
      */
-    private static Process startDeployedDptrain(List<String> args, Path console) throws IOException, URISyntaxException {
+    private static Process startDeployedDptrain(List<String> args, Path console)
+            throws IOException, URISyntaxException {
         Path repo = Path.of("").toAbsolutePath().getParent();
         List<String> command = new ArrayList<>();
         command.add(repo.resolve("deploy/bin/dptrain").toString());

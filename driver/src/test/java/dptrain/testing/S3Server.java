@@ -200,7 +200,7 @@ public final class S3Server implements AutoCloseable {
             this.bytes = bytes;
         }
 
-        /** Waits until an upload has stopped partway, and returns its key; null when none did within {@code seconds}. */
+        /** Waits until an upload has stopped partway and returns its key; null if none did within {@code seconds}. */
         public String awaitStopped(long seconds) throws InterruptedException {
             return stopped.await(seconds, TimeUnit.SECONDS) ? name : null;
         }

@@ -33,12 +33,12 @@ public final class StoreFailures {
                 .orElseGet(() -> new InputException(what + ": " + inputReason(path, e), e));
     }
 
-    /** {@code e} as an {@link EnvironmentException} when the filesystem cannot be reached or refuses the credentials. */
+    /** {@code e} as an {@link EnvironmentException} when the filesystem cannot be reached or refuses credentials. */
     public static Optional<EnvironmentException> environment(String what, Path path, Throwable e, Configuration conf) {
         return environmentReason(path, e, conf).map(reason -> new EnvironmentException(what + ": " + reason, e));
     }
 
-    /** As {@link #of}, but always an environment failure: for writes during a run, whose folder was fine at its start. */
+    /** As {@link #of}, but always an environment failure: for writes during a run, whose folder was fine at first. */
     public static EnvironmentException duringRun(String what, Path path, IOException e, Configuration conf) {
         return new EnvironmentException(what + ": " + environmentReason(path, e, conf).orElse(InputFiles.reason(e)), e);
     }
