@@ -4,8 +4,8 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import dptrain.driver.files.AtomicFiles;
-import dptrain.driver.files.InputException;
 import dptrain.driver.files.InputFiles;
+import dptrain.driver.files.StoreFailures;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
@@ -35,9 +35,11 @@ import org.apache.hadoop.fs.Path;
  *
  * <p>A checkpoint is two files: the data ({@code checkpoint-e0002-b000000-<id>.bin}) and, written
  * only after the data is complete, its manifest ({@code checkpoint-e0002-b000000.json}) with the
- * data file's name, length and SHA-256. Both are written under temporary names and renamed
- * (atomic on local disks and HDFS); where rename is not atomic (S3), the data file's unique name
- * and the manifest written last still mean a checkpoint exists only once it is whole. Reading
+ * data file's name, length and SHA-256. Both are written through {@link AtomicFiles}: under
+ * temporary names and renamed on local disks and HDFS, uploaded under their own names on object
+ * stores (s3a), where an object appears only once its upload is complete. Either way a file is
+ * never seen half-written, and the manifest written last means a checkpoint exists only once it is
+ * whole. Reading
  * checks the manifest, the length and the checksum before decoding, so a truncated, zero-byte,
  * bit-flipped, manifest-less or half-written checkpoint is never loaded: it is reported, naming
  * the file, and the next older one is tried.
@@ -138,7 +140,7 @@ public final class CheckpointStore {
                 }
             }
         } catch (IOException e) {
-            throw new InputException(folder + ": earlier checkpoints cannot be deleted: " + e.getMessage(), e);
+            throw StoreFailures.of(folder + ": earlier checkpoints cannot be deleted", folder, e, conf);
         }
     }
 
@@ -250,7 +252,7 @@ public final class CheckpointStore {
                 }
             }
         } catch (IOException e) {
-            throw new InputException(folder + ": old checkpoints cannot be deleted: " + e.getMessage(), e);
+            throw StoreFailures.of(folder + ": old checkpoints cannot be deleted", folder, e, conf);
         }
     }
 
@@ -290,7 +292,7 @@ public final class CheckpointStore {
             manifests.sort(Comparator.comparing(CheckpointStore::position).reversed());
             return manifests;
         } catch (IOException e) {
-            throw new InputException(folder + ": checkpoints cannot be listed: " + e.getMessage(), e);
+            throw StoreFailures.of(folder + ": checkpoints cannot be listed", folder, e, conf);
         }
     }
 

@@ -5,6 +5,8 @@ import java.io.IOException;
 import java.io.OutputStream;
 import java.util.UUID;
 import org.apache.hadoop.conf.Configuration;
+import org.apache.hadoop.fs.CommonPathCapabilities;
+import org.apache.hadoop.fs.FSDataOutputStream;
 import org.apache.hadoop.fs.FileContext;
 import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.LocalFileSystem;
@@ -12,9 +14,13 @@ import org.apache.hadoop.fs.Options;
 import org.apache.hadoop.fs.Path;
 
 /**
- * The one place dptrain writes result files. A file is written under a hidden temporary name in
- * its folder and renamed over the target only when complete (rename with overwrite is atomic on
- * local disks and HDFS), so a crash at any point leaves the previous good file in place.
+ * The one place dptrain writes result files, so that a crash at any point leaves the previous good
+ * file in place. On local disks and HDFS a file is written under a hidden temporary name in its
+ * folder and renamed over the target only when complete (rename with overwrite is atomic there).
+ * On object stores (s3a) a rename is a copy and a delete, with a moment when neither file is there;
+ * but an object appears whole when its upload completes and not before, and an aborted upload
+ * leaves nothing. So there the target is uploaded under its own name, and the upload is aborted if
+ * its content fails.
  */
 public final class AtomicFiles {
     private final Configuration conf;
@@ -29,9 +35,13 @@ public final class AtomicFiles {
      * #checkWritable} before the run, and whatever {@code target} held stays as it was.
      */
     public void write(Path target, StreamWriter content) {
-        Path temporary = new Path(target.getParent(), "." + target.getName() + ".tmp-" + UUID.randomUUID());
         try {
             FileSystem fs = InputFiles.fileSystem(target, conf);
+            if (publishesOnClose(fs, target)) {
+                upload(fs, target, content);
+                return;
+            }
+            Path temporary = new Path(target.getParent(), "." + target.getName() + ".tmp-" + UUID.randomUUID());
             // The raw local filesystem writes no .crc side files next to the user's outputs.
             FileSystem writer = fs instanceof LocalFileSystem local ? local.getRawFileSystem() : fs;
             writer.mkdirs(target.getParent());
@@ -44,8 +54,35 @@ public final class AtomicFiles {
             }
             FileContext.getFileContext(fs.getUri(), conf).rename(temporary, target, Options.Rename.OVERWRITE);
         } catch (IOException e) {
-            throw new EnvironmentException(target + ": cannot be written: " + e.getMessage(), e);
+            throw StoreFailures.duringRun(target + ": cannot be written", target, e, conf);
         }
+    }
+
+    /**
+     * Whether {@code fs} publishes a file only when its output stream closes, and can abort the
+     * stream instead: object stores such as s3a, whose uploads appear whole or not at all.
+     */
+    public static boolean publishesOnClose(FileSystem fs, Path path) throws IOException {
+        return fs.hasPathCapability(path, CommonPathCapabilities.ABORTABLE_STREAM);
+    }
+
+    /**
+     * Uploads {@code target} under its own name: the old object stays until the upload completes
+     * on close. A failure before then, or any error, aborts the upload, which leaves nothing.
+     */
+    private static void upload(FileSystem fs, Path target, StreamWriter content) throws IOException {
+        FSDataOutputStream out = fs.create(target, true);
+        try {
+            content.writeTo(closeShield(out));
+        } catch (Throwable e) {
+            try {
+                out.abort();
+            } catch (RuntimeException abortFailed) {
+                e.addSuppressed(abortFailed);
+            }
+            throw e;
+        }
+        out.close();
     }
 
     /** {@code out} behind a close that only flushes, for writers that close the stream they write to. */
@@ -75,7 +112,7 @@ public final class AtomicFiles {
             fs.create(probe, true).close();
             fs.delete(probe, false);
         } catch (IOException e) {
-            throw new InputException(flag + " " + folder + ": cannot be written: " + e.getMessage(), e);
+            throw StoreFailures.of(flag + " " + folder + ": cannot be written", folder, e, conf);
         }
     }
 
@@ -84,7 +121,7 @@ public final class AtomicFiles {
         try {
             return InputFiles.fileSystem(target, conf).exists(target);
         } catch (IOException e) {
-            throw new InputException(target + ": cannot be checked: " + e.getMessage(), e);
+            throw StoreFailures.of(target + ": cannot be checked", target, e, conf);
         }
     }
 
@@ -103,7 +140,7 @@ public final class AtomicFiles {
         try {
             fs = InputFiles.fileSystem(target, conf);
         } catch (IOException e) {
-            throw new InputException(flag + " " + target + ": cannot be written: " + e.getMessage(), e);
+            throw StoreFailures.of(flag + " " + target + ": cannot be written", target, e, conf);
         }
         target = fs.makeQualified(target);
         Path temporary = new Path(target.getParent(), "." + target.getName() + ".tmp-" + UUID.randomUUID());
@@ -134,7 +171,7 @@ public final class AtomicFiles {
             }
         } catch (IOException e) {
             deleteQuietly(fs, temporary);
-            throw new InputException(flag + " " + target + ": cannot be written: " + e.getMessage(), e);
+            throw StoreFailures.of(flag + " " + target + ": cannot be written", target, e, conf);
         }
     }
 
@@ -151,7 +188,7 @@ public final class AtomicFiles {
         try {
             parent = InputFiles.fileSystem(target, conf).makeQualified(target).getParent();
         } catch (IOException e) {
-            throw new InputException(flag + " " + target + ": cannot be checked: " + e.getMessage(), e);
+            throw StoreFailures.of(flag + " " + target + ": cannot be checked", target, e, conf);
         }
         if (parent == null) {
             throw new InputException(flag + " " + target + ": is the root of its filesystem; expected a folder below it");

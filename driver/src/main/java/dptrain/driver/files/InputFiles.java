@@ -55,7 +55,7 @@ public final class InputFiles {
             files.sort(Comparator.naturalOrder());
             return files;
         } catch (IOException e) {
-            throw new InputException(uri + ": cannot be listed: " + reason(e), e);
+            throw StoreFailures.of(uri + ": cannot be listed", new Path(uri), e, conf);
         }
     }
 
@@ -85,7 +85,7 @@ public final class InputFiles {
             }
             return new IdxPair(images.toString(), labels.toString());
         } catch (IOException e) {
-            throw new InputException(uri + ": cannot be read: " + e.getMessage(), e);
+            throw StoreFailures.of(uri + ": cannot be read", images, e, conf);
         }
     }
 
@@ -118,7 +118,7 @@ public final class InputFiles {
             }
             return images.toString();
         } catch (IOException e) {
-            throw new InputException(uri + ": cannot be read: " + reason(e), e);
+            throw StoreFailures.of(uri + ": cannot be read", new Path(uri), e, conf);
         }
     }
 
@@ -153,7 +153,7 @@ public final class InputFiles {
             boolean denied = String.valueOf(e.getMessage()).contains("Permission denied");
             throw new InputException(uri + (denied ? ": exists but cannot be read: permission denied" : ": no such file"), e);
         } catch (IOException e) {
-            throw new InputException(uri + ": cannot be opened: " + reason(e), e);
+            throw StoreFailures.of(uri + ": cannot be opened", new Path(uri), e, conf);
         }
     }
 
@@ -164,7 +164,7 @@ public final class InputFiles {
             return IdxReader.maybeGunzip(raw);
         } catch (IOException e) {
             closeQuietly(raw);
-            throw new InputException(uri + ": cannot be read: " + reason(e), e);
+            throw StoreFailures.of(uri + ": cannot be read", new Path(uri), e, conf);
         }
     }
 
@@ -178,7 +178,7 @@ public final class InputFiles {
             Path path = new Path(uri);
             return fileSystem(path, conf).makeQualified(path).toString();
         } catch (IOException e) {
-            throw new InputException(uri + ": cannot be resolved: " + reason(e), e);
+            throw StoreFailures.of(uri + ": cannot be resolved", new Path(uri), e, conf);
         }
     }
 
@@ -192,7 +192,7 @@ public final class InputFiles {
         try (InputStream in = open(uri, conf)) {
             return in.readAllBytes();
         } catch (IOException e) {
-            throw new InputException(uri + ": cannot be read: " + reason(e), e);
+            throw StoreFailures.of(uri + ": cannot be read", new Path(uri), e, conf);
         }
     }
 

@@ -35,7 +35,8 @@ import org.slf4j.LoggerFactory;
  *
  * <p>The lock file is created only if absent. That is atomic on HDFS and close to it on a local
  * disk. On object stores without an atomic create (s3a), two runs started within the same moment
- * may both get through.
+ * may both get through. Object stores also keep an object's time as of its upload, whatever
+ * {@code setTimes} is asked (s3a ignores it), so there the heartbeat uploads the lock again.
  */
 public final class OutputLock implements AutoCloseable {
     /** The lock's file name inside the output folder. */
@@ -51,12 +52,16 @@ public final class OutputLock implements AutoCloseable {
     private final FileSystem fs;
     private final Path file;
     private final String token;
+    private final byte[] holder;
     private final ScheduledExecutorService heartbeat;
+    /** Set once a touch has not moved the lock's time: it is then renewed by writing it again. */
+    private volatile boolean rewrite;
 
-    private OutputLock(FileSystem fs, Path file, String token) {
+    private OutputLock(FileSystem fs, Path file, String token, byte[] holder) {
         this.fs = fs;
         this.file = file;
         this.token = token;
+        this.holder = holder;
         this.heartbeat = Executors.newSingleThreadScheduledExecutor(r -> {
             Thread t = new Thread(r, "dptrain-output-lock-heartbeat");
             t.setDaemon(true);
@@ -80,7 +85,7 @@ public final class OutputLock implements AutoCloseable {
             // As AtomicFiles does: no .crc side file next to the lock on a local disk.
             fs = fs instanceof LocalFileSystem local ? local.getRawFileSystem() : fs;
         } catch (IOException e) {
-            throw new InputException("--output " + folder + ": " + e.getMessage(), e);
+            throw StoreFailures.of("--output " + folder, file, e, conf);
         }
         String token = UUID.randomUUID().toString();
         byte[] holder = holder(application, token);
@@ -90,7 +95,7 @@ public final class OutputLock implements AutoCloseable {
                 try (OutputStream out = fs.create(file, false)) {
                     out.write(holder);
                 }
-                return new OutputLock(fs, file, token);
+                return new OutputLock(fs, file, token, holder);
             } catch (FileAlreadyExistsException e) {
                 Holder other = read(fs, file);
                 if (other.live()) {
@@ -100,8 +105,11 @@ public final class OutputLock implements AutoCloseable {
                 notices.accept("took over " + file + ", left by a run that is gone (" + other + ")");
                 delete(fs, file);
             } catch (IOException e) {
-                throw new InputException("--output " + folder + ": cannot create " + FILE + " (" + e.getMessage()
-                        + "); expected a folder this run can write", e);
+                Optional<EnvironmentException> unreachable = StoreFailures.environment("--output " + folder
+                        + ": cannot create " + FILE, file, e, conf);
+                throw unreachable.isPresent() ? unreachable.get() : new InputException("--output " + folder
+                        + ": cannot create " + FILE + " (" + InputFiles.reason(e) + "); expected a folder this run can "
+                        + "write", e);
             }
         }
         throw new ParameterException("output", "{output} " + folder + ": another run took " + FILE
@@ -121,9 +129,25 @@ public final class OutputLock implements AutoCloseable {
         }
     }
 
-    private void touch() {
+    /** Renews the lock's time, which tells other hosts that this run is alive. */
+    void touch() {
         try {
-            fs.setTimes(file, System.currentTimeMillis(), -1);
+            long now = System.currentTimeMillis();
+            if (!rewrite) {
+                fs.setTimes(file, now, -1);
+                // Allows for filesystems that keep times in whole seconds.
+                rewrite = fs.getFileStatus(file).getModificationTime() < now - 2000;
+                if (!rewrite) {
+                    return;
+                }
+                LOG.debug("{} ignores setTimes; renewing {} by writing it again", fs.getUri(), file);
+            }
+            // Never over a lock another run has taken over meanwhile.
+            if (token.equals(read(fs, file).token())) {
+                try (OutputStream out = fs.create(file, true)) {
+                    out.write(holder);
+                }
+            }
         } catch (IOException | RuntimeException e) {
             LOG.debug("touching {}: {}", file, e.toString());
         }

@@ -12,6 +12,7 @@ import dptrain.driver.files.EnvironmentException;
 import dptrain.driver.files.InputException;
 import dptrain.driver.files.InputFiles;
 import dptrain.driver.files.ParameterException;
+import dptrain.driver.files.StoreFailures;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
@@ -20,7 +21,9 @@ import java.util.Collections;
 import java.util.Iterator;
 import java.util.List;
 import java.util.NoSuchElementException;
+import java.util.Optional;
 import org.apache.hadoop.conf.Configuration;
+import org.apache.hadoop.fs.Path;
 import org.apache.spark.TaskContext;
 import org.apache.spark.api.java.JavaPairRDD;
 import org.apache.spark.api.java.JavaRDD;
@@ -93,6 +96,11 @@ public final class ExampleSource {
                 return (RuntimeException) t;
             }
             if (t instanceof java.io.IOException io) {
+                Optional<EnvironmentException> unreachable = StoreFailures.environment(flag + ": " + input.uri()
+                        + " cannot be read", new Path(input.uri()), io, jsc.hadoopConfiguration());
+                if (unreachable.isPresent()) {
+                    return unreachable.get();
+                }
                 return new InputException(flag + ": " + input.uri() + " cannot be read (" + InputFiles.reason(io)
                         + "); check that the file is complete and readable", e);
             }
