@@ -112,18 +112,24 @@ public final class Parity {
         try (JavaSparkContext jsc = new JavaSparkContext(conf)) {
             jsc.setLogLevel("WARN");
             String name = selection.getFileName().toString();
-            // Phase 1: choose on validation rows carved from the training files.
-            Run reference = run(jsc, spec, selection, name, "selection", epochs, 1, null, runs, out, candidates);
-            for (int workers : workerCounts) {
-                if (workers == 1) {
-                    continue;
+            Candidate chosen = candidates.get(0);
+            if (candidates.size() > 1) {
+                // Phase 1: choose on validation rows carved from the training files.
+                Run reference = run(jsc, spec, selection, name, "selection", epochs, 1, null, runs, out, candidates);
+                for (int workers : workerCounts) {
+                    if (workers == 1) {
+                        continue;
+                    }
+                    for (Candidate candidate : candidates) {
+                        run(jsc, spec, selection, name, "selection", epochs, workers, candidate, runs, out,
+                                candidates);
+                    }
                 }
-                for (Candidate candidate : candidates) {
-                    run(jsc, spec, selection, name, "selection", epochs, workers, candidate, runs, out, candidates);
-                }
+                chosen = choose(runs, reference, candidates);
+                System.out.println("Chosen on validation data: " + chosen.label());
+            } else {
+                System.out.println("One candidate, nothing to choose: " + chosen.label());
             }
-            Candidate chosen = choose(runs, reference, candidates);
-            System.out.println("Chosen on validation data: " + chosen.label());
             // Phase 2: the chosen setting and one worker on all training rows, each test set read once.
             List<Path> finals = new ArrayList<>();
             finals.add(selection);
@@ -241,6 +247,15 @@ public final class Parity {
         }
         StringBuilder md = new StringBuilder();
         List<Integer> workers = runs.stream().map(Run::workers).distinct().sorted().toList();
+        if (candidates.size() > 1) {
+            selectionTable(md, runs, epochs, candidates, chosen, selection, workers);
+        }
+        testTable(md, runs, chosen, heldOut, workers);
+        Files.writeString(out.resolve("parity.md"), md);
+    }
+
+    private static void selectionTable(StringBuilder md, List<Run> runs, int epochs, List<Candidate> candidates,
+            Candidate chosen, String selection, List<Integer> workers) {
         md.append(String.format(Locale.ROOT, "Selection on %s: validation accuracy after %d epochs (a stratified "
                 + "10%% of the training rows; one worker %s)%n%n", selection, epochs,
                 format(runs.stream().filter(r -> r.phase().equals("selection") && r.workers() == 1).findFirst()
@@ -264,8 +279,13 @@ public final class Parity {
             }
             md.append(String.format(Locale.ROOT, " %+.4f |%n", worstGap(runs, reference, c)));
         }
-        md.append(String.format(Locale.ROOT, "%nTest accuracy, each test set read once, for one worker and for the "
-                + "chosen setting (%s)%n%n| Dataset |", chosen.label()));
+        md.append('\n');
+    }
+
+    private static void testTable(StringBuilder md, List<Run> runs, Candidate chosen, List<Path> heldOut,
+            List<Integer> workers) {
+        md.append(String.format(Locale.ROOT, "Test accuracy, each test set read once, for one worker and for "
+                + "the setting under test (%s)%n%n| Dataset |", chosen.label()));
         workers.forEach(w -> md.append(" ").append(w).append(w == 1 ? " worker |" : " workers |"));
         md.append(" worst gap |\n|---|").append("---|".repeat(workers.size() + 1)).append('\n');
         List<String> datasets = runs.stream().filter(r -> r.phase().equals("test")).map(Run::dataset).distinct()
@@ -293,7 +313,6 @@ public final class Parity {
             }
             md.append(String.format(Locale.ROOT, " %+.4f |%n", worst));
         }
-        Files.writeString(out.resolve("parity.md"), md);
     }
 
     private static String format(double accuracy) {
