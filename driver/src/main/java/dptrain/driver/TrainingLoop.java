@@ -8,6 +8,7 @@ import dptrain.driver.checkpoint.Checkpointing;
 import dptrain.driver.files.InputException;
 import dptrain.driver.inference.ModelOnPartitions;
 import dptrain.driver.pipeline.BatchedData;
+import dptrain.driver.pipeline.CachePlacement;
 import dptrain.driver.pipeline.DataPipeline;
 import dptrain.driver.rounds.BlockMomentum;
 import dptrain.driver.rounds.EpochRecord;
@@ -117,6 +118,7 @@ final class TrainingLoop {
         while (!stop && epochsDone < config.epochs()) {
             int epoch = epochsDone + 1;
             long began = System.nanoTime() - Seconds.toNanos(soFar.seconds());
+            CachePlacement.spread(jsc, training, "training").ifPresent(notice -> progress.cacheRespread(epoch, notice));
             while (batchesDone < stepsPerEpoch) {
                 runRound(epoch, began);
                 if (config.checkpointing().everyRounds() > 0 && batchesDone < stepsPerEpoch
@@ -130,6 +132,8 @@ final class TrainingLoop {
             if (validation != null) {
                 jsc.setJobGroup("dptrain-epoch-" + epoch, String.format("dptrain epoch %d/%d validation",
                         epoch, config.epochs()), false);
+                CachePlacement.spread(jsc, validation, "validation")
+                        .ifPresent(notice -> progress.cacheRespread(epoch, notice));
                 val = evaluate(jsc, validation, spec, model(), jobId);
             }
             ReplicaStats stats = soFar.stats();

@@ -25,6 +25,14 @@ public interface TrainingProgress {
     default void roundTransport(String description) {
     }
 
+    /**
+     * At the start of {@code epoch} (or of its validation), cached minibatches crowded onto one
+     * executor after an executor loss were dropped, to be rebuilt where their tasks run (see
+     * {@code CachePlacement}); {@code notice} says which and why.
+     */
+    default void cacheRespread(int epoch, String notice) {
+    }
+
     /** Reading the data named by {@code flag} left out bad records (only under --on-bad-record skip). */
     default void skipped(String flag, ValidationReport report) {
     }
