@@ -67,6 +67,8 @@ final class TrainingLoop {
     private Checkpoint.Best best;
     /** How rounds reach the replicas; open while {@link #run} runs. */
     private RoundTransport transport;
+    /** How the last epoch's rounds travelled, as the console last said it. */
+    private String roundsTravel;
     private BlockMomentum.Filter blockFilter;
     private Path lastCheckpoint;
     private int lastCheckpointEpochs = -1;
@@ -101,7 +103,8 @@ final class TrainingLoop {
         try (RoundTransport opened = RoundExchangeSettings.open(jsc, training.batches(), spec, jobId,
                 config.workers(), roundsPerEpoch, config.epochs())) {
             transport = opened;
-            progress.roundTransport(opened.describe());
+            roundsTravel = opened.describe();
+            progress.roundTransport(roundsTravel);
             runEpochs();
         } finally {
             transport = null;
@@ -118,6 +121,11 @@ final class TrainingLoop {
         while (!stop && epochsDone < config.epochs()) {
             int epoch = epochsDone + 1;
             long began = System.nanoTime() - Seconds.toNanos(soFar.seconds());
+            String travel = transport.beginEpoch(epoch);
+            if (!travel.equals(roundsTravel)) {
+                roundsTravel = travel;
+                progress.roundTransportChanged(epoch, travel);
+            }
             CachePlacement.spread(jsc, training, "training").ifPresent(notice -> progress.cacheRespread(epoch, notice));
             while (batchesDone < stepsPerEpoch) {
                 runRound(epoch, began);

@@ -33,6 +33,13 @@ public interface TrainingProgress {
     default void cacheRespread(int epoch, String notice) {
     }
 
+    /**
+     * From {@code epoch} on, rounds travel differently from the epoch before, e.g. a job per round
+     * while an executor lost since has no replacement, and back; {@code description} says how and why.
+     */
+    default void roundTransportChanged(int epoch, String description) {
+    }
+
     /** Reading the data named by {@code flag} left out bad records (only under --on-bad-record skip). */
     default void skipped(String flag, ValidationReport report) {
     }
