@@ -92,6 +92,51 @@ final class LocalCluster implements BeforeAllCallback, AfterAllCallback {
         return dir;
     }
 
+    /** This cluster's executor JVMs, oldest first. */
+    List<ProcessHandle> executors() {
+        String work = dir.toString();
+        return ProcessHandle.allProcesses()
+                .filter(p -> p.info().commandLine().map(c -> c.contains("CoarseGrainedExecutorBackend")
+                        && c.contains(work)).orElse(false))
+                .sorted(java.util.Comparator.comparing(p -> p.info().startInstant().orElse(java.time.Instant.EPOCH)))
+                .toList();
+    }
+
+    /**
+     * The executor JVM that cached partition {@code partition} of the newest cached RDD (the training
+     * minibatches, during training) of the newest application: its log says "Block rdd_N_P stored".
+     */
+    ProcessHandle executorHolding(int partition) throws IOException {
+        java.util.regex.Pattern stored = java.util.regex.Pattern.compile("Block rdd_(\\d+)_" + partition + " stored");
+        List<Path> logs;
+        try (java.util.stream.Stream<Path> files = Files.walk(dir)) {
+            logs = files.filter(p -> p.getFileName().toString().equals("stderr")
+                    && p.getParent().getParent().getFileName().toString().startsWith("app-")).toList();
+        }
+        String app = logs.stream().map(p -> p.getParent().getParent().getFileName().toString())
+                .max(String::compareTo).orElseThrow(() -> new AssertionError("no executor log in " + dir));
+        int newestRdd = -1;
+        String id = null;
+        for (Path log : logs) {
+            if (log.getParent().getParent().getFileName().toString().equals(app)) {
+                java.util.regex.Matcher m = stored.matcher(Files.readString(log));
+                while (m.find()) {
+                    if (Integer.parseInt(m.group(1)) > newestRdd) {
+                        newestRdd = Integer.parseInt(m.group(1));
+                        id = log.getParent().getFileName().toString();
+                    }
+                }
+            }
+        }
+        if (id == null) {
+            throw new AssertionError("no executor of " + app + " logged caching partition " + partition);
+        }
+        String executorId = id;
+        return executors().stream().filter(p -> p.info().commandLine().map(c -> c.contains(app)
+                && c.contains("--executor-id " + executorId + " ")).orElse(false)).findFirst()
+                .orElseThrow(() -> new AssertionError("executor " + executorId + " of " + app + " is not running"));
+    }
+
     /** A fresh folder for one test's files. */
     Path testFolder(String name) throws IOException {
         Path folder = work.resolve(name);
