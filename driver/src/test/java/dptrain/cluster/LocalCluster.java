@@ -103,11 +103,14 @@ final class LocalCluster implements BeforeAllCallback, AfterAllCallback {
     }
 
     /**
-     * The executor JVM that cached partition {@code partition} of the newest cached RDD (the training
-     * minibatches, during training) of the newest application: its log says "Block rdd_N_P stored".
+     * The executor JVM that holds partition {@code partition} of the training minibatches in the newest
+     * application, once an epoch has read them: the RDD block of that partition its log says it found
+     * locally most often ("Found block rdd_N_P locally"), since every epoch reads the training
+     * minibatches and nothing else is read as often.
      */
     ProcessHandle executorHolding(int partition) throws IOException {
-        java.util.regex.Pattern stored = java.util.regex.Pattern.compile("Block rdd_(\\d+)_" + partition + " stored");
+        java.util.regex.Pattern found = java.util.regex.Pattern.compile("Found block rdd_(\\d+)_" + partition
+                + " locally");
         List<Path> logs;
         try (java.util.stream.Stream<Path> files = Files.walk(dir)) {
             logs = files.filter(p -> p.getFileName().toString().equals("stderr")
@@ -115,21 +118,23 @@ final class LocalCluster implements BeforeAllCallback, AfterAllCallback {
         }
         String app = logs.stream().map(p -> p.getParent().getParent().getFileName().toString())
                 .max(String::compareTo).orElseThrow(() -> new AssertionError("no executor log in " + dir));
-        int newestRdd = -1;
+        int most = 0;
         String id = null;
         for (Path log : logs) {
             if (log.getParent().getParent().getFileName().toString().equals(app)) {
-                java.util.regex.Matcher m = stored.matcher(Files.readString(log));
+                Map<String, Integer> reads = new java.util.HashMap<>();
+                java.util.regex.Matcher m = found.matcher(Files.readString(log));
                 while (m.find()) {
-                    if (Integer.parseInt(m.group(1)) > newestRdd) {
-                        newestRdd = Integer.parseInt(m.group(1));
+                    int n = reads.merge(m.group(1), 1, Integer::sum);
+                    if (n > most) {
+                        most = n;
                         id = log.getParent().getFileName().toString();
                     }
                 }
             }
         }
         if (id == null) {
-            throw new AssertionError("no executor of " + app + " logged caching partition " + partition);
+            throw new AssertionError("no executor of " + app + " has read a cached block of partition " + partition);
         }
         String executorId = id;
         return executors().stream().filter(p -> p.info().commandLine().map(c -> c.contains(app)
