@@ -100,6 +100,20 @@ final class ConsoleProgress implements DistributedTrainer.FoldProgress {
     }
 
     @Override
+    public void roundTransportChanged(int epoch, String description) {
+        clearBar();
+        out.printf(Locale.ROOT, "Rounds from epoch %d: %s%n", epoch, description);
+        out.flush();
+    }
+
+    @Override
+    public void cacheRespread(int epoch, String notice) {
+        clearBar();
+        out.printf(Locale.ROOT, "Note: epoch %d: %s%n", epoch, notice);
+        out.flush();
+    }
+
+    @Override
     public void checkpointRejected(String why) {
         clearBar();
         out.println("Warning: " + why);

@@ -8,6 +8,7 @@ import dptrain.driver.checkpoint.Checkpointing;
 import dptrain.driver.files.InputException;
 import dptrain.driver.inference.ModelOnPartitions;
 import dptrain.driver.pipeline.BatchedData;
+import dptrain.driver.pipeline.CachePlacement;
 import dptrain.driver.pipeline.DataPipeline;
 import dptrain.driver.rounds.BlockMomentum;
 import dptrain.driver.rounds.EpochRecord;
@@ -66,6 +67,8 @@ final class TrainingLoop {
     private Checkpoint.Best best;
     /** How rounds reach the replicas; open while {@link #run} runs. */
     private RoundTransport transport;
+    /** How the last epoch's rounds travelled, as the console last said it. */
+    private String roundsTravel;
     private BlockMomentum.Filter blockFilter;
     private Path lastCheckpoint;
     private int lastCheckpointEpochs = -1;
@@ -100,7 +103,8 @@ final class TrainingLoop {
         try (RoundTransport opened = RoundExchangeSettings.open(jsc, training.batches(), spec, jobId,
                 config.workers(), roundsPerEpoch, config.epochs())) {
             transport = opened;
-            progress.roundTransport(opened.describe());
+            roundsTravel = opened.describe();
+            progress.roundTransport(roundsTravel);
             runEpochs();
         } finally {
             transport = null;
@@ -117,6 +121,12 @@ final class TrainingLoop {
         while (!stop && epochsDone < config.epochs()) {
             int epoch = epochsDone + 1;
             long began = System.nanoTime() - Seconds.toNanos(soFar.seconds());
+            String travel = transport.beginEpoch(epoch);
+            if (!travel.equals(roundsTravel)) {
+                roundsTravel = travel;
+                progress.roundTransportChanged(epoch, travel);
+            }
+            CachePlacement.spread(jsc, training, "training").ifPresent(notice -> progress.cacheRespread(epoch, notice));
             while (batchesDone < stepsPerEpoch) {
                 runRound(epoch, began);
                 if (config.checkpointing().everyRounds() > 0 && batchesDone < stepsPerEpoch
@@ -130,6 +140,8 @@ final class TrainingLoop {
             if (validation != null) {
                 jsc.setJobGroup("dptrain-epoch-" + epoch, String.format("dptrain epoch %d/%d validation",
                         epoch, config.epochs()), false);
+                CachePlacement.spread(jsc, validation, "validation")
+                        .ifPresent(notice -> progress.cacheRespread(epoch, notice));
                 val = evaluate(jsc, validation, spec, model(), jobId);
             }
             ReplicaStats stats = soFar.stats();

@@ -25,6 +25,21 @@ public interface TrainingProgress {
     default void roundTransport(String description) {
     }
 
+    /**
+     * At the start of {@code epoch} (or of its validation), cached minibatches crowded onto one
+     * executor after an executor loss were dropped, to be rebuilt where their tasks run (see
+     * {@code CachePlacement}); {@code notice} says which and why.
+     */
+    default void cacheRespread(int epoch, String notice) {
+    }
+
+    /**
+     * From {@code epoch} on, rounds travel differently from the epoch before, e.g. a job per round
+     * while an executor lost since has no replacement, and back; {@code description} says how and why.
+     */
+    default void roundTransportChanged(int epoch, String description) {
+    }
+
     /** Reading the data named by {@code flag} left out bad records (only under --on-bad-record skip). */
     default void skipped(String flag, ValidationReport report) {
     }

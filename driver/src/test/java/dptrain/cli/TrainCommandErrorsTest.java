@@ -330,6 +330,9 @@ class TrainCommandErrorsTest {
                 bad("conf: in-process round exchange not a boolean", input,
                         List.of("--model", book, "--train", good, "--conf", "spark.dptrain.roundExchange.inProcess=yes"),
                         "spark.dptrain.roundExchange.inProcess=yes", "expected true or false"),
+                bad("conf: slot wait not a duration", input,
+                        List.of("--model", book, "--train", good, "--conf", "spark.dptrain.roundExchange.slotWait=soon"),
+                        "spark.dptrain.roundExchange.slotWait=soon", "expected a duration such as 30s or 2min"),
                 // How long a cluster master may take to accept the application (ERRORS.md, environment errors).
                 bad("conf: master timeout not a duration", input,
                         List.of("--model", book, "--train", good, "--conf", "spark.dptrain.masterTimeout=soon"),

@@ -92,6 +92,56 @@ final class LocalCluster implements BeforeAllCallback, AfterAllCallback {
         return dir;
     }
 
+    /** This cluster's executor JVMs, oldest first. */
+    List<ProcessHandle> executors() {
+        String work = dir.toString();
+        return ProcessHandle.allProcesses()
+                .filter(p -> p.info().commandLine().map(c -> c.contains("CoarseGrainedExecutorBackend")
+                        && c.contains(work)).orElse(false))
+                .sorted(java.util.Comparator.comparing(p -> p.info().startInstant().orElse(java.time.Instant.EPOCH)))
+                .toList();
+    }
+
+    /**
+     * The executor JVM that holds partition {@code partition} of the training minibatches in the newest
+     * application, once an epoch has read them: the RDD block of that partition its log says it found
+     * locally most often ("Found block rdd_N_P locally"), since every epoch reads the training
+     * minibatches and nothing else is read as often.
+     */
+    ProcessHandle executorHolding(int partition) throws IOException {
+        java.util.regex.Pattern found = java.util.regex.Pattern.compile("Found block rdd_(\\d+)_" + partition
+                + " locally");
+        List<Path> logs;
+        try (java.util.stream.Stream<Path> files = Files.walk(dir)) {
+            logs = files.filter(p -> p.getFileName().toString().equals("stderr")
+                    && p.getParent().getParent().getFileName().toString().startsWith("app-")).toList();
+        }
+        String app = logs.stream().map(p -> p.getParent().getParent().getFileName().toString())
+                .max(String::compareTo).orElseThrow(() -> new AssertionError("no executor log in " + dir));
+        int most = 0;
+        String id = null;
+        for (Path log : logs) {
+            if (log.getParent().getParent().getFileName().toString().equals(app)) {
+                Map<String, Integer> reads = new java.util.HashMap<>();
+                java.util.regex.Matcher m = found.matcher(Files.readString(log));
+                while (m.find()) {
+                    int n = reads.merge(m.group(1), 1, Integer::sum);
+                    if (n > most) {
+                        most = n;
+                        id = log.getParent().getFileName().toString();
+                    }
+                }
+            }
+        }
+        if (id == null) {
+            throw new AssertionError("no executor of " + app + " has read a cached block of partition " + partition);
+        }
+        String executorId = id;
+        return executors().stream().filter(p -> p.info().commandLine().map(c -> c.contains(app)
+                && c.contains("--executor-id " + executorId + " ")).orElse(false)).findFirst()
+                .orElseThrow(() -> new AssertionError("executor " + executorId + " of " + app + " is not running"));
+    }
+
     /** A fresh folder for one test's files. */
     Path testFolder(String name) throws IOException {
         Path folder = work.resolve(name);

@@ -179,13 +179,8 @@ class ReliabilityIT {
 
     /** This cluster's executor JVMs, oldest first. */
     private static List<ProcessHandle> executors() {
-        String work = CLUSTER.dir().toString();
-        List<ProcessHandle> found = ProcessHandle.allProcesses()
-                .filter(p -> p.info().commandLine().map(c -> c.contains("CoarseGrainedExecutorBackend")
-                        && c.contains(work)).orElse(false))
-                .sorted(java.util.Comparator.comparing(p -> p.info().startInstant().orElse(Instant.EPOCH)))
-                .toList();
-        assertFalse(found.isEmpty(), "no executor JVM of the cluster in " + work + " is running");
+        List<ProcessHandle> found = CLUSTER.executors();
+        assertFalse(found.isEmpty(), "no executor JVM of the cluster in " + CLUSTER.dir() + " is running");
         return found;
     }
 

@@ -15,8 +15,10 @@ import dptrain.timing.Seconds;
 import java.io.Closeable;
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.time.Duration;
 import java.util.Iterator;
 import java.util.List;
+import java.util.Locale;
 import java.util.Optional;
 import java.util.concurrent.ExecutionException;
 import org.apache.spark.PartitionEvaluator;
@@ -52,20 +54,67 @@ final class EpochJobRounds implements RoundTransport {
     private final String jobId;
     private final RoundExchange exchange;
     private final int epochs;
+    private final int workers;
+    private final SlotWait slotWait;
     private JavaFutureAction<List<Integer>> job;
+    /** Set while an epoch runs a job per round because the cluster lacks task slots (see {@link #beginEpoch}). */
+    private JobPerRound fallback;
+
+    /**
+     * How an epoch that starts with fewer task slots than workers (an executor lost, its replacement
+     * not registered yet) waits for slots, and whether it may then run its rounds as a job each.
+     */
+    record SlotWait(Duration timeout, boolean mayFallBack) {
+    }
 
     EpochJobRounds(JavaSparkContext jsc, JavaRDD<Minibatch> batches, Broadcast<ModelSpec> spec, String jobId,
-            RoundExchange exchange, int epochs) {
+            RoundExchange exchange, int epochs, int workers, SlotWait slotWait) {
         this.jsc = jsc;
         this.batches = batches;
         this.spec = spec;
         this.jobId = jobId;
         this.exchange = exchange;
         this.epochs = epochs;
+        this.workers = workers;
+        this.slotWait = slotWait;
+    }
+
+    /**
+     * An epoch's barrier job needs a task slot per worker. Right after an executor is lost, before
+     * its replacement registers, Spark would refuse the job and retry it only every 15 s
+     * ({@code spark.scheduler.barrier.maxConcurrentTasksCheck.interval}), and fail it after 40 tries.
+     * So the epoch waits for the slots itself, starting as soon as they are there; if they do not
+     * come within the wait, it runs its rounds as a job each (auto mode), and the next epoch looks again.
+     */
+    @Override
+    public String beginEpoch(int epoch) {
+        fallback = null;
+        int slots = RoundExchangeSettings.taskSlots(jsc);
+        long deadline = System.nanoTime() + slotWait.timeout().toNanos();
+        while (slots < workers && System.nanoTime() < deadline) {
+            try {
+                Thread.sleep(100);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new IllegalStateException("interrupted while waiting for task slots for epoch " + epoch, e);
+            }
+            slots = RoundExchangeSettings.taskSlots(jsc);
+        }
+        if (slots >= workers || !slotWait.mayFallBack()) {
+            return describe();
+        }
+        fallback = new JobPerRound(jsc, batches, spec, jobId);
+        return String.format(Locale.ROOT, "%s: the cluster has %d task slot%s for %d workers (an executor was lost "
+                + "and no replacement registered within %s, %s)", fallback.describe(), slots, slots == 1 ? "" : "s",
+                workers, slotWait.timeout().toMillis() % 1000 == 0 ? slotWait.timeout().toSeconds() + " s"
+                        : slotWait.timeout().toMillis() + " ms", RoundExchangeSettings.SLOT_WAIT_KEY);
     }
 
     @Override
     public Round train(TrainingState start, int epoch, int round, int firstBatch, int minibatchesPerRound, long roundSeed) {
+        if (fallback != null) {
+            return fallback.train(start, epoch, round, firstBatch, minibatchesPerRound, roundSeed);
+        }
         if (job == null) {
             job = startJob(epoch);
         }
@@ -90,6 +139,7 @@ final class EpochJobRounds implements RoundTransport {
 
     @Override
     public void endEpoch() {
+        fallback = null;
         if (job == null) {
             return;
         }

@@ -28,6 +28,10 @@ import org.slf4j.LoggerFactory;
  *       driver's JVM (local mode) take each round's state and hand back their results in memory
  *       instead of over TCP; {@code false} sends them over TCP as on a cluster (to measure that
  *       cost). Like the mode, also a thread's local property.</li>
+ *   <li>{@value #SLOT_WAIT_KEY} (a Spark duration, default {@code 30s}): how long an epoch of one
+ *       job waits for a task slot per worker when it starts short of them (an executor lost, its
+ *       replacement not registered yet). In {@code auto} mode an epoch still short of slots then runs
+ *       a job per round; in {@code socket} mode it starts its job anyway, and Spark waits.</li>
  * </ul>
  * The exchange listens on {@code spark.driver.bindAddress} (else {@code spark.driver.host}) and
  * executors reach it at {@code spark.driver.host}, as they reach the driver's RPC endpoint.
@@ -36,6 +40,7 @@ public final class RoundExchangeSettings {
     public static final String MODE_KEY = "spark.dptrain.roundExchange";
     static final String PORT_KEY = "spark.dptrain.roundExchange.port";
     public static final String IN_PROCESS_KEY = "spark.dptrain.roundExchange.inProcess";
+    static final String SLOT_WAIT_KEY = "spark.dptrain.roundExchange.slotWait";
     private static final Logger LOG = LoggerFactory.getLogger(RoundExchangeSettings.class);
 
     enum Mode { AUTO, JOBS, SOCKET }
@@ -64,6 +69,19 @@ public final class RoundExchangeSettings {
         throw new InputException(IN_PROCESS_KEY + "=" + value + ": expected true or false");
     }
 
+    static java.time.Duration slotWait(SparkConf conf) {
+        String value = conf.get(SLOT_WAIT_KEY, "30s").trim();
+        try {
+            long millis = conf.getTimeAsMs(SLOT_WAIT_KEY, "30s");
+            if (millis >= 0) {
+                return java.time.Duration.ofMillis(millis);
+            }
+        } catch (NumberFormatException e) {
+            // reported below
+        }
+        throw new InputException(SLOT_WAIT_KEY + "=" + value + ": expected a duration such as 30s or 2min");
+    }
+
     static int port(SparkConf conf) {
         String value = conf.get(PORT_KEY, "0").trim();
         try {
@@ -83,6 +101,7 @@ public final class RoundExchangeSettings {
         SparkConf conf = jsc.getConf();
         Mode mode = mode(jsc);
         int port = port(conf);
+        java.time.Duration slotWait = slotWait(conf);
         boolean inProcess = inProcess(jsc);
         int slots = taskSlots(jsc);
         boolean dynamic = conf.getBoolean("spark.dynamicAllocation.enabled", false);
@@ -102,7 +121,8 @@ public final class RoundExchangeSettings {
             String bind = conf.get("spark.driver.bindAddress", host);
             try {
                 transport = new EpochJobRounds(jsc, batches, spec, jobId,
-                        new RoundExchange(workers, bind, host, port, inProcess), epochs);
+                        new RoundExchange(workers, bind, host, port, inProcess), epochs, workers,
+                        new EpochJobRounds.SlotWait(slotWait, mode == Mode.AUTO));
             } catch (IOException e) {
                 throw new UncheckedIOException("cannot open the round exchange on " + bind + ":" + port + " ("
                         + PORT_KEY + "): " + e.getMessage(), e);

@@ -28,6 +28,15 @@ public interface RoundTransport extends AutoCloseable {
      */
     Round train(TrainingState start, int epoch, int round, int firstBatch, int minibatchesPerRound, long roundSeed);
 
+    /**
+     * Epoch {@code epoch} is about to start its rounds; returns how they will travel, as {@link
+     * #describe} does for the run. A transport may run an epoch differently from the last one, e.g.
+     * a job per round while an executor lost since has no replacement yet; the text then says why.
+     */
+    default String beginEpoch(int epoch) {
+        return describe();
+    }
+
     /** The epoch's last round is done (the run may stop here or go on with the next epoch). */
     void endEpoch();
 
