@@ -444,8 +444,8 @@ final class KerasLayers {
         @Override
         public LayerShape outputShape(LayerShape input) {
             if (input.kind() != Kind.TOKENS) {
-                throw node.fail("embedding takes token ids, so it must be the first layer, with input_shape "
-                        + "[timesteps]; its input here is " + input.describe());
+                throw wrongInput(node, "embedding", "token ids", input,
+                        "embedding as the first layer, with input_shape [timesteps]");
             }
             return LayerShape.sequence(input.dim(0), outputDim);
         }

@@ -237,7 +237,7 @@ class ImageAndSequenceSpecTest {
             [10, 4]     | [{gru: {units: 8}}, {dense: {units: 2, activation: softmax}}] | layers[0].gru | DL4J 1.0.0-M2.1 has no GRU layer for a MultiLayerNetwork; expected lstm or simple_rnn
             [10, 4]     | [{lstm: {units: 8, return_sequences: true}}, {dense: {units: 2, activation: softmax}}] | layers[1].dense | expected return_sequences: false on the recurrent layer before it
             [10, 4]     | [{lstm: {units: 8, return_sequences: true}}, {flatten: }, {dense: {units: 2, activation: softmax}}] | layers[1].flatten | flatten of a sequence (10, 8) is not available
-            [10]        | [{dense: {units: 4}}, {embedding: {input_dim: 5, output_dim: 2}}, {dense: {units: 2, activation: softmax}}] | layers[1].embedding | embedding takes token ids, so it must be the first layer
+            [10]        | [{dense: {units: 4}}, {embedding: {input_dim: 5, output_dim: 2}}, {dense: {units: 2, activation: softmax}}] | layers[1].embedding | embedding takes token ids, but its input is a flat vector (4); expected embedding as the first layer
             [10]        | [{lstm: {units: 4}}, {dense: {units: 2, activation: softmax}}] | layers[0].lstm | lstm takes a sequence (timesteps, features), but its input is a flat vector (10)
             [10, 4]     | [{lstm: {units: 4, return_sequences: true}}, {batch_normalization: }, {dense: {units: 2, activation: softmax}}] | layers[1].batch_normalization | batch_normalization takes an image or a flat vector
             """)
