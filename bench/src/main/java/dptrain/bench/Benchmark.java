@@ -77,7 +77,7 @@ public final class Benchmark {
 
         MultiLayerNetwork probe = new MultiLayerNetwork(spec.configuration());
         probe.init();
-        double flopsPerExample = EngineSpeed.flopsPerExample(probe);
+        double flopsPerExample = EngineSpeed.flopsPerExample(probe, spec.inputSize());
         double peak = GemmPeak.bookShapeGflops();
         System.out.printf(Locale.ROOT, "GEMM peak (Nd4j.gemm 128x784x512, one thread): %.1f GFLOP/s; %.3f MFLOP per "
                 + "training example%n", peak, flopsPerExample / Units.FLOP_PER_MFLOP);

@@ -151,6 +151,34 @@ class SingleMachineEquivalenceTest {
         assertArrayEquals(single.params().toFloatVector(), result.finalState().copyParameters(), "parameters");
     }
 
+    /**
+     * A convnet replica is DL4J's fit on the same minibatches: batch normalization's running statistics, which DL4J
+     * keeps as parameters, travel in the state snapshot between the epochs' rounds like the weights.
+     */
+    @Test
+    void oneWorkerConvnetGivesExactlyTheParametersOfSingleMachineTraining() throws IOException {
+        ModelSpec spec = ModelSpec.parse(String.join("\n",
+                "input_shape: [28, 28, 1]",
+                "layers:",
+                "  - conv2d: {filters: 4, kernel_size: 3, activation: relu}",
+                "  - max_pooling2d: {pool_size: 2}",
+                "  - batch_normalization:",
+                "  - flatten:",
+                "  - dense: {units: 10, activation: softmax}",
+                "loss: categorical_crossentropy",
+                "seed: 9"), "convnet.yaml");
+        assertEquals(Engine.DL4J, spec.resolvedEngine());
+        int batch = 32;
+        TrainingResult result = new DistributedTrainer(jsc).train(config(spec, 2, batch, 1,
+                AveragingSchedule.EVERY_EPOCH), new TrainingProgress() { });
+        MultiLayerNetwork single = trainSingleProcess(spec, batch, 2);
+        assertArrayEquals(single.params().toFloatVector(), result.finalState().copyParameters(), "parameters");
+        assertArrayEquals(single.getUpdater().getStateViewArray().toFloatVector(),
+                result.finalState().copyOptimizerState(), "RMSprop state");
+        assertTrue(relativeDifference(initialParameters(spec), single.params().toFloatVector()) > 1e-3,
+                "training must have moved the parameters");
+    }
+
     /** A regression replica trains exactly as single-process DL4J does, mae measured on the way. */
     @Test
     void oneWorkerRegressionGivesExactlyTheParametersOfSingleMachineTraining() throws IOException {

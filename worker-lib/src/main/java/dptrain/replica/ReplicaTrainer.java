@@ -11,8 +11,10 @@ import java.util.Iterator;
 import java.util.List;
 import org.deeplearning4j.nn.api.Layer;
 import org.deeplearning4j.nn.api.Model;
+import org.deeplearning4j.nn.conf.InputPreProcessor;
 import org.deeplearning4j.nn.layers.BaseOutputLayer;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
+import org.deeplearning4j.nn.workspace.LayerWorkspaceMgr;
 import org.deeplearning4j.optimize.api.BaseTrainingListener;
 import org.nd4j.linalg.activations.IActivation;
 import org.nd4j.linalg.api.buffer.DataType;
@@ -280,15 +282,19 @@ public final class ReplicaTrainer {
             MultiLayerNetwork network = (MultiLayerNetwork) model;
             Layer outputLayer = network.getOutputLayer();
             int outputIndex = network.getnLayers() - 1;
-            if (!(outputLayer instanceof BaseOutputLayer<?> layer)
-                    || network.getLayerWiseConfigurations().getInputPreProcess(outputIndex) != null) {
-                throw new IllegalStateException("accuracy counting supports a plain dense output layer, found "
+            if (!(outputLayer instanceof BaseOutputLayer<?> layer)) {
+                throw new IllegalStateException("accuracy counting supports a dense output layer, found "
                         + outputLayer.getClass().getSimpleName());
             }
             INDArray input = activations.get(activations.size() - 1);
             // Out of DL4J's training workspace: these few small arrays must not be tied to its lifecycle.
             MemoryWorkspace outside = Nd4j.getMemoryManager().scopeOutOfWorkspaces();
             try {
+                // E.g. the reshape of a convolution's output (Keras: flatten) straight before the output layer.
+                InputPreProcessor preProcessor = network.getLayerWiseConfigurations().getInputPreProcess(outputIndex);
+                if (preProcessor != null) {
+                    input = preProcessor.preProcess(input.dup(), (int) input.size(0), LayerWorkspaceMgr.noWorkspaces());
+                }
                 INDArray preOutput = input.mmul(layer.getParam("W"));
                 INDArray bias = layer.getParam("b");
                 if (bias != null) {

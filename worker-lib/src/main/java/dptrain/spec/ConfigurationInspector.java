@@ -10,12 +10,17 @@ import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
 import org.deeplearning4j.nn.conf.dropout.Dropout;
 import org.deeplearning4j.nn.conf.dropout.IDropout;
 import org.deeplearning4j.nn.conf.layers.ActivationLayer;
+import org.deeplearning4j.nn.conf.layers.BatchNormalization;
+import org.deeplearning4j.nn.conf.layers.EmbeddingLayer;
+import org.deeplearning4j.nn.conf.layers.EmbeddingSequenceLayer;
 import org.deeplearning4j.nn.conf.layers.BaseLayer;
 import org.deeplearning4j.nn.conf.layers.DenseLayer;
 import org.deeplearning4j.nn.conf.layers.DropoutLayer;
 import org.deeplearning4j.nn.conf.layers.FeedForwardLayer;
 import org.deeplearning4j.nn.conf.layers.Layer;
 import org.deeplearning4j.nn.conf.layers.OutputLayer;
+import org.deeplearning4j.nn.conf.preprocessor.FeedForwardToCnnPreProcessor;
+import org.deeplearning4j.nn.conf.preprocessor.RnnToFeedForwardPreProcessor;
 import org.nd4j.linalg.lossfunctions.ILossFunction;
 
 /**
@@ -32,7 +37,7 @@ final class ConfigurationInspector {
     private ConfigurationInspector() {
     }
 
-    /** Checks that dptrain can train the network (flat input, an OutputLayer last) and reads its facts. */
+    /** Checks that dptrain can train the network (flat rows in, an OutputLayer last) and reads its facts. */
     static Facts inspect(MultiLayerConfiguration conf, String source) {
         List<NeuralNetConfiguration> layers = conf.getConfs();
         if (layers == null || layers.isEmpty()) {
@@ -55,31 +60,44 @@ final class ConfigurationInspector {
                     + "expected one, e.g. LossMCXENT");
         }
         int outputs = (int) outputSize;
+        checkOutputTakesRows(conf, last, source);
         return new Facts(inputSize(conf, source), outputs, KerasVocabulary.lossName(loss),
                 TargetEncoding.of(KerasVocabulary.isSparse(loss), KerasVocabulary.isRegression(loss), outputs), layers.get(0).getSeed(),
                 parameterCount(conf));
     }
 
-    /** dptrain feeds flat feature vectors, so the first layer with weights must take one. */
+    /**
+     * dptrain feeds each example as one flat row, so the network must take one: through an input preprocessor that
+     * reshapes it (DL4J's FeedForwardToCnnPreProcessor, dptrain's ChannelsLastRowsPreProcessor), or with a first
+     * layer that takes rows: a dense layer, or an embedding of token ids.
+     */
     private static int inputSize(MultiLayerConfiguration conf, String source) {
         List<NeuralNetConfiguration> layers = conf.getConfs();
         for (int i = 0; i < layers.size(); i++) {
             InputPreProcessor preProcessor = conf.getInputPreProcess(i);
-            if (preProcessor != null) {
-                throw new SpecException(source, "inputPreProcessors." + i, preProcessor.getClass().getSimpleName()
-                        + " is not allowed before layer " + i + "; expected no input preprocessor, because dptrain "
-                        + "feeds flat feature vectors");
-            }
             Layer layer = layers.get(i).getLayer();
+            if (preProcessor != null) {
+                return preprocessedSize(preProcessor, i, source);
+            }
             if (layer instanceof DropoutLayer || layer instanceof ActivationLayer) {
                 continue;
             }
-            if (!(layer instanceof DenseLayer || layer instanceof OutputLayer)) {
-                throw new SpecException(source, layerPath(i), layerName(layer) + " is not allowed as the first layer "
-                        + "with parameters; expected DenseLayer or OutputLayer, because dptrain feeds flat feature "
-                        + "vectors");
+            if (layer instanceof EmbeddingSequenceLayer embedding) {
+                if (embedding.getInputLength() < 1) {
+                    throw new SpecException(source, layerPath(i) + ".inputLength", embedding.getInputLength()
+                            + " is not allowed; expected the number of token ids per example, a whole number >= 1");
+                }
+                return embedding.getInputLength();
             }
-            long nIn = ((FeedForwardLayer) layer).getNIn();
+            if (!(layer instanceof DenseLayer || layer instanceof OutputLayer || layer instanceof EmbeddingLayer
+                    || layer instanceof BatchNormalization)) {
+                throw new SpecException(source, layerPath(i), layerName(layer) + " is not allowed as the first layer "
+                        + "with parameters without an input preprocessor, because dptrain feeds each example as a "
+                        + "flat row; expected DenseLayer, OutputLayer, BatchNormalization or an embedding, or an input "
+                        + "preprocessor before it, e.g. the FeedForwardToCnnPreProcessor that "
+                        + "setInputType(InputType.convolutionalFlat(height, width, channels)) adds");
+            }
+            long nIn = layer instanceof EmbeddingLayer ? 1 : ((FeedForwardLayer) layer).getNIn();
             if (nIn < 1 || nIn > Integer.MAX_VALUE) {
                 throw new SpecException(source, layerPath(i) + ".nin", nIn
                         + " is not allowed; expected the number of input features, a whole number >= 1");
@@ -87,6 +105,42 @@ final class ConfigurationInspector {
             return (int) nIn;
         }
         throw new SpecException(source, "confs", "no layer has parameters; expected a DenseLayer or OutputLayer");
+    }
+
+    /** The flat row size a preprocessor before the first layer with parameters reshapes. */
+    private static int preprocessedSize(InputPreProcessor preProcessor, int index, String source) {
+        long size;
+        if (preProcessor instanceof FeedForwardToCnnPreProcessor cnn) {
+            size = cnn.getInputHeight() * cnn.getInputWidth() * cnn.getNumChannels();
+        } else if (preProcessor instanceof ChannelsLastRowsPreProcessor rows) {
+            size = 1;
+            for (long dimension : rows.getShape()) {
+                size *= dimension;
+            }
+        } else {
+            throw new SpecException(source, "inputPreProcessors." + index, preProcessor.getClass().getSimpleName()
+                    + " is not allowed before the first layer, because dptrain feeds each example as a flat row; "
+                    + "expected FeedForwardToCnnPreProcessor (from InputType.convolutionalFlat) or "
+                    + "ChannelsLastRowsPreProcessor");
+        }
+        if (size < 1 || size > Integer.MAX_VALUE) {
+            throw new SpecException(source, "inputPreProcessors." + index, size
+                    + " input values are not allowed; expected a whole number >= 1 and <= " + Integer.MAX_VALUE);
+        }
+        return (int) size;
+    }
+
+    /**
+     * An OutputLayer after a recurrent layer that returns sequences would get DL4J's RnnToFeedForwardPreProcessor,
+     * which makes every time step an example: the targets, one row per example, would not fit.
+     */
+    private static void checkOutputTakesRows(MultiLayerConfiguration conf, int last, String source) {
+        if (conf.getInputPreProcess(last) instanceof RnnToFeedForwardPreProcessor) {
+            throw new SpecException(source, "inputPreProcessors." + last, "RnnToFeedForwardPreProcessor is not allowed "
+                    + "before the OutputLayer: it makes every time step an example, and dptrain has one target per "
+                    + "example; expected the last recurrent layer wrapped in LastTimeStep (Keras: return_sequences: "
+                    + "false)");
+        }
     }
 
     static long parameterCount(MultiLayerConfiguration conf) {

@@ -9,11 +9,11 @@ import java.util.Map;
 import org.deeplearning4j.nn.conf.MultiLayerConfiguration;
 import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
 import org.deeplearning4j.nn.conf.inputs.InputType;
-import org.deeplearning4j.nn.conf.layers.DenseLayer;
-import org.deeplearning4j.nn.conf.layers.DropoutLayer;
-import org.deeplearning4j.nn.conf.layers.FeedForwardLayer;
+import dptrain.spec.KerasLayers.Dense;
+import dptrain.spec.KerasLayers.DropoutSpec;
+import dptrain.spec.KerasLayers.LayerSpec;
 import org.deeplearning4j.nn.conf.layers.Layer;
-import org.deeplearning4j.nn.conf.layers.OutputLayer;
+import org.deeplearning4j.nn.conf.preprocessor.CnnToFeedForwardPreProcessor;
 
 /** Turns a spec written in Keras terms into a DL4J MultiLayerConfiguration; every check happens while reading. */
 final class KerasSpecTranslator {
@@ -23,78 +23,12 @@ final class KerasSpecTranslator {
     static final List<String> TOP_LEVEL_KEYS =
             List.of("input_shape", "layers", "optimizer", "loss", "metrics", "seed", "kernel_initializer", "normalization",
                     "engine");
-    private static final List<String> LAYER_TYPES = List.of("dense", "dropout");
-    private static final List<String> DENSE_KEYS =
-            List.of("units", "activation", "l2", "kernel_initializer", "bias_initializer");
-    private static final List<String> DROPOUT_KEYS = List.of("rate");
-
-    private static final String INPUT_SHAPE_EXPECTED = "a list of whole numbers >= 1, e.g. [784] or [28, 28]";
+    private static final String INPUT_SHAPE_EXPECTED = "a list of whole numbers >= 1, e.g. [784], [28, 28, 1] "
+            + "(height, width, channels) or [100, 8] (timesteps, features)";
     private static final String LAYERS_EXPECTED =
             "a list of layers, e.g. [{dense: {units: 512, activation: relu}}, {dense: {units: 10, activation: softmax}}]";
-    private static final String LAYER_EXPECTED = "a mapping from one layer type (dense or dropout) to its settings, "
-            + "e.g. {dense: {units: 512, activation: relu}}";
-
-    /** A layer as read from the spec, with Keras defaults applied. */
-    private sealed interface LayerSpec permits Dense, DropoutSpec {
-        Map<String, Object> describe();
-    }
-
-    private record Dense(SpecNode node, int units, String activation, double l2, String kernelInitializer,
-                         String biasInitializer) implements LayerSpec {
-
-        /** DL4J adds l2/2 * sum(w^2) to the loss, Keras adds l2 * sum(w^2); doubling keeps Keras's penalty. */
-        double dl4jL2() {
-            return 2.0 * l2;
-        }
-
-        Layer toHiddenLayer() {
-            return configured(new DenseLayer.Builder());
-        }
-
-        Layer toOutputLayer(Loss loss) {
-            return configured(new OutputLayer.Builder(loss.function().get()));
-        }
-
-        /** Units, activation, initializers and L2, the same for hidden and output layers. */
-        private <B extends FeedForwardLayer.Builder<B>> Layer configured(B builder) {
-            builder.nOut(units)
-                    .activation(KerasVocabulary.ACTIVATIONS.get(activation).get())
-                    .weightInit(KerasVocabulary.KERNEL_INITIALIZERS.get(kernelInitializer).get())
-                    .biasInit(KerasVocabulary.BIAS_INITIALIZERS.get(biasInitializer));
-            if (l2 > 0) {
-                builder.l2(dl4jL2());
-            }
-            return builder.build();
-        }
-
-        @Override
-        public Map<String, Object> describe() {
-            Map<String, Object> description = new LinkedHashMap<>();
-            description.put("type", "dense");
-            description.put("units", units);
-            description.put("activation", activation);
-            description.put("l2", l2);
-            description.put("kernel_initializer", kernelInitializer);
-            description.put("bias_initializer", biasInitializer);
-            return description;
-        }
-    }
-
-    private record DropoutSpec(double rate) implements LayerSpec {
-
-        /** Keras's rate is the fraction dropped; DL4J's Dropout takes the probability of keeping an activation. */
-        Layer toLayer() {
-            return new DropoutLayer.Builder(1.0 - rate).build();
-        }
-
-        @Override
-        public Map<String, Object> describe() {
-            Map<String, Object> description = new LinkedHashMap<>();
-            description.put("type", "dropout");
-            description.put("rate", rate);
-            return description;
-        }
-    }
+    private static final String LAYER_EXPECTED = "a mapping from one layer type (e.g. dense, conv2d or lstm) to its "
+            + "settings, e.g. {dense: {units: 512, activation: relu}}";
 
     private KerasSpecTranslator() {
     }
@@ -124,7 +58,8 @@ final class KerasSpecTranslator {
                 .toUpperCase(java.util.Locale.ROOT));
         checkOutputLayer(layers, loss);
 
-        MultiLayerConfiguration conf = configuration(inputSize, layers, optimizer, loss, kernelInitializer, seed, root);
+        List<LayerShape> shapes = shapes(root.get("input_shape"), inputShape, layers);
+        MultiLayerConfiguration conf = configuration(shapes, layers, optimizer, loss, kernelInitializer, seed, root);
         ConfigurationInspector.Facts facts = ConfigurationInspector.inspect(conf, root.source());
 
         Map<String, Object> description = new LinkedHashMap<>();
@@ -133,7 +68,9 @@ final class KerasSpecTranslator {
         description.put("input_shape", inputShape);
         description.put("input_size", inputSize);
         List<Object> layerDescriptions = new ArrayList<>();
-        layers.forEach(layer -> layerDescriptions.add(layer.describe()));
+        for (int i = 0; i < layers.size(); i++) {
+            layerDescriptions.add(layers.get(i).describe());
+        }
         description.put("layers", layerDescriptions);
         description.put("optimizer", optimizer.describe());
         description.put("loss", loss.name());
@@ -181,25 +118,9 @@ final class KerasSpecTranslator {
             if (!element.isObject()) {
                 throw element.invalid(LAYER_EXPECTED);
             }
-            String type = element.knownName(element.singleKeyOrName(LAYER_EXPECTED), LAYER_TYPES, "layer type");
-            SpecNode settings = element.singleKeyValue();
-            settings.requireObjectOrAbsent("a mapping of " + type + " settings");
-            if (type.equals("dense")) {
-                settings.allowOnly(DENSE_KEYS);
-                layers.add(new Dense(settings,
-                        settings.get("units").wholeNumber(1),
-                        settings.get("activation").choice(KerasVocabulary.ACTIVATIONS.keySet(),
-                                KerasVocabulary.DEFAULT_ACTIVATION, "activation"),
-                        settings.get("l2").number(0.0, v -> v >= 0, "a number >= 0"),
-                        settings.get("kernel_initializer").choice(KerasVocabulary.KERNEL_INITIALIZERS.keySet(),
-                                defaultKernelInitializer, "kernel initializer"),
-                        settings.get("bias_initializer").choice(KerasVocabulary.BIAS_INITIALIZERS.keySet(),
-                                KerasVocabulary.DEFAULT_BIAS_INITIALIZER, "bias initializer")));
-            } else {
-                settings.allowOnly(DROPOUT_KEYS);
-                layers.add(new DropoutSpec(settings.get("rate").number(v -> v >= 0 && v < 1,
-                        "the fraction of inputs to drop, a number >= 0 and < 1")));
-            }
+            String type = element.knownName(element.singleKeyOrName(LAYER_EXPECTED), KerasLayers.LAYER_TYPES,
+                    "layer type");
+            layers.add(KerasLayers.read(type, element.singleKeyValue(), defaultKernelInitializer));
         }
         if (!(layers.get(layers.size() - 1) instanceof Dense)) {
             SpecNode last = elements.get(elements.size() - 1);
@@ -233,6 +154,36 @@ final class KerasSpecTranslator {
         return List.copyOf(metrics);
     }
 
+    /**
+     * What DL4J is told about the flat rows dptrain feeds. A one-channel image row is DL4J's convolutionalFlat; with
+     * more channels, and for sequences, the row is in Keras's channels-last order, which
+     * {@link ChannelsLastRowsPreProcessor} turns into DL4J's channels-first arrays. Token ids are fed as they are.
+     */
+    private static InputType inputType(LayerShape input, NeuralNetConfiguration.ListBuilder list) {
+        switch (input.kind()) {
+            case IMAGE -> {
+                if (input.dim(2) == 1) {
+                    return InputType.convolutionalFlat(input.dim(0), input.dim(1), 1);
+                }
+                list.inputPreProcessor(0, new ChannelsLastRowsPreProcessor(new long[] {input.dim(0), input.dim(1),
+                        input.dim(2)}));
+                return InputType.feedForward(input.size());
+            }
+            case SEQUENCE -> {
+                list.inputPreProcessor(0, new ChannelsLastRowsPreProcessor(new long[] {input.dim(0), input.dim(1)}));
+                return InputType.feedForward(input.size());
+            }
+            case TOKENS -> {
+                // The embedding's nIn is the vocabulary size, which the input type (one id per step) must not replace.
+                list.overrideNinUponBuild(false);
+                return InputType.recurrent(1, input.dim(0));
+            }
+            default -> {
+                return InputType.feedForward(input.size());
+            }
+        }
+    }
+
     /** The combinations DL4J's output-layer validation rejects, caught here with the spec's key path. */
     private static void checkOutputLayer(List<LayerSpec> layers, Loss loss) {
         Dense output = (Dense) layers.get(layers.size() - 1);
@@ -247,8 +198,34 @@ final class KerasSpecTranslator {
         }
     }
 
-    private static MultiLayerConfiguration configuration(int inputSize, List<LayerSpec> layers, Optimizer optimizer,
-            Loss loss, String kernelInitializer, long seed, SpecNode root) {
+    /**
+     * The shape of the input (first) and of every layer's output. A rank-2 or rank-3 input_shape is a sequence or an
+     * image unless the network starts with dense or flatten: then it is flattened, as dptrain always did.
+     */
+    private static List<LayerShape> shapes(SpecNode node, List<Integer> inputShape, List<LayerSpec> layers) {
+        LayerSpec first = layers.stream().filter(layer -> !(layer instanceof DropoutSpec)).findFirst()
+                .orElse(layers.get(0));
+        boolean flattened = first instanceof Dense || first instanceof KerasLayers.Flatten;
+        LayerShape input;
+        if (inputShape.size() == 1 && first instanceof KerasLayers.Embedding) {
+            input = LayerShape.tokens(inputShape.get(0));
+        } else if (inputShape.size() == 2 && !flattened) {
+            input = LayerShape.sequence(inputShape.get(0), inputShape.get(1));
+        } else if (inputShape.size() == 3 && !flattened) {
+            input = LayerShape.image(inputShape.get(0), inputShape.get(1), inputShape.get(2));
+        } else {
+            input = LayerShape.flat(flattenedSize(node, inputShape));
+        }
+        List<LayerShape> shapes = new ArrayList<>();
+        shapes.add(input);
+        for (LayerSpec layer : layers) {
+            shapes.add(layer.outputShape(shapes.get(shapes.size() - 1)));
+        }
+        return shapes;
+    }
+
+    private static MultiLayerConfiguration configuration(List<LayerShape> shapes, List<LayerSpec> layers,
+            Optimizer optimizer, Loss loss, String kernelInitializer, long seed, SpecNode root) {
         NeuralNetConfiguration.ListBuilder list = new NeuralNetConfiguration.Builder()
                 .seed(seed)
                 .updater(optimizer.updater())
@@ -256,15 +233,27 @@ final class KerasSpecTranslator {
                 .biasInit(KerasVocabulary.BIAS_INITIALIZERS.get(KerasVocabulary.DEFAULT_BIAS_INITIALIZER))
                 .list();
         int outputIndex = layers.size() - 1;
+        int dl4jIndex = 0;
+        LayerShape flattenedImage = null;
         for (int i = 0; i < layers.size(); i++) {
             LayerSpec layer = layers.get(i);
-            if (layer instanceof Dense dense) {
-                list.layer(i == outputIndex ? dense.toOutputLayer(loss) : dense.toHiddenLayer());
-            } else {
-                list.layer(((DropoutSpec) layer).toLayer());
+            Layer dl4jLayer = i == outputIndex ? ((Dense) layer).toOutputLayer(loss) : layer.toLayer(shapes.get(i));
+            if (dl4jLayer == null) { // flatten
+                if (shapes.get(i).kind() == LayerShape.Kind.IMAGE) {
+                    flattenedImage = shapes.get(i);
+                }
+                continue;
             }
+            if (flattenedImage != null) {
+                // Explicit, so a layer that also takes images (batch_normalization, dropout) sees a vector, as in Keras.
+                list.inputPreProcessor(dl4jIndex, new CnnToFeedForwardPreProcessor(flattenedImage.dim(0),
+                        flattenedImage.dim(1), flattenedImage.dim(2)));
+                flattenedImage = null;
+            }
+            list.layer(dl4jLayer);
+            dl4jIndex++;
         }
-        list.setInputType(InputType.feedForward(inputSize));
+        list.setInputType(inputType(shapes.get(0), list));
         try {
             return list.build();
         } catch (RuntimeException e) {

@@ -47,6 +47,10 @@ final class SpecNode {
         return isPresent() && value.isObject();
     }
 
+    boolean isArray() {
+        return isPresent() && value.isArray();
+    }
+
     boolean isText() {
         return isPresent() && value.isTextual();
     }

@@ -42,7 +42,7 @@ class SpecErrorMessageTest {
             activation: relu                      | activation: relux              | layers[0].dense.activation  | "relux"
             activation: relu                      | activation: gelu               | layers[0].dense.activation  | "gelu"
             activation: relu                      | activation: relu, unit: 3      | layers[0].dense.unit        | did you mean "units"?
-            '  - dense: {units: 512'              | '  - conv2d: {units: 512'      | layers[0]                   | "conv2d"
+            '  - dense: {units: 512'              | '  - conv3d: {units: 512'      | layers[0]                   | "conv3d"
             '  - dense: {units: 512, activation: relu}' | '  - dense'              | layers[0]                   | "dense"
             'input_shape: [784]'                  | 'input_shape: [784]\nlayerz: []' | layerz                    | did you mean "layers"?
             'input_shape: [784]'                  | 'input_shape: [0]'             | input_shape[0]              | 0
