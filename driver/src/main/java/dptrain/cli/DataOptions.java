@@ -8,8 +8,8 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import org.apache.hadoop.conf.Configuration;
-import picocli.CommandLine.Option;
 import picocli.CommandLine;
+import picocli.CommandLine.Option;
 
 /**
  * The flags that say how to read a dataset (format, scaling, CSV and Parquet layout, bad records,
@@ -150,8 +150,8 @@ final class DataOptions {
      */
     void requireLabels(String command, String why, CommandLine cli) {
         if (noLabels()) {
-            throw usage(cli, (noLabel ? "--no-label" : "--label-column none") + ": 'dptrain " + command + "' needs labelled data (" + why + "); only "
-                    + "'dptrain predict' reads data without labels");
+            throw usage(cli, (noLabel ? "--no-label" : "--label-column none") + ": 'dptrain " + command
+                    + "' needs labelled data (" + why + "); only 'dptrain predict' reads data without labels");
         }
     }
 
