@@ -243,6 +243,8 @@ class TrainCommandErrorsTest {
                 bad("classifier: two label columns", input, List.of("--model", tiny, "--train", p("nan.csv"),
                         "--label-column", "0,3"), "--label-column", "is a classifier",
                         "one column holding the class label"),
+                bad("flag: --label-column none for training", usage, List.of("--model", tiny, "--train", p("nan.csv"),
+                        "--label-column", "none"), "--label-column none", "needs labelled data"),
                 bad("flag: label column not a number", usage, List.of("--model", tiny, "--train", p("nan.csv"),
                         "--label-column", "last"), "--label-column", "'last'", "none for data without labels"),
                 bad("regression: stratified split", usage, List.of("--model", p("regression.yaml"), "--train",
