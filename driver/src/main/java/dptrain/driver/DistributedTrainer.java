@@ -22,7 +22,6 @@ import java.util.Optional;
 import java.util.UUID;
 import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.broadcast.Broadcast;
-import org.apache.spark.storage.StorageLevel;
 
 /**
  * Data-parallel training on Spark: reads and prepares the data (shuffle, split, normalization,
@@ -50,17 +49,27 @@ public final class DistributedTrainer {
         IndexedExamples trainExamples =
                 ExampleSource.read(jsc, config.train(), "--train", check, spec.inputSize(), workers);
         DataPipeline pipeline = new DataPipeline(builder(config, config.train()), workers, config.seed(), config.cache());
-        DataPipeline.Split split = config.stratify()
-                ? pipeline.stratifiedSplit(trainExamples, config.validationFraction(), spec.normalization())
-                : pipeline.split(trainExamples, config.validationFraction(), spec.normalization());
+        DataPipeline.Split split;
+        try {
+            split = config.stratify()
+                    ? pipeline.stratifiedSplit(trainExamples, config.validationFraction(), spec.normalization())
+                    : pipeline.split(trainExamples, config.validationFraction(), spec.normalization());
+        } finally {
+            // The split's minibatches are kept: nothing reads the examples again.
+            trainExamples.release();
+        }
         if (config.validationData().isPresent()) {
             DataInput validationData = config.validationData().get();
             jsc.setJobDescription("dptrain read validation data");
             IndexedExamples validationExamples = ExampleSource.read(jsc, validationData,
                     "--validation-data", check, spec.inputSize(), workers);
-            split = new DataPipeline.Split(split.training(), new DataPipeline(builder(config, validationData),
-                    workers, config.seed(), config.cache()).evaluationBatches(validationExamples, split.normalizer()),
-                    split.normalizer());
+            try {
+                split = new DataPipeline.Split(split.training(), new DataPipeline(builder(config, validationData),
+                        workers, config.seed(), config.cache()).evaluationBatches(validationExamples,
+                                split.normalizer()), split.normalizer());
+            } finally {
+                validationExamples.release();
+            }
             progress.skipped("--validation-data", validationExamples.report());
         }
         BatchedData test = null;
@@ -70,8 +79,12 @@ public final class DistributedTrainer {
             jsc.setJobDescription("dptrain read test data");
             IndexedExamples testExamples =
                     ExampleSource.read(jsc, testData, "--test", check, spec.inputSize(), workers);
-            test = new DataPipeline(builder(config, testData), workers, config.seed(), config.cache())
-                    .evaluationBatches(testExamples, split.normalizer());
+            try {
+                test = new DataPipeline(builder(config, testData), workers, config.seed(), config.cache())
+                        .evaluationBatches(testExamples, split.normalizer());
+            } finally {
+                testExamples.release();
+            }
             testReport = testExamples.report();
         }
         progress.skipped("--train", trainExamples.report());
@@ -111,12 +124,12 @@ public final class DistributedTrainer {
         IndexedExamples data = ExampleSource.read(jsc, config.train(), "--train", new ExampleCheck(spec),
                 spec.inputSize(), config.workers());
         if (data.count() < folds) {
+            data.release();
             throw new ParameterException("folds", "{folds}: " + folds + " folds need at least as many examples, but "
                     + config.train().uri() + " holds " + data.count());
         }
         progress.skipped("--train", data.report());
-        // Every fold reads the examples again: keep them rather than decoding the files K times.
-        data.examples().persist(StorageLevel.MEMORY_AND_DISK());
+        // Every fold reads the examples again, from the copy the read keeps rather than from the files.
         try {
             DataPipeline pipeline = new DataPipeline(builder(config, config.train()), config.workers(), config.seed(),
                     config.cache());
@@ -130,7 +143,7 @@ public final class DistributedTrainer {
             }
             return results;
         } finally {
-            data.examples().unpersist(false);
+            data.release();
         }
     }
 

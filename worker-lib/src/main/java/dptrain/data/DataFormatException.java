@@ -63,7 +63,12 @@ public final class DataFormatException extends RuntimeException {
         return recordBased;
     }
 
-    private static String message(String source, long lineOrRecord, int column, String problem, boolean recordBased) {
+    /**
+     * The sentence a {@code DataFormatException} with these parts carries, e.g. {@code "train.csv line 17, column 3:
+     * 'abc' is not a number; ..."}: for messages whose position is only known later (a line counted within a file
+     * split, made absolute once the lines of the splits before it are known).
+     */
+    public static String message(String source, long lineOrRecord, int column, String problem, boolean recordBased) {
         StringBuilder text = new StringBuilder(source == null || source.isBlank() ? "input" : source);
         if (lineOrRecord >= 1) {
             text.append(recordBased ? " record " : " line ").append(lineOrRecord);

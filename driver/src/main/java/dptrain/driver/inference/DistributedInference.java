@@ -110,6 +110,15 @@ public final class DistributedInference {
         jsc.setJobDescription("dptrain read and check --data");
         IndexedExamples data = ExampleSource.read(jsc, input, "--data", new ExampleCheck(spec),
                 spec.inputSize(), jsc.defaultParallelism());
+        try {
+            return evaluate(spec, model, input, batchSize, topK, cut, data);
+        } finally {
+            data.release();
+        }
+    }
+
+    private Evaluated evaluate(ModelSpec spec, SavedModel model, DataInput input, int batchSize, int topK,
+            OptionalDouble cut, IndexedExamples data) {
         MinibatchBuilder builder = builder(model, input, batchSize);
         InferenceModel inference = model.inferenceModel();
         if (spec.isRegression()) {
@@ -169,6 +178,15 @@ public final class DistributedInference {
         jsc.setJobDescription("dptrain read and check --data");
         IndexedExamples data = ExampleSource.read(jsc, input, "--data", ExampleCheck.featuresOnly(spec),
                 spec.inputSize(), jsc.defaultParallelism());
+        try {
+            return predict(spec, model, input, batchSize, idColumn, output, format, overwrite, data);
+        } finally {
+            data.release();
+        }
+    }
+
+    private Predicted predict(ModelSpec spec, SavedModel model, DataInput input, int batchSize, String idColumn,
+            String output, OutputFormat format, boolean overwrite, IndexedExamples data) {
         IdColumn ids = idColumn == null ? null : IdColumn.read(jsc, input, idColumn, data);
         MinibatchBuilder builder = builder(model, input, batchSize);
         try (ModelOnPartitions<InferenceModel> parameters = ModelOnPartitions.broadcast(jsc, model.inferenceModel())) {

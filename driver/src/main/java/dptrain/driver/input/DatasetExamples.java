@@ -49,7 +49,7 @@ public final class DatasetExamples {
             throw new InputException(what + ": the DataFrame has no rows; expected examples to train on");
         }
         JavaPairRDD<Long, Example> indexed = decoded.mapToPair(d -> new Tuple2<>(d.position() - 1, d.example()));
-        return new IndexedExamples(indexed, report.examples(), report);
+        return new IndexedExamples(indexed, report.examples(), report, null);
     }
 
     private static DecodedRecord decode(Row row, long record, boolean vector, String featuresCol,

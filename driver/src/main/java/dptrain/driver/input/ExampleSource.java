@@ -15,6 +15,7 @@ import dptrain.driver.files.ParameterException;
 import dptrain.driver.files.StoreFailures;
 import java.io.IOException;
 import java.io.InputStream;
+import java.io.Serializable;
 import java.io.UncheckedIOException;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -29,6 +30,7 @@ import org.apache.spark.api.java.JavaPairRDD;
 import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.broadcast.Broadcast;
+import org.apache.spark.storage.StorageLevel;
 import org.apache.spark.util.SerializableConfiguration;
 import scala.Tuple2;
 
@@ -54,31 +56,107 @@ public final class ExampleSource {
      */
     public static IndexedExamples read(JavaSparkContext jsc, DataInput input, String flag, ExampleCheck check,
             int featureCount, int slices) {
-        JavaRDD<DecodedRecord> decoded;
-        ValidationReport report;
+        Decoded decoded;
+        List<PartitionTally> tallies;
         try {
             decoded = decode(jsc, input, check, featureCount, slices);
-            report = decoded.aggregate(new ValidationReport(),
-                    (r, d) -> d.bad() == null ? r.addExample() : r.addBad(d.bad()), ValidationReport::merge);
+            // The one read of the input: this job decodes and checks every record, and keeps what it decoded.
+            decoded.records().persist(StorageLevel.MEMORY_AND_DISK());
+            tallies = decoded.records().mapPartitionsWithIndex(PartitionTally::of, true).collect();
         } catch (Exception e) {
             // Spark's job failures are SparkExceptions: checked, but thrown unchecked from Scala.
             throw unreadable(jsc, flag, input, e);
         }
+        JavaRDD<DecodedRecord> records = decoded.records();
+        ValidationReport report = new ValidationReport();
+        long[] examplesBefore = new long[tallies.size()];
+        long examples = 0;
+        long linesBefore = 0;
+        for (PartitionTally tally : tallies) {
+            int p = tally.partition();
+            if (decoded.startsFile(p)) {
+                linesBefore = 0;
+            }
+            report.merge(tally.report().shifted(decoded.countsFromSplitStart() ? linesBefore : 0));
+            linesBefore += tally.lines();
+            examplesBefore[p] = examples;
+            examples += tally.report().examples();
+        }
         if (report.badRecords() > 0 && (!input.skipBadRecords() || report.breaksAFile())) {
+            records.unpersist(false);
             String why = report.breaksAFile() && input.skipBadRecords()
                     ? "\n(--on-bad-record skip cannot help: the rest of a broken file cannot be read)" : "";
             throw new InputException(report.describe(flag) + why);
         }
         if (report.examples() == 0) {
+            records.unpersist(false);
             throw new InputException(report.badRecords() == 0 ? flag + ": " + input.uri() + " holds no example"
                     : report.describe(flag) + "\n(--on-bad-record skip left no example to train on)");
         }
-        JavaRDD<DecodedRecord> good = report.badRecords() == 0 ? decoded : decoded.filter(d -> d.bad() == null);
-        JavaPairRDD<Long, Example> indexed = input.format() == DataFormat.IDX && report.badRecords() == 0
-                // IDX positions are record numbers: already dense unless records were skipped.
-                ? good.mapToPair(d -> new Tuple2<>(d.position() - 1, d.example()))
-                : good.map(DecodedRecord::example).zipWithIndex().mapToPair(Tuple2::swap);
-        return new IndexedExamples(indexed, report.examples(), report);
+        // Dense indices in file order, from the examples before each partition: what zipWithIndex gives, without
+        // the extra job (and read) it runs to count them.
+        JavaPairRDD<Long, Example> indexed = JavaPairRDD.fromJavaRDD(records.mapPartitionsWithIndex(
+                (p, it) -> numbered(examplesBefore[p], it), true));
+        return new IndexedExamples(indexed, report.examples(), report, records);
+    }
+
+    /**
+     * The decoded records of an input, partitions in file order. Text formats count lines within each
+     * file split ({@code startsFile} marks the partitions that begin a file); IDX and Parquet positions count
+     * from the file's start ({@code startsFile} null).
+     */
+    private record Decoded(JavaRDD<DecodedRecord> records, boolean[] startsFile) {
+        boolean countsFromSplitStart() {
+            return startsFile != null;
+        }
+
+        boolean startsFile(int partition) {
+            return startsFile != null && startsFile[partition];
+        }
+    }
+
+    /** What one partition's records hold: lines (text formats: records, blank lines and headers), and the check. */
+    private record PartitionTally(int partition, long lines, ValidationReport report) implements Serializable {
+        static Iterator<PartitionTally> of(int partition, Iterator<DecodedRecord> records) {
+            ValidationReport report = new ValidationReport();
+            long lines = 0;
+            while (records.hasNext()) {
+                DecodedRecord record = records.next();
+                lines++;
+                if (record.example() != null) {
+                    report.addExample();
+                } else if (record.bad() != null) {
+                    report.addBad(record.bad());
+                }
+            }
+            return List.of(new PartitionTally(partition, lines, report)).iterator();
+        }
+    }
+
+    /** The partition's examples, keyed by dense indices from {@code first} in their order. */
+    private static Iterator<Tuple2<Long, Example>> numbered(long first, Iterator<DecodedRecord> records) {
+        return new Iterator<>() {
+            private long next = first;
+            private Example pending;
+
+            @Override
+            public boolean hasNext() {
+                while (pending == null && records.hasNext()) {
+                    pending = records.next().example();
+                }
+                return pending != null;
+            }
+
+            @Override
+            public Tuple2<Long, Example> next() {
+                if (!hasNext()) {
+                    throw new NoSuchElementException();
+                }
+                Tuple2<Long, Example> result = new Tuple2<>(next++, pending);
+                pending = null;
+                return result;
+            }
+        };
     }
 
     /**
@@ -126,12 +204,12 @@ public final class ExampleSource {
         return false;
     }
 
-    private static JavaRDD<DecodedRecord> decode(JavaSparkContext jsc, DataInput input, ExampleCheck check, int featureCount,
+    private static Decoded decode(JavaSparkContext jsc, DataInput input, ExampleCheck check, int featureCount,
             int slices) {
         return switch (input.format()) {
-            case IDX -> decodeIdx(jsc, input, check, slices);
+            case IDX -> new Decoded(decodeIdx(jsc, input, check, slices), null);
             case CSV, LIBSVM -> decodeText(jsc, input, check, featureCount, slices);
-            case PARQUET -> ParquetExamples.decode(jsc, input, check);
+            case PARQUET -> new Decoded(ParquetExamples.decode(jsc, input, check), null);
         };
     }
 
@@ -266,8 +344,12 @@ public final class ExampleSource {
         }
     }
 
-    private static JavaRDD<DecodedRecord> decodeText(JavaSparkContext jsc, DataInput input, ExampleCheck check,
-            int featureCount, int slices) {
+    /**
+     * Decodes text files split by split, each line a record: a split's lines are counted from its start, since
+     * where it lies in its file is only known once the splits before it are counted (by the same pass).
+     */
+    private static Decoded decodeText(JavaSparkContext jsc, DataInput input, ExampleCheck check, int featureCount,
+            int slices) {
         List<String> files = InputFiles.dataFiles(input.uri(), jsc.hadoopConfiguration());
         int perFile = Math.max(1, slices / files.size());
         CsvDecoder csv = input.hasLabels()
@@ -277,29 +359,48 @@ public final class ExampleSource {
         LibSvmDecoder libsvm = input.hasLabels() ? new LibSvmDecoder(featureCount, check.targets())
                 : LibSvmDecoder.unlabeled(featureCount);
         boolean isCsv = input.format() == DataFormat.CSV;
-        JavaRDD<DecodedRecord> all = null;
+        List<JavaRDD<DecodedRecord>> perFileRecords = new ArrayList<>();
+        List<Boolean> startsFile = new ArrayList<>();
         for (String file : files) {
-            // zipWithIndex numbers each file's lines, so problems can name file and line.
-            JavaPairRDD<String, Long> lines = jsc.textFile(file, perFile).zipWithIndex();
-            JavaRDD<DecodedRecord> decoded = lines.flatMap(lineAndIndex -> {
-                long lineNumber = lineAndIndex._2() + 1;
-                if (isCsv && csv.hasHeader() && lineNumber == 1) {
-                    return Collections.emptyIterator();
-                }
-                try {
-                    Example example = isCsv
-                            ? csv.decode(lineAndIndex._1(), file, lineNumber, csv.columnsFor(featureCount))
-                            : libsvm.decode(lineAndIndex._1(), file, lineNumber);
-                    return example == null
-                            ? Collections.<DecodedRecord>emptyIterator()
-                            : List.of(DecodedRecord.good(lineNumber, check.checkLine(example, file, lineNumber))).iterator();
-                } catch (DataFormatException e) {
-                    return List.of(DecodedRecord.bad(e)).iterator();
-                }
-            });
-            all = all == null ? decoded : all.union(decoded);
+            JavaRDD<DecodedRecord> decoded = jsc.textFile(file, perFile).mapPartitionsWithIndex((split, lines) ->
+                    new Iterator<DecodedRecord>() {
+                        private long line;
+
+                        @Override
+                        public boolean hasNext() {
+                            return lines.hasNext();
+                        }
+
+                        @Override
+                        public DecodedRecord next() {
+                            String text = lines.next();
+                            long lineNumber = ++line;
+                            if (isCsv && csv.hasHeader() && split == 0 && lineNumber == 1) {
+                                return DecodedRecord.NO_RECORD;
+                            }
+                            try {
+                                Example example = isCsv
+                                        ? csv.decode(text, file, lineNumber, csv.columnsFor(featureCount))
+                                        : libsvm.decode(text, file, lineNumber);
+                                return example == null ? DecodedRecord.NO_RECORD
+                                        : DecodedRecord.good(lineNumber, check.checkLine(example, file, lineNumber));
+                            } catch (DataFormatException e) {
+                                return DecodedRecord.bad(e);
+                            }
+                        }
+                    }, true);
+            perFileRecords.add(decoded);
+            for (int split = 0; split < decoded.getNumPartitions(); split++) {
+                startsFile.add(split == 0);
+            }
         }
-        return all;
+        JavaRDD<DecodedRecord> all = perFileRecords.size() == 1 ? perFileRecords.get(0)
+                : jsc.union(perFileRecords.toArray(JavaRDD[]::new));
+        boolean[] starts = new boolean[startsFile.size()];
+        for (int p = 0; p < starts.length; p++) {
+            starts[p] = startsFile.get(p);
+        }
+        return new Decoded(all, starts);
     }
 
     /**

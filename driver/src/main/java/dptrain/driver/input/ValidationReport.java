@@ -49,6 +49,19 @@ public final class ValidationReport implements Serializable {
         return this;
     }
 
+    /**
+     * This report with its bad records' positions {@code lines} further on: a split's report, whose lines were
+     * counted from the split's start, made to count from the file's start.
+     */
+    ValidationReport shifted(long lines) {
+        if (lines == 0 || firstBad.isEmpty()) {
+            return this;
+        }
+        ValidationReport copy = new ValidationReport().merge(this);
+        copy.firstBad.replaceAll(bad -> bad.shifted(lines));
+        return copy;
+    }
+
     private void keepFirst() {
         firstBad.sort(BadRecord.IN_FILE_ORDER);
         while (firstBad.size() > SHOWN) {

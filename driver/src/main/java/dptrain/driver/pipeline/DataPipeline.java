@@ -121,13 +121,14 @@ public final class DataPipeline {
     /**
      * Runs {@code work}, which reads {@code data} several times (a normalization fit, the training
      * and validation shuffles, class counts), with the examples kept rather than decoded from the
-     * files again for each read. The split's minibatches are materialized by then, so the examples
-     * are dropped afterwards. Data a caller already keeps (cross-validation) is left as it is.
+     * files again for each read. Examples the read already keeps ({@link IndexedExamples#kept}) or a caller
+     * keeps (cross-validation) are read from there; others are kept here for the split's duration, since its
+     * minibatches are materialized by then.
      */
     private static Split whileKept(IndexedExamples data, boolean readSeveralTimes,
             java.util.function.Supplier<Split> work) {
         JavaPairRDD<Long, Example> examples = data.examples();
-        boolean keep = readSeveralTimes && examples.getStorageLevel().equals(StorageLevel.NONE());
+        boolean keep = readSeveralTimes && !data.kept() && examples.getStorageLevel().equals(StorageLevel.NONE());
         if (keep) {
             examples.persist(StorageLevel.MEMORY_AND_DISK());
         }
