@@ -61,6 +61,7 @@ public final class IngestionSpeed {
                 .set("spark.ui.enabled", "false"));
         try (JavaSparkContext jsc = new JavaSparkContext(conf)) {
             jsc.setLogLevel("WARN");
+            jsc.sc().addSparkListener(new JobTimes());
             SparkSession spark = SparkSession.builder().sparkContext(jsc.sc()).getOrCreate();
             switch (mode) {
                 case "to-parquet" -> toParquet(spark, data, features, args[5]);
@@ -152,6 +153,28 @@ public final class IngestionSpeed {
         spark.read().schema(schema).csv(csv)
                 .select(functions.col("label"), functions.array(values).as("features"))
                 .repartition(files).write().mode("overwrite").parquet(out);
+    }
+
+    /** Prints each Spark job's description and wall time as it ends: where ingestion's time goes. */
+    private static final class JobTimes extends org.apache.spark.scheduler.SparkListener {
+        private final java.util.Map<Integer, Long> started = new java.util.concurrent.ConcurrentHashMap<>();
+        private final java.util.Map<Integer, String> names = new java.util.concurrent.ConcurrentHashMap<>();
+
+        @Override
+        public void onJobStart(org.apache.spark.scheduler.SparkListenerJobStart job) {
+            started.put(job.jobId(), System.nanoTime());
+            String description = job.properties() == null ? null
+                    : job.properties().getProperty("spark.job.description");
+            names.put(job.jobId(), description == null ? "job " + job.jobId() : description);
+        }
+
+        @Override
+        public void onJobEnd(org.apache.spark.scheduler.SparkListenerJobEnd job) {
+            Long from = started.remove(job.jobId());
+            if (from != null) {
+                System.out.printf(Locale.ROOT, "JOB %.3f s  %s%n", Seconds.since(from), names.remove(job.jobId()));
+            }
+        }
     }
 
     private static void result(String mode, DataFormat format, int run, long rows, double seconds, double epochSeconds,

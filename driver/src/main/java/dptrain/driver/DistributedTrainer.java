@@ -47,7 +47,8 @@ public final class DistributedTrainer {
 
         jsc.setJobDescription("dptrain read and shuffle training data");
         IndexedExamples trainExamples =
-                ExampleSource.read(jsc, config.train(), "--train", check, spec.inputSize(), workers);
+                ExampleSource.read(jsc, config.train(), "--train", check, spec.inputSize(), workers,
+                        config.cache().examplesLevel());
         DataPipeline pipeline = new DataPipeline(builder(config, config.train()), workers, config.seed(), config.cache());
         DataPipeline.Split split;
         try {
@@ -62,7 +63,7 @@ public final class DistributedTrainer {
             DataInput validationData = config.validationData().get();
             jsc.setJobDescription("dptrain read validation data");
             IndexedExamples validationExamples = ExampleSource.read(jsc, validationData,
-                    "--validation-data", check, spec.inputSize(), workers);
+                    "--validation-data", check, spec.inputSize(), workers, config.cache().examplesLevel());
             try {
                 split = new DataPipeline.Split(split.training(), new DataPipeline(builder(config, validationData),
                         workers, config.seed(), config.cache()).evaluationBatches(validationExamples,
@@ -78,7 +79,8 @@ public final class DistributedTrainer {
             DataInput testData = config.test().get();
             jsc.setJobDescription("dptrain read test data");
             IndexedExamples testExamples =
-                    ExampleSource.read(jsc, testData, "--test", check, spec.inputSize(), workers);
+                    ExampleSource.read(jsc, testData, "--test", check, spec.inputSize(), workers,
+                            config.cache().examplesLevel());
             try {
                 test = new DataPipeline(builder(config, testData), workers, config.seed(), config.cache())
                         .evaluationBatches(testExamples, split.normalizer());
@@ -122,7 +124,7 @@ public final class DistributedTrainer {
         ModelSpec spec = config.spec();
         jsc.setJobDescription("dptrain read training data for cross-validation");
         IndexedExamples data = ExampleSource.read(jsc, config.train(), "--train", new ExampleCheck(spec),
-                spec.inputSize(), config.workers());
+                spec.inputSize(), config.workers(), config.cache().examplesLevel());
         if (data.count() < folds) {
             data.release();
             throw new ParameterException("folds", "{folds}: " + folds + " folds need at least as many examples, but "

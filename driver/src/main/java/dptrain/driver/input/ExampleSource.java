@@ -56,12 +56,21 @@ public final class ExampleSource {
      */
     public static IndexedExamples read(JavaSparkContext jsc, DataInput input, String flag, ExampleCheck check,
             int featureCount, int slices) {
+        return read(jsc, input, flag, check, featureCount, slices, StorageLevel.MEMORY_AND_DISK());
+    }
+
+    /**
+     * As {@link #read(JavaSparkContext, DataInput, String, ExampleCheck, int, int)}, keeping the decoded examples at
+     * {@code keep} until {@link IndexedExamples#release}.
+     */
+    public static IndexedExamples read(JavaSparkContext jsc, DataInput input, String flag, ExampleCheck check,
+            int featureCount, int slices, StorageLevel keep) {
         Decoded decoded;
         List<PartitionTally> tallies;
         try {
             decoded = decode(jsc, input, check, featureCount, slices);
             // The one read of the input: this job decodes and checks every record, and keeps what it decoded.
-            decoded.records().persist(StorageLevel.MEMORY_AND_DISK());
+            decoded.records().persist(keep);
             tallies = decoded.records().mapPartitionsWithIndex(PartitionTally::of, true).collect();
         } catch (Exception e) {
             // Spark's job failures are SparkExceptions: checked, but thrown unchecked from Scala.

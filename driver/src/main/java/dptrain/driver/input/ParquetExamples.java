@@ -7,6 +7,7 @@ import dptrain.data.Targets;
 import dptrain.driver.files.InputException;
 import dptrain.driver.files.InputFiles;
 import java.util.Arrays;
+import java.util.Iterator;
 import java.util.List;
 import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.api.java.JavaSparkContext;
@@ -15,9 +16,14 @@ import org.apache.spark.ml.linalg.VectorUDT;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
+import org.apache.spark.sql.catalyst.CatalystTypeConverters;
+import org.apache.spark.sql.catalyst.InternalRow;
+import org.apache.spark.sql.catalyst.util.ArrayData;
 import org.apache.spark.sql.functions;
 import org.apache.spark.sql.types.ArrayType;
 import org.apache.spark.sql.types.DataType;
+import org.apache.spark.sql.types.DataTypes;
+import org.apache.spark.sql.types.Decimal;
 import org.apache.spark.sql.types.NumericType;
 import org.apache.spark.sql.types.StructField;
 import org.apache.spark.sql.types.StructType;
@@ -29,6 +35,9 @@ import org.apache.spark.sql.types.StructType;
  * its file and row index, so a bad row is named like a bad line.
  */
 final class ParquetExamples {
+    /** The fields of a Spark ML vector's binary form: type, size, indices, values. */
+    private static final int VECTOR_FIELDS = 4;
+
     private ParquetExamples() {
     }
 
@@ -55,7 +64,7 @@ final class ParquetExamples {
             // Only the features are read: a label column, if the table has one, is neither read nor checked.
             Dataset<Row> rows = table.select(functions.col("_metadata.file_path"),
                     functions.col("_metadata.row_index"), functions.col(features));
-            return rows.javaRDD().map(row -> decodeUnlabeledRow(row, vector, features, check));
+            return internalRows(rows).map(row -> decodeUnlabeledRow(row, featuresType, features, check));
         }
         DataType labelType = column(schema, label, "--label-col; for a table without labels, predict "
                 + "takes --no-label", input.uri()).dataType();
@@ -65,7 +74,31 @@ final class ParquetExamples {
         }
         Dataset<Row> rows = table.select(functions.col("_metadata.file_path"), functions.col("_metadata.row_index"),
                 functions.col(features), functions.col(label));
-        return rows.javaRDD().map(row -> decodeRow(row, vector, features, label, check));
+        return internalRows(rows).mapPartitions(it -> {
+            // The label cell as a Row holds it (a number, a vector, a Seq of numbers): one small value per row.
+            scala.Function1<Object, Object> toLabel = CatalystTypeConverters.createToScalaConverter(labelType);
+            return new Iterator<DecodedRecord>() {
+                @Override
+                public boolean hasNext() {
+                    return it.hasNext();
+                }
+
+                @Override
+                public DecodedRecord next() {
+                    InternalRow row = it.next();
+                    Object cell = row.isNullAt(3) ? null : toLabel.apply(row.get(3, labelType));
+                    return decodeRow(row, featuresType, features, cell, label, check);
+                }
+            };
+        });
+    }
+
+    /**
+     * The rows as Spark's Parquet reader gives them (its vectorized reader, then Spark's binary rows), without the
+     * conversion to {@link Row}s that would box every feature value.
+     */
+    private static JavaRDD<InternalRow> internalRows(Dataset<Row> rows) {
+        return rows.queryExecution().toRdd().toJavaRDD();
     }
 
     /**
@@ -97,23 +130,25 @@ final class ParquetExamples {
         return schema.apply(name);
     }
 
-    private static DecodedRecord decodeRow(Row row, boolean vector, String featuresName, String labelName,
-            ExampleCheck check) {
-        String file = row.getString(0);
+    private static DecodedRecord decodeRow(InternalRow row, DataType featuresType, String featuresName, Object label,
+            String labelName, ExampleCheck check) {
+        String file = row.getUTF8String(0).toString();
         long record = row.getLong(1) + 1;
         try {
-            Example example = example(row, 2, 3, vector, featuresName, labelName, check.targets(), file, record);
+            float[] x = features(row, 2, featuresType, featuresName, file, record);
+            Example example = labelled(x, label, labelName, check.targets(), file, record);
             return DecodedRecord.good(record, check.checkRecord(example, file, record));
         } catch (DataFormatException e) {
             return DecodedRecord.bad(e);
         }
     }
 
-    private static DecodedRecord decodeUnlabeledRow(Row row, boolean vector, String featuresName, ExampleCheck check) {
-        String file = row.getString(0);
+    private static DecodedRecord decodeUnlabeledRow(InternalRow row, DataType featuresType, String featuresName,
+            ExampleCheck check) {
+        String file = row.getUTF8String(0).toString();
         long record = row.getLong(1) + 1;
         try {
-            Example example = Example.unlabeled(features(row, 2, vector, featuresName, file, record));
+            Example example = Example.unlabeled(features(row, 2, featuresType, featuresName, file, record));
             return DecodedRecord.good(record, check.checkRecord(example, file, record));
         } catch (DataFormatException e) {
             return DecodedRecord.bad(e);
@@ -130,14 +165,23 @@ final class ParquetExamples {
     static Example example(Row row, int featuresAt, int labelAt, boolean vector, String featuresName,
             String labelName, Targets targets, String source, long record) {
         float[] x = features(row, featuresAt, vector, featuresName, source, record);
-        if (row.isNullAt(labelAt)) {
+        return labelled(x, row.isNullAt(labelAt) ? null : row.get(labelAt), labelName, targets, source, record);
+    }
+
+    /**
+     * The example of features {@code x} and the label cell {@code cell} (null for a null cell) as a {@link Row} holds
+     * it: a whole-number class label, or the regression targets, as {@code targets} says.
+     */
+    private static Example labelled(float[] x, Object cell, String labelName, Targets targets, String source,
+            long record) {
+        if (cell == null) {
             throw DataFormatException.inRecord(source, record, "column '" + labelName + "' is null; expected "
                     + (targets.real() ? "a regression target" : "a class label"));
         }
         if (targets.real()) {
-            return Example.regression(x, regressionTargets(row.get(labelAt), labelName, targets, source, record));
+            return Example.regression(x, regressionTargets(cell, labelName, targets, source, record));
         }
-        double value = ((Number) row.get(labelAt)).doubleValue();
+        double value = ((Number) cell).doubleValue();
         if (value != Math.rint(value) || Math.abs(value) > Integer.MAX_VALUE) {
             throw DataFormatException.inRecord(source, record, "column '" + labelName + "' holds " + value
                     + "; expected a whole-number class label");
@@ -204,6 +248,44 @@ final class ParquetExamples {
                             + i + "; expected a number");
                 }
                 x[i] = ((Number) values.get(i)).floatValue();
+            }
+        }
+        return x;
+    }
+
+    /**
+     * The features in column {@code featuresAt} of a binary row, of {@code type}: a Spark ML vector or an array of
+     * numbers, each converted to float as {@link Number#floatValue} does.
+     */
+    private static float[] features(InternalRow row, int featuresAt, DataType type, String featuresName, String source,
+            long record) {
+        if (row.isNullAt(featuresAt)) {
+            throw DataFormatException.inRecord(source, record, "column '" + featuresName + "' is null; expected features");
+        }
+        if (type instanceof VectorUDT vectors) {
+            double[] values = vectors.deserialize(row.getStruct(featuresAt, VECTOR_FIELDS)).toArray();
+            float[] x = new float[values.length];
+            for (int i = 0; i < values.length; i++) {
+                x[i] = (float) values[i];
+            }
+            return x;
+        }
+        ArrayData values = row.getArray(featuresAt);
+        DataType element = ((ArrayType) type).elementType();
+        float[] x = new float[values.numElements()];
+        for (int i = 0; i < x.length; i++) {
+            if (values.isNullAt(i)) {
+                throw DataFormatException.inRecord(source, record, "column '" + featuresName + "' holds null at index "
+                        + i + "; expected a number");
+            }
+            if (element == DataTypes.FloatType) {
+                x[i] = values.getFloat(i);
+            } else if (element == DataTypes.DoubleType) {
+                x[i] = (float) values.getDouble(i);
+            } else {
+                Object value = values.get(i, element);
+                x[i] = value instanceof Decimal decimal ? decimal.toJavaBigDecimal().floatValue()
+                        : ((Number) value).floatValue();
             }
         }
         return x;

@@ -23,4 +23,13 @@ public enum CacheMode {
     StorageLevel storageLevel() {
         return level;
     }
+
+    /**
+     * Where the examples a read decodes are kept until their minibatches are built: in memory, spilling to
+     * disk, when the minibatches are kept in memory; on disk otherwise, so that memory does not grow with the
+     * data for a user who chose disk or nothing for the minibatches.
+     */
+    public StorageLevel examplesLevel() {
+        return this == MEMORY ? StorageLevel.MEMORY_AND_DISK() : StorageLevel.DISK_ONLY();
+    }
 }
