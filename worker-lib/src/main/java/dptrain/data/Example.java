@@ -42,6 +42,11 @@ public final class Example implements Serializable {
         return new Example(features, UNLABELED, Objects.requireNonNull(targets, "targets"));
     }
 
+    /** Java serialization writes {@link SerializedForms.ExampleForm}: each array as one block of bytes. */
+    private Object writeReplace() {
+        return new SerializedForms.ExampleForm(this);
+    }
+
     /** The real-valued targets of a regression example (the array itself), or null for any other example. */
     public float[] targets() {
         return targets;

@@ -27,6 +27,26 @@ public final class Minibatch implements Serializable {
         this.targetCount = targetCount;
     }
 
+    /** Java serialization writes {@link SerializedForms.MinibatchForm}: each array as one block of bytes. */
+    private Object writeReplace() {
+        return new SerializedForms.MinibatchForm(this);
+    }
+
+    void writeTo(java.io.ObjectOutput out) throws java.io.IOException {
+        out.writeInt(featureCount);
+        out.writeInt(targetCount);
+        SerializedForms.writeFloats(out, features);
+        SerializedForms.writeFloats(out, targets);
+        SerializedForms.writeInts(out, labels);
+    }
+
+    static Minibatch readFrom(java.io.ObjectInput in) throws java.io.IOException {
+        int featureCount = in.readInt();
+        int targetCount = in.readInt();
+        return new Minibatch(SerializedForms.readFloats(in), SerializedForms.readFloats(in), SerializedForms.readInts(in),
+                featureCount, targetCount);
+    }
+
     public int rows() {
         return labels.length;
     }
