@@ -36,6 +36,7 @@ import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.RowFactory;
 import org.apache.spark.sql.SparkSession;
+import org.apache.spark.sql.functions;
 import org.apache.spark.sql.types.DataTypes;
 import org.apache.spark.sql.types.StructField;
 import org.apache.spark.sql.types.StructType;
@@ -385,8 +386,11 @@ public final class DistributedInference {
                         + "input's column");
             }
             StructField field = table.schema().apply(name);
-            JavaPairRDD<Long, Object> values = table.select(name).javaRDD().zipWithIndex()
-                    .mapToPair(r -> new Tuple2<>(r._2(), r._1().get(0)));
+            // Examples are numbered in file order, (file, row) as Spark orders them: so are the ids.
+            JavaPairRDD<Long, Object> values = table.select(functions.col("_metadata.file_path").as("file"),
+                            functions.col("_metadata.row_index").as("row"), functions.col(name))
+                    .orderBy("file", "row").javaRDD().zipWithIndex()
+                    .mapToPair(r -> new Tuple2<>(r._2(), r._1().get(2)));
             return new IdColumn(values, field);
         }
 

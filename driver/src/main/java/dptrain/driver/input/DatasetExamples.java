@@ -58,7 +58,7 @@ public final class DatasetExamples {
         try {
             Example example = ParquetExamples.example(row, 0, 1, vector, featuresCol, labelCol, check.targets(), source,
                     record);
-            return DecodedRecord.good(record, check.checkRecord(example, source, record));
+            return DecodedRecord.good(source, record, check.checkRecord(example, source, record));
         } catch (DataFormatException e) {
             return DecodedRecord.bad(e);
         }

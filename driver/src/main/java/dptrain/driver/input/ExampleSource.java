@@ -19,6 +19,7 @@ import java.io.Serializable;
 import java.io.UncheckedIOException;
 import java.util.ArrayList;
 import java.util.Collections;
+import java.util.Comparator;
 import java.util.Iterator;
 import java.util.List;
 import java.util.NoSuchElementException;
@@ -31,6 +32,7 @@ import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.broadcast.Broadcast;
 import org.apache.spark.storage.StorageLevel;
+import org.apache.spark.unsafe.types.UTF8String;
 import org.apache.spark.util.SerializableConfiguration;
 import scala.Tuple2;
 
@@ -39,9 +41,11 @@ import scala.Tuple2;
  * files are read and decoded on the executors, each task its own slice: the data never passes
  * through the driver (parallelizing 60k examples from the driver made a 92 MB task).
  *
- * <p>Before any example is used, one validation pass decodes every record and counts the bad
- * ones, so a run with bad data stops before training with the first bad records (file, line or
- * record, column) and a count per reason, instead of dying at the first one mid-epoch.
+ * <p>Each file is read once. Before any example is used, one job decodes every record, counts the
+ * bad ones and keeps the decoded examples, so a run with bad data stops before training with the
+ * first bad records (file, line or record, column) and a count per reason, instead of dying at the
+ * first one mid-epoch, and every later read (the split, a normalization fit, the shuffle) reads the
+ * kept copy. The same job's per-partition tallies number the examples densely in file order.
  */
 public final class ExampleSource {
     private ExampleSource() {
@@ -71,25 +75,22 @@ public final class ExampleSource {
             decoded = decode(jsc, input, check, featureCount, slices);
             // The one read of the input: this job decodes and checks every record, and keeps what it decoded.
             decoded.records().persist(keep);
-            tallies = decoded.records().mapPartitionsWithIndex(PartitionTally::of, true).collect();
+            boolean segments = !decoded.countsFromSplitStart();
+            tallies = decoded.records().mapPartitionsWithIndex((p, it) -> PartitionTally.of(p, it, segments), true)
+                    .collect();
         } catch (Exception e) {
             // Spark's job failures are SparkExceptions: checked, but thrown unchecked from Scala.
             throw unreadable(jsc, flag, input, e);
         }
         JavaRDD<DecodedRecord> records = decoded.records();
         ValidationReport report = new ValidationReport();
-        long[] examplesBefore = new long[tallies.size()];
-        long examples = 0;
         long linesBefore = 0;
         for (PartitionTally tally : tallies) {
-            int p = tally.partition();
-            if (decoded.startsFile(p)) {
+            if (decoded.startsFile(tally.partition())) {
                 linesBefore = 0;
             }
             report.merge(tally.report().shifted(decoded.countsFromSplitStart() ? linesBefore : 0));
             linesBefore += tally.lines();
-            examplesBefore[p] = examples;
-            examples += tally.report().examples();
         }
         if (report.badRecords() > 0 && (!input.skipBadRecords() || report.breaksAFile())) {
             records.unpersist(false);
@@ -102,10 +103,8 @@ public final class ExampleSource {
             throw new InputException(report.badRecords() == 0 ? flag + ": " + input.uri() + " holds no example"
                     : report.describe(flag) + "\n(--on-bad-record skip left no example to train on)");
         }
-        // Dense indices in file order, from the examples before each partition: what zipWithIndex gives, without
-        // the extra job (and read) it runs to count them.
-        JavaPairRDD<Long, Example> indexed = JavaPairRDD.fromJavaRDD(records.mapPartitionsWithIndex(
-                (p, it) -> numbered(examplesBefore[p], it), true));
+        JavaPairRDD<Long, Example> indexed = decoded.countsFromSplitStart()
+                ? numberedInPartitionOrder(records, tallies) : numberedInFileOrder(records, tallies);
         return new IndexedExamples(indexed, report.examples(), report, records);
     }
 
@@ -124,48 +123,140 @@ public final class ExampleSource {
         }
     }
 
-    /** What one partition's records hold: lines (text formats: records, blank lines and headers), and the check. */
-    private record PartitionTally(int partition, long lines, ValidationReport report) implements Serializable {
-        static Iterator<PartitionTally> of(int partition, Iterator<DecodedRecord> records) {
+    /**
+     * What one partition's records hold: lines (text formats: records, blank lines and headers), the check, and for
+     * record-based formats the runs of consecutive records of one file it holds, in its order.
+     */
+    private record PartitionTally(int partition, long lines, ValidationReport report, List<Segment> segments)
+            implements Serializable {
+        static Iterator<PartitionTally> of(int partition, Iterator<DecodedRecord> records, boolean withSegments) {
             ValidationReport report = new ValidationReport();
+            List<Segment> segments = new ArrayList<>();
             long lines = 0;
+            long examplesInRun = 0;
+            DecodedRecord previous = null;
             while (records.hasNext()) {
                 DecodedRecord record = records.next();
                 lines++;
+                if (withSegments && !record.follows(previous)) {
+                    if (previous != null) {
+                        segments.add(new Segment(previous.source(), previous.position(), examplesInRun));
+                    }
+                    examplesInRun = 0;
+                }
                 if (record.example() != null) {
                     report.addExample();
+                    examplesInRun++;
                 } else if (record.bad() != null) {
                     report.addBad(record.bad());
                 }
+                previous = record;
             }
-            return List.of(new PartitionTally(partition, lines, report)).iterator();
+            if (withSegments && previous != null) {
+                segments.add(new Segment(previous.source(), previous.position(), examplesInRun));
+            }
+            return List.of(new PartitionTally(partition, lines, report, segments)).iterator();
         }
     }
 
-    /** The partition's examples, keyed by dense indices from {@code first} in their order. */
-    private static Iterator<Tuple2<Long, Example>> numbered(long first, Iterator<DecodedRecord> records) {
-        return new Iterator<>() {
-            private long next = first;
-            private Example pending;
+    /**
+     * A run of consecutive records of one file: its file, its last record's position (runs do not overlap, so the
+     * last position orders them as the first does), and the examples among its records.
+     */
+    private record Segment(String source, long last, long examples) implements Serializable {
+    }
 
-            @Override
-            public boolean hasNext() {
-                while (pending == null && records.hasNext()) {
-                    pending = records.next().example();
-                }
-                return pending != null;
-            }
+    /**
+     * Text splits: dense indices from the examples in the partitions before, which hold the earlier lines (text
+     * partitions are the files' splits in file order). What zipWithIndex gives, without the job it runs to count.
+     */
+    private static JavaPairRDD<Long, Example> numberedInPartitionOrder(JavaRDD<DecodedRecord> records,
+            List<PartitionTally> tallies) {
+        long[] examplesBefore = new long[tallies.size()];
+        long examples = 0;
+        for (PartitionTally tally : tallies) {
+            examplesBefore[tally.partition()] = examples;
+            examples += tally.report().examples();
+        }
+        return JavaPairRDD.fromJavaRDD(records.mapPartitionsWithIndex(
+                (p, it) -> new Numbered(it, new long[] {examplesBefore[p]}), true));
+    }
 
-            @Override
-            public Tuple2<Long, Example> next() {
-                if (!hasNext()) {
-                    throw new NoSuchElementException();
-                }
-                Tuple2<Long, Example> result = new Tuple2<>(next++, pending);
-                pending = null;
-                return result;
+    /**
+     * Records that know their file and position (IDX, Parquet): dense indices in the order of (file, position),
+     * from the runs of consecutive records the tallies found. Spark packs Parquet files and row groups into
+     * partitions by size and by the number of cores, so partition order need not be file order there.
+     */
+    private static JavaPairRDD<Long, Example> numberedInFileOrder(JavaRDD<DecodedRecord> records,
+            List<PartitionTally> tallies) {
+        record At(Segment segment, int partition, int index) {
+        }
+        List<At> runs = new ArrayList<>();
+        long[][] firstIndex = new long[tallies.size()][];
+        for (PartitionTally tally : tallies) {
+            firstIndex[tally.partition()] = new long[tally.segments().size()];
+            for (int k = 0; k < tally.segments().size(); k++) {
+                runs.add(new At(tally.segments().get(k), tally.partition(), k));
             }
-        };
+        }
+        // Files in Spark's order of their paths (UTF-8 bytes), which predict's id column is sorted by too.
+        runs.sort(Comparator.comparing((At at) -> UTF8String.fromString(at.segment().source()))
+                .thenComparingLong(at -> at.segment().last()));
+        long examples = 0;
+        for (At at : runs) {
+            firstIndex[at.partition()][at.index()] = examples;
+            examples += at.segment().examples();
+        }
+        return JavaPairRDD.fromJavaRDD(records.mapPartitionsWithIndex(
+                (p, it) -> new Numbered(it, firstIndex[p]), true));
+    }
+
+    /**
+     * A partition's examples keyed by dense indices. With one start, they count on from it in the partition's order;
+     * with one start per run of consecutive records (as {@link PartitionTally} found them), each run's examples
+     * count on from its start.
+     */
+    private static final class Numbered implements Iterator<Tuple2<Long, Example>> {
+        private final Iterator<DecodedRecord> records;
+        private final long[] starts;
+        private final boolean byRuns;
+        private DecodedRecord previous;
+        private int run = -1;
+        private long next;
+        private Tuple2<Long, Example> pending;
+
+        Numbered(Iterator<DecodedRecord> records, long[] starts) {
+            this.records = records;
+            this.starts = starts;
+            // One run counts on from its start, as a partition in partition order does.
+            this.byRuns = starts.length > 1;
+            this.next = starts.length == 0 ? 0 : starts[0];
+        }
+
+        @Override
+        public boolean hasNext() {
+            while (pending == null && records.hasNext()) {
+                DecodedRecord record = records.next();
+                if (byRuns && !record.follows(previous)) {
+                    next = starts[++run];
+                }
+                previous = record;
+                if (record.example() != null) {
+                    pending = new Tuple2<>(next++, record.example());
+                }
+            }
+            return pending != null;
+        }
+
+        @Override
+        public Tuple2<Long, Example> next() {
+            if (!hasNext()) {
+                throw new NoSuchElementException();
+            }
+            Tuple2<Long, Example> result = pending;
+            pending = null;
+            return result;
+        }
     }
 
     /**
@@ -338,7 +429,7 @@ public final class ExampleSource {
                         + e.getCause().getMessage() + "): the file is corrupt; fetch or copy it again"));
             }
             try {
-                return DecodedRecord.good(position, check.checkRecord(example, source, position));
+                return DecodedRecord.good(source, position, check.checkRecord(example, source, position));
             } catch (DataFormatException e) {
                 return DecodedRecord.bad(e);
             }
@@ -392,7 +483,7 @@ public final class ExampleSource {
                                         ? csv.decode(text, file, lineNumber, csv.columnsFor(featureCount))
                                         : libsvm.decode(text, file, lineNumber);
                                 return example == null ? DecodedRecord.NO_RECORD
-                                        : DecodedRecord.good(lineNumber, check.checkLine(example, file, lineNumber));
+                                        : DecodedRecord.good(file, lineNumber, check.checkLine(example, file, lineNumber));
                             } catch (DataFormatException e) {
                                 return DecodedRecord.bad(e);
                             }

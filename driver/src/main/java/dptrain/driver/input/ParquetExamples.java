@@ -27,6 +27,7 @@ import org.apache.spark.sql.types.Decimal;
 import org.apache.spark.sql.types.NumericType;
 import org.apache.spark.sql.types.StructField;
 import org.apache.spark.sql.types.StructType;
+import org.apache.spark.unsafe.types.UTF8String;
 
 /**
  * Decodes Parquet tables: a features column (a Spark ML vector or an array of numbers) and an
@@ -64,7 +65,20 @@ final class ParquetExamples {
             // Only the features are read: a label column, if the table has one, is neither read nor checked.
             Dataset<Row> rows = table.select(functions.col("_metadata.file_path"),
                     functions.col("_metadata.row_index"), functions.col(features));
-            return internalRows(rows).map(row -> decodeUnlabeledRow(row, featuresType, features, check));
+            return internalRows(rows).mapPartitions(it -> {
+                FileNames names = new FileNames();
+                return new Iterator<DecodedRecord>() {
+                    @Override
+                    public boolean hasNext() {
+                        return it.hasNext();
+                    }
+
+                    @Override
+                    public DecodedRecord next() {
+                        return decodeUnlabeledRow(it.next(), names, featuresType, features, check);
+                    }
+                };
+            });
         }
         DataType labelType = column(schema, label, "--label-col; for a table without labels, predict "
                 + "takes --no-label", input.uri()).dataType();
@@ -77,6 +91,7 @@ final class ParquetExamples {
         return internalRows(rows).mapPartitions(it -> {
             // The label cell as a Row holds it (a number, a vector, a Seq of numbers): one small value per row.
             scala.Function1<Object, Object> toLabel = CatalystTypeConverters.createToScalaConverter(labelType);
+            FileNames names = new FileNames();
             return new Iterator<DecodedRecord>() {
                 @Override
                 public boolean hasNext() {
@@ -87,10 +102,24 @@ final class ParquetExamples {
                 public DecodedRecord next() {
                     InternalRow row = it.next();
                     Object cell = row.isNullAt(3) ? null : toLabel.apply(row.get(3, labelType));
-                    return decodeRow(row, featuresType, features, cell, label, check);
+                    return decodeRow(row, names, featuresType, features, cell, label, check);
                 }
             };
         });
+    }
+
+    /** One String per file a partition reads, rather than one per row, for the records that keep it. */
+    private static final class FileNames {
+        private UTF8String lastRaw;
+        private String last;
+
+        String of(UTF8String raw) {
+            if (!raw.equals(lastRaw)) {
+                lastRaw = raw.clone();
+                last = raw.toString();
+            }
+            return last;
+        }
     }
 
     /**
@@ -130,26 +159,26 @@ final class ParquetExamples {
         return schema.apply(name);
     }
 
-    private static DecodedRecord decodeRow(InternalRow row, DataType featuresType, String featuresName, Object label,
-            String labelName, ExampleCheck check) {
-        String file = row.getUTF8String(0).toString();
+    private static DecodedRecord decodeRow(InternalRow row, FileNames names, DataType featuresType, String featuresName,
+            Object label, String labelName, ExampleCheck check) {
+        String file = names.of(row.getUTF8String(0));
         long record = row.getLong(1) + 1;
         try {
             float[] x = features(row, 2, featuresType, featuresName, file, record);
             Example example = labelled(x, label, labelName, check.targets(), file, record);
-            return DecodedRecord.good(record, check.checkRecord(example, file, record));
+            return DecodedRecord.good(file, record, check.checkRecord(example, file, record));
         } catch (DataFormatException e) {
             return DecodedRecord.bad(e);
         }
     }
 
-    private static DecodedRecord decodeUnlabeledRow(InternalRow row, DataType featuresType, String featuresName,
-            ExampleCheck check) {
-        String file = row.getUTF8String(0).toString();
+    private static DecodedRecord decodeUnlabeledRow(InternalRow row, FileNames names, DataType featuresType,
+            String featuresName, ExampleCheck check) {
+        String file = names.of(row.getUTF8String(0));
         long record = row.getLong(1) + 1;
         try {
             Example example = Example.unlabeled(features(row, 2, featuresType, featuresName, file, record));
-            return DecodedRecord.good(record, check.checkRecord(example, file, record));
+            return DecodedRecord.good(file, record, check.checkRecord(example, file, record));
         } catch (DataFormatException e) {
             return DecodedRecord.bad(e);
         }

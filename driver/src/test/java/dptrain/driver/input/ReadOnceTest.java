@@ -172,6 +172,43 @@ class ReadOnceTest {
         }
     }
 
+    @Test
+    void parquetRowsAreNumberedByFileAndRowWhateverOrderSparkPacksThemIn() throws IOException {
+        // Spark packs files into partitions largest first: b.parquet before a.parquet.
+        Path folder = dir.resolve("two-parquet");
+        Files.createDirectories(folder);
+        int[] rows = {10, 300};
+        for (int f = 0; f < 2; f++) {
+            List<Row> table = new ArrayList<>();
+            for (int r = 0; r < rows[f]; r++) {
+                table.add(RowFactory.create(f, List.of((float) r, (float) f)));
+            }
+            Path written = dir.resolve("table-" + f);
+            Tables.writeParquet(jsc, written, new StructType().add("label", DataTypes.IntegerType)
+                    .add("features", DataTypes.createArrayType(DataTypes.FloatType)), table);
+            try (Stream<Path> parts = Files.list(written)) {
+                List<Path> data = parts.filter(p -> p.toString().endsWith(".parquet")).toList();
+                assertEquals(1, data.size(), data.toString());
+                Files.move(data.get(0), folder.resolve((f == 0 ? "a" : "b") + ".parquet"));
+            }
+        }
+        ModelSpec spec = ModelSpec.parse("input_shape: [2]\nlayers:\n  - dense: {units: 2, activation: softmax}\n"
+                + "loss: categorical_crossentropy\n", "two.yaml");
+        DataInput input = DataInput.of(folder.toString(), DataFormat.PARQUET);
+        for (int slices : new int[] {1, 3}) {
+            List<Tuple2<Long, Example>> numbered = sorted(ExampleSource.read(jsc, input, "--train",
+                    new ExampleCheck(spec), 2, slices));
+            assertEquals(310, numbered.size());
+            for (int i = 0; i < 310; i++) {
+                int file = i < 10 ? 0 : 1;
+                int row = i < 10 ? i : i - 10;
+                assertEquals(i, numbered.get(i)._1());
+                assertEquals(file, numbered.get(i)._2().label(), "example " + i);
+                assertEquals(row, numbered.get(i)._2().features()[0], "example " + i);
+            }
+        }
+    }
+
     private static List<Tuple2<Long, Example>> sorted(IndexedExamples examples) {
         try {
             return examples.examples().sortByKey().collect();
