@@ -255,4 +255,58 @@ class CsvDecoderTest {
         }
         return examples;
     }
+
+    @Test
+    void plainLinesDecodeToTheBitsOfTheGeneralPath() {
+        java.util.SplittableRandom random = new java.util.SplittableRandom(11);
+        CsvDecoder labelLast = new CsvDecoder(4, false, ';');
+        CsvDecoder unlabeled = CsvDecoder.unlabeled(false, ',');
+        List<String> edges = List.of("0", "-0", "-0.0", "0.5", "1234567", "12345678", "0.0000001", "9.999999",
+                "0.1234567890", "1e5", "3.", ".5", "+1", "0007", "-9999999", "16777215", "1.1754944");
+        for (int line = 0; line < 20_000; line++) {
+            String[] values = new String[5];
+            for (int v = 0; v < values.length; v++) {
+                if (random.nextInt(10) == 0) {
+                    values[v] = edges.get(random.nextInt(edges.size()));
+                    continue;
+                }
+                StringBuilder value = new StringBuilder(random.nextBoolean() ? "-" : "");
+                int digits = 1 + random.nextInt(8);
+                int decimals = random.nextInt(Math.min(digits, 11));
+                for (int d = 0; d < digits; d++) {
+                    if (d == digits - decimals && decimals > 0) {
+                        value.append(d == 0 ? "0." : ".");
+                    }
+                    value.append((char) ('0' + random.nextInt(10)));
+                }
+                values[v] = value.toString();
+            }
+            String commas = String.join(",", values);
+            assertSameExample(unlabeled, commas, 5);
+            String withLabel = random.nextInt(4) + "," + commas;
+            assertSameExample(comma, withLabel, 6);
+            String[] swapped = values.clone();
+            swapped[4] = String.valueOf(random.nextInt(9));
+            assertSameExample(labelLast, String.join(";", swapped), 5);
+        }
+    }
+
+    /** The decoder's fast path (a column count known) gives what its general path (count unknown) gives. */
+    private static void assertSameExample(CsvDecoder decoder, String line, int columns) {
+        Example general;
+        try {
+            general = decoder.decode(line, "t.csv", 2, -1);
+        } catch (DataFormatException e) {
+            DataFormatException fast = assertThrows(DataFormatException.class,
+                    () -> decoder.decode(line, "t.csv", 2, columns), line);
+            assertEquals(e.getMessage(), fast.getMessage(), line);
+            return;
+        }
+        Example fast = decoder.decode(line, "t.csv", 2, columns);
+        assertEquals(general, fast, line);
+        for (int f = 0; f < general.features().length; f++) {
+            assertEquals(Float.floatToRawIntBits(general.features()[f]), Float.floatToRawIntBits(fast.features()[f]),
+                    line);
+        }
+    }
 }
