@@ -93,8 +93,9 @@ final class TrainingOptions {
 
     @Option(names = "--cache", paramLabel = "memory|disk|none", defaultValue = "memory",
             description = "Where the minibatches, built once, are kept between rounds: executor memory (fastest), "
-                    + "executor disk (data larger than memory), or none (rebuilt from shuffle files each round) "
-                    + "(default: ${DEFAULT-VALUE}).")
+                    + "executor disk (data larger than memory), or none (rebuilt from shuffle files each round); "
+                    + "the examples read to build them are kept in memory (spilling to disk) with memory, on disk "
+                    + "otherwise (default: ${DEFAULT-VALUE}).")
     CacheMode cache;
 
     @Option(names = "--output", paramLabel = "DIR", defaultValue = "dptrain-output",
