@@ -1,6 +1,7 @@
 package dptrain.ml;
 
 import dptrain.data.ExampleCheck;
+import dptrain.data.SequenceLength;
 import dptrain.driver.DistributedTrainer;
 import dptrain.driver.TrainingConfig;
 import dptrain.driver.TrainingProgress;
@@ -229,7 +230,7 @@ abstract class NetworkEstimator<M extends NetworkModel<M>> extends Estimator<M> 
         Dataset<Row> rows = dataset.select(getFeaturesCol(), getLabelCol()).persist(StorageLevel.MEMORY_AND_DISK());
         try {
             IndexedExamples examples = DatasetExamples.read(rows, getFeaturesCol(), getLabelCol(),
-                    new ExampleCheck(model), name + " input");
+                    new ExampleCheck(model), SequenceLength.EXACT, name + " input");
             checkSizes(examples.count(), replicas);
             TrainingConfig config;
             try {

@@ -3,6 +3,7 @@ package dptrain.driver.input;
 import dptrain.data.DataFormatException;
 import dptrain.data.Example;
 import dptrain.data.ExampleCheck;
+import dptrain.data.SequenceLength;
 import dptrain.data.Targets;
 import dptrain.driver.files.InputException;
 import dptrain.driver.files.InputFiles;
@@ -55,7 +56,8 @@ final class ParquetExamples {
             // Only the features are read: a label column, if the table has one, is neither read nor checked.
             Dataset<Row> rows = table.select(functions.col("_metadata.file_path"),
                     functions.col("_metadata.row_index"), functions.col(features));
-            return rows.javaRDD().map(row -> decodeUnlabeledRow(row, vector, features, check));
+            SequenceLength sequences = input.sequences();
+            return rows.javaRDD().map(row -> decodeUnlabeledRow(row, vector, features, check, sequences));
         }
         DataType labelType = column(schema, label, "--label-col; for a table without labels, predict "
                 + "takes --no-label", input.uri()).dataType();
@@ -65,7 +67,8 @@ final class ParquetExamples {
         }
         Dataset<Row> rows = table.select(functions.col("_metadata.file_path"), functions.col("_metadata.row_index"),
                 functions.col(features), functions.col(label));
-        return rows.javaRDD().map(row -> decodeRow(row, vector, features, label, check));
+        SequenceLength sequences = input.sequences();
+        return rows.javaRDD().map(row -> decodeRow(row, vector, features, label, check, sequences));
     }
 
     /**
@@ -98,22 +101,24 @@ final class ParquetExamples {
     }
 
     private static DecodedRecord decodeRow(Row row, boolean vector, String featuresName, String labelName,
-            ExampleCheck check) {
+            ExampleCheck check, SequenceLength sequences) {
         String file = row.getString(0);
         long record = row.getLong(1) + 1;
         try {
-            Example example = example(row, 2, 3, vector, featuresName, labelName, check.targets(), file, record);
+            Example example = example(row, 2, 3, vector, featuresName, labelName, check, sequences, file, record);
             return DecodedRecord.good(record, check.checkRecord(example, file, record));
         } catch (DataFormatException e) {
             return DecodedRecord.bad(e);
         }
     }
 
-    private static DecodedRecord decodeUnlabeledRow(Row row, boolean vector, String featuresName, ExampleCheck check) {
+    private static DecodedRecord decodeUnlabeledRow(Row row, boolean vector, String featuresName, ExampleCheck check,
+            SequenceLength sequences) {
         String file = row.getString(0);
         long record = row.getLong(1) + 1;
         try {
-            Example example = Example.unlabeled(features(row, 2, vector, featuresName, file, record));
+            Example example = Example.unlabeled(check.fitSequence(features(row, 2, vector, featuresName, file, record),
+                    sequences, featuresName, file, record));
             return DecodedRecord.good(record, check.checkRecord(example, file, record));
         } catch (DataFormatException e) {
             return DecodedRecord.bad(e);
@@ -122,14 +127,16 @@ final class ParquetExamples {
 
     /**
      * The example in {@code row}: features from column {@code featuresAt} (a Spark ML vector when
-     * {@code vector}, else an array of numbers), from column {@code labelAt} a whole-number label or the regression
-     * targets, as {@code targets} says.
+     * {@code vector}, else an array of numbers) fitted to a sequence model's timesteps as {@code sequences} says,
+     * from column {@code labelAt} a whole-number label or the regression targets, as {@code check}'s targets say.
      *
      * @throws DataFormatException naming {@code source} and its 1-based {@code record}
      */
     static Example example(Row row, int featuresAt, int labelAt, boolean vector, String featuresName,
-            String labelName, Targets targets, String source, long record) {
-        float[] x = features(row, featuresAt, vector, featuresName, source, record);
+            String labelName, ExampleCheck check, SequenceLength sequences, String source, long record) {
+        Targets targets = check.targets();
+        float[] x = check.fitSequence(features(row, featuresAt, vector, featuresName, source, record), sequences,
+                featuresName, source, record);
         if (row.isNullAt(labelAt)) {
             throw DataFormatException.inRecord(source, record, "column '" + labelName + "' is null; expected "
                     + (targets.real() ? "a regression target" : "a class label"));
