@@ -138,7 +138,7 @@ class SequenceTrainingTest {
                 "--master", "local[2]", "--output", dir.resolve("out").toString(), "--conf", "spark.ui.enabled=false");
         assertEquals(ExitCodes.INPUT, run.code(), run.err());
         assertTrue(run.err().contains("record 2: column 'features' holds a sequence of 9 steps; expected 12, "
-                + "input_shape's timesteps (padding is off: --pad-sequences pre|post pads it with 0"), run.err());
+                + "input_shape's timesteps (padding is off: --pad-sequences pre|post, or the Spark ML param padSequences, pads it with 0"), run.err());
         assertTrue(run.err().contains("record 3: column 'features' holds token id 12 at step 12; expected a whole "
                 + "number in [0, 12), the embedding's input_dim"), run.err());
         assertTrue(run.err().contains(".parquet"), "names the file: " + run.err());

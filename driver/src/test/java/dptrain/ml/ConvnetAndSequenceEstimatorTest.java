@@ -2,10 +2,13 @@ package dptrain.ml;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dptrain.driver.files.InputException;
 import dptrain.testing.FashionMnist;
 import java.io.IOException;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;
@@ -22,6 +25,7 @@ import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 
@@ -58,6 +62,9 @@ class ConvnetAndSequenceEstimatorTest {
             """;
 
     private static SparkSession spark;
+
+    @TempDir
+    Path dir;
 
     @BeforeAll
     static void startSpark() {
@@ -157,5 +164,73 @@ class ConvnetAndSequenceEstimatorTest {
         assertArrayEquals(new int[] {2}, new int[] {model.numClasses()});
         double accuracy = accuracyMatchingTheNetwork(model, markerSequences(400, 2));
         assertTrue(accuracy > 0.8, "accuracy on 400 held-out sequences " + accuracy + "; chance is 0.5");
+    }
+
+    /** The marker rule on 6 to 18 tokens of 1-8; the marker 9 in one of the last 12 positions of half the rows. */
+    private static Dataset<Row> raggedMarkerSequences(int count, long seed) {
+        Random random = new Random(seed);
+        List<Row> rows = new ArrayList<>();
+        for (int r = 0; r < count; r++) {
+            int length = 6 + random.nextInt(13);
+            List<Double> tokens = new ArrayList<>();
+            for (int t = 0; t < length; t++) {
+                tokens.add((double) (1 + random.nextInt(8)));
+            }
+            int label = random.nextInt(2);
+            if (label == 1) {
+                tokens.set(length - 1 - random.nextInt(Math.min(length, 12)), 9.0);
+            }
+            rows.add(RowFactory.create(r, (double) label, tokens));
+        }
+        StructType schema = new StructType().add("id", DataTypes.IntegerType).add("label", DataTypes.DoubleType)
+                .add("features", DataTypes.createArrayType(DataTypes.DoubleType));
+        return spark.createDataFrame(rows, schema);
+    }
+
+    @Test
+    void raggedSequencesArePaddedAndTruncatedInFitAndTransformAsThePadSequencesParamsSay() throws IOException {
+        DptrainClassifier classifier = new DptrainClassifier().setSpec(MARKER_LSTM).setEpochs(4).setBatchSize(32)
+                .setWorkers(2).setSeed(3);
+        Dataset<Row> train = raggedMarkerSequences(2000, 1);
+        InputException refused = assertThrows(InputException.class, () -> classifier.fit(train));
+        assertTrue(refused.getMessage().contains("column 'features' holds a sequence of"), refused.getMessage());
+        assertTrue(refused.getMessage().contains("the Spark ML param padSequences"), refused.getMessage());
+        DptrainClassificationModel model = classifier.setPadSequences("pre").setTruncateSequences("pre").fit(train);
+        assertEquals("pre", model.getOrDefault(model.padSequences()), "fit copies the params to the model");
+        String saved = dir.resolve("ragged-model").toString();
+        model.write().save(saved);
+        DptrainClassificationModel loaded = DptrainClassificationModel.load(saved);
+        assertEquals("pre", loaded.getOrDefault(loaded.padSequences()), "saved with the model's params");
+        assertEquals("pre", loaded.getOrDefault(loaded.truncateSequences()), "saved with the model's params");
+        List<Row> predicted = model.transform(raggedMarkerSequences(400, 2)).orderBy("id").collectAsList();
+        MultiLayerNetwork network = model.network();
+        int correct = 0;
+        for (Row row : predicted) {
+            List<Double> tokens = row.getList(row.fieldIndex("features"));
+            float[] padded = new float[12];
+            int kept = Math.min(12, tokens.size());
+            for (int t = 0; t < kept; t++) {
+                // pre padding and pre truncating: the last 12 tokens, right-aligned.
+                padded[12 - kept + t] = tokens.get(tokens.size() - kept + t).floatValue();
+            }
+            float[] direct = network.output(Nd4j.create(new float[][] {padded})).toFloatVector();
+            double[] probability = ((Vector) row.getAs("probability")).toArray();
+            for (int c = 0; c < 2; c++) {
+                assertEquals(direct[c], probability[c], 1e-6, "row " + row.getAs("id"));
+            }
+            if (row.<Double>getAs("prediction").equals(row.<Double>getAs("label"))) {
+                correct++;
+            }
+        }
+        double accuracy = correct / (double) predicted.size();
+        assertTrue(accuracy > 0.8, "accuracy on 400 held-out ragged sequences " + accuracy + "; chance is 0.5");
+    }
+
+    @Test
+    void aBadPadSequencesValueIsRefusedNamingTheParam() {
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> new DptrainClassifier().setPadSequences("middle"));
+        assertEquals("DptrainClassifier padSequences: 'middle' is not allowed; expected none, pre or post",
+                e.getMessage());
     }
 }

@@ -92,9 +92,9 @@ public final class ExampleCheck implements Serializable {
             boolean shorter = steps < sequence.timesteps();
             throw DataFormatException.inRecord(source, record, "column '" + column + "' holds a sequence of " + steps
                     + (steps == 1 ? " step" : " steps") + "; expected " + sequence.timesteps() + ", input_shape's "
-                    + "timesteps (" + (shorter ? "padding" : "truncating") + " is off: --" + (shorter ? "pad"
-                    : "truncate") + "-sequences pre|post " + (shorter ? "pads it with 0" : "truncates it")
-                    + " as Keras's pad_sequences does)");
+                    + "timesteps (" + (shorter ? "padding is off: --pad-sequences pre|post, or the Spark ML param "
+                    + "padSequences, pads it with 0" : "truncating is off: --truncate-sequences pre|post, or the Spark "
+                    + "ML param truncateSequences, truncates it") + " as Keras's pad_sequences does)");
         }
         return fitted;
     }

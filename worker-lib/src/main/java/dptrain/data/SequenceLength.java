@@ -37,7 +37,7 @@ public record SequenceLength(Side padding, Side truncating) implements Serializa
      * {@code values} (steps of {@code stepSize} values one after another) fitted to {@code timesteps} steps, or
      * null when its length is not allowed: the caller names the record.
      */
-    float[] fit(float[] values, int timesteps, int stepSize) {
+    public float[] fit(float[] values, int timesteps, int stepSize) {
         int steps = values.length / stepSize;
         if (steps == timesteps) {
             return values;

@@ -59,12 +59,12 @@ class SequenceLengthTest {
         DataFormatException e = assertThrows(DataFormatException.class,
                 () -> fit(TOKENS, new SequenceLength(Side.NONE, Side.PRE), 1, 2, 3));
         assertEquals("part-0.parquet record 7: column 'features' holds a sequence of 3 steps; expected 4, "
-                + "input_shape's timesteps (padding is off: --pad-sequences pre|post pads it with 0 as Keras's "
+                + "input_shape's timesteps (padding is off: --pad-sequences pre|post, or the Spark ML param padSequences, pads it with 0 as Keras's "
                 + "pad_sequences does)", e.getMessage());
         e = assertThrows(DataFormatException.class, () -> fit(STEPS, SequenceLength.EXACT, 1, 2, 3, 4, 5, 6, 7, 8));
         assertEquals("part-0.parquet record 7: column 'features' holds a sequence of 4 steps; expected 3, "
-                + "input_shape's timesteps (truncating is off: --truncate-sequences pre|post truncates it as Keras's "
-                + "pad_sequences does)", e.getMessage());
+                + "input_shape's timesteps (truncating is off: --truncate-sequences pre|post, or the Spark ML param "
+                + "truncateSequences, truncates it as Keras's pad_sequences does)", e.getMessage());
     }
 
     @Test
