@@ -34,11 +34,11 @@ final class KerasFileLayers {
     }
 
     /**
-     * What the check found: the input shape without the batch axis, and whether the rows reach the first layer with
-     * parameters as they are (a vector, token ids, or a Flatten right after the input) or must be reshaped to the
-     * input shape first (an image or a sequence).
+     * What the check found: the input shape without the batch axis; whether the rows must be reshaped to it before
+     * the first layer (an image or a sequence); and whether they reach the layers flat as DL4J's import cannot
+     * know (a vector, or a Flatten right after the input), so the preprocessors it made for that input go.
      */
-    record Stack(List<Integer> inputShape, boolean reshapeRows) {
+    record Stack(List<Integer> inputShape, boolean reshapeRows, boolean flatRows) {
     }
 
     private KerasFileLayers() {
@@ -47,6 +47,7 @@ final class KerasFileLayers {
     static Stack check(JsonNode layers, String layersPath, List<Integer> inputShape, String source) {
         Kind kind = inputShape.size() == 1 ? Kind.VECTOR : inputShape.size() == 2 ? Kind.SEQUENCE : Kind.IMAGE;
         boolean reshapeRows = kind != Kind.VECTOR;
+        boolean flatRows = kind == Kind.VECTOR;
         boolean atInput = true;
         int lastIndex = layers.size() - 1;
         for (int i = 0; i < layers.size(); i++) {
@@ -75,6 +76,7 @@ final class KerasFileLayers {
                     }
                     if (atInput) {
                         reshapeRows = false; // the rows arrive flat, in the order Keras's Flatten gives
+                        flatRows = true;
                     }
                     kind = Kind.VECTOR;
                 }
@@ -108,6 +110,7 @@ final class KerasFileLayers {
                                 + "as the first layer, on token ids of shape [timesteps]");
                     }
                     kind = Kind.SEQUENCE;
+                    flatRows = false; // token ids go to the embedding as they are; later preprocessors stay
                 }
                 case "LSTM", "SimpleRNN" -> {
                     requireKind(kind, Kind.SEQUENCE, named, shapeText, path, source);
@@ -130,7 +133,7 @@ final class KerasFileLayers {
                     + last.path("class_name").asText("") + "); expected Dense, which becomes the output layer with "
                     + "the loss");
         }
-        return new Stack(inputShape, reshapeRows);
+        return new Stack(inputShape, reshapeRows, flatRows);
     }
 
     private static void requireKind(Kind kind, Kind expected, String named, String shapeText, String path,

@@ -231,8 +231,8 @@ final class KerasModelTranslator {
      * DL4J's translation, made trainable by dptrain: the last Dense layer becomes the OutputLayer with the loss (it
      * has the same parameters), and every layer gets the optimizer. The input preprocessors are those executors can
      * load (worker-lib has no Keras import): dptrain feeds each example as a flat row in Keras's order, so a network
-     * whose rows arrive flat (a vector, token ids, or a Flatten right after the input) drops the preprocessors of
-     * that Flatten, and one on images or sequences gets {@link RowsAsKerasShapePreProcessor} before its first layer,
+     * whose rows arrive flat (a vector, or a Flatten right after the input) drops the preprocessors of that Flatten,
+     * token ids go to the embedding as they are, and a network on images or sequences gets {@link RowsAsKerasShapePreProcessor} before its first layer,
      * which gives the NHWC images and NWC sequences DL4J's import builds the layers for. Between layers, DL4J's import
      * of the layers dptrain accepts uses DL4J's own preprocessors (CnnToFeedForwardPreProcessor in NHWC for a Flatten
      * after convolutions), which are kept.
@@ -274,7 +274,7 @@ final class KerasModelTranslator {
                 recurrent.setWeightInitFnRecurrent(recurrent.getWeightInitFn());
             }
             list.layer(layer);
-            InputPreProcessor preProcessor = checked.stack().reshapeRows() ? imported.getInputPreProcess(i) : null;
+            InputPreProcessor preProcessor = checked.stack().flatRows() ? null : imported.getInputPreProcess(i);
             if (i == 0 && checked.stack().reshapeRows()) {
                 preProcessor = new RowsAsKerasShapePreProcessor(checked.inputShape().stream()
                         .mapToLong(Integer::longValue).toArray());
