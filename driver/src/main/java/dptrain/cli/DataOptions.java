@@ -1,5 +1,6 @@
 package dptrain.cli;
 
+import dptrain.data.SequenceLength;
 import dptrain.driver.files.InputFiles;
 import dptrain.driver.files.ParameterException;
 import dptrain.driver.input.DataFormat;
@@ -59,6 +60,18 @@ final class DataOptions {
                     + "and report their count per file and reason (default: ${DEFAULT-VALUE}).")
     DataInput.BadRecords onBadRecord;
 
+    @Option(names = "--pad-sequences", paramLabel = "pre|post",
+            description = "Parquet: pad a sequence shorter than the spec's input_shape timesteps with steps of 0, "
+                    + "before it (pre) or after it (post), as Keras's pad_sequences does (default: such a sequence "
+                    + "is a bad record).")
+    SequenceLength.Side padSequences;
+
+    @Option(names = "--truncate-sequences", paramLabel = "pre|post",
+            description = "Parquet: drop the first (pre) or last (post) steps of a sequence longer than the spec's "
+                    + "input_shape timesteps, as Keras's pad_sequences does (default: such a sequence is a bad "
+                    + "record).")
+    SequenceLength.Side truncateSequences;
+
     /**
      * A dataset read as these flags say; a missing path fails now, before Spark starts.
      *
@@ -83,6 +96,17 @@ final class DataOptions {
                             + "data has no labels, " + labelFlag + " names where they are; pass one of them");
                 }
             }
+        }
+        for (SequenceLength.Side side : new SequenceLength.Side[] {padSequences, truncateSequences}) {
+            if (side == SequenceLength.Side.NONE) {
+                throw usage(cli, (side == padSequences ? "--pad-sequences" : "--truncate-sequences")
+                        + ": 'none' is not allowed; expected pre or post, or no flag to refuse such sequences");
+            }
+        }
+        if ((padSequences != null || truncateSequences != null) && f != DataFormat.PARQUET) {
+            throw usage(cli, (padSequences != null ? "--pad-sequences" : "--truncate-sequences") + " applies to "
+                    + "Parquet array columns, but " + flag + " '" + uri + "' is " + f.cliName() + "; expected "
+                    + "Parquet data, or no such flag");
         }
         if (scaleDivisor != null && !(scaleDivisor > 0 && Float.isFinite(scaleDivisor))) {
             throw usage(cli, "--scale: " + scaleDivisor + " is not allowed; expected a positive number");
@@ -111,7 +135,10 @@ final class DataOptions {
         // Executors resolve a relative path against their own working folders: send an absolute one.
         return DataInput.of(InputFiles.qualified(uri, hadoop), f).withFeatureMultiplier(scale).withCsv(layout)
                 .withColumns(columns).withBadRecords(onBadRecord)
-                .withLabels(noLabels() ? DataInput.Labels.ABSENT : DataInput.Labels.PRESENT);
+                .withLabels(noLabels() ? DataInput.Labels.ABSENT : DataInput.Labels.PRESENT)
+                .withSequences(new SequenceLength(
+                        padSequences == null ? SequenceLength.Side.NONE : padSequences,
+                        truncateSequences == null ? SequenceLength.Side.NONE : truncateSequences));
     }
 
     /** Whether the data has no labels: --no-label, or --label-column none. */

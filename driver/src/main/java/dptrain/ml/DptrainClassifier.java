@@ -88,6 +88,16 @@ public final class DptrainClassifier extends NetworkEstimator<DptrainClassificat
         return put(featuresCol(), value);
     }
 
+    /** "pre" or "post" pads shorter sequences with 0 as Keras's pad_sequences does; "none" (default) refuses them. */
+    public DptrainClassifier setPadSequences(String value) {
+        return put(padSequences(), value);
+    }
+
+    /** "pre" or "post" truncates longer sequences as Keras's pad_sequences does; "none" (default) refuses them. */
+    public DptrainClassifier setTruncateSequences(String value) {
+        return put(truncateSequences(), value);
+    }
+
     public DptrainClassifier setLabelCol(String value) {
         return put(labelCol(), value);
     }

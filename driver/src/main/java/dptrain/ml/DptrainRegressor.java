@@ -85,6 +85,16 @@ public final class DptrainRegressor extends NetworkEstimator<DptrainRegressionMo
         return put(featuresCol(), value);
     }
 
+    /** "pre" or "post" pads shorter sequences with 0 as Keras's pad_sequences does; "none" (default) refuses them. */
+    public DptrainRegressor setPadSequences(String value) {
+        return put(padSequences(), value);
+    }
+
+    /** "pre" or "post" truncates longer sequences as Keras's pad_sequences does; "none" (default) refuses them. */
+    public DptrainRegressor setTruncateSequences(String value) {
+        return put(truncateSequences(), value);
+    }
+
     public DptrainRegressor setLabelCol(String value) {
         return put(labelCol(), value);
     }

@@ -1,6 +1,7 @@
 package dptrain.ml;
 
 import dptrain.data.ExampleCheck;
+import dptrain.data.SequenceLength;
 import dptrain.driver.DistributedTrainer;
 import dptrain.driver.TrainingConfig;
 import dptrain.driver.TrainingProgress;
@@ -61,6 +62,8 @@ abstract class NetworkEstimator<M extends NetworkModel<M>> extends Estimator<M> 
     private final Param<String> featuresCol;
     private final Param<String> labelCol;
     private final Param<String> predictionCol;
+    private final Param<String> padSequences;
+    private final Param<String> truncateSequences;
 
     /**
      * @param labels      what the label column holds, for its doc ({@link ParamRules#CLASS_LABELS}, ...)
@@ -96,6 +99,10 @@ abstract class NetworkEstimator<M extends NetworkModel<M>> extends Estimator<M> 
         featuresCol = ParamRules.featuresCol(this);
         labelCol = ParamRules.labelCol(this, labels);
         predictionCol = ParamRules.predictionCol(this, predictions);
+        padSequences = ParamRules.padSequences(this);
+        truncateSequences = ParamRules.truncateSequences(this);
+        setDefault(padSequences, ParamRules.NO_SEQUENCE_FITTING);
+        setDefault(truncateSequences, ParamRules.NO_SEQUENCE_FITTING);
         setDefault(epochs, TrainingConfig.DEFAULT_EPOCHS);
         setDefault(batchSize, TrainingConfig.DEFAULT_BATCH_SIZE);
         setDefault(averagingFrequency, AveragingSchedule.AUTO.toString());
@@ -180,6 +187,19 @@ abstract class NetworkEstimator<M extends NetworkModel<M>> extends Estimator<M> 
         return getOrDefault(featuresCol);
     }
 
+    public Param<String> padSequences() {
+        return padSequences;
+    }
+
+    public Param<String> truncateSequences() {
+        return truncateSequences;
+    }
+
+    /** How rows of another length than the spec's timesteps are fitted, from padSequences and truncateSequences. */
+    SequenceLength sequenceLength() {
+        return ParamRules.sequenceLength(getOrDefault(padSequences), getOrDefault(truncateSequences));
+    }
+
     public String getLabelCol() {
         return getOrDefault(labelCol);
     }
@@ -229,11 +249,12 @@ abstract class NetworkEstimator<M extends NetworkModel<M>> extends Estimator<M> 
         Dataset<Row> rows = dataset.select(getFeaturesCol(), getLabelCol()).persist(StorageLevel.MEMORY_AND_DISK());
         try {
             IndexedExamples examples = DatasetExamples.read(rows, getFeaturesCol(), getLabelCol(),
-                    new ExampleCheck(model), name + " input");
+                    new ExampleCheck(model), sequenceLength(), name + " input");
             checkSizes(examples.count(), replicas);
             TrainingConfig config;
             try {
-                config = TrainingConfig.builder(model, DataInput.dataFrame(getFeaturesCol(), getLabelCol()))
+                config = TrainingConfig.builder(model, DataInput.dataFrame(getFeaturesCol(), getLabelCol())
+                                .withSequences(sequenceLength()))
                         .epochs(getEpochs()).batchSize(getBatchSize()).workers(replicas)
                         .averaging(AveragingSchedule.parse(getAveragingFrequency()))
                         .validationSplit(getValidationFraction()).seed(shuffleSeed).build();

@@ -50,6 +50,8 @@ abstract class NetworkModel<M extends NetworkModel<M>> extends Model<M> implemen
     private final transient List<EpochRecord> history;
     private final Param<String> featuresCol;
     private final Param<String> predictionCol;
+    private final Param<String> padSequences;
+    private final Param<String> truncateSequences;
 
     /** @param predictions what the prediction column holds, for its doc */
     NetworkModel(String uid, ModelSpec spec, float[] parameters, List<EpochRecord> history, String predictions) {
@@ -58,6 +60,10 @@ abstract class NetworkModel<M extends NetworkModel<M>> extends Model<M> implemen
         this.parameters = parameters;
         this.history = history == null ? null : List.copyOf(history);
         featuresCol = ParamRules.featuresCol(this);
+        padSequences = ParamRules.padSequences(this);
+        truncateSequences = ParamRules.truncateSequences(this);
+        setDefault(padSequences, ParamRules.NO_SEQUENCE_FITTING);
+        setDefault(truncateSequences, ParamRules.NO_SEQUENCE_FITTING);
         predictionCol = ParamRules.predictionCol(this, predictions);
         setDefault(featuresCol, ParamRules.FEATURES_COL);
         setDefault(predictionCol, ParamRules.PREDICTION_COL);
@@ -70,6 +76,15 @@ abstract class NetworkModel<M extends NetworkModel<M>> extends Model<M> implemen
 
     public Param<String> featuresCol() {
         return featuresCol;
+    }
+
+    /** Copied from the estimator by fit: transform fits ragged sequences as fit did. */
+    public Param<String> padSequences() {
+        return padSequences;
+    }
+
+    public Param<String> truncateSequences() {
+        return truncateSequences;
     }
 
     public Param<String> predictionCol() {
@@ -143,8 +158,10 @@ abstract class NetworkModel<M extends NetworkModel<M>> extends Model<M> implemen
         int inputs = spec.inputSize();
         String owner = getClass().getSimpleName();
         PartitionPredictions.OutputColumns columns = outputColumns();
+        PartitionPredictions.Sequences sequences = new PartitionPredictions.Sequences(spec.sequenceInput(),
+                ParamRules.sequenceLength(getOrDefault(padSequences), getOrDefault(truncateSequences)));
         return weights.mapRows(rows, (w, partition) -> new PartitionPredictions(partition, configuration, w, inputs,
-                featuresAt, vector, features, owner, columns), Encoders.row(output));
+                featuresAt, vector, features, owner, columns, sequences), Encoders.row(output));
     }
 
     @Override

@@ -1,5 +1,6 @@
 package dptrain.ml;
 
+import dptrain.data.SequenceLength;
 import java.io.Serializable;
 import java.util.Arrays;
 import java.util.function.Predicate;
@@ -59,6 +60,31 @@ final class ParamRules {
     static Param<String> probabilityCol(Params owner) {
         return new Param<>(owner, "probabilityCol", "output column of the class probabilities, a Spark ML vector "
                 + "(default: " + PROBABILITY_COL + ")", columnName(owner, "probabilityCol"));
+    }
+
+    static final String NO_SEQUENCE_FITTING = "none";
+
+    /** Shared by the estimators and their models: fit and transform fit ragged sequences the same way. */
+    static Param<String> padSequences(Params owner) {
+        return new Param<>(owner, "padSequences", "pads a sequence shorter than the spec's input_shape timesteps "
+                + "with steps of 0 before ('pre') or after ('post') it, as Keras's pad_sequences does; 'none' (the "
+                + "default) refuses such a row", rule(owner, "padSequences", ParamRules::isSide, "none, pre or post"));
+    }
+
+    static Param<String> truncateSequences(Params owner) {
+        return new Param<>(owner, "truncateSequences", "drops the first ('pre') or last ('post') steps of a sequence "
+                + "longer than the spec's input_shape timesteps, as Keras's pad_sequences does; 'none' (the default) "
+                + "refuses such a row", rule(owner, "truncateSequences", ParamRules::isSide, "none, pre or post"));
+    }
+
+    private static boolean isSide(String text) {
+        return java.util.Arrays.stream(SequenceLength.Side.values()).anyMatch(side -> side.cliName().equals(text));
+    }
+
+    /** The rule the two Params' values say. */
+    static SequenceLength sequenceLength(String padding, String truncating) {
+        return new SequenceLength(SequenceLength.Side.valueOf(padding.toUpperCase(java.util.Locale.ROOT)),
+                SequenceLength.Side.valueOf(truncating.toUpperCase(java.util.Locale.ROOT)));
     }
 
     /** A condition on a parameter value; serializable, since Spark may serialize the params that hold it. */

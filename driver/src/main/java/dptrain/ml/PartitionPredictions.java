@@ -1,5 +1,7 @@
 package dptrain.ml;
 
+import dptrain.data.SequenceLength;
+import dptrain.spec.SequenceInput;
 import java.io.Serializable;
 import java.util.ArrayList;
 import java.util.Iterator;
@@ -37,13 +39,14 @@ final class PartitionPredictions implements Iterator<Row> {
     /** The model's class, for messages. */
     private final String owner;
     private final OutputColumns columns;
+    private final Sequences sequences;
     private MultiLayerNetwork net;
     private final List<Row> batch = new ArrayList<>();
     private float[][] outputs;
     private int next;
 
     PartitionPredictions(Iterator<Row> rows, String configuration, float[] weights, int inputs, int featuresAt,
-            boolean vector, String features, String owner, OutputColumns columns) {
+            boolean vector, String features, String owner, OutputColumns columns, Sequences sequences) {
         this.rows = rows;
         this.configuration = configuration;
         this.weights = weights;
@@ -53,6 +56,7 @@ final class PartitionPredictions implements Iterator<Row> {
         this.features = features;
         this.owner = owner;
         this.columns = columns;
+        this.sequences = sequences;
     }
 
     @Override
@@ -102,31 +106,44 @@ final class PartitionPredictions implements Iterator<Row> {
             throw new IllegalArgumentException(owner + " featuresCol: column '" + features + "' is null in a row; "
                     + "expected " + inputs + " features");
         }
-        int found;
+        float[] values;
         if (vector) {
-            Vector v = (Vector) row.get(featuresAt);
-            found = v.size();
-            if (found == inputs) {
-                v.foreachActive((i, value) -> {
-                    x[offset + (Integer) i] = (float) (double) (Double) value;
-                    return null;
-                });
+            double[] doubles = ((Vector) row.get(featuresAt)).toArray();
+            values = new float[doubles.length];
+            for (int i = 0; i < doubles.length; i++) {
+                values[i] = (float) doubles[i];
             }
         } else {
-            List<Object> values = row.getList(featuresAt);
-            found = values.size();
-            for (int i = 0; i < Math.min(found, inputs); i++) {
-                Object value = values.get(i);
+            List<Object> list = row.getList(featuresAt);
+            values = new float[list.size()];
+            for (int i = 0; i < values.length; i++) {
+                Object value = list.get(i);
                 if (value == null) {
                     throw new IllegalArgumentException(owner + " featuresCol: column '" + features + "' holds null "
                             + "at index " + i + "; expected a number");
                 }
-                x[offset + i] = ((Number) value).floatValue();
+                values[i] = ((Number) value).floatValue();
             }
         }
-        if (found != inputs) {
-            throw new IllegalArgumentException(owner + " featuresCol: column '" + features + "' holds " + found
-                    + " features in a row; expected " + inputs + " to match the model's input_shape");
+        values = sequences.fit(values);
+        if (values.length != inputs) {
+            throw new IllegalArgumentException(owner + " featuresCol: column '" + features + "' holds "
+                    + values.length + " features in a row; expected " + inputs + " to match the model's input_shape"
+                    + (sequences.input().isSequence() ? " (padSequences and truncateSequences fit sequences of "
+                    + "another length)" : ""));
+        }
+        System.arraycopy(values, 0, x, offset, inputs);
+    }
+
+    /** The model's sequence shape and the rule that fits rows of another length to it, as fit used it. */
+    record Sequences(SequenceInput input, SequenceLength rule) implements Serializable {
+        /** {@code values} fitted to the timesteps, or unchanged when the rule does not allow it. */
+        float[] fit(float[] values) {
+            if (!input.isSequence() || values.length % input.stepSize() != 0) {
+                return values;
+            }
+            float[] fitted = rule.fit(values, input.timesteps(), input.stepSize());
+            return fitted == null ? values : fitted;
         }
     }
 

@@ -14,12 +14,16 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import org.deeplearning4j.nn.conf.InputPreProcessor;
 import org.deeplearning4j.nn.conf.MultiLayerConfiguration;
 import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
+import org.deeplearning4j.nn.conf.dropout.Dropout;
 import org.deeplearning4j.nn.conf.layers.BaseLayer;
+import org.deeplearning4j.nn.conf.layers.BaseRecurrentLayer;
 import org.deeplearning4j.nn.conf.layers.DenseLayer;
 import org.deeplearning4j.nn.conf.layers.Layer;
 import org.deeplearning4j.nn.conf.layers.OutputLayer;
+import org.deeplearning4j.nn.conf.layers.wrapper.BaseWrapperLayer;
 import org.deeplearning4j.nn.modelimport.keras.KerasModel;
 import org.deeplearning4j.nn.modelimport.keras.KerasSequentialModel;
 import org.deeplearning4j.nn.modelimport.keras.utils.KerasModelBuilder;
@@ -34,9 +38,7 @@ import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
  */
 final class KerasModelTranslator {
 
-    static final List<String> SUPPORTED_LAYERS = List.of("InputLayer", "Dense", "Dropout", "Activation", "Flatten");
-    private static final String SUPPORTED = "a Sequential stack of Dense, Dropout, Activation and Flatten layers "
-            + "(and an optional InputLayer), the last one Dense";
+    private static final String SUPPORTED = KerasFileLayers.SUPPORTED;
     private static final String TRAINING_CONFIG_EXAMPLE = "{\"loss\": \"categorical_crossentropy\", "
             + "\"optimizer_config\": {\"class_name\": \"RMSprop\", \"config\": {\"learning_rate\": 0.001}}}";
     private static final ObjectMapper JSON = new ObjectMapper();
@@ -45,8 +47,11 @@ final class KerasModelTranslator {
     }
 
     /** What dptrain reads from the Keras model and its training configuration, checked. */
-    private record Checked(List<Integer> inputShape, Loss loss, Optimizer optimizer, List<String> metrics,
+    private record Checked(KerasFileLayers.Stack stack, Loss loss, Optimizer optimizer, List<String> metrics,
                            String kerasVersion) {
+        List<Integer> inputShape() {
+            return stack.inputShape();
+        }
     }
 
     /**
@@ -133,46 +138,9 @@ final class KerasModelTranslator {
         if (!layers.isArray() || layers.isEmpty()) {
             throw new SpecException(source, layersPath, "the model has no layers; expected " + SUPPORTED);
         }
-        List<Integer> inputShape = null;
-        boolean flat = false;
         int lastIndex = layers.size() - 1;
-        for (int i = 0; i < layers.size(); i++) {
-            JsonNode layer = layers.get(i);
-            String path = layersPath + "[" + i + "]";
-            String type = layer.path("class_name").asText("");
-            JsonNode layerConfig = layer.path("config");
-            String named = "layer " + i + " " + quote(layerConfig.path("name").asText("")) + " (" + type + ")";
-            if (!SUPPORTED_LAYERS.contains(type)) {
-                throw new SpecException(source, path, named + " is not supported; expected " + SUPPORTED
-                        + ", because dptrain trains multilayer perceptrons on flat feature vectors");
-            }
-            if (i == 0) {
-                inputShape = inputShape(layerConfig, path, source);
-                flat = inputShape.size() == 1;
-            }
-            if (type.equals("Flatten")) {
-                flat = true;
-            }
-            if (type.equals("Dense")) {
-                if (!flat) {
-                    throw new SpecException(source, path, named + " gets inputs of shape " + inputShape
-                            + ", and Keras applies Dense to their last axis only; expected a Flatten layer before it, "
-                            + "because dptrain feeds flat feature vectors");
-                }
-                for (String key : List.of("kernel_regularizer", "bias_regularizer", "activity_regularizer")) {
-                    JsonNode regularizer = layerConfig.path(key);
-                    if (!regularizer.isMissingNode() && !regularizer.isNull()) {
-                        throw new SpecException(source, path + ".config." + key, KerasTrainingConfig.shown(regularizer)
-                                + " is not supported in a Keras model file (DL4J's import halves Keras's L2 penalty); "
-                                + "expected null, or a dptrain spec with the dense layer's l2 setting");
-                    }
-                }
-            }
-            if (i == lastIndex && !type.equals("Dense")) {
-                throw new SpecException(source, path, "the last layer is " + named + "; expected Dense, which becomes "
-                        + "the output layer with the loss");
-            }
-        }
+        KerasFileLayers.Stack stack = KerasFileLayers.check(layers, layersPath,
+                inputShape(layers.get(0).path("config"), layersPath + "[0]", source), source);
         JsonNode output = layers.get(lastIndex).path("config");
         if (training == null || training.isNull() || training.isMissingNode()) {
             throw new SpecException(source, trainingPath, "is missing: the model has no optimizer and loss (Keras "
@@ -186,7 +154,7 @@ final class KerasModelTranslator {
                 trainingPath + ".optimizer_config", source);
         List<String> metrics = loss.regression() ? KerasTrainingConfig.regressionMetrics(training.path("metrics"))
                 : KerasTrainingConfig.hasAccuracy(training.path("metrics")) ? List.of("accuracy") : List.of();
-        return new Checked(inputShape, loss, optimizer, metrics, root.path("keras_version").asText(null));
+        return new Checked(stack, loss, optimizer, metrics, root.path("keras_version").asText(null));
     }
 
     /** The input shape without the batch axis: Keras 2's batch_input_shape, Keras 3's batch_shape. */
@@ -261,8 +229,13 @@ final class KerasModelTranslator {
 
     /**
      * DL4J's translation, made trainable by dptrain: the last Dense layer becomes the OutputLayer with the loss (it
-     * has the same parameters), every layer gets the optimizer, and Flatten's preprocessors go, since dptrain feeds
-     * the features already flat, in the row-major order Keras's Flatten produces.
+     * has the same parameters), and every layer gets the optimizer. The input preprocessors are those executors can
+     * load (worker-lib has no Keras import): dptrain feeds each example as a flat row in Keras's order, so a network
+     * whose rows arrive flat (a vector, or a Flatten right after the input) drops the preprocessors of that Flatten,
+     * token ids go to the embedding as they are, and a network on images or sequences gets {@link RowsAsKerasShapePreProcessor} before its first layer,
+     * which gives the NHWC images and NWC sequences DL4J's import builds the layers for. Between layers, DL4J's import
+     * of the layers dptrain accepts uses DL4J's own preprocessors (CnnToFeedForwardPreProcessor in NHWC for a Flatten
+     * after convolutions), which are kept.
      */
     private static MultiLayerConfiguration configuration(KerasSequentialModel model, Checked checked, String source) {
         MultiLayerConfiguration imported;
@@ -286,14 +259,64 @@ final class KerasModelTranslator {
                 }
                 layer = outputLayer(dense, checked.loss());
             }
-            if (layer instanceof BaseLayer withWeights) {
+            Layer inner = layer instanceof BaseWrapperLayer wrapper ? wrapper.getUnderlying() : layer;
+            if (inner instanceof BaseLayer withWeights) {
                 // DL4J's import left its default updater on every layer; the network-wide optimizer applies instead.
                 withWeights.setIUpdater(null);
                 withWeights.setBiasUpdater(null);
             }
+            dropNoOpDropout(layer);
+            dropNoOpDropout(inner);
+            if (inner instanceof BaseRecurrentLayer recurrent) {
+                // Keras's default recurrent initializer is orthogonal, and DL4J 1.0.0-M2.1's OrthogonalDistribution
+                // did not finish sampling a 16 x 64 matrix in 15 minutes. The recurrent weights start from the
+                // kernel's initializer, as in dptrain specs; an .h5 file's weights replace both anyway.
+                recurrent.setWeightInitFnRecurrent(recurrent.getWeightInitFn());
+            }
             list.layer(layer);
+            InputPreProcessor preProcessor = checked.stack().flatRows() ? null : imported.getInputPreProcess(i);
+            if (i == 0 && checked.stack().reshapeRows()) {
+                preProcessor = new RowsAsKerasShapePreProcessor(checked.inputShape().stream()
+                        .mapToLong(Integer::longValue).toArray());
+            }
+            if (preProcessor != null) {
+                list.inputPreProcessor(i, executorSide(preProcessor, i, layer, source));
+            }
         }
-        return list.build();
+        MultiLayerConfiguration conf = list.build();
+        // DL4J's JSON reader decides a BatchNormalization's useLogStd (false in DL4J's import, which stores Keras's
+        // moving variance) from the parameter names listed beside the layer; list them, as a network's init() does.
+        for (NeuralNetConfiguration layerConf : conf.getConfs()) {
+            layerConf.getLayer().initializer().paramKeys(layerConf.getLayer()).forEach(layerConf::addVariable);
+        }
+        return conf;
+    }
+
+    /**
+     * DL4J's import gives every layer Dropout(1.0), which keeps every input and changes nothing, except that DL4J
+     * 1.0.0-M2.1 then fails in the backward pass of an NHWC convolution (its input-dropout mask is NHWC, the
+     * gradient NCHW). Dropout layers are separate layers and stay.
+     */
+    private static void dropNoOpDropout(Layer layer) {
+        if (layer.getIDropout() instanceof Dropout dropout && dropout.getP() == 1.0 && dropout.getPSchedule() == null) {
+            layer.setIDropout(null);
+        }
+    }
+
+    /**
+     * A preprocessor executors can load. In DL4J 1.0.0-M2.1 every preprocessor the Keras translators make is in
+     * deeplearning4j-nn (Flatten's CnnToFeedForwardPreProcessor, KerasFlattenRnnPreprocessor, ReshapePreprocessor);
+     * the one in the modelimport jar, TensorFlowCnnToFeedForwardPreProcessor, is made by none. This guard keeps a
+     * later DL4J from putting a driver-only class into a configuration that executors deserialize.
+     */
+    private static InputPreProcessor executorSide(InputPreProcessor preProcessor, int index, Layer layer,
+                                                  String source) {
+        if (preProcessor.getClass().getName().startsWith("org.deeplearning4j.nn.modelimport.")) {
+            throw new IllegalStateException("DL4J's Keras import of " + source + " put "
+                    + preProcessor.getClass().getName() + " before layer " + index + " " + SpecNode.quote(
+                    layer.getLayerName()) + ", which executors cannot load; dptrain's check should have refused it");
+        }
+        return preProcessor;
     }
 
     private static OutputLayer outputLayer(DenseLayer dense, Loss loss) {

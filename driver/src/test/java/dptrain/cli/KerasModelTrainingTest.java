@@ -12,11 +12,17 @@ import dptrain.cli.TrainCommandTest.Run;
 import dptrain.spec.ModelFile;
 import dptrain.testing.FashionMnist;
 import dptrain.testing.KerasFiles;
+import dptrain.testing.KerasFiles.Tensor;
+import dptrain.testing.Tables;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Random;
+import org.apache.spark.sql.types.DataTypes;
+import org.apache.spark.sql.types.StructType;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -105,17 +111,79 @@ class KerasModelTrainingTest {
         return new DataSet(x, y);
     }
 
+    /** A small convnet in Keras's layout: Conv2D 8 3x3 relu, MaxPooling2D 2, Flatten, Dense 10 softmax. */
+    @Test
+    void aKerasConvnetHdf5FileTrainsOnTwoWorkersFromIdxImages() throws IOException {
+        Random random = new Random(3);
+        Map<String, Map<String, Tensor>> weights = new LinkedHashMap<>();
+        weights.put("conv2d", layerWeights(Tensor.random(random, 0.2, 3, 3, 1, 8), new Tensor(new float[8], 8)));
+        weights.put("dense", layerWeights(Tensor.random(random, 0.03, 13 * 13 * 8, 10), new Tensor(new float[10], 10)));
+        Path h5 = data.resolve("convnet.h5");
+        KerasFiles.writeWeights(h5, KerasFiles.sequential(List.of(KerasFiles.input("input_1", 28, 28, 1),
+                KerasFiles.conv2d("conv2d", 8, 3, "valid", "relu"), KerasFiles.pooling2d("MaxPooling2D",
+                        "max_pooling2d", 2), KerasFiles.flatten("flatten"), KerasFiles.dense("dense", 10, "softmax"))),
+                BOOK_TRAINING_CONFIG, weights);
+        Run run = dptrain("train", "--model", h5.toString(), "--train", trainImages.toString(), "--epochs", "2",
+                "--batch-size", "64", "--workers", "2", "--master", "local[2]", "--validation-split", "0.2",
+                "--output", out.toString(), "--conf", "spark.ui.enabled=false");
+        assertEquals(ExitCodes.OK, run.code(), run.err());
+        JsonNode last = new ObjectMapper().readTree(out.resolve("history.json").toFile()).get("epochs").get(1);
+        // 10 classes: chance is 0.1.
+        assertTrue(last.get("val_accuracy").asDouble() > 0.6, "val_accuracy " + last.get("val_accuracy"));
+        JsonNode provenance = new ObjectMapper().readTree(out.resolve("provenance.json").toFile());
+        assertEquals(h5.toString(), provenance.get("parameters").get("initial_weights").asText());
+        assertEquals("dl4j", provenance.at("/model/engine_used").asText(), provenance.toString());
+    }
+
+    /** Embedding 10x8, LSTM 16, Dense 2 softmax, as src/examples/marker-lstm.yaml, but from a Keras file. */
+    @Test
+    void aKerasEmbeddingAndLstmHdf5FileLearnsTheMarkerRuleOnTwoWorkersFromParquet() throws IOException {
+        Random random = new Random(4);
+        Map<String, Map<String, Tensor>> weights = new LinkedHashMap<>();
+        weights.put("embedding", Map.of("embeddings", Tensor.random(random, 0.05, 10, 8)));
+        Map<String, Tensor> lstm = new LinkedHashMap<>();
+        lstm.put("kernel", Tensor.random(random, 0.2, 8, 64));
+        lstm.put("recurrent_kernel", Tensor.random(random, 0.2, 16, 64));
+        lstm.put("bias", new Tensor(new float[64], 64));
+        weights.put("lstm", lstm);
+        weights.put("dense", layerWeights(Tensor.random(random, 0.3, 16, 2), new Tensor(new float[2], 2)));
+        Path h5 = data.resolve("marker-lstm.h5");
+        KerasFiles.writeWeights(h5, KerasFiles.sequential(List.of(KerasFiles.embedding("embedding", 10, 8, 12),
+                KerasFiles.recurrent("LSTM", "lstm", 16, false), KerasFiles.dense("dense", 2, "softmax"))),
+                BOOK_TRAINING_CONFIG.replace("\"learning_rate\": 0.001", "\"learning_rate\": 0.01"), weights);
+        StructType schema = new StructType().add("features", DataTypes.createArrayType(DataTypes.DoubleType))
+                .add("label", DataTypes.IntegerType);
+        Path train = out.resolve("train.parquet");
+        Path test = out.resolve("test.parquet");
+        Tables.writeParquet(train, schema, SequenceTrainingTest.markerSequences(2000, 1));
+        Tables.writeParquet(test, schema, SequenceTrainingTest.markerSequences(500, 2));
+        Path output = out.resolve("run");
+        Run run = dptrain("train", "--model", h5.toString(), "--train", train.toString(), "--test", test.toString(),
+                "--epochs", "4", "--batch-size", "32", "--workers", "2", "--master", "local[2]",
+                "--output", output.toString(), "--conf", "spark.ui.enabled=false");
+        assertEquals(ExitCodes.OK, run.code(), run.err());
+        double accuracy = new ObjectMapper().readTree(output.resolve("history.json").toFile()).get("test_accuracy")
+                .asDouble();
+        assertTrue(accuracy > 0.8, "test accuracy " + accuracy + " (chance: 0.5)\n" + run.out());
+    }
+
+    private static Map<String, Tensor> layerWeights(Tensor kernel, Tensor bias) {
+        Map<String, Tensor> layer = new LinkedHashMap<>();
+        layer.put("kernel", kernel);
+        layer.put("bias", bias);
+        return layer;
+    }
+
     @Test
     void unsupportedKerasModelsAreInputErrorsNamingTheLayer() throws IOException {
-        Path conv = data.resolve("conv.json");
-        Files.writeString(conv, KerasFiles.withTrainingConfig(KerasFiles.sequential(List.of(
-                KerasFiles.input("input", 28, 28, 1),
-                KerasFiles.layer("Conv2D", "conv2d", Map.of("filters", 8, "kernel_size", List.of(3, 3))),
-                KerasFiles.flatten("flatten"), KerasFiles.dense("dense", 10, "softmax"))), BOOK_TRAINING_CONFIG));
-        Run run = dptrain("train", "--model", conv.toString(), "--train", smallImages.toString(),
+        Path gru = data.resolve("gru.json");
+        Files.writeString(gru, KerasFiles.withTrainingConfig(KerasFiles.sequential(List.of(
+                KerasFiles.input("input", 12, 4), KerasFiles.recurrent("GRU", "gru", 8, false),
+                KerasFiles.dense("dense", 10, "softmax"))), BOOK_TRAINING_CONFIG));
+        Run run = dptrain("train", "--model", gru.toString(), "--train", smallImages.toString(),
                 "--output", out.toString());
         assertEquals(ExitCodes.INPUT, run.code(), run.err());
-        assertTrue(run.err().startsWith("dptrain: error: " + conv + ": config.layers[1]: layer 1 \"conv2d\" (Conv2D) "
+        assertTrue(run.err().startsWith("dptrain: error: " + gru + ": config.layers[1]: layer 1 \"gru\" (GRU) "
                 + "is not supported"), run.err());
         assertFalse(run.err().contains("\tat "), "no stack trace without --verbose");
 

@@ -151,25 +151,6 @@ class KerasModelFileTest {
     }
 
     @Test
-    void aConvolutionalLayerIsRefusedWithItsIndexNameAndClass() throws IOException {
-        ObjectNode model = sequential(List.of(input("input", 28, 28, 1),
-                layer("Conv2D", "conv2d", Map.of("filters", 8, "kernel_size", List.of(3, 3), "activation", "relu")),
-                flatten("flatten"), dense("dense", 10, "softmax")));
-        String message = refusal(withTrainingConfig(model, BOOK_TRAINING_CONFIG), "conv.json");
-        assertTrue(message.startsWith("conv.json: config.layers[1]: layer 1 \"conv2d\" (Conv2D) is not supported; "
-                + "expected a Sequential stack of Dense, Dropout, Activation and Flatten layers"), message);
-    }
-
-    @Test
-    void anLstmIsRefusedWithItsIndexNameAndClass() throws IOException {
-        ObjectNode model = sequential(List.of(
-                layer("LSTM", "lstm", Map.of("units", 16, "batch_input_shape", batchShape(28, 28))),
-                dense("dense", 10, "softmax")));
-        String message = refusal(withTrainingConfig(model, BOOK_TRAINING_CONFIG), "rnn.json");
-        assertTrue(message.startsWith("rnn.json: config.layers[0]: layer 0 \"lstm\" (LSTM) is not supported"), message);
-    }
-
-    @Test
     void denseOnImagesWithoutFlattenIsRefused() throws IOException {
         ObjectNode model = sequential(List.of(input("input", 28, 28), dense("dense", 10, "softmax")));
         String message = refusal(withTrainingConfig(model, BOOK_TRAINING_CONFIG), "noflat.json");

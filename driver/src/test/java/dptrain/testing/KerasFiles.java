@@ -83,6 +83,101 @@ public final class KerasFiles {
         return layer("Dense", name, settings);
     }
 
+    /** A Conv2D layer with Keras 2.4's settings, channels last, stride 1. */
+    public static ObjectNode conv2d(String name, int filters, int kernel, String padding, String activation) {
+        Map<String, Object> settings = new LinkedHashMap<>();
+        settings.put("filters", filters);
+        settings.put("kernel_size", List.of(kernel, kernel));
+        settings.put("strides", List.of(1, 1));
+        settings.put("padding", padding);
+        settings.put("data_format", "channels_last");
+        settings.put("dilation_rate", List.of(1, 1));
+        settings.put("groups", 1);
+        settings.put("activation", activation);
+        settings.put("use_bias", true);
+        settings.put("kernel_initializer", Map.of("class_name", "GlorotUniform", "config", Map.of()));
+        settings.put("bias_initializer", Map.of("class_name", "Zeros", "config", Map.of()));
+        settings.put("kernel_regularizer", null);
+        settings.put("bias_regularizer", null);
+        settings.put("activity_regularizer", null);
+        settings.put("kernel_constraint", null);
+        settings.put("bias_constraint", null);
+        return layer("Conv2D", name, settings);
+    }
+
+    /** MaxPooling2D or AveragePooling2D ({@code type}) with a square pool, its strides the pool size. */
+    public static ObjectNode pooling2d(String type, String name, int pool) {
+        return layer(type, name, Map.of("pool_size", List.of(pool, pool), "padding", "valid",
+                "strides", List.of(pool, pool), "data_format", "channels_last"));
+    }
+
+    /** BatchNormalization over the last axis ({@code axis} as Keras 2.4 writes it for an input of that rank). */
+    public static ObjectNode batchNormalization(String name, int axis) {
+        Map<String, Object> settings = new LinkedHashMap<>();
+        settings.put("axis", List.of(axis));
+        settings.put("momentum", 0.99);
+        settings.put("epsilon", 0.001);
+        settings.put("center", true);
+        settings.put("scale", true);
+        settings.put("beta_initializer", Map.of("class_name", "Zeros", "config", Map.of()));
+        settings.put("gamma_initializer", Map.of("class_name", "Ones", "config", Map.of()));
+        settings.put("moving_mean_initializer", Map.of("class_name", "Zeros", "config", Map.of()));
+        settings.put("moving_variance_initializer", Map.of("class_name", "Ones", "config", Map.of()));
+        settings.put("beta_regularizer", null);
+        settings.put("gamma_regularizer", null);
+        settings.put("beta_constraint", null);
+        settings.put("gamma_constraint", null);
+        return layer("BatchNormalization", name, settings);
+    }
+
+    /** LSTM or SimpleRNN ({@code type}) with Keras 2.4's default settings. */
+    public static ObjectNode recurrent(String type, String name, int units, boolean returnSequences) {
+        Map<String, Object> settings = new LinkedHashMap<>();
+        settings.put("return_sequences", returnSequences);
+        settings.put("return_state", false);
+        settings.put("go_backwards", false);
+        settings.put("stateful", false);
+        settings.put("unroll", false);
+        settings.put("time_major", false);
+        settings.put("units", units);
+        settings.put("activation", "tanh");
+        if (type.equals("LSTM")) {
+            settings.put("recurrent_activation", "sigmoid");
+            settings.put("unit_forget_bias", true);
+            settings.put("implementation", 2);
+        }
+        settings.put("use_bias", true);
+        settings.put("kernel_initializer", Map.of("class_name", "GlorotUniform", "config", Map.of()));
+        settings.put("recurrent_initializer", Map.of("class_name", "Orthogonal", "config", Map.of("gain", 1.0)));
+        settings.put("bias_initializer", Map.of("class_name", "Zeros", "config", Map.of()));
+        settings.put("kernel_regularizer", null);
+        settings.put("recurrent_regularizer", null);
+        settings.put("bias_regularizer", null);
+        settings.put("activity_regularizer", null);
+        settings.put("kernel_constraint", null);
+        settings.put("recurrent_constraint", null);
+        settings.put("bias_constraint", null);
+        settings.put("dropout", 0.0);
+        settings.put("recurrent_dropout", 0.0);
+        return layer(type, name, settings);
+    }
+
+    /** An Embedding as the first layer, with its input length and batch input shape, as Keras 2.4 writes it. */
+    public static ObjectNode embedding(String name, int inputDim, int outputDim, int inputLength) {
+        Map<String, Object> settings = new LinkedHashMap<>();
+        settings.put("batch_input_shape", batchShape(inputLength));
+        settings.put("input_dim", inputDim);
+        settings.put("output_dim", outputDim);
+        settings.put("embeddings_initializer", Map.of("class_name", "RandomUniform",
+                "config", Map.of("minval", -0.05, "maxval", 0.05)));
+        settings.put("embeddings_regularizer", null);
+        settings.put("activity_regularizer", null);
+        settings.put("embeddings_constraint", null);
+        settings.put("mask_zero", false);
+        settings.put("input_length", inputLength);
+        return layer("Embedding", name, settings);
+    }
+
     public static List<Object> batchShape(int... shape) {
         List<Object> dims = new java.util.ArrayList<>();
         dims.add(null);
@@ -145,11 +240,61 @@ public final class KerasFiles {
     }
 
     /**
-     * Writes {@code model} as Keras's model.save does in HDF5: the layers in {@code weights} get a group
-     * model_weights/NAME with datasets NAME/kernel:0 and NAME/bias:0; every other layer but the InputLayer an empty
-     * group. {@code trainingConfig} may be null (a model saved without compile()).
+     * Writes {@code model} as Keras's model.save does in HDF5, with Dense weights: the layers in {@code weights} get a
+     * group model_weights/NAME with datasets NAME/kernel:0 and NAME/bias:0; every other layer but the InputLayer an
+     * empty group. {@code trainingConfig} may be null (a model saved without compile()).
      */
     public static void writeHdf5(Path file, JsonNode model, String trainingConfig, Map<String, DenseWeights> weights) {
+        Map<String, Map<String, Tensor>> tensors = new LinkedHashMap<>();
+        weights.forEach((name, dense) -> {
+            int rows = dense.kernel().length;
+            int cols = dense.kernel()[0].length;
+            float[] flat = new float[rows * cols];
+            for (int r = 0; r < rows; r++) {
+                System.arraycopy(dense.kernel()[r], 0, flat, r * cols, cols);
+            }
+            Map<String, Tensor> layer = new LinkedHashMap<>();
+            layer.put("kernel", new Tensor(flat, rows, cols));
+            layer.put("bias", new Tensor(dense.bias(), dense.bias().length));
+            tensors.put(name, layer);
+        });
+        writeWeights(file, model, trainingConfig, tensors);
+    }
+
+    /** One weight array as Keras stores it: row-major values and their shape, e.g. a Conv2D kernel (kh, kw, in, out). */
+    public record Tensor(float[] values, long... shape) {
+        public Tensor {
+            long size = 1;
+            for (long d : shape) {
+                size *= d;
+            }
+            if (size != values.length) {
+                throw new IllegalArgumentException(values.length + " values for shape " + java.util.Arrays.toString(shape));
+            }
+        }
+
+        /** A tensor of {@code shape} with values drawn from N(0, scale²), seeded. */
+        public static Tensor random(Random random, double scale, long... shape) {
+            long size = 1;
+            for (long d : shape) {
+                size *= d;
+            }
+            float[] values = new float[(int) size];
+            for (int i = 0; i < values.length; i++) {
+                values[i] = (float) (random.nextGaussian() * scale);
+            }
+            return new Tensor(values, shape);
+        }
+    }
+
+    /**
+     * Writes {@code model} as Keras's model.save does in HDF5: each layer in {@code weights} gets a group
+     * model_weights/NAME whose weight_names attribute lists NAME/WEIGHT:0 in the map's order (Keras's order, e.g.
+     * kernel, recurrent_kernel, bias for an LSTM), with one dataset NAME/WEIGHT:0 each; every other layer but the
+     * InputLayer an empty group. {@code trainingConfig} may be null (a model saved without compile()).
+     */
+    public static void writeWeights(Path file, JsonNode model, String trainingConfig,
+                                    Map<String, Map<String, Tensor>> weights) {
         Loader.load(org.bytedeco.hdf5.global.hdf5.class);
         H5File h5 = new H5File(file.toString(), H5F_ACC_TRUNC());
         try {
@@ -174,20 +319,16 @@ public final class KerasFiles {
             stringAttribute(root, "keras_version", KERAS_VERSION);
             for (String name : names) {
                 Group group = root.createGroup(name);
-                DenseWeights dense = weights.get(name);
-                if (dense == null) {
+                Map<String, Tensor> layerWeights = weights.get(name);
+                if (layerWeights == null) {
                     stringsAttribute(group, "weight_names", List.of());
                 } else {
-                    stringsAttribute(group, "weight_names", List.of(name + "/kernel:0", name + "/bias:0"));
+                    List<String> weightNames = new java.util.ArrayList<>();
+                    layerWeights.keySet().forEach(weight -> weightNames.add(name + "/" + weight + ":0"));
+                    stringsAttribute(group, "weight_names", weightNames);
                     Group inner = group.createGroup(name);
-                    int rows = dense.kernel().length;
-                    int cols = dense.kernel()[0].length;
-                    float[] flat = new float[rows * cols];
-                    for (int r = 0; r < rows; r++) {
-                        System.arraycopy(dense.kernel()[r], 0, flat, r * cols, cols);
-                    }
-                    floatDataSet(inner, "kernel:0", flat, rows, cols);
-                    floatDataSet(inner, "bias:0", dense.bias(), dense.bias().length);
+                    layerWeights.forEach((weight, tensor) -> floatDataSet(inner, weight + ":0", tensor.values(),
+                            tensor.shape()));
                     inner.deallocate();
                 }
                 group.deallocate();

@@ -1,6 +1,7 @@
 package dptrain.data;
 
 import dptrain.spec.ModelSpec;
+import dptrain.spec.SequenceInput;
 import dptrain.spec.TargetEncoding;
 import java.io.Serializable;
 
@@ -19,6 +20,8 @@ public final class ExampleCheck implements Serializable {
     private final Targets targets;
     /** Whether the examples' labels or targets are used, so must be there and fit the model. */
     private final boolean labelsUsed;
+    /** The sequence shape and vocabulary of a network that reads sequences, else SequenceInput.NONE. */
+    private final SequenceInput sequence;
 
     public ExampleCheck(ModelSpec spec) {
         this(spec, true);
@@ -29,6 +32,7 @@ public final class ExampleCheck implements Serializable {
         this.encoding = spec.targetEncoding();
         this.targets = Targets.of(spec);
         this.labelsUsed = labelsUsed;
+        this.sequence = spec.sequenceInput();
         this.classes = !labelsUsed || spec.isRegression() ? -1
                 : encoding == TargetEncoding.SCALAR ? 2 : spec.outputSize();
     }
@@ -61,6 +65,56 @@ public final class ExampleCheck implements Serializable {
         return example;
     }
 
+    /**
+     * The values of one sequence cell (a Parquet array or vector column) fitted to the model's input_shape timesteps
+     * as {@code rule} says, with token ids checked against the embedding's input_dim; {@code values} unchanged for a
+     * model that does not read sequences.
+     *
+     * @throws DataFormatException naming {@code source}, its 1-based {@code record} and {@code column}
+     */
+    public float[] fitSequence(float[] values, SequenceLength rule, String column, String source, long record) {
+        if (!sequence.isSequence()) {
+            return values;
+        }
+        int stepSize = sequence.stepSize();
+        if (values.length % stepSize != 0) {
+            throw DataFormatException.inRecord(source, record, "column '" + column + "' holds " + values.length
+                    + " values, not a whole number of steps of " + stepSize + " features; expected input_shape's "
+                    + "(timesteps, " + stepSize + ") flattened step by step");
+        }
+        String tokenProblem = tokenProblem(values, "column '" + column + "' holds token id ", " at step ");
+        if (tokenProblem != null) {
+            throw DataFormatException.inRecord(source, record, tokenProblem);
+        }
+        float[] fitted = rule.fit(values, sequence.timesteps(), stepSize);
+        if (fitted == null) {
+            int steps = values.length / stepSize;
+            boolean shorter = steps < sequence.timesteps();
+            throw DataFormatException.inRecord(source, record, "column '" + column + "' holds a sequence of " + steps
+                    + (steps == 1 ? " step" : " steps") + "; expected " + sequence.timesteps() + ", input_shape's "
+                    + "timesteps (" + (shorter ? "padding is off: --pad-sequences pre|post, or the Spark ML param "
+                    + "padSequences, pads it with 0" : "truncating is off: --truncate-sequences pre|post, or the Spark "
+                    + "ML param truncateSequences, truncates it") + " as Keras's pad_sequences does)");
+        }
+        return fitted;
+    }
+
+    /** The first token id outside [0, vocabulary) or not whole, as {@code what + id + where + position}, or null. */
+    private String tokenProblem(float[] values, String what, String where) {
+        if (!sequence.isTokens()) {
+            return null;
+        }
+        for (int i = 0; i < values.length; i++) {
+            float id = values[i];
+            if (!(id >= 0 && id < sequence.vocabulary() && id == Math.rint(id))) {
+                String shown = id == Math.rint(id) && Float.isFinite(id) ? String.valueOf((long) id) : String.valueOf(id);
+                return what + shown + where + (i + 1) + "; expected a whole number in [0, " + sequence.vocabulary()
+                        + "), the embedding's input_dim";
+            }
+        }
+        return null;
+    }
+
     /** What is wrong with {@code example} for this model, or null. */
     private String problem(Example example) {
         int found = example.features().length;
@@ -73,6 +127,10 @@ public final class ExampleCheck implements Serializable {
             if (!Float.isFinite(features[i])) {
                 return "feature " + (i + 1) + " is " + features[i] + "; expected a finite number (NaN and infinity are not allowed)";
             }
+        }
+        String tokenProblem = tokenProblem(features, "token id ", " at feature ");
+        if (tokenProblem != null) {
+            return tokenProblem;
         }
         if (labelsUsed && targets.real()) {
             float[] values = example.targets();

@@ -68,7 +68,8 @@ final class ConfigurationInspector {
 
     /**
      * dptrain feeds each example as one flat row, so the network must take one: through an input preprocessor that
-     * reshapes it (DL4J's FeedForwardToCnnPreProcessor, dptrain's ChannelsLastRowsPreProcessor), or with a first
+     * reshapes it (DL4J's FeedForwardToCnnPreProcessor, dptrain's ChannelsLastRowsPreProcessor or
+     * RowsAsKerasShapePreProcessor), or with a first
      * layer that takes rows: a dense layer, or an embedding of token ids.
      */
     private static int inputSize(MultiLayerConfiguration conf, String source) {
@@ -117,11 +118,13 @@ final class ConfigurationInspector {
             for (long dimension : rows.getShape()) {
                 size *= dimension;
             }
+        } else if (preProcessor instanceof RowsAsKerasShapePreProcessor rows) {
+            size = rows.flatSize();
         } else {
             throw new SpecException(source, "inputPreProcessors." + index, preProcessor.getClass().getSimpleName()
                     + " is not allowed before the first layer, because dptrain feeds each example as a flat row; "
-                    + "expected FeedForwardToCnnPreProcessor (from InputType.convolutionalFlat) or "
-                    + "ChannelsLastRowsPreProcessor");
+                    + "expected FeedForwardToCnnPreProcessor (from InputType.convolutionalFlat), "
+                    + "ChannelsLastRowsPreProcessor or RowsAsKerasShapePreProcessor");
         }
         if (size < 1 || size > Integer.MAX_VALUE) {
             throw new SpecException(source, "inputPreProcessors." + index, size

@@ -169,6 +169,11 @@ public final class ModelSpec implements Serializable {
         return configurationJson;
     }
 
+    /** What the network expects of sequence rows (timesteps, values per step, vocabulary), or SequenceInput.NONE. */
+    public SequenceInput sequenceInput() {
+        return SequenceInput.of(configuration());
+    }
+
     /** Number of input features: the input shape flattened, e.g. [28, 28] gives 784. */
     public int inputSize() {
         return inputSize;

@@ -1,5 +1,6 @@
 package dptrain.driver.input;
 
+import dptrain.data.SequenceLength;
 import dptrain.driver.files.ParameterException;
 import java.io.Serializable;
 import java.util.LinkedHashMap;
@@ -18,17 +19,20 @@ import java.util.Map;
  * @param columns    which columns hold features and labels (Parquet and DataFrames only)
  * @param badRecords what to do with a record that cannot become an example
  * @param labels     whether the records hold labels; only prediction reads data without them
+ * @param sequences  how Parquet sequences of another length than input_shape's timesteps are padded or truncated
+ *                   (Parquet and DataFrames only; default: they are refused)
  */
 public record DataInput(String uri, DataFormat format, float featureMultiplier, CsvLayout csv, Columns columns,
-        BadRecords badRecords, Labels labels) implements Serializable {
+        BadRecords badRecords, Labels labels, SequenceLength sequences) implements Serializable {
 
     /** IDX bytes become [0, 1] features, as the book does with {@code / 255}. */
     public static final float IDX_DEFAULT_SCALE = 1f / 255f;
 
     public DataInput {
-        if (uri == null || format == null || csv == null || columns == null || badRecords == null || labels == null) {
+        if (uri == null || format == null || csv == null || columns == null || badRecords == null || labels == null
+                || sequences == null) {
             throw new IllegalArgumentException("a data input needs a uri, a format, a CSV layout, columns, a "
-                    + "bad-record policy and whether it has labels");
+                    + "bad-record policy, whether it has labels and a sequence length rule");
         }
         if (!(featureMultiplier > 0) || !Float.isFinite(featureMultiplier)) {
             throw new IllegalArgumentException("featureMultiplier: " + featureMultiplier + " is not allowed; expected "
@@ -126,7 +130,7 @@ public record DataInput(String uri, DataFormat format, float featureMultiplier, 
     /** A dataset in {@code format} with that format's defaults: IDX scaled by 1/255, everything else as read. */
     public static DataInput of(String uri, DataFormat format) {
         return new DataInput(uri, format, format == DataFormat.IDX ? IDX_DEFAULT_SCALE : 1f, CsvLayout.DEFAULT,
-                Columns.DEFAULT, BadRecords.FAIL, Labels.PRESENT);
+                Columns.DEFAULT, BadRecords.FAIL, Labels.PRESENT, SequenceLength.EXACT);
     }
 
     /** An IDX images file (its labels file beside it), features scaled to [0, 1]. */
@@ -140,32 +144,37 @@ public record DataInput(String uri, DataFormat format, float featureMultiplier, 
      */
     public static DataInput dataFrame(String featuresColumn, String labelColumn) {
         return new DataInput("DataFrame", DataFormat.PARQUET, 1f, CsvLayout.DEFAULT,
-                new Columns(featuresColumn, labelColumn), BadRecords.FAIL, Labels.PRESENT);
+                new Columns(featuresColumn, labelColumn), BadRecords.FAIL, Labels.PRESENT, SequenceLength.EXACT);
     }
 
     /** This input with features multiplied by {@code multiplier}. */
     public DataInput withFeatureMultiplier(float multiplier) {
-        return new DataInput(uri, format, multiplier, csv, columns, badRecords, labels);
+        return new DataInput(uri, format, multiplier, csv, columns, badRecords, labels, sequences);
     }
 
     /** This input with CSV lines laid out as {@code layout}. */
     public DataInput withCsv(CsvLayout layout) {
-        return new DataInput(uri, format, featureMultiplier, layout, columns, badRecords, labels);
+        return new DataInput(uri, format, featureMultiplier, layout, columns, badRecords, labels, sequences);
     }
 
     /** This input reading table columns {@code names}. */
     public DataInput withColumns(Columns names) {
-        return new DataInput(uri, format, featureMultiplier, csv, names, badRecords, labels);
+        return new DataInput(uri, format, featureMultiplier, csv, names, badRecords, labels, sequences);
     }
 
     /** This input with bad records handled as {@code policy} says. */
     public DataInput withBadRecords(BadRecords policy) {
-        return new DataInput(uri, format, featureMultiplier, csv, columns, policy, labels);
+        return new DataInput(uri, format, featureMultiplier, csv, columns, policy, labels, sequences);
     }
 
     /** This input with records that hold labels or not, as {@code presence} says. */
     public DataInput withLabels(Labels presence) {
-        return new DataInput(uri, format, featureMultiplier, csv, columns, badRecords, presence);
+        return new DataInput(uri, format, featureMultiplier, csv, columns, badRecords, presence, sequences);
+    }
+
+    /** This input with sequences fitted to input_shape's timesteps as {@code rule} says. */
+    public DataInput withSequences(SequenceLength rule) {
+        return new DataInput(uri, format, featureMultiplier, csv, columns, badRecords, labels, rule);
     }
 
     /** Whether the records hold labels. */
@@ -203,6 +212,13 @@ public record DataInput(String uri, DataFormat format, float featureMultiplier, 
             m.put("features_col", columns.features());
             if (hasLabels()) {
                 m.put("label_col", columns.label());
+            }
+            // Only when set, so the description of earlier runs, which checkpoints compare on resume, is unchanged.
+            if (sequences.padding() != SequenceLength.Side.NONE) {
+                m.put("pad_sequences", sequences.padding().cliName());
+            }
+            if (sequences.truncating() != SequenceLength.Side.NONE) {
+                m.put("truncate_sequences", sequences.truncating().cliName());
             }
         }
         return m;

@@ -3,6 +3,7 @@ package dptrain.driver.input;
 import dptrain.data.DataFormatException;
 import dptrain.data.Example;
 import dptrain.data.ExampleCheck;
+import dptrain.data.SequenceLength;
 import dptrain.driver.files.InputException;
 import org.apache.spark.api.java.JavaPairRDD;
 import org.apache.spark.api.java.JavaRDD;
@@ -28,18 +29,19 @@ public final class DatasetExamples {
      * that both columns exist with those types; the data is read twice (the check, then training),
      * so a caller with an expensive lineage persists {@code data} first.
      *
+     * @param sequences how sequences of another length than the model's timesteps are padded or truncated
      * @param what names the data in messages, e.g. "DptrainClassifier input"; rows are named
      *             "DataFrame record N", N counting from 1 in the DataFrame's order
      * @throws InputException naming the first bad rows and the count per reason, when any is bad
      */
     public static IndexedExamples read(Dataset<?> data, String featuresCol, String labelCol,
-            ExampleCheck check, String what) {
+            ExampleCheck check, SequenceLength sequences, String what) {
         boolean vector = data.schema().apply(featuresCol).dataType() instanceof VectorUDT;
         JavaRDD<DecodedRecord> decoded = data.select(functions.col(featuresCol), functions.col(labelCol))
                 .toJavaRDD()
                 .zipWithIndex()
                 .map(rowAndIndex -> decode(rowAndIndex._1(), rowAndIndex._2() + 1, vector, featuresCol, labelCol,
-                        check));
+                        check, sequences));
         ValidationReport report = decoded.aggregate(new ValidationReport(),
                 (r, d) -> d.bad() == null ? r.addExample() : r.addBad(d.bad()), ValidationReport::merge);
         if (report.badRecords() > 0) {
@@ -53,11 +55,11 @@ public final class DatasetExamples {
     }
 
     private static DecodedRecord decode(Row row, long record, boolean vector, String featuresCol,
-            String labelCol, ExampleCheck check) {
+            String labelCol, ExampleCheck check, SequenceLength sequences) {
         String source = "DataFrame";
         try {
-            Example example = ParquetExamples.example(row, 0, 1, vector, featuresCol, labelCol, check.targets(), source,
-                    record);
+            Example example = ParquetExamples.example(row, 0, 1, vector, featuresCol, labelCol, check, sequences,
+                    source, record);
             return DecodedRecord.good(source, record, check.checkRecord(example, source, record));
         } catch (DataFormatException e) {
             return DecodedRecord.bad(e);

@@ -3,6 +3,7 @@ package dptrain.driver.input;
 import dptrain.data.DataFormatException;
 import dptrain.data.Example;
 import dptrain.data.ExampleCheck;
+import dptrain.data.SequenceLength;
 import dptrain.data.Targets;
 import dptrain.driver.files.InputException;
 import dptrain.driver.files.InputFiles;
@@ -65,6 +66,7 @@ final class ParquetExamples {
             // Only the features are read: a label column, if the table has one, is neither read nor checked.
             Dataset<Row> rows = table.select(functions.col("_metadata.file_path"),
                     functions.col("_metadata.row_index"), functions.col(features));
+            SequenceLength sequences = input.sequences();
             return internalRows(rows).mapPartitions(it -> {
                 FileNames names = new FileNames();
                 return new Iterator<DecodedRecord>() {
@@ -75,7 +77,7 @@ final class ParquetExamples {
 
                     @Override
                     public DecodedRecord next() {
-                        return decodeUnlabeledRow(it.next(), names, featuresType, features, check);
+                        return decodeUnlabeledRow(it.next(), names, featuresType, features, check, sequences);
                     }
                 };
             });
@@ -88,6 +90,7 @@ final class ParquetExamples {
         }
         Dataset<Row> rows = table.select(functions.col("_metadata.file_path"), functions.col("_metadata.row_index"),
                 functions.col(features), functions.col(label));
+        SequenceLength sequences = input.sequences();
         return internalRows(rows).mapPartitions(it -> {
             // The label cell as a Row holds it (a number, a vector, a Seq of numbers): one small value per row.
             scala.Function1<Object, Object> toLabel = CatalystTypeConverters.createToScalaConverter(labelType);
@@ -102,7 +105,7 @@ final class ParquetExamples {
                 public DecodedRecord next() {
                     InternalRow row = it.next();
                     Object cell = row.isNullAt(3) ? null : toLabel.apply(row.get(3, labelType));
-                    return decodeRow(row, names, featuresType, features, cell, label, check);
+                    return decodeRow(row, names, featuresType, features, cell, label, check, sequences);
                 }
             };
         });
@@ -160,11 +163,12 @@ final class ParquetExamples {
     }
 
     private static DecodedRecord decodeRow(InternalRow row, FileNames names, DataType featuresType, String featuresName,
-            Object label, String labelName, ExampleCheck check) {
+            Object label, String labelName, ExampleCheck check, SequenceLength sequences) {
         String file = names.of(row.getUTF8String(0));
         long record = row.getLong(1) + 1;
         try {
-            float[] x = features(row, 2, featuresType, featuresName, file, record);
+            float[] x = check.fitSequence(features(row, 2, featuresType, featuresName, file, record), sequences,
+                    featuresName, file, record);
             Example example = labelled(x, label, labelName, check.targets(), file, record);
             return DecodedRecord.good(file, record, check.checkRecord(example, file, record));
         } catch (DataFormatException e) {
@@ -173,11 +177,12 @@ final class ParquetExamples {
     }
 
     private static DecodedRecord decodeUnlabeledRow(InternalRow row, FileNames names, DataType featuresType,
-            String featuresName, ExampleCheck check) {
+            String featuresName, ExampleCheck check, SequenceLength sequences) {
         String file = names.of(row.getUTF8String(0));
         long record = row.getLong(1) + 1;
         try {
-            Example example = Example.unlabeled(features(row, 2, featuresType, featuresName, file, record));
+            Example example = Example.unlabeled(check.fitSequence(features(row, 2, featuresType, featuresName, file,
+                    record), sequences, featuresName, file, record));
             return DecodedRecord.good(file, record, check.checkRecord(example, file, record));
         } catch (DataFormatException e) {
             return DecodedRecord.bad(e);
@@ -186,15 +191,16 @@ final class ParquetExamples {
 
     /**
      * The example in {@code row}: features from column {@code featuresAt} (a Spark ML vector when
-     * {@code vector}, else an array of numbers), from column {@code labelAt} a whole-number label or the regression
-     * targets, as {@code targets} says.
+     * {@code vector}, else an array of numbers) fitted to a sequence model's timesteps as {@code sequences} says,
+     * from column {@code labelAt} a whole-number label or the regression targets, as {@code check}'s targets say.
      *
      * @throws DataFormatException naming {@code source} and its 1-based {@code record}
      */
     static Example example(Row row, int featuresAt, int labelAt, boolean vector, String featuresName,
-            String labelName, Targets targets, String source, long record) {
-        float[] x = features(row, featuresAt, vector, featuresName, source, record);
-        return labelled(x, row.isNullAt(labelAt) ? null : row.get(labelAt), labelName, targets, source, record);
+            String labelName, ExampleCheck check, SequenceLength sequences, String source, long record) {
+        float[] x = check.fitSequence(features(row, featuresAt, vector, featuresName, source, record), sequences,
+                featuresName, source, record);
+        return labelled(x, row.isNullAt(labelAt) ? null : row.get(labelAt), labelName, check.targets(), source, record);
     }
 
     /**
