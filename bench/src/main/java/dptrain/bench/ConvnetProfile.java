@@ -89,6 +89,13 @@ public final class ConvnetProfile {
                     helper == null ? "none (DL4J's built-in implementation)" : helper.getClass().getName());
         }
         profileLayers(net, data, rounds);
+        MultiLayerNetwork withHelpers = new MultiLayerNetwork(spec.configuration());
+        withHelpers.init();
+        withHelpers.initGradientsView();
+        if (OneDnnHelpers.attach(withHelpers) > 0) {
+            System.out.printf(Locale.ROOT, "%nthe same with the oneDNN helpers attached:");
+            profileLayers(withHelpers, data, rounds);
+        }
 
         Map<String, MultiLayerNetwork> variants = new LinkedHashMap<>();
         variants.put("spec, workspaces ENABLED (default)", network(spec.configuration(), WorkspaceMode.ENABLED));
