@@ -82,9 +82,17 @@ public final class ConvnetBench {
         ModelSpec spec = ModelFile.readSpec(Path.of(args[0]));
         Path data = Path.of(args[1]);
         Path out = Path.of(args[2]);
-        int examples = args.length >= 4 ? Integer.parseInt(args[3]) : 6_400;
-        int timedEpochs = args.length == 5 ? Integer.parseInt(args[4]) : 1;
-        checkSize(examples, timedEpochs);
+        int examples;
+        int timedEpochs;
+        try {
+            examples = args.length >= 4 ? Integer.parseInt(args[3]) : 6_400;
+            timedEpochs = args.length == 5 ? Integer.parseInt(args[4]) : 1;
+            checkSize(examples, timedEpochs);
+        } catch (IllegalArgumentException e) { // NumberFormatException too
+            System.err.println("ConvnetBench: " + e.getMessage());
+            System.exit(2);
+            return;
+        }
         Files.createDirectories(out);
         double loadBefore = load();
         String slice = RoundCost.writeSlice(data.resolve("train-images-idx3-ubyte.gz").toString(),
