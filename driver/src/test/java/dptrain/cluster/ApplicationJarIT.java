@@ -34,6 +34,8 @@ class ApplicationJarIT {
             for (String needed : List.of("dptrain/cli/Dptrain.class", "dptrain/replica/ReplicaTrainer.class",
                     "org/deeplearning4j/nn/multilayer/MultiLayerNetwork.class",
                     "org/nd4j/linalg/cpu/nativecpu/bindings/linux-x86_64/libnd4jcpu.so",
+                    // the oneDNN build, which javacpp loads when both are present (OneDnnHelpers)
+                    "org/nd4j/linalg/cpu/nativecpu/bindings/linux-x86_64-onednn/libnd4jcpu.so",
                     "org/bytedeco/openblas/linux-x86_64/libjniopenblas_nolapack.so",
                     // javacpp checks the versions of the native libraries it loads here
                     "META-INF/maven/org.bytedeco/openblas/pom.properties",

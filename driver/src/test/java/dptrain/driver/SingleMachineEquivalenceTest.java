@@ -13,6 +13,7 @@ import dptrain.driver.rounds.AveragingSchedule;
 import dptrain.driver.rounds.BlockMomentum;
 import dptrain.driver.rounds.EpochRecord;
 import dptrain.driver.rounds.RoundRecord;
+import dptrain.replica.OneDnnHelpers;
 import dptrain.spec.Engine;
 import dptrain.spec.ModelSpec;
 import dptrain.testing.FashionMnist;
@@ -244,6 +245,8 @@ class SingleMachineEquivalenceTest {
     private static MultiLayerNetwork trainSingleProcess(ModelSpec spec, int batch, int epochs) throws IOException {
         MultiLayerNetwork single = new MultiLayerNetwork(spec.configuration());
         single.init();
+        // The helpers replicas attach (none with the plain nd4j-native libraries the tests load).
+        OneDnnHelpers.attach(single);
         List<Minibatch> batches = batchesInShuffledOrder(spec, batch);
         for (int e = 0; e < epochs; e++) {
             for (Minibatch b : batches) {

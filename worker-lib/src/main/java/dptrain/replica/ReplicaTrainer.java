@@ -61,8 +61,10 @@ public final class ReplicaTrainer {
             this.denseEngine = null;
             net.setListeners(counter);
         }
-        LOG.info("Replica of {} trains with the {} engine{}{}", spec.source(), engine.specName(),
+        int oneDnnLayers = OneDnnHelpers.attach(net);
+        LOG.info("Replica of {} trains with the {} engine{}{}{}", spec.source(), engine.specName(),
                 denseEngine == null ? "" : " (" + denseEngine.optimizerPath() + ")",
+                oneDnnLayers == 0 ? "" : ", oneDNN in " + oneDnnLayers + " convolution and pooling layers",
                 spec.engine() == Engine.AUTO && engine == Engine.DL4J
                         ? " (the dense-stack engine does not support it: " + spec.denseStackSupport().reason() + ")"
                         : "");
