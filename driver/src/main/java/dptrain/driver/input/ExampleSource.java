@@ -70,9 +70,13 @@ public final class ExampleSource {
     public static IndexedExamples read(JavaSparkContext jsc, DataInput input, String flag, ExampleCheck check,
             int featureCount, int slices, StorageLevel keep) {
         Decoded decoded;
-        List<PartitionTally> tallies;
         try {
             decoded = decode(jsc, input, check, featureCount, slices);
+        } catch (Exception e) {
+            throw unreadable(jsc, flag, input, e);
+        }
+        List<PartitionTally> tallies;
+        try {
             // The one read of the input: this job decodes and checks every record, and keeps what it decoded.
             decoded.records().persist(keep);
             boolean segments = !decoded.countsFromSplitStart();
@@ -80,6 +84,10 @@ public final class ExampleSource {
                     .collect();
         } catch (Exception e) {
             // Spark's job failures are SparkExceptions: checked, but thrown unchecked from Scala.
+            if (!jsc.sc().isStopped()) {
+                // Drop what the failed job kept; a stopped Spark has dropped it already, and cannot be asked.
+                decoded.records().unpersist(false);
+            }
             throw unreadable(jsc, flag, input, e);
         }
         JavaRDD<DecodedRecord> records = decoded.records();
