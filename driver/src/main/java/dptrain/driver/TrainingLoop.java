@@ -12,10 +12,10 @@ import dptrain.driver.pipeline.CachePlacement;
 import dptrain.driver.pipeline.DataPipeline;
 import dptrain.driver.rounds.BlockMomentum;
 import dptrain.driver.rounds.EpochRecord;
+import dptrain.driver.rounds.LearnedState;
 import dptrain.driver.rounds.RoundExchangeSettings;
 import dptrain.driver.rounds.RoundRecord;
 import dptrain.driver.rounds.RoundTransport;
-import dptrain.replica.ParameterAverage;
 import dptrain.replica.ReplicaPool;
 import dptrain.replica.ReplicaStats;
 import dptrain.replica.TrainingState;
@@ -57,8 +57,9 @@ final class TrainingLoop {
     private final int minibatchesPerRound;
     private final int roundsPerEpoch;
 
-    // Where the run is; exactly what a checkpoint holds.
-    private TrainingState state;
+    // Where the run is; exactly what a checkpoint holds. The learned state (and block momentum's
+    // filter) may be held by the replicas until asked for (see LearnedState).
+    private LearnedState learned;
     private int epochsDone;
     private int batchesDone;
     private Checkpoint.EpochSoFar soFar = Checkpoint.EpochSoFar.NONE;
@@ -69,7 +70,6 @@ final class TrainingLoop {
     private RoundTransport transport;
     /** How the last epoch's rounds travelled, as the console last said it. */
     private String roundsTravel;
-    private BlockMomentum.Filter blockFilter;
     private Path lastCheckpoint;
     private int lastCheckpointEpochs = -1;
     private int lastCheckpointBatches = -1;
@@ -101,7 +101,7 @@ final class TrainingLoop {
         progress.started(training.examples(), validation == null ? 0 : validation.examples(), stepsPerEpoch,
                 roundsPerEpoch);
         try (RoundTransport opened = RoundExchangeSettings.open(jsc, training.batches(), spec, jobId,
-                config.workers(), roundsPerEpoch, config.epochs())) {
+                config.workers(), roundsPerEpoch, config.epochs(), config.blockMomentum())) {
             transport = opened;
             roundsTravel = opened.describe();
             progress.roundTransport(roundsTravel);
@@ -134,8 +134,10 @@ final class TrainingLoop {
                     checkpoint();
                 }
             }
+            // In the driver's hands before the epoch's tasks end: validation and the checkpoint need it.
+            TrainingState reached = learned.state();
+            learned = LearnedState.here(reached.withCounters(reached.iteration(), epoch), learned.filter());
             transport.endEpoch();
-            state = state.withCounters(state.iteration(), epoch);
             ReplicaStats val = null;
             if (validation != null) {
                 jsc.setJobGroup("dptrain-epoch-" + epoch, String.format("dptrain epoch %d/%d validation",
@@ -172,10 +174,11 @@ final class TrainingLoop {
      * momentum, where rounds start from a look-ahead point and the model is the filter's global one.
      */
     private TrainingState model() {
-        if (blockFilter == null || !config.blockMomentum().nesterov()) {
-            return state;
+        BlockMomentum.Filter filter = learned.filter();
+        if (filter == null || !config.blockMomentum().nesterov()) {
+            return learned.state();
         }
-        return state.withParameters(blockFilter.global().clone());
+        return learned.state().withParameters(filter.global().clone());
     }
 
     /** True when early stopping's patience has run out; tells progress the first time. */
@@ -202,50 +205,39 @@ final class TrainingLoop {
         jsc.setJobGroup("dptrain-epoch-" + epoch, String.format("dptrain epoch %d/%d round %d/%d",
                 epoch, config.epochs(), round, roundsPerEpoch), false);
         long roundBegan = System.nanoTime();
-        RoundTransport.Round trained = transport.train(state, epoch, round, firstBatch, minibatchesPerRound,
+        RoundTransport.Round trained = transport.train(learned, epoch, round, firstBatch, minibatchesPerRound,
                 roundSeed(config.seed(), epoch, firstBatch));
         long trainedAt = System.nanoTime();
-        ParameterAverage average = trained.average();
-        if (average.contributions() != config.workers()) {
+        if (trained.contributions() != config.workers()) {
             throw new IllegalStateException("round " + round + " of epoch " + epoch + " combined "
-                    + average.contributions() + " replica results; expected one per worker (" + config.workers() + ")");
+                    + trained.contributions() + " replica results; expected one per worker (" + config.workers() + ")");
         }
-        ReplicaStats stats = average.stats();
-        if (!average.rejections().isEmpty()) {
-            progress.replicasRejected(epoch, round, average.rejections());
+        ReplicaStats stats = trained.stats();
+        if (!trained.rejections().isEmpty()) {
+            progress.replicasRejected(epoch, round, trained.rejections());
         }
-        TrainingState next = state;
-        BlockMomentum.Filter nextFilter = blockFilter;
-        if (average.hasContributions()) {
-            next = average.toState(state.iteration() + (int) stats.maxStepsPerReplica(), state.epoch());
-            BlockMomentum momentum = config.blockMomentum();
-            if (momentum.enabled()) {
-                BlockMomentum.Step step = momentum.advance(blockFilter, next.copyParameters());
-                nextFilter = step.filter();
-                next = next.withParameters(step.start());
-            }
-            if (!next.isFinite()) {
+        if (trained.contributed()) {
+            if (!trained.finite()) {
                 throw diverged(String.format("the averaged model of epoch %d, round %d has non-finite values", epoch,
                         round));
             }
             if (!Double.isFinite(stats.lossSum())) {
                 throw diverged(String.format("the loss of epoch %d, round %d is not finite", epoch, round));
             }
-        } else if (!average.rejections().isEmpty()) {
+        } else if (!trained.rejections().isEmpty()) {
             throw diverged(String.format("every replica of epoch %d, round %d was rejected (%s)", epoch, round,
-                    String.join("; ", average.rejections())));
+                    String.join("; ", trained.rejections())));
         }
         long roundEnded = System.nanoTime();
         // Only a finished, checked round moves the run on.
-        state = next;
-        blockFilter = nextFilter;
+        learned = trained.next();
         batchesDone = Math.min(stepsPerEpoch, firstBatch + minibatchesPerRound);
         soFar = new Checkpoint.EpochSoFar(soFar.stats().plus(stats),
                 soFar.slowestReplicaSeconds() + stats.maxComputeSeconds(), Seconds.between(epochBegan, roundEnded));
         RoundRecord record = new RoundRecord(epoch, config.epochs(), round, roundsPerEpoch, stats.examples(),
-                stats.meanLoss(), trained.sendSeconds(), stats.maxComputeSeconds(), average.combineSeconds(),
+                stats.meanLoss(), trained.sendSeconds(), stats.maxComputeSeconds(), trained.combineSeconds(),
                 trained.waitSeconds(), Seconds.between(trainedAt, roundEnded), Seconds.between(roundBegan, roundEnded),
-                average.rejections().size());
+                trained.rejections().size());
         rounds.add(record);
         progress.roundEnded(record);
     }
@@ -275,8 +267,8 @@ final class TrainingLoop {
         if (store == null) {
             return;
         }
-        Checkpoint checkpoint = new Checkpoint(epochsDone, batchesDone, state, soFar, List.copyOf(history),
-                List.copyOf(rounds), best, blockFilter, config.resumeSettings(), normalizerStats, training.examples(),
+        Checkpoint checkpoint = new Checkpoint(epochsDone, batchesDone, learned.state(), soFar, List.copyOf(history),
+                List.copyOf(rounds), best, learned.filter(), config.resumeSettings(), normalizerStats, training.examples(),
                 validation == null ? 0 : validation.examples());
         lastCheckpoint = store.write(checkpoint, config.checkpointing().keep());
         lastCheckpointEpochs = epochsDone;
@@ -288,10 +280,9 @@ final class TrainingLoop {
         MultiLayerNetwork initial = new MultiLayerNetwork(config.spec().configuration());
         initial.init();
         config.initialWeights().ifPresent(weights -> weights.applyTo(initial));
-        state = TrainingState.of(initial);
-        if (config.blockMomentum().enabled()) {
-            blockFilter = BlockMomentum.Filter.start(state.copyParameters());
-        }
+        TrainingState fresh = TrainingState.of(initial);
+        learned = LearnedState.here(fresh, config.blockMomentum().enabled()
+                ? BlockMomentum.Filter.start(fresh.copyParameters()) : null);
         if (store == null) {
             return;
         }
@@ -312,24 +303,21 @@ final class TrainingLoop {
         }
         CheckpointStore.Found found = newest.get();
         Checkpoint c = found.checkpoint();
-        checkResumable(c, found.manifest(), state);
-        state = c.state();
+        checkResumable(c, found.manifest(), fresh);
         epochsDone = c.epochsDone();
         batchesDone = c.batchesDone();
         soFar = c.soFar();
         history.addAll(c.history());
         rounds.addAll(c.rounds());
         best = c.best();
-        if (config.blockMomentum().enabled()) {
-            if (c.blockFilter() == null) {
-                throw new IllegalStateException("checkpoint " + found.manifest() + " has no block momentum state");
-            }
-            blockFilter = c.blockFilter();
+        if (config.blockMomentum().enabled() && c.blockFilter() == null) {
+            throw new IllegalStateException("checkpoint " + found.manifest() + " has no block momentum state");
         }
+        learned = LearnedState.here(c.state(), config.blockMomentum().enabled() ? c.blockFilter() : null);
         lastCheckpoint = found.manifest();
         lastCheckpointEpochs = epochsDone;
         lastCheckpointBatches = batchesDone;
-        progress.resumed(found.manifest().toString(), epochsDone, batchesDone, stepsPerEpoch, state.iteration());
+        progress.resumed(found.manifest().toString(), epochsDone, batchesDone, stepsPerEpoch, c.state().iteration());
     }
 
     /** Refuses a checkpoint written by a run this one cannot continue, naming what differs. */

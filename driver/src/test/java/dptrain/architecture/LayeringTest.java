@@ -32,7 +32,7 @@ class LayeringTest {
     @Test
     void theExecutorSideNeverReachesTheDriver() {
         noClasses().that().resideInAnyPackage("dptrain.data..", "dptrain.replica..", "dptrain.exchange..",
-                "dptrain.inference..", "dptrain.timing..")
+                "dptrain.peers..", "dptrain.inference..", "dptrain.timing..")
                 .should().dependOnClassesThat().resideInAnyPackage("dptrain.driver..", "dptrain.cli..", "dptrain.ml..",
                         "dptrain.report..")
                 .check(classes);
@@ -48,7 +48,7 @@ class LayeringTest {
     @Test
     void keepsKerasModelImportOffTheExecutorSide() {
         noClasses().that().resideInAnyPackage("dptrain.data..", "dptrain.replica..", "dptrain.exchange..",
-                "dptrain.inference..")
+                "dptrain.peers..", "dptrain.inference..")
                 .should().dependOnClassesThat().resideInAnyPackage("org.deeplearning4j.nn.modelimport..")
                 .check(classes);
     }

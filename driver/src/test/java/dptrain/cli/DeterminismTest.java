@@ -44,6 +44,10 @@ class DeterminismTest {
         assertTrue(run.out().contains("3 workers, 6 steps per worker per epoch, averaging every 2 steps (3 rounds"),
                 run.out());
         boolean socket = List.of(conf).contains("spark.dptrain.roundExchange=socket");
+        boolean peers = List.of(conf).contains("spark.dptrain.roundExchange=peers");
+        assertEquals(peers, run.out().contains("Rounds: one Spark job per epoch, the replicas averaging among "
+                + "themselves over Spark's network layer (not authenticated: spark.authenticate is off, not encrypted)"),
+                run.out());
         assertEquals(socket, run.out().contains("Rounds: one Spark job per epoch, states via the driver's round "
                 + "exchange at "), run.out());
         boolean inMemory = socket && !List.of(conf).contains("spark.dptrain.roundExchange.inProcess=false");
@@ -89,5 +93,39 @@ class DeterminismTest {
                 FaultInjection.enable(), "spark.dptrain.test.failFirstAttempt=1:3:1,2:1:0"), "rounds in one job over "
                 + "TCP with a restarted stage differ");
         assertEquals(2, FaultInjection.injectedFailures() - before, "the two chosen tasks failed once each");
+    }
+
+    /**
+     * Replicas that average among themselves (each owning a chunk of the state, over Spark's network
+     * layer) give the bits of the driver's average: plainly, under Nesterov block momentum with a
+     * checkpoint fetched every round, and when a task fails mid-epoch and Spark restarts the stage
+     * (its new tasks replay the epoch's rounds from the last state the driver holds).
+     */
+    @Test
+    void replicasAveragingAmongThemselvesGiveTheBitsOfTheDriversAverage(@TempDir Path a, @TempDir Path b,
+            @TempDir Path c, @TempDir Path d, @TempDir Path e) throws IOException {
+        String peers = "spark.dptrain.roundExchange=peers";
+        float[] jobPerRound = train(a, "local[3]", "spark.dptrain.roundExchange=jobs");
+        assertArrayEquals(jobPerRound, train(b, "local[3]", peers), "averaging among the replicas differs");
+        int before = FaultInjection.injectedFailures();
+        float[] restarted = train(c, "local[3,3]", peers, FaultInjection.enable(),
+                "spark.dptrain.test.failFirstAttempt=1:2:0,2:3:2");
+        assertEquals(2, FaultInjection.injectedFailures() - before, "the two chosen tasks failed once each");
+        assertArrayEquals(jobPerRound, restarted, "averaging among the replicas with a restarted stage differs");
+
+        String[] momentum = {"--block-momentum", "0.4", "--block-nesterov", "--checkpoint-every", "1"};
+        float[] driverMomentum = trainWith(d, momentum, "local[3]", "spark.dptrain.roundExchange=socket");
+        assertArrayEquals(driverMomentum, trainWith(e, momentum, "local[3]", peers),
+                "block momentum among the replicas differs from the driver's");
+    }
+
+    private static float[] trainWith(Path out, String[] options, String master, String conf) throws IOException {
+        List<String> args = new ArrayList<>(List.of("train", "--model", BOOK_SPEC, "--train", trainImages.toString(),
+                "--epochs", "2", "--batch-size", "50", "--workers", "3", "--averaging-frequency", "2",
+                "--master", master, "--output", out.toString(), "--conf", "spark.ui.enabled=false", "--conf", conf));
+        args.addAll(List.of(options));
+        TrainCommandTest.Run run = dptrain(args.toArray(String[]::new));
+        assertEquals(ExitCodes.OK, run.code(), run.out() + run.err());
+        return ResumeTest.parameters(out);
     }
 }

@@ -267,6 +267,16 @@ public final class TrainingState implements Serializable {
         }
     }
 
+    /** The parameters themselves, for this package's readers that promise not to change them. */
+    float[] parametersView() {
+        return parameters;
+    }
+
+    /** The optimizer state itself, for this package's readers that promise not to change it. */
+    float[] optimizerStateView() {
+        return optimizerState;
+    }
+
     float parameter(int i) {
         return parameters[i];
     }

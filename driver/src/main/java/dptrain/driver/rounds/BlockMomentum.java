@@ -1,7 +1,7 @@
 package dptrain.driver.rounds;
 
 import dptrain.driver.files.ParameterException;
-import dptrain.replica.ParallelLoops;
+import dptrain.replica.MomentumFilter;
 
 /**
  * Block momentum (BMUF: Chen and Huo, "Scalable training of deep learning machines by incremental
@@ -84,31 +84,18 @@ public record BlockMomentum(double momentum, double blockLearningRate, boolean n
     public record Step(Filter filter, float[] start) {
     }
 
+    /** The per-value arithmetic, as the driver and the replicas (averaging among themselves) run it. */
+    public MomentumFilter arithmetic() {
+        return new MomentumFilter(momentum, blockLearningRate, nesterov);
+    }
+
     /**
      * The filter after a round whose averaged parameters are {@code averaged}, and where the next
-     * round starts, in one pass over the parameters on all cores (it runs between every two rounds,
-     * while the replicas wait). Takes {@code averaged} over: it becomes the returned starting point.
+     * round starts ({@link MomentumFilter#advance}). Takes {@code averaged} over: it becomes the
+     * returned starting point.
      */
     public Step advance(Filter filter, float[] averaged) {
-        float[] oldGlobal = filter.global();
-        float[] oldDelta = filter.delta();
-        if (averaged.length != oldGlobal.length) {
-            throw new IllegalArgumentException("expected " + oldGlobal.length + " averaged parameters, got "
-                    + averaged.length);
-        }
-        float[] global = new float[oldGlobal.length];
-        float[] delta = new float[oldGlobal.length];
-        float mu = (float) momentum;
-        float zeta = (float) blockLearningRate;
-        ParallelLoops.forRange(global.length, (from, to) -> {
-            for (int i = from; i < to; i++) {
-                float d = mu * oldDelta[i] + zeta * (averaged[i] - oldGlobal[i]);
-                float g = oldGlobal[i] + d;
-                delta[i] = d;
-                global[i] = g;
-                averaged[i] = nesterov ? g + mu * d : g;
-            }
-        });
-        return new Step(new Filter(global, delta), averaged);
+        MomentumFilter.Advanced advanced = arithmetic().advance(filter.global(), filter.delta(), averaged);
+        return new Step(new Filter(advanced.global(), advanced.delta()), averaged);
     }
 }

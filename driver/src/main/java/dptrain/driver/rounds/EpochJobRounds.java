@@ -56,6 +56,7 @@ final class EpochJobRounds implements RoundTransport {
     private final int epochs;
     private final int workers;
     private final SlotWait slotWait;
+    private final BlockMomentum momentum;
     private JavaFutureAction<List<Integer>> job;
     /** Set while an epoch runs a job per round because the cluster lacks task slots (see {@link #beginEpoch}). */
     private JobPerRound fallback;
@@ -68,7 +69,8 @@ final class EpochJobRounds implements RoundTransport {
     }
 
     EpochJobRounds(JavaSparkContext jsc, JavaRDD<Minibatch> batches, Broadcast<ModelSpec> spec, String jobId,
-            RoundExchange exchange, int epochs, int workers, SlotWait slotWait) {
+            RoundExchange exchange, int epochs, int workers, SlotWait slotWait, BlockMomentum momentum) {
+        this.momentum = momentum;
         this.jsc = jsc;
         this.batches = batches;
         this.spec = spec;
@@ -103,7 +105,7 @@ final class EpochJobRounds implements RoundTransport {
         if (slots >= workers || !slotWait.mayFallBack()) {
             return describe();
         }
-        fallback = new JobPerRound(jsc, batches, spec, jobId);
+        fallback = new JobPerRound(jsc, batches, spec, jobId, momentum);
         return String.format(Locale.ROOT, "%s: the cluster has %d task slot%s for %d workers (an executor was lost "
                 + "and no replacement registered within %s, %s)", fallback.describe(), slots, slots == 1 ? "" : "s",
                 workers, slotWait.timeout().toMillis() % 1000 == 0 ? slotWait.timeout().toSeconds() + " s"
@@ -111,21 +113,20 @@ final class EpochJobRounds implements RoundTransport {
     }
 
     @Override
-    public Round train(TrainingState start, int epoch, int round, int firstBatch, int minibatchesPerRound, long roundSeed) {
+    public Round train(LearnedState start, int epoch, int round, int firstBatch, int minibatchesPerRound, long roundSeed) {
         if (fallback != null) {
             return fallback.train(start, epoch, round, firstBatch, minibatchesPerRound, roundSeed);
         }
         if (job == null) {
             job = startJob(epoch);
         }
-        RoundExchange.RoundResults results = exchange.runRound(epoch, round, firstBatch, minibatchesPerRound, roundSeed, start, job);
-        long combineBegan = System.nanoTime();
+        RoundExchange.RoundResults results = exchange.runRound(epoch, round, firstBatch, minibatchesPerRound, roundSeed,
+                start.state(), job);
         ParameterAverage average = ParameterAverage.empty();
         for (ReplicaResult result : results.byPartition()) {
             average = average.add(result);
         }
-        double combine = Seconds.since(combineBegan);
-        return new Round(average, results.sendSeconds(), results.waitSeconds() + combine);
+        return Round.combinedHere(average, start, momentum, results.sendSeconds(), results.waitSeconds());
     }
 
     private JavaFutureAction<List<Integer>> startJob(int epoch) {

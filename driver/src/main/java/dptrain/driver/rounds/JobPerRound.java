@@ -19,8 +19,11 @@ final class JobPerRound implements RoundTransport {
     private final JavaRDD<Minibatch> batches;
     private final Broadcast<ModelSpec> spec;
     private final String jobId;
+    private final BlockMomentum momentum;
 
-    JobPerRound(JavaSparkContext jsc, JavaRDD<Minibatch> batches, Broadcast<ModelSpec> spec, String jobId) {
+    JobPerRound(JavaSparkContext jsc, JavaRDD<Minibatch> batches, Broadcast<ModelSpec> spec, String jobId,
+            BlockMomentum momentum) {
+        this.momentum = momentum;
         this.jsc = jsc;
         this.batches = batches;
         this.spec = spec;
@@ -28,14 +31,14 @@ final class JobPerRound implements RoundTransport {
     }
 
     @Override
-    public Round train(TrainingState start, int epoch, int round, int firstBatch, int minibatchesPerRound, long roundSeed) {
+    public Round train(LearnedState start, int epoch, int round, int firstBatch, int minibatchesPerRound, long roundSeed) {
         long began = System.nanoTime();
-        Broadcast<TrainingState> snapshot = jsc.broadcast(start);
+        Broadcast<TrainingState> snapshot = jsc.broadcast(start.state());
         long sent = System.nanoTime();
         try {
             ParameterAverage average = trainRound(batches, spec, snapshot, jobId, firstBatch, minibatchesPerRound, roundSeed, epoch,
                     round);
-            return new Round(average, Seconds.between(began, sent), Seconds.since(sent));
+            return Round.combinedHere(average, start, momentum, Seconds.between(began, sent), Seconds.since(sent));
         } finally {
             snapshot.destroy();
         }

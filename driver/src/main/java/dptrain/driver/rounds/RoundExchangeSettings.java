@@ -43,7 +43,7 @@ public final class RoundExchangeSettings {
     static final String SLOT_WAIT_KEY = "spark.dptrain.roundExchange.slotWait";
     private static final Logger LOG = LoggerFactory.getLogger(RoundExchangeSettings.class);
 
-    enum Mode { AUTO, JOBS, SOCKET }
+    enum Mode { AUTO, JOBS, SOCKET, PEERS }
 
     private RoundExchangeSettings() {
     }
@@ -55,7 +55,7 @@ public final class RoundExchangeSettings {
         try {
             return Mode.valueOf(value.toUpperCase(Locale.ROOT));
         } catch (IllegalArgumentException e) {
-            throw new InputException(MODE_KEY + "=" + value + ": expected auto, jobs or socket");
+            throw new InputException(MODE_KEY + "=" + value + ": expected auto, jobs, socket or peers");
         }
     }
 
@@ -97,7 +97,7 @@ public final class RoundExchangeSettings {
 
     /** The transport for a run of {@code workers} replicas with {@code roundsPerEpoch} rounds per epoch (for the log). */
     public static RoundTransport open(JavaSparkContext jsc, JavaRDD<Minibatch> batches, Broadcast<ModelSpec> spec,
-            String jobId, int workers, int roundsPerEpoch, int epochs) {
+            String jobId, int workers, int roundsPerEpoch, int epochs, BlockMomentum momentum) {
         SparkConf conf = jsc.getConf();
         Mode mode = mode(jsc);
         int port = port(conf);
@@ -107,8 +107,8 @@ public final class RoundExchangeSettings {
         boolean dynamic = conf.getBoolean("spark.dynamicAllocation.enabled", false);
         // Spark never speculates a barrier stage's tasks: whoever turned speculation on wants stragglers copied.
         boolean speculation = conf.getBoolean("spark.speculation", false);
-        if (mode == Mode.SOCKET && (slots < workers || dynamic)) {
-            throw new InputException(MODE_KEY + "=socket needs a task slot per worker at once and no dynamic "
+        if ((mode == Mode.SOCKET || mode == Mode.PEERS) && (slots < workers || dynamic)) {
+            throw new InputException(MODE_KEY + "=" + mode.name().toLowerCase(Locale.ROOT) + " needs a task slot per worker at once and no dynamic "
                     + "allocation, but --workers is " + workers + ", the cluster has " + slots + " task slots"
                     + (dynamic ? " and spark.dynamicAllocation.enabled=true" : "") + "; use " + MODE_KEY
                     + "=jobs (or auto), or fewer workers");
@@ -116,19 +116,23 @@ public final class RoundExchangeSettings {
         boolean socket = mode == Mode.SOCKET
                 || mode == Mode.AUTO && slots >= workers && !dynamic && !speculation;
         RoundTransport transport;
-        if (socket) {
+        if (mode == Mode.PEERS) {
+            String host = conf.get("spark.driver.host", "localhost");
+            transport = new PeerRounds(jsc, batches, spec, jobId, epochs, workers, momentum,
+                    conf.get("spark.driver.bindAddress", host), host);
+        } else if (socket) {
             String host = conf.get("spark.driver.host", "localhost");
             String bind = conf.get("spark.driver.bindAddress", host);
             try {
                 transport = new EpochJobRounds(jsc, batches, spec, jobId,
                         new RoundExchange(workers, bind, host, port, inProcess), epochs, workers,
-                        new EpochJobRounds.SlotWait(slotWait, mode == Mode.AUTO));
+                        new EpochJobRounds.SlotWait(slotWait, mode == Mode.AUTO), momentum);
             } catch (IOException e) {
                 throw new UncheckedIOException("cannot open the round exchange on " + bind + ":" + port + " ("
                         + PORT_KEY + "): " + e.getMessage(), e);
             }
         } else {
-            transport = new JobPerRound(jsc, batches, spec, jobId);
+            transport = new JobPerRound(jsc, batches, spec, jobId, momentum);
         }
         LOG.info("Averaging rounds: {} ({} workers, {} task slots, {} rounds per epoch, {}={})", transport.describe(),
                 workers, slots, roundsPerEpoch, MODE_KEY, mode.name().toLowerCase(Locale.ROOT));

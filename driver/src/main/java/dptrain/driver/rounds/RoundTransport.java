@@ -1,32 +1,58 @@
 package dptrain.driver.rounds;
 
 import dptrain.replica.ParameterAverage;
-import dptrain.replica.TrainingState;
+import dptrain.replica.ReplicaStats;
+import dptrain.replica.RoundCombine;
+import java.util.List;
 
 /**
- * How one averaging round reaches the replicas and how their results come back. Both ways give the
- * same bits; they differ in cost:
+ * How one averaging round reaches the replicas and where their results are combined. Every way
+ * gives the same bits; they differ in cost:
  * <ul>
  *   <li>{@link JobPerRound}: each round is its own Spark job (the state broadcast, the results
- *       tree-aggregated). Works anywhere; each round pays Spark's job scheduling.</li>
+ *       tree-aggregated and combined on the driver). Works anywhere; each round pays Spark's job
+ *       scheduling.</li>
  *   <li>{@link EpochJobRounds}: an epoch's rounds run in one Spark barrier job whose tasks stay up
- *       and exchange states with the driver over a socket ({@link RoundExchange}), or in memory when
- *       they run in the driver's JVM (local mode). Needs a task slot per worker and executors that can
- *       connect to the driver.</li>
+ *       and exchange states with the driver ({@link RoundExchange}), in memory when they run in the
+ *       driver's JVM (local mode). The driver combines. Needs a task slot per worker.</li>
+ *   <li>{@link PeerRounds}: an epoch's rounds in one barrier job whose replicas average among
+ *       themselves over Spark's network layer; the driver sends small orders and receives small
+ *       reports, and a state only when it needs one. Needs a task slot per worker.</li>
  * </ul>
  * Chosen by {@link RoundExchangeSettings}.
  */
 public interface RoundTransport extends AutoCloseable {
 
-    /** The round's average, and the driver's time to send the state and to wait for the results. */
-    record Round(ParameterAverage average, double sendSeconds, double waitSeconds) {
+    /**
+     * A finished round: what it learned ({@code next}: the start when no replica contributed), what
+     * the replicas did, whether the next state is finite, and where the driver's time went.
+     *
+     * @param contributions replica results combined, rejected ones included: one per worker
+     * @param contributed   at least one replica contributed a state
+     */
+    record Round(LearnedState next, ReplicaStats stats, List<String> rejections, int contributions,
+            boolean contributed, boolean finite, double sendSeconds, double waitSeconds, double combineSeconds) {
+
+        /** A round whose results were averaged on the driver: its end as {@link RoundCombine} computes it. */
+        static Round combinedHere(ParameterAverage average, LearnedState start, BlockMomentum momentum,
+                double sendSeconds, double waitSeconds) {
+            BlockMomentum.Filter filter = start.filter();
+            RoundCombine.Filter combineFilter = momentum.enabled()
+                    ? new RoundCombine.Filter(momentum.arithmetic(), filter.global(), filter.delta())
+                    : RoundCombine.Filter.PLAIN;
+            RoundCombine.Outcome o = RoundCombine.of(average, start.state(), combineFilter);
+            BlockMomentum.Filter nextFilter = momentum.enabled()
+                    ? new BlockMomentum.Filter(o.filter().global(), o.filter().delta()) : filter;
+            return new Round(LearnedState.here(o.next(), nextFilter), o.stats(), o.rejections(), o.contributions(),
+                    o.contributed(), o.finite(), sendSeconds, waitSeconds, o.combineSeconds());
+        }
     }
 
     /**
      * Every partition's replica trains on minibatches {@code [firstBatch, firstBatch + minibatchesPerRound)} of its
-     * partition from {@code start}; returns their results averaged in partition order.
+     * partition from {@code start}; returns the round's end, the results averaged in partition order.
      */
-    Round train(TrainingState start, int epoch, int round, int firstBatch, int minibatchesPerRound, long roundSeed);
+    Round train(LearnedState start, int epoch, int round, int firstBatch, int minibatchesPerRound, long roundSeed);
 
     /**
      * Epoch {@code epoch} is about to start its rounds; returns how they will travel, as {@link
@@ -37,7 +63,10 @@ public interface RoundTransport extends AutoCloseable {
         return describe();
     }
 
-    /** The epoch's last round is done (the run may stop here or go on with the next epoch). */
+    /**
+     * The epoch's last round is done (the run may stop here or go on with the next epoch). A state
+     * the replicas hold ({@link PeerRounds}) must be fetched before this: their tasks end here.
+     */
     void endEpoch();
 
     /** Stops whatever still runs, after success or failure. */

@@ -35,7 +35,7 @@ class EpochSlotWaitTest {
     private static EpochJobRounds rounds(int workers, EpochJobRounds.SlotWait wait) throws Exception {
         JavaRDD<Minibatch> batches = jsc.emptyRDD();
         return new EpochJobRounds(jsc, batches, null, "EpochSlotWaitTest", new RoundExchange(workers, "127.0.0.1",
-                "127.0.0.1", 0, false), 3, workers, wait);
+                "127.0.0.1", 0, false), 3, workers, wait, BlockMomentum.NONE);
     }
 
     @Test

@@ -1,0 +1,253 @@
+package dptrain.peers;
+
+import java.io.Closeable;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Predicate;
+import org.apache.spark.SecurityManager;
+import org.apache.spark.SparkConf;
+import org.apache.spark.SparkEnv;
+import org.apache.spark.network.TransportContext;
+import org.apache.spark.network.client.RpcResponseCallback;
+import org.apache.spark.network.client.TransportClient;
+import org.apache.spark.network.client.TransportClientBootstrap;
+import org.apache.spark.network.client.TransportClientFactory;
+import org.apache.spark.network.crypto.AuthClientBootstrap;
+import org.apache.spark.network.crypto.AuthServerBootstrap;
+import org.apache.spark.network.netty.SparkTransportConf;
+import org.apache.spark.network.server.OneForOneStreamManager;
+import org.apache.spark.network.server.RpcHandler;
+import org.apache.spark.network.server.StreamManager;
+import org.apache.spark.network.server.TransportServer;
+import org.apache.spark.network.server.TransportServerBootstrap;
+import org.apache.spark.network.util.TransportConf;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import scala.Option;
+
+/**
+ * One end of averaging among the replicas: a server that takes {@link PeerMessage}s into a mailbox,
+ * and clients that send them to other ends. Both are Spark's own network layer (the Netty transport
+ * Spark's RPC and shuffle use), set up as Spark sets up its RPC: with {@code spark.authenticate} on,
+ * every connection first proves it knows the application's secret (Spark's {@code AuthEngine}
+ * handshake; the secret never travels), and with {@code spark.network.crypto.enabled} or
+ * {@code spark.ssl.rpc.enabled} the bytes are encrypted. So the states move exactly as securely as
+ * Spark's own traffic. A connection that fails the handshake is closed by Spark and logged here once.
+ *
+ * <p>Messages are one-way: Spark keeps no outstanding request for them, so a quiet connection (the
+ * driver checkpointing between rounds) is never timed out.
+ */
+public final class PeerNetwork implements Closeable {
+    private static final Logger LOG = LoggerFactory.getLogger(PeerNetwork.class);
+    /** Netty threads per end: replicas run one thread each, and the states are a few MB. */
+    private static final int THREADS = 2;
+
+    private final long token;
+    private final TransportContext context;
+    private final TransportServer server;
+    private final TransportClientFactory clients;
+    private final String host;
+    private final Map<String, TransportClient> connected = new ConcurrentHashMap<>();
+    private final List<PeerMessage> mailbox = new ArrayList<>();
+    private final AtomicLong bytesSent = new AtomicLong();
+    private final AtomicLong bytesReceived = new AtomicLong();
+    private volatile boolean closed;
+
+    private PeerNetwork(SparkConf conf, SecurityManager security, String bindHost, String host, long token) {
+        this.token = token;
+        this.host = host;
+        TransportConf transport = SparkTransportConf.fromSparkConf(conf, "rpc", THREADS, Option.empty(),
+                Option.apply(security.getRpcSSLOptions()));
+        this.context = new TransportContext(transport, new Mailbox(), true);
+        List<TransportServerBootstrap> serverBootstraps = new ArrayList<>();
+        List<TransportClientBootstrap> clientBootstraps = new ArrayList<>();
+        if (security.isAuthenticationEnabled()) {
+            serverBootstraps.add(new AuthServerBootstrap(transport, security));
+            clientBootstraps.add(new AuthClientBootstrap(transport, security.getSaslUser(), security));
+        }
+        this.server = context.createServer(bindHost, 0, serverBootstraps);
+        this.clients = context.createClientFactory(clientBootstraps);
+    }
+
+    /**
+     * An end listening on {@code bindHost}, any free port, reached by others at {@code host}, with
+     * the Spark configuration and security of this JVM's Spark (the driver's or the executor's).
+     * Only messages carrying {@code token} are taken.
+     */
+    public static PeerNetwork open(String bindHost, String host, long token) {
+        SparkEnv env = SparkEnv.get();
+        if (env == null) {
+            throw new IllegalStateException("averaging among the replicas needs a running Spark in this JVM");
+        }
+        return new PeerNetwork(env.conf(), env.securityManager(), bindHost, host, token);
+    }
+
+    /** An end with the given configuration and security (tests: a wrong secret). */
+    public static PeerNetwork open(SparkConf conf, SecurityManager security, String host, long token) {
+        return new PeerNetwork(conf, security, host, host, token);
+    }
+
+    /** Whether connections must prove they know the application's secret ({@code spark.authenticate}). */
+    public static boolean authenticated() {
+        SparkEnv env = SparkEnv.get();
+        return env != null && env.securityManager().isAuthenticationEnabled();
+    }
+
+    /** Where others reach this end. */
+    public String host() {
+        return host;
+    }
+
+    public int port() {
+        return server.getPort();
+    }
+
+    /** True when the bytes of this end's connections are encrypted (Spark's AES or TLS). */
+    public boolean encrypted() {
+        return context.getConf().encryptionEnabled() || context.sslEncryptionEnabled();
+    }
+
+    /** Sends {@code message} to the end at {@code host}:{@code port}, connecting first if needed. */
+    public void send(String toHost, int toPort, PeerMessage message) throws IOException {
+        ByteBuffer bytes = PeerMessage.encode(message);
+        bytesSent.addAndGet(bytes.remaining());
+        clientFor(toHost, toPort).send(bytes);
+    }
+
+    private TransportClient clientFor(String toHost, int toPort) throws IOException {
+        String key = toHost + ":" + toPort;
+        TransportClient client = connected.get(key);
+        if (client != null && client.isActive()) {
+            return client;
+        }
+        try {
+            client = clients.createClient(toHost, toPort);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IOException("interrupted while connecting to " + key, e);
+        } catch (RuntimeException e) {
+            // Spark's handshake fails with a RuntimeException (e.g. the other end refused our secret).
+            throw new IOException("cannot connect to " + key + ": " + e.getMessage(), e);
+        }
+        connected.put(key, client);
+        return client;
+    }
+
+    /** Bytes of messages sent from this end so far. */
+    public long bytesSent() {
+        return bytesSent.get();
+    }
+
+    /** Bytes of messages taken into this end's mailbox so far. */
+    public long bytesReceived() {
+        return bytesReceived.get();
+    }
+
+    /** Thrown by {@link #take}'s {@code stillWanted} to give up waiting. */
+    @FunctionalInterface
+    public interface StillWanted {
+        void check() throws IOException;
+    }
+
+    /**
+     * The first message in the mailbox that {@code wanted} accepts, removed; waits for one, calling
+     * {@code stillWanted} every {@code pollMillis} (a killed task or a failed job throws from it).
+     * Messages not wanted yet stay, in arrival order.
+     */
+    public <T extends PeerMessage> T take(Class<T> kind, Predicate<T> wanted, long pollMillis, StillWanted stillWanted)
+            throws IOException {
+        while (true) {
+            synchronized (mailbox) {
+                for (Iterator<PeerMessage> it = mailbox.iterator(); it.hasNext();) {
+                    PeerMessage m = it.next();
+                    if (kind.isInstance(m) && wanted.test(kind.cast(m))) {
+                        it.remove();
+                        return kind.cast(m);
+                    }
+                }
+                if (closed) {
+                    throw new IOException("this end of the replicas' exchange is closed");
+                }
+                try {
+                    mailbox.wait(pollMillis);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    throw new IOException("interrupted while waiting for a " + kind.getSimpleName(), e);
+                }
+            }
+            stillWanted.check();
+        }
+    }
+
+    /** Drops every message {@code stale} accepts (e.g. those of an earlier stage attempt). */
+    public void drop(Predicate<PeerMessage> stale) {
+        synchronized (mailbox) {
+            mailbox.removeIf(stale);
+        }
+    }
+
+    @Override
+    public void close() {
+        closed = true;
+        synchronized (mailbox) {
+            mailbox.notifyAll();
+        }
+        clients.close();
+        server.close();
+        context.close();
+    }
+
+    /** Takes messages off Spark's network threads into the mailbox; never blocks them. */
+    private final class Mailbox extends RpcHandler {
+        private final StreamManager streams = new OneForOneStreamManager();
+
+        @Override
+        public void receive(TransportClient client, ByteBuffer message) {
+            int size = message.remaining();
+            PeerMessage m;
+            try {
+                m = PeerMessage.decode(message);
+            } catch (IOException | RuntimeException e) {
+                LOG.warn("Refused a message of {} bytes from {}: {}", size, client.getSocketAddress(), e.toString());
+                client.close();
+                return;
+            }
+            if (m.envelope().token() != token) {
+                LOG.warn("Refused a message from {}: it belongs to another run (wrong token)",
+                        client.getSocketAddress());
+                client.close();
+                return;
+            }
+            bytesReceived.addAndGet(size);
+            synchronized (mailbox) {
+                mailbox.add(m);
+                mailbox.notifyAll();
+            }
+        }
+
+        @Override
+        public void receive(TransportClient client, ByteBuffer message, RpcResponseCallback callback) {
+            callback.onFailure(new UnsupportedOperationException("the replicas' exchange takes one-way messages only"));
+        }
+
+        @Override
+        public StreamManager getStreamManager() {
+            return streams;
+        }
+
+        @Override
+        public void exceptionCaught(Throwable cause, TransportClient client) {
+            if (!closed) {
+                LOG.warn("Connection {} of the replicas' exchange failed: {}", client.getSocketAddress(),
+                        cause.toString());
+            }
+        }
+    }
+
+}

@@ -1,0 +1,114 @@
+package dptrain.peers;
+
+import dptrain.replica.ParameterAverage;
+import dptrain.replica.ReplicaResult;
+import dptrain.replica.RoundCombine;
+import dptrain.replica.StateChunks;
+import dptrain.replica.TrainingState;
+import java.io.IOException;
+
+/**
+ * One averaging round among the replicas, after each has trained from the same state: every
+ * replica owns one chunk of the state ({@link StateChunks}) and
+ * <ol>
+ *   <li>tells every other replica what it did (its statistics, or why it was rejected): a header;</li>
+ *   <li>sends each owner its values of that owner's chunk (reduce-scatter);</li>
+ *   <li>averages its own chunk over all replicas in partition order and applies block momentum to
+ *       it ({@link RoundCombine}: the driver's arithmetic on a slice of the values, so the same bits);</li>
+ *   <li>sends its averaged chunk to every other replica (all-gather), so each holds the next state;</li>
+ *   <li>partition 0 reports the round's statistics and checks to the driver.</li>
+ * </ol>
+ * Each replica sends and receives about {@code 2 (N - 1) / N} times the state; the driver receives
+ * one small report, whatever N is.
+ */
+final class PeerRound {
+    private static final long POLL_MILLIS = 200;
+
+    /** The replicas' addresses and who this one is. */
+    record Peers(int self, String[] hosts, int[] ports, String driverHost, int driverPort) {
+        int count() {
+            return hosts.length;
+        }
+    }
+
+    /** What a round leaves with this replica: the whole next state and its own chunk of it. */
+    record Result(TrainingState next, Owned owned) {
+    }
+
+    /** The chunk this replica owns after a round, with its chunk of block momentum's filter. */
+    record Owned(int sequence, TrainingState chunk, RoundCombine.Filter filter) {
+    }
+
+    private PeerRound() {
+    }
+
+    /**
+     * Combines this replica's {@code trained} result of round {@code envelope.sequence()}, which
+     * started from {@code owned}'s chunk, with every other replica's.
+     */
+    static Result combine(PeerNetwork net, Peers peers, PeerMessage.Envelope envelope, StateChunks chunks,
+            Owned owned, ReplicaResult trained, PeerNetwork.StillWanted stillWanted) throws IOException {
+        int self = peers.self();
+        int n = peers.count();
+        int seq = envelope.sequence();
+        long sentBefore = net.bytesSent();
+        long receivedBefore = net.bytesReceived();
+        boolean contributes = trained.rejection() == null && chunks.slice(trained, 0) != null;
+        PeerMessage.Header header = new PeerMessage.Header(envelope, contributes,
+                RoundCombine.chunkResult(self, trained.stats(), trained.rejection(), null));
+        for (int p = 0; p < n; p++) {
+            if (p != self) {
+                net.send(peers.hosts()[p], peers.ports()[p], header);
+            }
+        }
+        if (contributes) {
+            for (int p = 0; p < n; p++) {
+                if (p != self) {
+                    net.send(peers.hosts()[p], peers.ports()[p],
+                            new PeerMessage.Chunk(envelope, chunks.slice(trained, p)));
+                }
+            }
+        }
+
+        // Fold every replica's values of this replica's chunk in partition order, as the driver would.
+        ParameterAverage average = ParameterAverage.empty();
+        for (int p = 0; p < n; p++) {
+            PeerMessage.Header from = p == self ? header : take(net, PeerMessage.Header.class, seq, p, stillWanted);
+            ReplicaResult result = from.statsOrRejection();
+            TrainingState values = null;
+            if (from.contributes()) {
+                values = p == self ? chunks.slice(trained, self)
+                        : take(net, PeerMessage.Chunk.class, seq, p, stillWanted).values();
+            }
+            average.add(RoundCombine.chunkResult(p, result.stats(), result.rejection(), values));
+        }
+        RoundCombine.Outcome outcome = RoundCombine.of(average, owned.chunk(), owned.filter());
+
+        PeerMessage.Reduced mine = new PeerMessage.Reduced(envelope, outcome.finite(), outcome.next());
+        for (int p = 0; p < n; p++) {
+            if (p != self) {
+                net.send(peers.hosts()[p], peers.ports()[p], mine);
+            }
+        }
+        TrainingState[] next = new TrainingState[n];
+        boolean finite = true;
+        for (int p = 0; p < n; p++) {
+            PeerMessage.Reduced reduced = p == self ? mine : take(net, PeerMessage.Reduced.class, seq, p, stillWanted);
+            next[p] = reduced.values();
+            finite &= reduced.finite();
+        }
+        if (self == 0) {
+            net.send(peers.driverHost(), peers.driverPort(), new PeerMessage.Report(envelope, outcome.stats(),
+                    outcome.rejections(), outcome.contributions(), outcome.contributed(), finite,
+                    outcome.combineSeconds(), net.bytesSent() - sentBefore, net.bytesReceived() - receivedBefore));
+        }
+        return new Result(chunks.assemble(next), new Owned(seq, outcome.next(), outcome.filter()));
+    }
+
+    /** Partition {@code from}'s message of kind {@code kind} for round {@code seq}. */
+    static <T extends PeerMessage> T take(PeerNetwork net, Class<T> kind, int seq, int from,
+            PeerNetwork.StillWanted stillWanted) throws IOException {
+        return net.take(kind, m -> m.envelope().sequence() == seq && m.envelope().from() == from, POLL_MILLIS,
+                stillWanted);
+    }
+}

@@ -1,0 +1,134 @@
+package dptrain.peers;
+
+import dptrain.replica.MomentumFilter;
+import dptrain.replica.ReplicaResult;
+import dptrain.replica.RoundCombine;
+import dptrain.replica.StateChunks;
+import dptrain.replica.TrainingState;
+import java.io.IOException;
+
+/**
+ * A long-lived training task that averages with the other replicas itself: it follows the driver's
+ * orders (start from this state, train this round, send me your chunk, the epoch is done) and runs
+ * each round's averaging with its peers ({@link PeerRound}). The driver only ever sends it its chunk
+ * of a state to start from, and fetches its chunk back when it needs the state (a checkpoint, the
+ * end of an epoch).
+ */
+public final class PeerTask {
+    private static final long POLL_MILLIS = 200;
+
+    /** Trains the replica on an assigned round from {@code start}: the caller's minibatches and hooks. */
+    @FunctionalInterface
+    public interface Trainer {
+        ReplicaResult train(TrainingState start, PeerMessage.Assign assignment) throws IOException;
+    }
+
+    /** Who this task is: its run's token, stage attempt and partition, and block momentum's settings (or null). */
+    public record Identity(long token, int attempt, int partition, MomentumFilter momentum) {
+    }
+
+    private final PeerNetwork net;
+    private final Identity identity;
+    private final PeerRound.Peers peers;
+    private final PeerNetwork.StillWanted stillWanted;
+    private StateChunks chunks;
+    private TrainingState current;
+    private PeerRound.Owned owned;
+    private PeerRound.Owned previous;
+
+    private PeerTask(PeerNetwork net, Identity identity, PeerRound.Peers peers, PeerNetwork.StillWanted stillWanted) {
+        this.net = net;
+        this.identity = identity;
+        this.peers = peers;
+        this.stillWanted = stillWanted;
+    }
+
+    /**
+     * Says hello to the driver at {@code driverHost}:{@code driverPort} and follows its orders until
+     * the epoch is done; {@code addresses} are every task's "host:port", by partition (Spark's
+     * barrier allGather). Returns the rounds trained.
+     */
+    public static int run(PeerNetwork net, Identity identity, String[] addresses, String driverHost, int driverPort,
+            Trainer trainer, PeerNetwork.StillWanted stillWanted) throws IOException {
+        String[] hosts = new String[addresses.length];
+        int[] ports = new int[addresses.length];
+        for (int p = 0; p < addresses.length; p++) {
+            int colon = addresses[p].lastIndexOf(':');
+            hosts[p] = addresses[p].substring(0, colon);
+            ports[p] = Integer.parseInt(addresses[p].substring(colon + 1));
+        }
+        PeerRound.Peers peers = new PeerRound.Peers(identity.partition(), hosts, ports, driverHost, driverPort);
+        return new PeerTask(net, identity, peers, stillWanted).followDriver(trainer);
+    }
+
+    private PeerMessage.Envelope envelope(int sequence) {
+        return new PeerMessage.Envelope(identity.token(), identity.attempt(), sequence, identity.partition());
+    }
+
+    private int followDriver(Trainer trainer) throws IOException {
+        net.send(peers.driverHost(), peers.driverPort(), new PeerMessage.Hello(envelope(0), net.host(), net.port()));
+        int rounds = 0;
+        while (true) {
+            PeerMessage order = net.take(PeerMessage.class, m -> m.envelope().from() == PeerMessage.DRIVER
+                    && m.envelope().attempt() == identity.attempt(), POLL_MILLIS, stillWanted);
+            if (order instanceof PeerMessage.Start start) {
+                begin(start);
+            } else if (order instanceof PeerMessage.Assign assign) {
+                if (current == null) {
+                    throw new IllegalStateException("the driver assigned round " + assign.round() + " before a state");
+                }
+                ReplicaResult trained = trainer.train(current, assign);
+                PeerRound.Result result = PeerRound.combine(net, peers, envelope(assign.envelope().sequence()), chunks,
+                        owned, trained, stillWanted);
+                current = result.next();
+                previous = owned;
+                owned = result.owned();
+                rounds++;
+            } else if (order instanceof PeerMessage.Fetch fetch) {
+                sendChunk(fetch.envelope().sequence());
+            } else if (order instanceof PeerMessage.Done) {
+                return rounds;
+            } else {
+                throw new IllegalStateException("unexpected order from the driver: " + order);
+            }
+        }
+    }
+
+    /** Takes this task's chunk of the starting state and gathers the others' (no averaging). */
+    private void begin(PeerMessage.Start start) throws IOException {
+        int seq = start.envelope().sequence();
+        RoundCombine.Filter filter = start.global() == null ? RoundCombine.Filter.PLAIN
+                : new RoundCombine.Filter(identity.momentum(), start.global(), start.delta());
+        PeerMessage.Reduced mine = new PeerMessage.Reduced(envelope(seq), true, start.chunk());
+        int n = peers.count();
+        for (int p = 0; p < n; p++) {
+            if (p != peers.self()) {
+                net.send(peers.hosts()[p], peers.ports()[p], mine);
+            }
+        }
+        TrainingState[] parts = new TrainingState[n];
+        for (int p = 0; p < n; p++) {
+            parts[p] = p == peers.self() ? start.chunk()
+                    : PeerRound.take(net, PeerMessage.Reduced.class, seq, p, stillWanted).values();
+        }
+        // The chunk layout depends only on the state's shape and the number of replicas.
+        chunks = StateChunks.ofParts(parts);
+        current = chunks.assemble(parts);
+        previous = null;
+        owned = new PeerRound.Owned(seq, start.chunk(), filter);
+    }
+
+    /** Sends the driver this task's chunk of round {@code seq}'s state: the current one or the one before. */
+    private void sendChunk(int seq) throws IOException {
+        PeerRound.Owned chunk = owned != null && owned.sequence() == seq ? owned
+                : previous != null && previous.sequence() == seq ? previous : null;
+        if (chunk == null) {
+            throw new IllegalStateException("the driver asked for the state of round " + seq + " but partition "
+                    + peers.self() + " holds only " + (owned == null ? "none" : "round " + owned.sequence())
+                    + (previous == null ? "" : " and round " + previous.sequence()));
+        }
+        RoundCombine.Filter filter = chunk.filter();
+        net.send(peers.driverHost(), peers.driverPort(),
+                new PeerMessage.State(envelope(seq), chunk.chunk(), filter.global(), filter.delta()));
+    }
+}
