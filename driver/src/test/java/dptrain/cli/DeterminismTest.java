@@ -113,8 +113,20 @@ class DeterminismTest {
         assertEquals(2, FaultInjection.injectedFailures() - before, "the two chosen tasks failed once each");
         assertArrayEquals(jobPerRound, restarted, "averaging among the replicas with a restarted stage differs");
 
+        // Under Spark's authentication and AES encryption (the console says so).
+        TrainCommandTest.Run secured = TrainCommandTest.dptrain("train", "--model", BOOK_SPEC, "--train",
+                trainImages.toString(), "--epochs", "2", "--batch-size", "50", "--workers", "3",
+                "--averaging-frequency", "2", "--master", "local[3]", "--output", d.toString(), "--conf",
+                "spark.ui.enabled=false", "--conf", peers, "--conf", "spark.authenticate=true", "--conf",
+                "spark.authenticate.secret=determinism", "--conf", "spark.network.crypto.enabled=true");
+        assertEquals(ExitCodes.OK, secured.code(), secured.out() + secured.err());
+        assertTrue(secured.out().contains("averaging among themselves over Spark's network layer (authenticated, "
+                + "encrypted)"), secured.out());
+        assertArrayEquals(jobPerRound, ResumeTest.parameters(d), "averaging among the replicas, encrypted, differs");
+
         String[] momentum = {"--block-momentum", "0.4", "--block-nesterov", "--checkpoint-every", "1"};
-        float[] driverMomentum = trainWith(d, momentum, "local[3]", "spark.dptrain.roundExchange=socket");
+        float[] driverMomentum = trainWith(d.resolve("momentum"), momentum, "local[3]",
+                "spark.dptrain.roundExchange=socket");
         assertArrayEquals(driverMomentum, trainWith(e, momentum, "local[3]", peers),
                 "block momentum among the replicas differs from the driver's");
     }

@@ -142,6 +142,32 @@ class EnvironmentErrorsTest {
         assertFalse(Files.exists(out.resolve("model.zip")));
     }
 
+    /**
+     * The same with the replicas averaging among themselves: the tasks cannot reach the driver's end
+     * of their exchange.
+     */
+    @Test
+    void executorsThatCannotReachTheReplicasExchangeAreAnEnvironmentFailure() throws IOException {
+        Path data = FashionMnist.writeSlice(dir.resolve("unreachable-peers"), "train", "train", 0, 256);
+        Path out = dir.resolve("out-unreachable-peers");
+        TrainCommandTest.Run run = TrainCommandTest.dptrain("train", "--model", TrainCommandTest.BOOK_SPEC, "--train",
+                data.toString(), "--output", out.toString(), "--master", "local[2]", "--workers", "2", "--batch-size",
+                "32", "--averaging-frequency", "2", "--epochs", "1", "--conf", "spark.ui.enabled=false",
+                "--conf", "spark.driver.bindAddress=127.0.0.1", "--conf", "spark.driver.host=127.0.0.2",
+                "--conf", "spark.dptrain.roundExchange=peers");
+
+        assertEquals(ExitCodes.ENVIRONMENT, run.code(), run.err());
+        String message = run.err().strip();
+        assertTrue(message.matches("dptrain: error: the executors cannot reach the replicas' exchange at "
+                + "127\\.0\\.0\\.2:\\d+: Connection refused; open the executors' ports to each other and the "
+                + "driver's to them \\(spark\\.dptrain\\.roundExchange\\.port fixes the driver's\\), or set "
+                + "spark\\.dptrain\\.roundExchange=jobs to send rounds as Spark jobs"), message);
+        for (String word : NOT_WANTED) {
+            assertFalse(message.contains(word), "'" + word + "' in: " + message);
+        }
+        assertFalse(Files.exists(out.resolve("model.zip")));
+    }
+
     private static void assertOneSentence(TrainCommandTest.Run run, String expected) {
         assertEquals(ExitCodes.ENVIRONMENT, run.code(), run.err());
         assertEquals(expected, run.err().strip(), "the whole of stderr");

@@ -45,6 +45,8 @@ import scala.Option;
  */
 public final class PeerNetwork implements Closeable {
     private static final Logger LOG = LoggerFactory.getLogger(PeerNetwork.class);
+    /** How a failure to connect begins, so the driver can tell it from other task failures. */
+    public static final String UNREACHABLE = "cannot reach the replicas' exchange at ";
     /** Netty threads per end: replicas run one thread each, and the states are a few MB. */
     private static final int THREADS = 2;
 
@@ -59,7 +61,7 @@ public final class PeerNetwork implements Closeable {
     private final AtomicLong bytesReceived = new AtomicLong();
     private volatile boolean closed;
 
-    private PeerNetwork(SparkConf conf, SecurityManager security, String bindHost, String host, long token) {
+    private PeerNetwork(SparkConf conf, SecurityManager security, String bindHost, String host, int port, long token) {
         this.token = token;
         this.host = host;
         TransportConf transport = SparkTransportConf.fromSparkConf(conf, "rpc", THREADS, Option.empty(),
@@ -71,26 +73,26 @@ public final class PeerNetwork implements Closeable {
             serverBootstraps.add(new AuthServerBootstrap(transport, security));
             clientBootstraps.add(new AuthClientBootstrap(transport, security.getSaslUser(), security));
         }
-        this.server = context.createServer(bindHost, 0, serverBootstraps);
+        this.server = context.createServer(bindHost, port, serverBootstraps);
         this.clients = context.createClientFactory(clientBootstraps);
     }
 
     /**
-     * An end listening on {@code bindHost}, any free port, reached by others at {@code host}, with
+     * An end listening on {@code bindHost}:{@code port} (0: any free port), reached by others at {@code host}, with
      * the Spark configuration and security of this JVM's Spark (the driver's or the executor's).
      * Only messages carrying {@code token} are taken.
      */
-    public static PeerNetwork open(String bindHost, String host, long token) {
+    public static PeerNetwork open(String bindHost, String host, int port, long token) {
         SparkEnv env = SparkEnv.get();
         if (env == null) {
             throw new IllegalStateException("averaging among the replicas needs a running Spark in this JVM");
         }
-        return new PeerNetwork(env.conf(), env.securityManager(), bindHost, host, token);
+        return new PeerNetwork(env.conf(), env.securityManager(), bindHost, host, port, token);
     }
 
     /** An end with the given configuration and security (tests: a wrong secret). */
     public static PeerNetwork open(SparkConf conf, SecurityManager security, String host, long token) {
-        return new PeerNetwork(conf, security, host, host, token);
+        return new PeerNetwork(conf, security, host, host, 0, token);
     }
 
     /** Whether connections must prove they know the application's secret ({@code spark.authenticate}). */
@@ -131,12 +133,20 @@ public final class PeerNetwork implements Closeable {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new IOException("interrupted while connecting to " + key, e);
-        } catch (RuntimeException e) {
+        } catch (IOException | RuntimeException e) {
             // Spark's handshake fails with a RuntimeException (e.g. the other end refused our secret).
-            throw new IOException("cannot connect to " + key + ": " + e.getMessage(), e);
+            throw new IOException(UNREACHABLE + key + ": " + rootMessage(e), e);
         }
         connected.put(key, client);
         return client;
+    }
+
+    private static String rootMessage(Throwable e) {
+        Throwable root = e;
+        while (root.getCause() != null && root.getCause() != root) {
+            root = root.getCause();
+        }
+        return root.getMessage() == null ? root.toString() : root.getMessage();
     }
 
     /** Bytes of messages sent from this end so far. */

@@ -72,7 +72,7 @@ class PeerNetworkTest {
                 PeerNetwork peer = end("the-secret", false)) {
             IOException refused = assertThrows(IOException.class,
                     () -> stranger.send(HOST, receiver.port(), chunk(marked())));
-            assertTrue(refused.getMessage().startsWith("cannot connect to " + HOST + ":" + receiver.port()),
+            assertTrue(refused.getMessage().startsWith(PeerNetwork.UNREACHABLE + HOST + ":" + receiver.port()),
                     refused.getMessage());
             peer.send(HOST, receiver.port(), chunk(marked()));
             assertArrayEquals(marked().copyParameters(), receive(receiver).values().copyParameters());

@@ -9,20 +9,15 @@ import dptrain.replica.ParameterAverage;
 import dptrain.replica.ReplicaPool;
 import dptrain.replica.ReplicaResult;
 import dptrain.replica.ReplicaTrainer;
-import dptrain.replica.TrainingState;
 import dptrain.spec.ModelSpec;
-import dptrain.timing.Seconds;
 import java.io.Closeable;
 import java.io.IOException;
+import java.io.Serializable;
 import java.io.UncheckedIOException;
-import java.time.Duration;
 import java.util.Iterator;
 import java.util.List;
-import java.util.Locale;
 import java.util.Optional;
 import java.util.concurrent.ExecutionException;
-import org.apache.spark.PartitionEvaluator;
-import org.apache.spark.PartitionEvaluatorFactory;
 import org.apache.spark.TaskContext;
 import org.apache.spark.TaskKilledException;
 import org.apache.spark.api.java.JavaFutureAction;
@@ -31,6 +26,7 @@ import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.broadcast.Broadcast;
 import org.apache.spark.rdd.RDD;
 import scala.jdk.javaapi.CollectionConverters;
+import scala.runtime.AbstractFunction2;
 import scala.reflect.ClassTag;
 import scala.reflect.ClassTag$;
 
@@ -61,13 +57,6 @@ final class EpochJobRounds implements RoundTransport {
     /** Set while an epoch runs a job per round because the cluster lacks task slots (see {@link #beginEpoch}). */
     private JobPerRound fallback;
 
-    /**
-     * How an epoch that starts with fewer task slots than workers (an executor lost, its replacement
-     * not registered yet) waits for slots, and whether it may then run its rounds as a job each.
-     */
-    record SlotWait(Duration timeout, boolean mayFallBack) {
-    }
-
     EpochJobRounds(JavaSparkContext jsc, JavaRDD<Minibatch> batches, Broadcast<ModelSpec> spec, String jobId,
             RoundExchange exchange, int epochs, int workers, SlotWait slotWait, BlockMomentum momentum) {
         this.momentum = momentum;
@@ -81,35 +70,17 @@ final class EpochJobRounds implements RoundTransport {
         this.slotWait = slotWait;
     }
 
-    /**
-     * An epoch's barrier job needs a task slot per worker. Right after an executor is lost, before
-     * its replacement registers, Spark would refuse the job and retry it only every 15 s
-     * ({@code spark.scheduler.barrier.maxConcurrentTasksCheck.interval}), and fail it after 40 tries.
-     * So the epoch waits for the slots itself, starting as soon as they are there; if they do not
-     * come within the wait, it runs its rounds as a job each (auto mode), and the next epoch looks again.
-     */
+    /** Waits for a task slot per worker, or runs this epoch's rounds as a job each (see {@link SlotWait}). */
     @Override
     public String beginEpoch(int epoch) {
         fallback = null;
-        int slots = RoundExchangeSettings.taskSlots(jsc);
-        long deadline = System.nanoTime() + slotWait.timeout().toNanos();
-        while (slots < workers && System.nanoTime() < deadline) {
-            try {
-                Thread.sleep(100);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                throw new IllegalStateException("interrupted while waiting for task slots for epoch " + epoch, e);
-            }
-            slots = RoundExchangeSettings.taskSlots(jsc);
-        }
-        if (slots >= workers || !slotWait.mayFallBack()) {
+        JobPerRound jobs = new JobPerRound(jsc, batches, spec, jobId, momentum);
+        Optional<String> shortOf = slotWait.shortOfSlots(jsc, workers, epoch, jobs.describe());
+        if (shortOf.isEmpty()) {
             return describe();
         }
-        fallback = new JobPerRound(jsc, batches, spec, jobId, momentum);
-        return String.format(Locale.ROOT, "%s: the cluster has %d task slot%s for %d workers (an executor was lost "
-                + "and no replacement registered within %s, %s)", fallback.describe(), slots, slots == 1 ? "" : "s",
-                workers, slotWait.timeout().toMillis() % 1000 == 0 ? slotWait.timeout().toSeconds() + " s"
-                        : slotWait.timeout().toMillis() + " ms", RoundExchangeSettings.SLOT_WAIT_KEY);
+        fallback = jobs;
+        return shortOf.get();
     }
 
     @Override
@@ -133,9 +104,11 @@ final class EpochJobRounds implements RoundTransport {
         jsc.setJobGroup("dptrain-epoch-" + epoch, String.format("dptrain epoch %d/%d (its rounds in one job, states "
                 + "via the driver's round exchange at %s)", epoch, epochs, exchange.address()), true);
         exchange.beginEpoch();
-        RDD<Integer> rounds = batches.rdd().barrier().mapPartitionsWithEvaluator(
-                new EpochTask(spec, jobId, exchange.address()), INTEGER);
-        return new JavaRDD<>(rounds, INTEGER).collectAsync();
+        // A barrier stage behind a shuffle, as PeerRounds explains: Spark then starts the tasks together
+        // and restarts them together.
+        RDD<Integer> rounds = batches.rdd().barrier().mapPartitionsWithIndex(
+                new EpochTask(spec, jobId, exchange.address()), false, INTEGER);
+        return new JavaRDD<>(rounds, INTEGER).repartition(1).collectAsync();
     }
 
     @Override
@@ -188,7 +161,9 @@ final class EpochJobRounds implements RoundTransport {
      * A long-lived training task: trains its partition's replica round after round as the driver
      * assigns them, and returns how many rounds it trained.
      */
-    static final class EpochTask implements PartitionEvaluatorFactory<Minibatch, Integer> {
+    static final class EpochTask
+            extends AbstractFunction2<Object, scala.collection.Iterator<Minibatch>, scala.collection.Iterator<Integer>>
+            implements Serializable {
         private static final long serialVersionUID = 1L;
         private final Broadcast<ModelSpec> spec;
         private final String jobId;
@@ -201,9 +176,9 @@ final class EpochJobRounds implements RoundTransport {
         }
 
         @Override
-        public PartitionEvaluator<Minibatch, Integer> createEvaluator() {
-            return (partition, inputs) -> CollectionConverters.asScala(
-                    List.of(trainRounds(partition, CollectionConverters.asJava(inputs.head()))).iterator());
+        public scala.collection.Iterator<Integer> apply(Object partition, scala.collection.Iterator<Minibatch> batches) {
+            return CollectionConverters.asScala(
+                    List.of(trainRounds((Integer) partition, CollectionConverters.asJava(batches))).iterator());
         }
 
         private int trainRounds(int partition, Iterator<Minibatch> batches) {

@@ -1,6 +1,7 @@
 package dptrain.driver.rounds;
 
 import dptrain.data.Minibatch;
+import dptrain.driver.files.EnvironmentException;
 import dptrain.peers.PeerMessage;
 import dptrain.peers.PeerNetwork;
 import dptrain.peers.PeerTask;
@@ -19,6 +20,7 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Iterator;
 import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.CancellationException;
 import java.util.concurrent.ExecutionException;
 import org.apache.spark.BarrierTaskContext;
@@ -63,6 +65,9 @@ final class PeerRounds implements RoundTransport {
     private final long token = new SecureRandom().nextLong();
     private final PeerNetwork net;
 
+    private final SlotWait slotWait;
+    /** Set while an epoch runs a job per round because the cluster lacks task slots (see {@link SlotWait}). */
+    private JobPerRound fallback;
     private JavaFutureAction<List<Integer>> job;
     /** Counts epoch jobs, so a state held by an earlier job's tasks is known to be gone. */
     private int jobNumber;
@@ -84,7 +89,8 @@ final class PeerRounds implements RoundTransport {
     }
 
     PeerRounds(JavaSparkContext jsc, JavaRDD<Minibatch> batches, Broadcast<ModelSpec> spec, String jobId, int epochs,
-            int workers, BlockMomentum momentum, String bindHost, String host) {
+            int workers, BlockMomentum momentum, SlotWait slotWait, String bindHost, String host, int port) {
+        this.slotWait = slotWait;
         this.jsc = jsc;
         this.batches = batches;
         this.spec = spec;
@@ -94,12 +100,28 @@ final class PeerRounds implements RoundTransport {
         this.momentum = momentum;
         this.hosts = new String[workers];
         this.ports = new int[workers];
-        this.net = PeerNetwork.open(bindHost, host, token);
+        this.net = PeerNetwork.open(bindHost, host, port, token);
+    }
+
+    /** Waits for a task slot per worker, or runs this epoch's rounds as a job each (see {@link SlotWait}). */
+    @Override
+    public String beginEpoch(int epoch) {
+        fallback = null;
+        JobPerRound jobs = new JobPerRound(jsc, batches, spec, jobId, momentum);
+        Optional<String> shortOf = slotWait.shortOfSlots(jsc, workers, epoch, jobs.describe());
+        if (shortOf.isEmpty()) {
+            return describe();
+        }
+        fallback = jobs;
+        return shortOf.get();
     }
 
     @Override
     public Round train(LearnedState start, int epoch, int round, int firstBatch, int minibatchesPerRound,
             long roundSeed) {
+        if (fallback != null) {
+            return fallback.train(start, epoch, round, firstBatch, minibatchesPerRound, roundSeed);
+        }
         long began = System.nanoTime();
         if (job == null) {
             startJob(epoch);
@@ -308,6 +330,11 @@ final class PeerRounds implements RoundTransport {
             job.get();
         } catch (ExecutionException e) {
             Throwable cause = e.getCause();
+            unreachable(cause).ifPresent(why -> {
+                throw new EnvironmentException("the executors " + why + "; open the executors' ports to each other "
+                        + "and the driver's to them (spark.dptrain.roundExchange.port fixes the driver's), or set "
+                        + "spark.dptrain.roundExchange=jobs to send rounds as Spark jobs", cause);
+            });
             if (cause instanceof RuntimeException runtime) {
                 throw runtime;
             }
@@ -321,8 +348,24 @@ final class PeerRounds implements RoundTransport {
         throw new IllegalStateException("the epoch's training job ended while the driver waited for its replicas");
     }
 
+    /**
+     * "cannot reach the replicas' exchange at HOST:PORT: reason", when a task's failure to connect is
+     * what ended the job: Spark hands the task's failure back as text in the job's.
+     */
+    private static Optional<String> unreachable(Throwable failure) {
+        for (Throwable t = failure; t != null; t = t.getCause() == t ? null : t.getCause()) {
+            String message = String.valueOf(t.getMessage());
+            int at = message.indexOf(PeerNetwork.UNREACHABLE);
+            if (at >= 0) {
+                return Optional.of(message.substring(at).lines().findFirst().orElse(""));
+            }
+        }
+        return Optional.empty();
+    }
+
     @Override
     public void endEpoch() {
+        fallback = null;
         if (job == null) {
             return;
         }
@@ -421,7 +464,7 @@ final class PeerRounds implements RoundTransport {
         private int trainRounds(int partition, Iterator<Minibatch> batches) {
             BarrierTaskContext context = BarrierTaskContext.get();
             String host = SparkEnv.get().blockManager().blockManagerId().host();
-            try (PeerNetwork net = PeerNetwork.open(host, host, token)) {
+            try (PeerNetwork net = PeerNetwork.open(host, host, 0, token)) {
                 String[] addresses = context.allGather(host + ":" + net.port());
                 PeerTask.Identity identity = new PeerTask.Identity(token, context.stageAttemptNumber(), partition,
                         momentum);

@@ -1,10 +1,10 @@
 package dptrain.driver.rounds;
 
 import dptrain.data.Minibatch;
+import dptrain.driver.files.EnvironmentException;
 import dptrain.driver.files.InputException;
 import dptrain.spec.ModelSpec;
 import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.util.Locale;
 import org.apache.spark.SparkConf;
 import org.apache.spark.api.java.JavaRDD;
@@ -16,14 +16,18 @@ import org.slf4j.LoggerFactory;
 /**
  * Picks the {@link RoundTransport} from the Spark configuration:
  * <ul>
- *   <li>{@value #MODE_KEY} = {@code auto} (default), {@code jobs} or {@code socket}. {@code auto}
- *       runs an epoch's rounds in one job ({@code socket}) when the cluster has a task slot for
- *       every worker and neither dynamic allocation nor speculation is on (Spark speculates no
- *       barrier task); otherwise one job per round ({@code jobs}). Also with one round per epoch:
- *       its overhead was lower and steadier in dptrain-bench (BENCHMARKS.md). A thread can override it for its runs with
- *       {@code sparkContext.setLocalProperty}.</li>
+ *   <li>{@value #MODE_KEY} = {@code auto} (default), {@code jobs}, {@code peers} or {@code socket}.
+ *       {@code auto} runs an epoch's rounds in one job when the cluster has a task slot for every
+ *       worker and neither dynamic allocation nor speculation is on (Spark speculates no barrier
+ *       task), otherwise one job per round ({@code jobs}). In one job, the replicas average among
+ *       themselves over Spark's network layer ({@code peers}, {@link PeerRounds}), except in local
+ *       mode, where the driver averages states handed over in memory ({@code socket} in process).
+ *       {@code socket} over TCP (the driver averaging, states over its own plain sockets) is refused
+ *       when Spark authenticates or encrypts its traffic. A thread can override the mode for its
+ *       runs with {@code sparkContext.setLocalProperty}.</li>
  *   <li>{@value #PORT_KEY}: the driver's TCP port for the round exchange (default 0: any free port);
- *       set it where a firewall only opens known ports.</li>
+ *       set it where a firewall only opens known ports. Executors' ends of {@code peers} take any
+ *       free port, as Spark's block managers do.</li>
  *   <li>{@value #IN_PROCESS_KEY} = {@code true} (default) or {@code false}: tasks running in the
  *       driver's JVM (local mode) take each round's state and hand back their results in memory
  *       instead of over TCP; {@code false} sends them over TCP as on a cluster (to measure that
@@ -55,7 +59,7 @@ public final class RoundExchangeSettings {
         try {
             return Mode.valueOf(value.toUpperCase(Locale.ROOT));
         } catch (IllegalArgumentException e) {
-            throw new InputException(MODE_KEY + "=" + value + ": expected auto, jobs, socket or peers");
+            throw new InputException(MODE_KEY + "=" + value + ": expected auto, jobs, peers or socket");
         }
     }
 
@@ -80,6 +84,18 @@ public final class RoundExchangeSettings {
             // reported below
         }
         throw new InputException(SLOT_WAIT_KEY + "=" + value + ": expected a duration such as 30s or 2min");
+    }
+
+    /** True when this Spark authenticates or encrypts its own traffic. */
+    static boolean secured(SparkConf conf) {
+        return !securityKeys(conf).isEmpty();
+    }
+
+    /** The security settings that are on, e.g. "spark.authenticate=true". */
+    private static String securityKeys(SparkConf conf) {
+        return java.util.stream.Stream.of("spark.authenticate", "spark.network.crypto.enabled", "spark.ssl.rpc.enabled",
+                "spark.ssl.enabled").filter(key -> conf.getBoolean(key, false)).map(key -> key + "=true")
+                .collect(java.util.stream.Collectors.joining(", "));
     }
 
     static int port(SparkConf conf) {
@@ -108,31 +124,38 @@ public final class RoundExchangeSettings {
         // Spark never speculates a barrier stage's tasks: whoever turned speculation on wants stragglers copied.
         boolean speculation = conf.getBoolean("spark.speculation", false);
         if ((mode == Mode.SOCKET || mode == Mode.PEERS) && (slots < workers || dynamic)) {
-            throw new InputException(MODE_KEY + "=" + mode.name().toLowerCase(Locale.ROOT) + " needs a task slot per worker at once and no dynamic "
-                    + "allocation, but --workers is " + workers + ", the cluster has " + slots + " task slots"
-                    + (dynamic ? " and spark.dynamicAllocation.enabled=true" : "") + "; use " + MODE_KEY
-                    + "=jobs (or auto), or fewer workers");
+            throw new InputException(MODE_KEY + "=" + mode.name().toLowerCase(Locale.ROOT) + " needs a task slot per "
+                    + "worker at once and no dynamic allocation, but --workers is " + workers + ", the cluster has "
+                    + slots + " task slots" + (dynamic ? " and spark.dynamicAllocation.enabled=true" : "") + "; use "
+                    + MODE_KEY + "=jobs (or auto), or fewer workers");
         }
-        boolean socket = mode == Mode.SOCKET
-                || mode == Mode.AUTO && slots >= workers && !dynamic && !speculation;
+        boolean overTcp = !(jsc.isLocal() && inProcess);
+        if (mode == Mode.SOCKET && overTcp && secured(conf)) {
+            throw new InputException(MODE_KEY + "=socket sends states over its own unencrypted TCP connections, but "
+                    + "this Spark authenticates or encrypts its traffic (" + securityKeys(conf) + "); use " + MODE_KEY
+                    + "=peers (the default on a cluster), which moves states over Spark's own network layer with "
+                    + "its authentication and encryption, or jobs");
+        }
+        boolean oneJob = slots >= workers && !dynamic && !speculation;
+        Mode chosen = mode != Mode.AUTO ? mode : !oneJob ? Mode.JOBS : overTcp ? Mode.PEERS : Mode.SOCKET;
+        SlotWait waitForSlots = new SlotWait(slotWait, mode == Mode.AUTO);
+        String host = conf.get("spark.driver.host", "localhost");
+        String bind = conf.get("spark.driver.bindAddress", host);
         RoundTransport transport;
-        if (mode == Mode.PEERS) {
-            String host = conf.get("spark.driver.host", "localhost");
-            transport = new PeerRounds(jsc, batches, spec, jobId, epochs, workers, momentum,
-                    conf.get("spark.driver.bindAddress", host), host);
-        } else if (socket) {
-            String host = conf.get("spark.driver.host", "localhost");
-            String bind = conf.get("spark.driver.bindAddress", host);
-            try {
-                transport = new EpochJobRounds(jsc, batches, spec, jobId,
-                        new RoundExchange(workers, bind, host, port, inProcess), epochs, workers,
-                        new EpochJobRounds.SlotWait(slotWait, mode == Mode.AUTO), momentum);
-            } catch (IOException e) {
-                throw new UncheckedIOException("cannot open the round exchange on " + bind + ":" + port + " ("
-                        + PORT_KEY + "): " + e.getMessage(), e);
+        try {
+            transport = switch (chosen) {
+                case PEERS -> new PeerRounds(jsc, batches, spec, jobId, epochs, workers, momentum, waitForSlots, bind,
+                        host, port);
+                case SOCKET -> new EpochJobRounds(jsc, batches, spec, jobId,
+                        new RoundExchange(workers, bind, host, port, inProcess), epochs, workers, waitForSlots, momentum);
+                default -> new JobPerRound(jsc, batches, spec, jobId, momentum);
+            };
+        } catch (IOException | RuntimeException e) {
+            if (e instanceof InputException) {
+                throw (InputException) e;
             }
-        } else {
-            transport = new JobPerRound(jsc, batches, spec, jobId, momentum);
+            throw new EnvironmentException("cannot open the round exchange on " + bind + ":" + port + " (" + PORT_KEY
+                    + "): " + e.getMessage(), e);
         }
         LOG.info("Averaging rounds: {} ({} workers, {} task slots, {} rounds per epoch, {}={})", transport.describe(),
                 workers, slots, roundsPerEpoch, MODE_KEY, mode.name().toLowerCase(Locale.ROOT));
