@@ -239,6 +239,9 @@ final class TrainingLoop {
                 trained.waitSeconds(), Seconds.between(trainedAt, roundEnded), Seconds.between(roundBegan, roundEnded),
                 trained.rejections().size());
         rounds.add(record);
+        if (trained.driverBytes() >= 0) {
+            progress.roundTraffic(epoch, round, trained.driverBytes(), trained.replicaBytes());
+        }
         progress.roundEnded(record);
     }
 

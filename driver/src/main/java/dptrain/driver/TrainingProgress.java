@@ -53,6 +53,13 @@ public interface TrainingProgress {
      * others. Each reason names the partition and the step, e.g. {@code "partition 1: the loss is NaN
      * at step 3 of the round"}.
      */
+    /**
+     * Bytes a round moved over the network, where the transport counts them (the replicas averaging
+     * among themselves): the driver's, sent plus received, and one replica's (partition 0's).
+     */
+    default void roundTraffic(int epoch, int round, long driverBytes, long replicaBytes) {
+    }
+
     default void replicasRejected(int epoch, int round, java.util.List<String> reasons) {
     }
 

@@ -16,8 +16,11 @@ final class SparkEventLog {
     private SparkEventLog() {
     }
 
-    /** The "Task Info" of every successful task of the jobs whose description starts with {@code prefix}. */
-    static List<JsonNode> successfulTasks(Path events, String prefix) throws IOException {
+    /**
+     * The "Task Info" of every successful task of type {@code taskType} ({@code ShuffleMapTask} or
+     * {@code ResultTask}) of the jobs whose description starts with {@code prefix}.
+     */
+    static List<JsonNode> successfulTasks(Path events, String prefix, String taskType) throws IOException {
         ObjectMapper json = new ObjectMapper();
         List<JsonNode> tasks = new ArrayList<>();
         Set<Integer> stages = new HashSet<>();
@@ -30,6 +33,7 @@ final class SparkEventLog {
                             && event.path("Properties").path("spark.job.description").asText().startsWith(prefix)) {
                         event.path("Stage IDs").forEach(id -> stages.add(id.asInt()));
                     } else if ("SparkListenerTaskEnd".equals(type) && stages.contains(event.path("Stage ID").asInt())
+                            && taskType.equals(event.path("Task Type").asText())
                             && "Success".equals(event.path("Task End Reason").path("Reason").asText())) {
                         tasks.add(event.path("Task Info"));
                     }

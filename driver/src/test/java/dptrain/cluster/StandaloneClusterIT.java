@@ -65,13 +65,15 @@ class StandaloneClusterIT {
         assertEquals(0, run.exitCode(), run.output());
         assertTrue(run.output().contains("Epoch 5/5"), run.output());
         // Every task runs in an executor's JVM here: the console must not claim states pass in memory.
-        assertTrue(run.output().contains("round exchange at") && run.output().contains("(over TCP)")
-                && !run.output().contains("in memory"), run.output());
+        // The local cluster authenticates: the replicas' exchange does too.
+        assertTrue(run.output().contains("Rounds: one Spark job per epoch, the replicas averaging among themselves over "
+                + "Spark's network layer (authenticated, not encrypted)") && !run.output().contains("in memory"),
+                run.output());
         assertBooksNetworkTrained(out);
         List<String> jobs = jobDescriptions(events);
         // The default averages every 16 minibatches; with a task slot per worker an epoch's rounds are one job.
         for (int epoch = 1; epoch <= 5; epoch++) {
-            String prefix = "dptrain epoch " + epoch + "/5 (its rounds in one job, states via the driver's round exchange";
+            String prefix = "dptrain epoch " + epoch + "/5 (its rounds in one job, the replicas averaging among themselves)";
             assertEquals(1, jobs.stream().filter(job -> job.startsWith(prefix)).count(),
                     "Spark's job descriptions: " + jobs);
         }
@@ -131,7 +133,7 @@ class StandaloneClusterIT {
     @Order(4)
     void noLargeValueTravelsInsideATaskOrClosureUnderAOneMegabyteRpcLimit() throws IOException {
         // Parameters and RMSprop state are 3.2 MB; with averaging every 64 steps and a Spark job per round,
-        // 4 rounds broadcast them (the round exchange, the default here, sends them over its own socket).
+        // 4 rounds broadcast them (by default the replicas average among themselves, over Spark's network layer).
         Path folder = CLUSTER.testFolder("rpc-limit");
         List<String> oneMegabyte = List.of("--conf", "spark.rpc.message.maxSize=1", "--conf",
                 "spark.dptrain.roundExchange=jobs");
@@ -294,7 +296,9 @@ class StandaloneClusterIT {
         String output = Files.readString(console);
         assertEquals(0, driver.exitValue(), output);
         assertArrayEquals(parameters(clientModeOutput), parameters(out), "the run with an executor killed differs");
-        List<JsonNode> lastEpoch = SparkEventLog.successfulTasks(events, "dptrain epoch 5/5 (its rounds in one job");
+        // The training tasks: a barrier map stage (its job's one result task only collects their round counts).
+        List<JsonNode> lastEpoch = SparkEventLog.successfulTasks(events, "dptrain epoch 5/5 (its rounds in one job",
+                "ShuffleMapTask");
         assertEquals(2, lastEpoch.size(), "epoch 5 ran one task per partition: " + lastEpoch + "\n" + output);
         for (JsonNode task : lastEpoch) {
             assertEquals("PROCESS_LOCAL", task.path("Locality").asText(), "epoch 5's task of partition "

@@ -123,6 +123,7 @@ final class PeerRounds implements RoundTransport {
             return fallback.train(start, epoch, round, firstBatch, minibatchesPerRound, roundSeed);
         }
         long began = System.nanoTime();
+        long driverBytesBefore = net.bytesSent() + net.bytesReceived();
         if (job == null) {
             startJob(epoch);
         }
@@ -145,7 +146,8 @@ final class PeerRounds implements RoundTransport {
         PeerMessage.Report report = await(PeerMessage.Report.class, order.sequence());
         return new Round(new Held(order.sequence(), jobNumber), report.stats(), report.rejections(),
                 report.contributions(), report.contributed(), report.finite(), Seconds.between(began, sent),
-                Seconds.since(sent), report.combineSeconds());
+                Seconds.since(sent), report.combineSeconds(), net.bytesSent() + net.bytesReceived() - driverBytesBefore,
+                report.bytesSent() + report.bytesReceived());
     }
 
     private void startJob(int epoch) {

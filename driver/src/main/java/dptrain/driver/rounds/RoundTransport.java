@@ -29,9 +29,12 @@ public interface RoundTransport extends AutoCloseable {
      *
      * @param contributions replica results combined, rejected ones included: one per worker
      * @param contributed   at least one replica contributed a state
+     * @param driverBytes   bytes the driver sent and received over the network in the round; -1 when not counted
+     * @param replicaBytes  bytes one replica (partition 0) sent and received; -1 when not counted
      */
     record Round(LearnedState next, ReplicaStats stats, List<String> rejections, int contributions,
-            boolean contributed, boolean finite, double sendSeconds, double waitSeconds, double combineSeconds) {
+            boolean contributed, boolean finite, double sendSeconds, double waitSeconds, double combineSeconds,
+            long driverBytes, long replicaBytes) {
 
         /** A round whose results were averaged on the driver: its end as {@link RoundCombine} computes it. */
         static Round combinedHere(ParameterAverage average, LearnedState start, BlockMomentum momentum,
@@ -44,7 +47,7 @@ public interface RoundTransport extends AutoCloseable {
             BlockMomentum.Filter nextFilter = momentum.enabled()
                     ? new BlockMomentum.Filter(o.filter().global(), o.filter().delta()) : filter;
             return new Round(LearnedState.here(o.next(), nextFilter), o.stats(), o.rejections(), o.contributions(),
-                    o.contributed(), o.finite(), sendSeconds, waitSeconds, o.combineSeconds());
+                    o.contributed(), o.finite(), sendSeconds, waitSeconds, o.combineSeconds(), -1, -1);
         }
     }
 

@@ -1,0 +1,127 @@
+package dptrain.bench;
+
+import dptrain.driver.DistributedTrainer;
+import dptrain.driver.TrainingConfig;
+import dptrain.driver.TrainingProgress;
+import dptrain.driver.input.DataInput;
+import dptrain.driver.rounds.AveragingSchedule;
+import dptrain.driver.rounds.BlockMomentum;
+import dptrain.driver.rounds.RoundRecord;
+import dptrain.spec.ModelSpec;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Locale;
+import org.apache.spark.SparkConf;
+import org.apache.spark.api.java.JavaSparkContext;
+
+/**
+ * What one averaging round costs and moves, by model size and number of workers, with the
+ * transport this Spark picks (on a cluster: the replicas averaging among themselves). For each
+ * size a 784-hidden-10 network with RMSprop (so the state is parameters plus as many optimizer
+ * values) trains one epoch of a few rounds of one 8-image minibatch per worker. Reports the median
+ * round of the steady state (the first is left out: it builds the replicas): its wall time, the
+ * slowest replica's compute, the rest (the exchange), and the bytes the driver and one replica
+ * moved, also as multiples of the state. Writes round-traffic.md.
+ *
+ * <p>Usage: {@code RoundTraffic IMAGES OUT_DIR "0.4 4 16 50" "2 4 8" ROUNDS [SKIP...]}: parameter
+ * counts in millions, worker counts, rounds per epoch, and "P:N" pairs to skip (memory).
+ */
+public final class RoundTraffic {
+    private RoundTraffic() {
+    }
+
+    record Row(double millions, long parameters, long stateBytes, int workers, double roundMs, double computeMs,
+            double driverBytes, double replicaBytes) {
+        String markdown() {
+            return String.format(Locale.ROOT, "| %.1fM | %.1f | %d | %.0f | %.0f | %.0f | %s | %s |", millions,
+                    stateBytes / 1e6, workers, roundMs, computeMs, roundMs - computeMs,
+                    bytes(driverBytes), bytes(replicaBytes));
+        }
+
+        private String bytes(double b) {
+            return b < 0 ? "not counted" : String.format(Locale.ROOT, "%.2f MB (%.2f×)", b / 1e6, b / stateBytes);
+        }
+    }
+
+    public static void main(String[] args) throws IOException {
+        String images = args[0];
+        Path out = Files.createDirectories(Path.of(args[1]));
+        double[] sizes = Arrays.stream(args[2].trim().split("\\s+")).mapToDouble(Double::parseDouble).toArray();
+        int[] workerCounts = Arrays.stream(args[3].trim().split("\\s+")).mapToInt(Integer::parseInt).toArray();
+        int rounds = Integer.parseInt(args[4]);
+        List<String> skip = List.of(args).subList(5, args.length);
+        int batch = 8;
+        JavaSparkContext jsc = new JavaSparkContext(new SparkConf().setAppName("dptrain round traffic"));
+        List<Row> rows = new ArrayList<>();
+        try {
+            for (double millions : sizes) {
+                int hidden = (int) Math.round(millions * 1e6 / 795);
+                ModelSpec spec = ModelSpec.parse("input_shape: [784]\nlayers:\n  - dense: {units: " + hidden
+                        + ", activation: relu}\n  - dense: {units: 10, activation: softmax}\noptimizer: rmsprop\n"
+                        + "loss: categorical_crossentropy\nseed: 1\n", "round-traffic-" + hidden);
+                for (int workers : workerCounts) {
+                    if (skip.contains(fmt(millions) + ":" + workers)) {
+                        System.out.printf(Locale.ROOT, "skipped: %sM parameters, %d workers%n", fmt(millions), workers);
+                        continue;
+                    }
+                    Path slice = RoundCost.writeSlice(images, out.resolve("data-" + workers), workers * rounds * batch);
+                    rows.add(measure(jsc, spec, millions, slice, workers, batch));
+                    System.out.println(rows.get(rows.size() - 1).markdown());
+                }
+            }
+        } finally {
+            jsc.stop();
+        }
+        List<String> lines = new ArrayList<>(List.of(
+                "| Parameters | State (MB) | Workers | Round (ms) | Compute (ms) | Exchange (ms) | Driver bytes per round "
+                        + "| Replica bytes per round |",
+                "|---|---|---|---|---|---|---|---|"));
+        rows.forEach(r -> lines.add(r.markdown()));
+        Files.write(out.resolve("round-traffic.md"), lines, StandardCharsets.UTF_8);
+        System.out.println(String.join("\n", lines));
+    }
+
+    private static String fmt(double millions) {
+        return millions == Math.rint(millions) ? String.valueOf((long) millions) : String.valueOf(millions);
+    }
+
+    private static Row measure(JavaSparkContext jsc, ModelSpec spec, double millions, Path slice, int workers,
+            int batch) {
+        TrainingConfig config = TrainingConfig.builder(spec, DataInput.idx(slice.toString())).epochs(1)
+                .batchSize(batch).workers(workers).averaging(AveragingSchedule.everyMinibatches(1)).seed(1)
+                .blockMomentum(BlockMomentum.NONE).build();
+        List<RoundRecord> records = new ArrayList<>();
+        List<long[]> traffic = new ArrayList<>();
+        new DistributedTrainer(jsc).train(config, new TrainingProgress() {
+            @Override
+            public void roundEnded(RoundRecord r) {
+                records.add(r);
+            }
+
+            @Override
+            public void roundTraffic(int epoch, int round, long driverBytes, long replicaBytes) {
+                traffic.add(new long[] {driverBytes, replicaBytes});
+            }
+        });
+        List<RoundRecord> steady = records.subList(1, records.size());
+        double roundMs = median(steady.stream().mapToDouble(RoundRecord::seconds).toArray()) * Units.MILLIS_PER_SECOND;
+        double computeMs = median(steady.stream().mapToDouble(RoundRecord::computeSeconds).toArray())
+                * Units.MILLIS_PER_SECOND;
+        List<long[]> steadyTraffic = traffic.size() > 1 ? traffic.subList(1, traffic.size()) : traffic;
+        double driver = steadyTraffic.isEmpty() ? -1 : median(steadyTraffic.stream().mapToDouble(t -> t[0]).toArray());
+        double replica = steadyTraffic.isEmpty() ? -1 : median(steadyTraffic.stream().mapToDouble(t -> t[1]).toArray());
+        long parameters = spec.parameterCount();
+        return new Row(millions, parameters, 8 * parameters, workers, roundMs, computeMs, driver, replica);
+    }
+
+    private static double median(double[] values) {
+        double[] v = values.clone();
+        Arrays.sort(v);
+        return v.length == 0 ? Double.NaN : v.length % 2 == 1 ? v[v.length / 2] : (v[v.length / 2 - 1] + v[v.length / 2]) / 2;
+    }
+}
