@@ -54,7 +54,7 @@ import org.nd4j.linalg.api.ndarray.INDArray;
  * {@code --quick} measures the round cost up to 4M floats only.
  */
 public final class Benchmark {
-    private static final int BATCH = 128;
+    static final int BATCH = 128;
     private static final double TARGET = 0.85;
 
     private Benchmark() {
@@ -84,6 +84,7 @@ public final class Benchmark {
 
         List<Row> rows = new ArrayList<>();
         rows.add(singleProcess(spec, trainImages, testImages, epochs));
+        SoloReplica.Pair solo = twoSoloReplicas(Path.of(args[0]), trainImages, epochs);
         List<RoundCost> roundCosts = new ArrayList<>();
         SparkConf conf = SparkDefaults.apply(new SparkConf().setMaster("local[2]").setAppName("dptrain-bench")
                 .set("spark.ui.enabled", "false").set("spark.driver.maxResultSize", "0"));
@@ -116,6 +117,10 @@ public final class Benchmark {
                 }
             }
         }
+        Row twoSolo = new Row("two independent single-replica processes at once (this machine's limit for 2 "
+                + "replicas; no averaging)", solo.secondsPerEpoch(), solo.examplesPerEpoch(), Double.NaN, Double.NaN,
+                Double.NaN, null, List.of());
+        rows.add(twoSolo);
         double peakAfter = GemmPeak.bookShapeGflops();
         peak = Math.max(peak, peakAfter);
 
@@ -151,6 +156,9 @@ public final class Benchmark {
         json.put("achieved_frac_of_2_core_peak", perEpoch.examplesPerSecond() * flopsPerExample / Units.FLOP_PER_GFLOP / (2 * peak));
         json.put("test_accuracy", perEpoch.testAccuracy());
         json.put("test_accuracy_k16", k16.testAccuracy());
+        json.put("two_solo_replicas_eps", twoSolo.examplesPerSecond());
+        json.put("dptrain_local2_epoch_vs_two_solo", perEpoch.examplesPerSecond() / twoSolo.examplesPerSecond());
+        json.put("dptrain_local2_k16_vs_two_solo", k16.examplesPerSecond() / twoSolo.examplesPerSecond());
         json.put("speedup_epoch_vs_single", perEpoch.examplesPerSecond() / single.examplesPerSecond());
         json.put("speedup_k16_vs_single", k16.examplesPerSecond() / single.examplesPerSecond());
         json.put("configurations", rows.stream().map(r -> r.json(flopsPerExample)).toList());
@@ -164,13 +172,13 @@ public final class Benchmark {
                 + "scheduling / compute / combine / update (ms) | s to 0.85 | test acc (").append(epochs)
                 .append(" epochs) |\n|---|---|---|---|---|---|---|---|---|\n");
         for (Row r : rows) {
-            md.append(String.format(Locale.ROOT, "| %s | %.2f | %,.0f | %.2f× | %.1f | %s | %s | %s | %.4f |%n", r.name(),
+            md.append(String.format(Locale.ROOT, "| %s | %.2f | %,.0f | %.2f× | %.1f | %s | %s | %s | %s |%n", r.name(),
                     r.secondsPerEpoch(), r.examplesPerSecond(), r.examplesPerSecond() / single.examplesPerSecond(),
                     r.examplesPerSecond() * flopsPerExample / Units.FLOP_PER_GFLOP,
                     Double.isNaN(r.overheadFraction()) ? "—" : String.format(Locale.ROOT, "%.1f%%", 100 * r.overheadFraction()),
                     r.breakdown() == null ? "—" : r.breakdown().text(),
                     Double.isNaN(r.secondsToTarget()) ? "—" : String.format(Locale.ROOT, "%.1f", r.secondsToTarget()),
-                    r.testAccuracy()));
+                    Double.isNaN(r.testAccuracy()) ? "—" : String.format(Locale.ROOT, "%.4f", r.testAccuracy())));
         }
         md.append("\n| Parameters (floats) | rounds travel | round total (ms) | send state | scheduling and transfer "
                 + "| replica compute | combine | update | round minus compute |\n|---|---|---|---|---|---|---|---|---|\n");
@@ -179,6 +187,10 @@ public final class Benchmark {
                     c.parameters(), c.transport(), c.totalMs(), c.broadcastMs(), c.schedulingMs(), c.computeMs(),
                     c.combineMs(), c.updateMs(), c.totalMs() - c.computeMs()));
         }
+        md.append(String.format(Locale.ROOT, "%ndptrain local[2] against two independent single-replica processes in "
+                + "the same run: once per epoch %.2f×, every 16 minibatches (the default) %.2f×.%n",
+                perEpoch.examplesPerSecond() / twoSolo.examplesPerSecond(),
+                k16.examplesPerSecond() / twoSolo.examplesPerSecond()));
         Files.writeString(out.resolve("bench.md"), md);
         System.out.println();
         System.out.print(md);
@@ -228,6 +240,16 @@ public final class Benchmark {
             m.put("test_accuracy", testAccuracy);
             m.put("test_accuracy_per_epoch", testAccuracyPerEpoch);
             return m;
+        }
+    }
+
+    /** Two {@link SoloReplica} processes at once, before Spark starts (nothing else runs beside them). */
+    private static SoloReplica.Pair twoSoloReplicas(Path spec, String trainImages, int epochs) throws IOException {
+        try {
+            return SoloReplica.twoAtOnce(spec, trainImages, epochs);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IOException("interrupted while two solo replicas ran", e);
         }
     }
 

@@ -25,8 +25,8 @@ import org.apache.spark.api.java.JavaSparkContext;
  * size a 784-hidden-10 network with RMSprop (so the state is parameters plus as many optimizer
  * values) trains one epoch of a few rounds of one 8-image minibatch per worker. Reports the median
  * round of the steady state (the first is left out: it builds the replicas): its wall time, the
- * slowest replica's compute, the rest (the exchange), and the bytes the driver and one replica
- * moved, also as multiples of the state. Writes round-traffic.md.
+ * slowest replica's compute, the rest (the exchange), the bytes the driver sent and received, and
+ * those one replica sent and received as multiples of the state. Writes round-traffic.md.
  *
  * <p>Usage: {@code RoundTraffic IMAGES OUT_DIR "0.4 4 16 50" "2 4 8" ROUNDS [SKIP...]}: parameter
  * counts in millions, worker counts, rounds per epoch, and "P:N" pairs to skip (memory).
@@ -36,15 +36,15 @@ public final class RoundTraffic {
     }
 
     record Row(double millions, long parameters, long stateBytes, int workers, double roundMs, double computeMs,
-            double driverBytes, double replicaBytes) {
+            double driverSent, double driverReceived, double replicaSent, double replicaReceived) {
         String markdown() {
-            return String.format(Locale.ROOT, "| %.1fM | %.1f | %d | %.0f | %.0f | %.0f | %s | %s |", millions,
-                    stateBytes / 1e6, workers, roundMs, computeMs, roundMs - computeMs,
-                    bytes(driverBytes), bytes(replicaBytes));
+            return String.format(Locale.ROOT, "| %.1fM | %.1f | %d | %.0f | %.0f | %.0f | %.0f / %.0f | %s / %s |",
+                    millions, stateBytes / 1e6, workers, roundMs, computeMs, roundMs - computeMs, driverSent,
+                    driverReceived, times(replicaSent), times(replicaReceived));
         }
 
-        private String bytes(double b) {
-            return b < 0 ? "not counted" : String.format(Locale.ROOT, "%.2f MB (%.2f×)", b / 1e6, b / stateBytes);
+        private String times(double b) {
+            return String.format(Locale.ROOT, "%.3f×", b / stateBytes);
         }
     }
 
@@ -78,8 +78,8 @@ public final class RoundTraffic {
             jsc.stop();
         }
         List<String> lines = new ArrayList<>(List.of(
-                "| Parameters | State (MB) | Workers | Round (ms) | Compute (ms) | Exchange (ms) | Driver bytes per round "
-                        + "| Replica bytes per round |",
+                "| Parameters | State (MB) | Workers | Round (ms) | Compute (ms) | Exchange (ms) | Driver bytes sent / "
+                        + "received | Replica sent / received (× state) |",
                 "|---|---|---|---|---|---|---|---|"));
         rows.forEach(r -> lines.add(r.markdown()));
         Files.write(out.resolve("round-traffic.md"), lines, StandardCharsets.UTF_8);
@@ -96,7 +96,7 @@ public final class RoundTraffic {
                 .batchSize(batch).workers(workers).averaging(AveragingSchedule.everyMinibatches(1)).seed(1)
                 .blockMomentum(BlockMomentum.NONE).build();
         List<RoundRecord> records = new ArrayList<>();
-        List<long[]> traffic = new ArrayList<>();
+        List<TrainingProgress.Traffic> traffic = new ArrayList<>();
         new DistributedTrainer(jsc).train(config, new TrainingProgress() {
             @Override
             public void roundEnded(RoundRecord r) {
@@ -104,19 +104,25 @@ public final class RoundTraffic {
             }
 
             @Override
-            public void roundTraffic(int epoch, int round, long driverBytes, long replicaBytes) {
-                traffic.add(new long[] {driverBytes, replicaBytes});
+            public void roundTraffic(int epoch, int round, TrainingProgress.Traffic t) {
+                traffic.add(t);
             }
         });
         List<RoundRecord> steady = records.subList(1, records.size());
         double roundMs = median(steady.stream().mapToDouble(RoundRecord::seconds).toArray()) * Units.MILLIS_PER_SECOND;
         double computeMs = median(steady.stream().mapToDouble(RoundRecord::computeSeconds).toArray())
                 * Units.MILLIS_PER_SECOND;
-        List<long[]> steadyTraffic = traffic.size() > 1 ? traffic.subList(1, traffic.size()) : traffic;
-        double driver = steadyTraffic.isEmpty() ? -1 : median(steadyTraffic.stream().mapToDouble(t -> t[0]).toArray());
-        double replica = steadyTraffic.isEmpty() ? -1 : median(steadyTraffic.stream().mapToDouble(t -> t[1]).toArray());
+        if (traffic.size() < 2) {
+            throw new IllegalStateException("no round traffic was counted: the rounds did not travel among the replicas ("
+                    + "is spark.dptrain.roundExchange set, or is this local mode?)");
+        }
+        List<TrainingProgress.Traffic> t = traffic.subList(1, traffic.size());
         long parameters = spec.parameterCount();
-        return new Row(millions, parameters, 8 * parameters, workers, roundMs, computeMs, driver, replica);
+        return new Row(millions, parameters, 8 * parameters, workers, roundMs, computeMs,
+                median(t.stream().mapToDouble(TrainingProgress.Traffic::driverSent).toArray()),
+                median(t.stream().mapToDouble(TrainingProgress.Traffic::driverReceived).toArray()),
+                median(t.stream().mapToDouble(TrainingProgress.Traffic::replicaSent).toArray()),
+                median(t.stream().mapToDouble(TrainingProgress.Traffic::replicaReceived).toArray()));
     }
 
     private static double median(double[] values) {

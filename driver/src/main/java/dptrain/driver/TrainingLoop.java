@@ -239,8 +239,8 @@ final class TrainingLoop {
                 trained.waitSeconds(), Seconds.between(trainedAt, roundEnded), Seconds.between(roundBegan, roundEnded),
                 trained.rejections().size());
         rounds.add(record);
-        if (trained.driverBytes() >= 0) {
-            progress.roundTraffic(epoch, round, trained.driverBytes(), trained.replicaBytes());
+        if (trained.traffic() != null) {
+            progress.roundTraffic(epoch, round, trained.traffic());
         }
         progress.roundEnded(record);
     }

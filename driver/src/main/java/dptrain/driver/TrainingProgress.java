@@ -55,9 +55,13 @@ public interface TrainingProgress {
      */
     /**
      * Bytes a round moved over the network, where the transport counts them (the replicas averaging
-     * among themselves): the driver's, sent plus received, and one replica's (partition 0's).
+     * among themselves): the driver's and one replica's (partition 0's).
      */
-    default void roundTraffic(int epoch, int round, long driverBytes, long replicaBytes) {
+    default void roundTraffic(int epoch, int round, Traffic traffic) {
+    }
+
+    /** Bytes of messages sent and received in one round by the driver and by partition 0's replica. */
+    record Traffic(long driverSent, long driverReceived, long replicaSent, long replicaReceived) {
     }
 
     default void replicasRejected(int epoch, int round, java.util.List<String> reasons) {

@@ -59,6 +59,8 @@ public final class PeerNetwork implements Closeable {
     private final List<PeerMessage> mailbox = new ArrayList<>();
     private final AtomicLong bytesSent = new AtomicLong();
     private final AtomicLong bytesReceived = new AtomicLong();
+    /** Bytes received per round (by sequence number), whenever they arrived; taken by {@link #takeBytesReceived}. */
+    private final Map<Integer, Long> receivedByRound = new ConcurrentHashMap<>();
     private volatile boolean closed;
 
     private PeerNetwork(SparkConf conf, SecurityManager security, String bindHost, String host, int port, long token) {
@@ -159,6 +161,15 @@ public final class PeerNetwork implements Closeable {
         return bytesReceived.get();
     }
 
+    /**
+     * Bytes of the messages of round {@code sequence} received so far, including those that arrived
+     * before this end began the round (a faster peer's); forgets them.
+     */
+    public long takeBytesReceived(int sequence) {
+        Long bytes = receivedByRound.remove(sequence);
+        return bytes == null ? 0 : bytes;
+    }
+
     /** Thrown by {@link #take}'s {@code stillWanted} to give up waiting. */
     @FunctionalInterface
     public interface StillWanted {
@@ -235,6 +246,7 @@ public final class PeerNetwork implements Closeable {
                 return;
             }
             bytesReceived.addAndGet(size);
+            receivedByRound.merge(m.envelope().sequence(), (long) size, Long::sum);
             synchronized (mailbox) {
                 mailbox.add(m);
                 mailbox.notifyAll();

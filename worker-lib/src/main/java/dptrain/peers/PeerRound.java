@@ -52,7 +52,6 @@ final class PeerRound {
         int n = peers.count();
         int seq = envelope.sequence();
         long sentBefore = net.bytesSent();
-        long receivedBefore = net.bytesReceived();
         boolean contributes = trained.rejection() == null && chunks.slice(trained, 0) != null;
         PeerMessage.Header header = new PeerMessage.Header(envelope, contributes,
                 RoundCombine.chunkResult(self, trained.stats(), trained.rejection(), null));
@@ -100,7 +99,9 @@ final class PeerRound {
         if (self == 0) {
             net.send(peers.driverHost(), peers.driverPort(), new PeerMessage.Report(envelope, outcome.stats(),
                     outcome.rejections(), outcome.contributions(), outcome.contributed(), finite,
-                    outcome.combineSeconds(), net.bytesSent() - sentBefore, net.bytesReceived() - receivedBefore));
+                    outcome.combineSeconds(), net.bytesSent() - sentBefore, net.takeBytesReceived(seq)));
+        } else {
+            net.takeBytesReceived(seq);
         }
         return new Result(chunks.assemble(next), new Owned(seq, outcome.next(), outcome.filter()));
     }

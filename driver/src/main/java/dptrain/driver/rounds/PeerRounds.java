@@ -1,6 +1,7 @@
 package dptrain.driver.rounds;
 
 import dptrain.data.Minibatch;
+import dptrain.driver.TrainingProgress;
 import dptrain.driver.files.EnvironmentException;
 import dptrain.peers.PeerMessage;
 import dptrain.peers.PeerNetwork;
@@ -123,7 +124,7 @@ final class PeerRounds implements RoundTransport {
             return fallback.train(start, epoch, round, firstBatch, minibatchesPerRound, roundSeed);
         }
         long began = System.nanoTime();
-        long driverBytesBefore = net.bytesSent() + net.bytesReceived();
+        long sentBefore = net.bytesSent();
         if (job == null) {
             startJob(epoch);
         }
@@ -146,8 +147,8 @@ final class PeerRounds implements RoundTransport {
         PeerMessage.Report report = await(PeerMessage.Report.class, order.sequence());
         return new Round(new Held(order.sequence(), jobNumber), report.stats(), report.rejections(),
                 report.contributions(), report.contributed(), report.finite(), Seconds.between(began, sent),
-                Seconds.since(sent), report.combineSeconds(), net.bytesSent() + net.bytesReceived() - driverBytesBefore,
-                report.bytesSent() + report.bytesReceived());
+                Seconds.since(sent), report.combineSeconds(), new TrainingProgress.Traffic(net.bytesSent() - sentBefore,
+                net.takeBytesReceived(order.sequence()), report.bytesSent(), report.bytesReceived()));
     }
 
     private void startJob(int epoch) {
@@ -226,6 +227,7 @@ final class PeerRounds implements RoundTransport {
                     received++;
                 }
             }
+            net.takeBytesReceived(seq);
             StateChunks chunks = StateChunks.ofParts(parts);
             BlockMomentum.Filter filter = momentum.enabled()
                     ? new BlockMomentum.Filter(chunks.assemble(globals), chunks.assemble(deltas)) : null;
@@ -264,6 +266,7 @@ final class PeerRounds implements RoundTransport {
     }
 
     private void greet(PeerMessage.Hello hello) {
+        net.takeBytesReceived(hello.envelope().sequence());
         int a = hello.envelope().attempt();
         int p = hello.envelope().from();
         if (a < attempt || p < 0 || p >= workers) {

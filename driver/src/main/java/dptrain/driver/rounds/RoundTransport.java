@@ -1,5 +1,6 @@
 package dptrain.driver.rounds;
 
+import dptrain.driver.TrainingProgress;
 import dptrain.replica.ParameterAverage;
 import dptrain.replica.ReplicaStats;
 import dptrain.replica.RoundCombine;
@@ -29,12 +30,11 @@ public interface RoundTransport extends AutoCloseable {
      *
      * @param contributions replica results combined, rejected ones included: one per worker
      * @param contributed   at least one replica contributed a state
-     * @param driverBytes   bytes the driver sent and received over the network in the round; -1 when not counted
-     * @param replicaBytes  bytes one replica (partition 0) sent and received; -1 when not counted
+     * @param traffic       bytes the driver and one replica moved over the network, where counted; else null
      */
     record Round(LearnedState next, ReplicaStats stats, List<String> rejections, int contributions,
             boolean contributed, boolean finite, double sendSeconds, double waitSeconds, double combineSeconds,
-            long driverBytes, long replicaBytes) {
+            TrainingProgress.Traffic traffic) {
 
         /** A round whose results were averaged on the driver: its end as {@link RoundCombine} computes it. */
         static Round combinedHere(ParameterAverage average, LearnedState start, BlockMomentum momentum,
@@ -47,7 +47,7 @@ public interface RoundTransport extends AutoCloseable {
             BlockMomentum.Filter nextFilter = momentum.enabled()
                     ? new BlockMomentum.Filter(o.filter().global(), o.filter().delta()) : filter;
             return new Round(LearnedState.here(o.next(), nextFilter), o.stats(), o.rejections(), o.contributions(),
-                    o.contributed(), o.finite(), sendSeconds, waitSeconds, o.combineSeconds(), -1, -1);
+                    o.contributed(), o.finite(), sendSeconds, waitSeconds, o.combineSeconds(), null);
         }
     }
 
