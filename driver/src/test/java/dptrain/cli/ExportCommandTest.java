@@ -13,6 +13,7 @@ import ai.onnxruntime.TensorInfo;
 import dptrain.driver.export.OnnxExport;
 import dptrain.spec.ModelSpec;
 import dptrain.testing.FashionMnist;
+import dptrain.testing.KerasFiles;
 import dptrain.testing.OnnxParity;
 import dptrain.testing.SklearnData;
 import java.io.IOException;
@@ -123,6 +124,139 @@ class ExportCommandTest {
     }
 
     @Test
+    void aConvnetWithBatchNormalizationPoolingAndSamePaddingMatchesDl4j() throws Exception {
+        String spec = "input_shape: [28, 28, 1]\nlayers:\n"
+                + "  - conv2d: {filters: 4, kernel_size: 3, activation: relu}\n"
+                + "  - batch_normalization:\n"
+                + "  - max_pooling2d: {pool_size: 2}\n"
+                + "  - conv2d: {filters: 6, kernel_size: 3, strides: 2, padding: same, activation: elu}\n"
+                + "  - average_pooling2d: {pool_size: 3, strides: 2, padding: same}\n"
+                + "  - flatten:\n"
+                + "  - dropout: {rate: 0.3}\n"
+                + "  - dense: {units: 10, activation: softmax}\n"
+                + "loss: categorical_crossentropy\nseed: 3\n";
+        Path model = trainAndExport("convnet", spec, FashionMnist.writeSlice(dir.resolve("conv"), "train", "train", 0,
+                256).toString(), "--normalize", "minmax");
+        OnnxParity.Comparison comparison = OnnxParity.compare(model.resolve("model.zip"), model.resolve("model.onnx"),
+                OnnxParity.pixels("t10k", 0, 300));
+        assertEquals(300, comparison.sameClass(), comparison.toString());
+        assertTrue(comparison.maxOutputDifference() <= 1e-5, comparison.toString());
+    }
+
+    @Test
+    void aChannelsLastImageWithGlobalPoolingMatchesDl4j() throws Exception {
+        // 8x8 images of 3 channels, channels last in the row: the layout that needs DL4J's transposition.
+        StringBuilder csv = new StringBuilder();
+        java.util.Random random = new java.util.Random(5);
+        List<float[]> rows = new ArrayList<>();
+        for (int r = 0; r < 160; r++) {
+            float[] row = new float[8 * 8 * 3];
+            csv.append(r % 3);
+            for (int i = 0; i < row.length; i++) {
+                row[i] = random.nextInt(256);
+                csv.append(',').append((int) row[i]);
+            }
+            csv.append('\n');
+            rows.add(row);
+        }
+        Path data = dir.resolve("channels.csv");
+        Files.writeString(data, csv.toString(), StandardCharsets.UTF_8);
+        String spec = "input_shape: [8, 8, 3]\nlayers:\n"
+                + "  - conv2d: {filters: 5, kernel_size: [3, 2], activation: tanh}\n"
+                + "  - batch_normalization:\n"
+                + "  - global_average_pooling2d:\n"
+                + "  - dense: {units: 3, activation: softmax}\n"
+                + "loss: sparse_categorical_crossentropy\nseed: 4\n";
+        Path model = trainAndExport("channels", spec, data.toString(), "--scale", "255", "--normalize", "standardize");
+        assertTrue(Files.readString(model.resolve("export.txt")).contains("global average pooling"));
+        OnnxParity.Comparison comparison = OnnxParity.compare(model.resolve("model.zip"), model.resolve("model.onnx"),
+                rows);
+        assertEquals(160, comparison.sameClass(), comparison.toString());
+        assertTrue(comparison.maxOutputDifference() <= 1e-5, comparison.toString());
+    }
+
+    @Test
+    void anEmbeddingWithRecurrentLayersMatchesDl4j() throws Exception {
+        StringBuilder csv = new StringBuilder();
+        java.util.Random random = new java.util.Random(9);
+        List<float[]> rows = new ArrayList<>();
+        for (int r = 0; r < 300; r++) {
+            float[] row = new float[12];
+            boolean marker = false;
+            for (int t = 0; t < row.length; t++) {
+                row[t] = random.nextInt(10);
+                marker |= row[t] == 0;
+            }
+            csv.append(marker ? 1 : 0);
+            for (float token : row) {
+                csv.append(',').append((int) token);
+            }
+            csv.append('\n');
+            rows.add(row);
+        }
+        Path data = dir.resolve("tokens.csv");
+        Files.writeString(data, csv.toString(), StandardCharsets.UTF_8);
+        String spec = "input_shape: [12]\nlayers:\n"
+                + "  - embedding: {input_dim: 10, output_dim: 6}\n"
+                + "  - simple_rnn: {units: 5, return_sequences: true}\n"
+                + "  - lstm: {units: 7}\n"
+                + "  - dense: {units: 2, activation: softmax}\n"
+                + "optimizer: {rmsprop: {learning_rate: 0.01}}\nloss: categorical_crossentropy\nseed: 7\n";
+        Path model = trainAndExport("tokens", spec, data.toString());
+        OnnxParity.Comparison comparison = OnnxParity.compare(model.resolve("model.zip"), model.resolve("model.onnx"),
+                rows);
+        assertEquals(300, comparison.sameClass(), comparison.toString());
+        assertTrue(comparison.maxOutputDifference() <= 1e-5, comparison.toString());
+    }
+
+    @Test
+    void aKerasConvnetFileWhoseLayersTakeChannelsLastImagesMatchesDl4j() throws Exception {
+        java.util.Random random = new java.util.Random(3);
+        Map<String, Map<String, KerasFiles.Tensor>> weights = new java.util.LinkedHashMap<>();
+        weights.put("conv2d", Map.of("kernel", KerasFiles.Tensor.random(random, 0.2, 3, 3, 1, 4),
+                "bias", new KerasFiles.Tensor(new float[4], 4)));
+        weights.put("dense", Map.of("kernel", KerasFiles.Tensor.random(random, 0.03, 13 * 13 * 4, 10),
+                "bias", new KerasFiles.Tensor(new float[10], 10)));
+        Path h5 = dir.resolve("keras-convnet.h5");
+        KerasFiles.writeWeights(h5, KerasFiles.sequential(List.of(KerasFiles.input("input_1", 28, 28, 1),
+                KerasFiles.conv2d("conv2d", 4, 3, "valid", "relu"), KerasFiles.pooling2d("MaxPooling2D",
+                        "max_pooling2d", 2), KerasFiles.flatten("flatten"), KerasFiles.dense("dense", 10, "softmax"))),
+                KerasFiles.BOOK_TRAINING_CONFIG, weights);
+        Path model = dir.resolve("keras-convnet");
+        TrainCommandTest.Run trained = dptrain("train", "--model", h5.toString(), "--train",
+                FashionMnist.writeSlice(dir.resolve("keras"), "train", "train", 0, 256).toString(), "--epochs", "1",
+                "--batch-size", "32", "--workers", "2", "--master", "local[2]", "--output", model.toString(), "--conf",
+                "spark.ui.enabled=false");
+        assertEquals(ExitCodes.OK, trained.code(), trained.err());
+        TrainCommandTest.Run exported = dptrain("export", "--model", model.resolve("model.zip").toString(), "--output",
+                model.resolve("model.onnx").toString());
+        assertEquals(ExitCodes.OK, exported.code(), exported.err());
+        assertTrue(exported.out().contains("flatten, channels last"), "Keras's layers keep images NHWC: " + exported.out());
+        OnnxParity.Comparison comparison = OnnxParity.compare(model.resolve("model.zip"), model.resolve("model.onnx"),
+                OnnxParity.pixels("t10k", 0, 300));
+        assertEquals(300, comparison.sameClass(), comparison.toString());
+        assertTrue(comparison.maxOutputDifference() <= 1e-5, comparison.toString());
+    }
+
+    /** Trains {@code spec} for one epoch on {@code train} and exports it to model.onnx beside its model.zip. */
+    private static Path trainAndExport(String name, String spec, String train, String... flags) throws IOException {
+        Path specFile = dir.resolve(name + ".yaml");
+        Files.writeString(specFile, spec, StandardCharsets.UTF_8);
+        Path model = dir.resolve(name);
+        List<String> args = new ArrayList<>(List.of("train", "--model", specFile.toString(), "--train", train,
+                "--epochs", "1", "--batch-size", "32", "--workers", "2", "--master", "local[2]", "--output",
+                model.toString(), "--conf", "spark.ui.enabled=false"));
+        args.addAll(List.of(flags));
+        TrainCommandTest.Run trained = dptrain(args.toArray(String[]::new));
+        assertEquals(ExitCodes.OK, trained.code(), trained.err());
+        TrainCommandTest.Run exported = dptrain("export", "--model", model.resolve("model.zip").toString(), "--output",
+                model.resolve("model.onnx").toString());
+        assertEquals(ExitCodes.OK, exported.code(), exported.err());
+        Files.writeString(model.resolve("export.txt"), exported.out(), StandardCharsets.UTF_8);
+        return model;
+    }
+
+    @Test
     void anExistingOutputIsReplacedOnlyWithOverwrite() throws IOException {
         Path onnx = dir.resolve("again.onnx");
         Files.writeString(onnx, "keep me", StandardCharsets.UTF_8);
@@ -167,7 +301,7 @@ class ExportCommandTest {
         return Stream.of(
                 bad("a layer without an ONNX form", input, List.of("--model", p("gated.zip"), "--scale", "1"),
                         "gated.zip: layer 1 ('gate', DL4J ElementWiseMultiplicationLayer) cannot be exported to ONNX",
-                        "dptrain exports dense", "nothing was written"),
+                        "dptrain exports dense, dropout", "nothing was written"),
                 bad("an activation without an ONNX form", input, List.of("--model", p("cube.zip"), "--scale", "1"),
                         "cube.zip: layer 0 ('cubed', DL4J DenseLayer) cannot be exported to ONNX", "cube"),
                 bad("a model that does not record its scaling", input, List.of("--model", p("no-scaling.zip")),

@@ -14,8 +14,10 @@ import org.nd4j.shade.protobuf.ByteString;
 
 /**
  * An ONNX graph under construction: constants become initializers, operators become nodes, each
- * with a name unique in the graph. The messages are ONNX's own protobuf classes (generated from
- * onnx.proto and shipped in nd4j-api), so the encoding is protobuf's, not ours.
+ * with a name unique in the graph. The messages are ONNX's own protobuf classes, generated from
+ * onnx.proto by protoc and shipped in nd4j-api 1.0.0-M2.1 (package {@code onnx}, over ND4J's
+ * shaded protobuf, so they never meet Spark's protobuf-java). That onnx.proto is of IR version 8
+ * (ONNX 1.10-1.12, with {@code ModelProto.functions}); the fields used here are unchanged since.
  */
 final class OnnxGraph {
     /** The name ONNX shapes give the batch axis, which the exported graph leaves free. */
@@ -80,6 +82,22 @@ final class OnnxGraph {
         return output;
     }
 
+    /** Adds a node of {@code op} with {@code count} outputs; returns their names. */
+    String[] nodeWithOutputs(String op, int count, List<String> inputs, AttributeProto... attributes) {
+        String[] outputs = new String[count];
+        NodeProto.Builder node = NodeProto.newBuilder().setOpType(op).setName(unique(op + "_node"));
+        for (int i = 0; i < count; i++) {
+            outputs[i] = unique(op.toLowerCase(java.util.Locale.ROOT) + "_out" + i);
+            node.addOutput(outputs[i]);
+        }
+        inputs.forEach(node::addInput);
+        for (AttributeProto attribute : attributes) {
+            node.addAttribute(attribute);
+        }
+        graph.addNode(node);
+        return outputs;
+    }
+
     /** Adds a node of {@code op} whose output is named {@code output} (a graph output). */
     void nodeInto(String output, String op, List<String> inputs, AttributeProto... attributes) {
         NodeProto.Builder node = NodeProto.newBuilder().setOpType(op).setName(unique(op + "_node")).addOutput(output);
@@ -103,6 +121,15 @@ final class OnnxGraph {
                 .setType(AttributeProto.AttributeType.INTS);
         for (long v : values) {
             attribute.addInts(v);
+        }
+        return attribute.build();
+    }
+
+    static AttributeProto stringsAttribute(String name, String... values) {
+        AttributeProto.Builder attribute = AttributeProto.newBuilder().setName(name)
+                .setType(AttributeProto.AttributeType.STRINGS);
+        for (String v : values) {
+            attribute.addStrings(ByteString.copyFromUtf8(v));
         }
         return attribute.build();
     }
