@@ -124,6 +124,32 @@ class ExportCommandTest {
     }
 
     @Test
+    void aBinaryClassifierWithOneSigmoidUnitPredictsClassOneAboveOneHalf() throws Exception {
+        Path model = dir.resolve("breast-cancer");
+        TrainCommandTest.Run trained = dptrain("train", "--model", "../src/examples/breast-cancer-binary.yaml",
+                "--train", SklearnData.file("breast-cancer", "train.csv").toString(), "--epochs", "3",
+                "--batch-size", "16", "--workers", "2", "--master", "local[2]", "--output", model.toString(),
+                "--conf", "spark.ui.enabled=false");
+        assertEquals(ExitCodes.OK, trained.code(), trained.err());
+        Path onnx = model.resolve("model.onnx");
+        TrainCommandTest.Run run = dptrain("export", "--model", model.resolve("model.zip").toString(), "--output",
+                onnx.toString());
+        assertEquals(ExitCodes.OK, run.code(), run.err());
+        assertTrue(run.out().contains("predicted_class: value > 0.5"), run.out());
+        List<float[]> rows = new ArrayList<>();
+        for (double[] row : SklearnData.rows(SklearnData.file("breast-cancer", "test.csv"))) {
+            float[] features = new float[row.length - 1];
+            for (int i = 1; i < row.length; i++) {
+                features[i - 1] = (float) row[i];
+            }
+            rows.add(features);
+        }
+        OnnxParity.Comparison comparison = OnnxParity.compare(model.resolve("model.zip"), onnx, rows);
+        assertEquals(113, comparison.sameClass(), comparison.toString());
+        assertTrue(comparison.maxOutputDifference() <= 1e-5, comparison.toString());
+    }
+
+    @Test
     void aConvnetWithBatchNormalizationPoolingAndSamePaddingMatchesDl4j() throws Exception {
         String spec = "input_shape: [28, 28, 1]\nlayers:\n"
                 + "  - conv2d: {filters: 4, kernel_size: 3, activation: relu}\n"
