@@ -76,9 +76,10 @@ class DescribeCommandTest {
                 "Architecture: 784 inputs (input_shape [784]), 407,050 parameters",
                 "DenseLayer", "[512]", "relu", "401,920", "OutputLayer", "[10]", "softmax", "5,130",
                 "Preprocessing: features multiplied by 0.003921569 (--scale 255), normalization minmax "
-                        + "(fitted on 800 training examples)",
+                        + "(fitted on the 800 training examples)",
                 "train-images-idx3-ubyte (idx), 800 training and 200 validation examples",
-                "Test data: ", "Training: 1 of 1 epochs, 2 workers, batch size 64",
+                "Test data: ", "Training: 1 of 1 epochs, 2 workers, batch size 64, averaging every 16 minibatches",
+                "optimizer rmsprop (learning_rate 0.001, rho 0.9, epsilon 1.0E-7)",
                 "Final metrics: epoch 1, loss ", "test_accuracy ", "Versions: dptrain ", "DL4J 1.0.0-M2.1",
                 "Spark 4.2.0")) {
             assertTrue(text.contains(expected), "should contain '" + expected + "':\n" + text);

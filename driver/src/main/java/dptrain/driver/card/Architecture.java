@@ -19,8 +19,11 @@ final class Architecture {
     private Architecture() {
     }
 
-    /** The card's {@code architecture} section of {@code conf}, whose input is a flat row of {@code inputs}. */
-    static Map<String, Object> of(MultiLayerConfiguration conf, int inputs) {
+    /**
+     * The card's {@code architecture} section of {@code conf}, whose input is a flat row of {@code inputs}
+     * ({@code inputShape} as the spec gives it, or null when unknown).
+     */
+    static Map<String, Object> of(MultiLayerConfiguration conf, int inputs, Object inputShape) {
         List<InputType> outputs = conf.getLayerActivationTypes(InputType.feedForward(inputs));
         List<Map<String, Object>> layers = new ArrayList<>();
         long total = 0;
@@ -42,6 +45,9 @@ final class Architecture {
         }
         Map<String, Object> architecture = new LinkedHashMap<>();
         architecture.put("inputs", inputs);
+        if (inputShape != null) {
+            architecture.put("input_shape", inputShape);
+        }
         architecture.put("parameters", total);
         architecture.put("layers", layers);
         return architecture;

@@ -38,12 +38,8 @@ public final class ModelCard {
         card.put("card_version", VERSION);
         card.put("written_at", written.toString());
         card.put("model", model(spec));
-        Map<String, Object> architecture = Architecture.of(spec.configuration(), spec.inputSize());
-        Object inputShape = spec.describe().get("input_shape");
-        if (inputShape != null) {
-            architecture.put("input_shape", inputShape);
-        }
-        card.put("architecture", architecture);
+        card.put("architecture", Architecture.of(spec.configuration(), spec.inputSize(),
+                spec.describe().get("input_shape")));
         Map<String, Object> data = new LinkedHashMap<>();
         data.put("train", config.train().describe());
         data.put("training_examples", result.trainingExamples());
@@ -59,7 +55,7 @@ public final class ModelCard {
         preprocessing.put("feature_scale", config.train().featureMultiplier());
         preprocessing.put("normalization", result.normalizer().map(n -> n.kind().specName()).orElse("none"));
         if (result.normalizer().isPresent()) {
-            preprocessing.put("normalizer_fitted_on", result.trainingExamples() + " training examples");
+            preprocessing.put("normalizer_fitted_on_examples", result.trainingExamples());
         }
         card.put("preprocessing", preprocessing);
         Map<String, Object> training = new LinkedHashMap<>();

@@ -43,7 +43,8 @@ public final class ModelDescription {
         }
         doc.put("card", "missing");
         doc.put("model", ModelCard.model(saved.spec()));
-        doc.put("architecture", Architecture.of(saved.network().getLayerWiseConfigurations(), saved.spec().inputSize()));
+        doc.put("architecture", Architecture.of(saved.network().getLayerWiseConfigurations(), saved.spec().inputSize(),
+                null));
         Map<String, Object> preprocessing = new LinkedHashMap<>();
         preprocessing.put("feature_scale", saved.featureScale());
         preprocessing.put("normalization", saved.normalizer() == null ? "none" : saved.normalizer().kind().specName());
@@ -98,8 +99,8 @@ public final class ModelDescription {
         out.append("\nPreprocessing: ").append(scale == null ? "feature scaling not recorded"
                 : "features multiplied by " + scale + scaleDivisor(scale)).append(", normalization ")
                 .append(preprocessing.get("normalization"));
-        if (preprocessing.get("normalizer_fitted_on") != null) {
-            out.append(" (fitted on ").append(preprocessing.get("normalizer_fitted_on")).append(")");
+        if (preprocessing.get("normalizer_fitted_on_examples") instanceof Number fitted) {
+            out.append(String.format(Locale.ROOT, " (fitted on the %,d training examples)", fitted.longValue()));
         }
         out.append('\n');
         Map<String, Object> data = section("training_data");
@@ -118,10 +119,12 @@ public final class ModelDescription {
         }
         Map<String, Object> training = section("training");
         if (!training.isEmpty()) {
+            Object averaging = training.get("averaging");
             out.append(String.format(Locale.ROOT, "Training: %s of %s epochs, %s workers, batch size %s, averaging %s, "
                     + "seed %s, optimizer %s%n", training.get("epochs_run"), training.get("epochs"),
-                    training.get("workers"), training.get("batch_size"), training.get("averaging"), training.get("seed"),
-                    training.get("optimizer")));
+                    training.get("workers"), training.get("batch_size"), averaging instanceof Number
+                            ? "every " + averaging + " minibatches" : "once per " + averaging,
+                    training.get("seed"), optimizer(training.get("optimizer"))));
         }
         Map<String, Object> metrics = section("final_metrics");
         if (!metrics.isEmpty()) {
@@ -142,6 +145,20 @@ public final class ModelDescription {
                     document.get("written_at")));
         }
         return out.toString();
+    }
+
+    /** {@code rmsprop (learning_rate 0.001, rho 0.9, epsilon 1.0E-7)} from the spec's description of its optimizer. */
+    private static String optimizer(Object description) {
+        if (!(description instanceof Map<?, ?> settings)) {
+            return String.valueOf(description);
+        }
+        List<String> rest = new java.util.ArrayList<>();
+        settings.forEach((key, value) -> {
+            if (!"name".equals(key)) {
+                rest.add(key + " " + value);
+            }
+        });
+        return settings.get("name") + (rest.isEmpty() ? "" : " (" + String.join(", ", rest) + ")");
     }
 
     private static String scaleDivisor(Object scale) {
