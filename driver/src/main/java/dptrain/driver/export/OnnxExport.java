@@ -21,8 +21,8 @@ import org.apache.hadoop.fs.Path;
  * model's feature scaling and fitted normalizer as the graph's first nodes, then the network. A
  * classifier gives {@value #PROBABILITIES} (the output layer's values) and {@value #PREDICTED_CLASS}
  * (int64: the arg max, or for one sigmoid unit 1 when it is above 0.5, as {@code dptrain predict}
- * decides); a regression gives {@value #PREDICTION}. Opset {@value #OPSET}, which ONNX Runtime
- * 1.14 and later run.
+ * decides); a regression gives {@value #PREDICTION}. Opset {@value #OPSET} and IR version 8, which
+ * ONNX Runtime 1.12 and later run (the tests use 1.20).
  */
 public final class OnnxExport {
     /** The operator set the graph is written against. */
