@@ -42,11 +42,20 @@ public final class OnnxParity {
 
     /** Compares on {@code features}, raw rows as the data files hold them (before any scaling). */
     public static Comparison compare(Path modelZip, Path onnx, List<float[]> features) throws IOException, OrtException {
+        return compare(modelZip, onnx, features, null);
+    }
+
+    /**
+     * As {@link #compare(Path, Path, List)}, DL4J's side scaling the features by {@code scale}, or
+     * by the scaling the model records when null (as export's --scale does).
+     */
+    public static Comparison compare(Path modelZip, Path onnx, List<float[]> features, Float scale)
+            throws IOException, OrtException {
         SavedModel saved = SavedModel.load(modelZip.toString(), new Configuration());
         int inputs = saved.spec().inputSize();
         boolean regression = saved.spec().isRegression();
         MinibatchBuilder builder = new MinibatchBuilder(BATCH, inputs, saved.spec().outputSize(),
-                saved.spec().targetEncoding(), saved.featureScale());
+                saved.spec().targetEncoding(), scale != null ? scale : saved.featureScale());
         if (saved.normalizer() != null) {
             builder = builder.withNormalizer(saved.normalizer());
         }
