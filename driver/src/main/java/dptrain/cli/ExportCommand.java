@@ -24,7 +24,7 @@ import picocli.CommandLine.Option;
 final class ExportCommand implements Callable<Integer> {
 
     /** The formats export writes. */
-    enum Format { onnx }
+    enum Format { ONNX }
 
     @CommandLine.Spec
     CommandLine.Model.CommandSpec command;
@@ -33,7 +33,7 @@ final class ExportCommand implements Callable<Integer> {
             description = "A trained model: the model.zip 'dptrain train' writes.")
     String model;
 
-    @Option(names = "--format", paramLabel = "FORMAT", defaultValue = "onnx",
+    @Option(names = "--format", paramLabel = "onnx", defaultValue = "onnx",
             description = "The file format: onnx (opset " + OnnxExport.OPSET + "; default: ${DEFAULT-VALUE}).")
     Format format;
 
