@@ -9,6 +9,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dptrain.driver.card.ModelCard;
+import dptrain.spec.ModelSpec;
 import dptrain.testing.FashionMnist;
 import java.io.IOException;
 import java.io.InputStream;
@@ -22,6 +23,8 @@ import java.util.stream.Stream;
 import java.util.zip.ZipEntry;
 import java.util.zip.ZipInputStream;
 import java.util.zip.ZipOutputStream;
+import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
+import org.deeplearning4j.util.ModelSerializer;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -120,6 +123,25 @@ class DescribeCommandTest {
                 dir.resolve("idx/test-images-idx3-ubyte").toString(), "--output", dir.resolve("eval").toString(),
                 "--master", "local[2]", "--conf", "spark.ui.enabled=false");
         assertEquals(ExitCodes.OK, evaluated.code(), evaluated.err());
+    }
+
+    @Test
+    void aConvnetsLayersAreListedWithKerasOrderShapesAndBatchNormalizationWithoutAnActivation() throws IOException {
+        Path convnet = dir.resolve("convnet.zip");
+        MultiLayerNetwork net = new MultiLayerNetwork(ModelSpec.parse("input_shape: [8, 8, 3]\nlayers:\n"
+                + "  - conv2d: {filters: 4, kernel_size: 3, activation: relu}\n  - batch_normalization:\n"
+                + "  - max_pooling2d: {pool_size: 2}\n  - flatten:\n  - dense: {units: 3, activation: softmax}\n"
+                + "loss: categorical_crossentropy\n", "convnet").configuration());
+        net.init();
+        ModelSerializer.writeModel(net, convnet.toFile(), false);
+        JsonNode layers = JSON.readTree(dptrain("describe", convnet.toString(), "--json").out())
+                .get("architecture").get("layers");
+        assertEquals("[6,6,4]", layers.get(0).get("output_shape").toString(), "height, width, channels");
+        assertEquals("BatchNormalization", layers.get(1).get("type").asText());
+        assertFalse(layers.get(1).has("activation"), "DL4J applies none there: " + layers.get(1));
+        assertEquals("[3,3,4]", layers.get(2).get("output_shape").toString());
+        assertEquals(net.numParams(), JSON.readTree(dptrain("describe", convnet.toString(), "--json").out())
+                .get("architecture").get("parameters").asLong());
     }
 
     static Stream<Arguments> badFiles() {

@@ -9,6 +9,7 @@ import org.deeplearning4j.nn.conf.MultiLayerConfiguration;
 import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
 import org.deeplearning4j.nn.conf.inputs.InputType;
 import org.deeplearning4j.nn.conf.layers.BaseLayer;
+import org.deeplearning4j.nn.conf.layers.BatchNormalization;
 import org.deeplearning4j.nn.conf.layers.Layer;
 
 /**
@@ -37,7 +38,9 @@ final class Architecture {
             m.put("name", layer.getLayerName());
             m.put("type", layer.getClass().getSimpleName());
             m.put("output_shape", shape(outputs.get(i)));
-            if (layer instanceof BaseLayer base && base.getActivationFn() != null) {
+            // DL4J's batch normalization applies no activation, whatever its configuration names (sigmoid by default).
+            if (layer instanceof BaseLayer base && base.getActivationFn() != null
+                    && !(layer instanceof BatchNormalization)) {
                 m.put("activation", base.getActivationFn().toString().toLowerCase(Locale.ROOT));
             }
             m.put("parameters", parameters);
