@@ -18,7 +18,8 @@ import picocli.CommandLine.Command;
 @Command(name = "dptrain", mixinStandardHelpOptions = true, versionProvider = Dptrain.Version.class,
         description = "Trains DL4J neural networks data-parallel on Apache Spark with parameter averaging.",
         subcommands = {TrainCommand.class, CvCommand.class, EvaluateCommand.class, PredictCommand.class,
-                ReportCommand.class, CommandLine.HelpCommand.class})
+                ReportCommand.class, ExportCommand.class, DescribeCommand.class,
+                CommandLine.HelpCommand.class})
 public final class Dptrain implements Runnable {
 
     @CommandLine.Spec

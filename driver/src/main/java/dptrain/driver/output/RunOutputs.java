@@ -77,11 +77,16 @@ public final class RunOutputs {
      * feature scaling in {@link SavedModel#PREPROCESSING_ENTRY}.
      */
     public void writeModel(TrainingConfig config, TrainingResult result) {
+        writeModel(config, result, Map.of());
+    }
+
+    /** As {@link #writeModel(TrainingConfig, TrainingResult)}, with further entries by name, such as the model card. */
+    public void writeModel(TrainingConfig config, TrainingResult result, Map<String, byte[]> entries) {
         MultiLayerNetwork net = new MultiLayerNetwork(config.spec().configuration());
         net.init();
         result.finalState().loadInto(net);
         Normalizer<?> normalizer = result.normalizer().map(n -> (Normalizer<?>) n.toDl4j()).orElse(null);
-        files.write(path(MODEL), out -> writeModel(net, normalizer, config.train().featureMultiplier(), out));
+        files.write(path(MODEL), out -> writeModel(net, normalizer, config.train().featureMultiplier(), entries, out));
     }
 
     /**
@@ -89,8 +94,8 @@ public final class RunOutputs {
      * and dptrain's preprocessing entry. ModelSerializer's own stream variant fails here: its
      * normalizer writer closes the zip stream before the model writer closes it again ("stream is closed").
      */
-    private static void writeModel(MultiLayerNetwork net, Normalizer<?> normalizer, float scale, OutputStream out)
-            throws IOException {
+    private static void writeModel(MultiLayerNetwork net, Normalizer<?> normalizer, float scale,
+            Map<String, byte[]> extra, OutputStream out) throws IOException {
         ByteArrayOutputStream model = new ByteArrayOutputStream();
         ModelSerializer.writeModel(net, model, true);
         try (ZipInputStream entries = new ZipInputStream(new ByteArrayInputStream(model.toByteArray()));
@@ -108,6 +113,11 @@ public final class RunOutputs {
             zip.putNextEntry(new ZipEntry(SavedModel.PREPROCESSING_ENTRY));
             JSON.writeValue(AtomicFiles.closeShield(zip), Map.of("feature_scale", scale));
             zip.closeEntry();
+            for (Map.Entry<String, byte[]> entry : extra.entrySet()) {
+                zip.putNextEntry(new ZipEntry(entry.getKey()));
+                zip.write(entry.getValue());
+                zip.closeEntry();
+            }
         }
     }
 

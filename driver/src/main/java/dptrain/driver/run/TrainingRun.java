@@ -4,12 +4,14 @@ import dptrain.driver.DistributedTrainer;
 import dptrain.driver.TrainingConfig;
 import dptrain.driver.TrainingProgress;
 import dptrain.driver.TrainingResult;
+import dptrain.driver.card.ModelCard;
 import dptrain.driver.files.OutputLock;
 import dptrain.driver.files.ParameterException;
 import dptrain.driver.output.RunOutputs;
 import dptrain.report.TrainingReport;
 import java.time.Instant;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import org.apache.spark.api.java.JavaSparkContext;
 
@@ -45,7 +47,8 @@ public final class TrainingRun {
         try (OutputLock lock = lock(output, progress)) {
             TrainingResult result = new DistributedTrainer(jsc).train(resolved, progress);
             RunOutputs outputs = new RunOutputs(output, jsc.hadoopConfiguration());
-            outputs.writeModel(resolved, result);
+            outputs.writeModel(resolved, result, Map.of(ModelCard.ENTRY,
+                    ModelCard.of(resolved, result, jsc.version(), Instant.now())));
             outputs.writeHistory(result);
             outputs.writeProvenance(resolved, jsc.version(), jsc.master(), start, Instant.now());
             return new Trained(resolved, result, drawReport(output));
