@@ -23,7 +23,7 @@ import java.util.List;
  * <pre>
  * task   -> driver  Hello      where the task's own server listens
  * driver -> task    Start      the task's chunk of the state to start from (and of block momentum's filter)
- * driver -> task    Assign     the round: epoch, round, first minibatch, minibatches, seed
+ * driver -> task 0  Assign     the round: epoch, round, first minibatch, minibatches, seed (task 0 passes it on)
  * task   -> task    Header     what the sender's replica did in the round (its statistics, or its rejection)
  * task   -> owner   Chunk      the sender's values of the owner's chunk of the state it reached
  * owner  -> task    Reduced    the owner's chunk of the next state, averaged and filtered

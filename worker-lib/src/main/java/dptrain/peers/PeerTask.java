@@ -6,6 +6,9 @@ import dptrain.replica.RoundCombine;
 import dptrain.replica.StateChunks;
 import dptrain.replica.TrainingState;
 import java.io.IOException;
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.List;
 
 /**
  * A long-lived training task that averages with the other replicas itself: it follows the driver's
@@ -35,6 +38,7 @@ public final class PeerTask {
     private TrainingState current;
     private PeerRound.Owned owned;
     private PeerRound.Owned previous;
+    private final List<Integer> deferredFetches = new ArrayList<>();
 
     private PeerTask(PeerNetwork net, Identity identity, PeerRound.Peers peers, PeerNetwork.StillWanted stillWanted) {
         this.net = net;
@@ -74,6 +78,12 @@ public final class PeerTask {
             if (order instanceof PeerMessage.Start start) {
                 begin(start);
             } else if (order instanceof PeerMessage.Assign assign) {
+                if (peers.self() == 0) {
+                    // The driver sends a round's order to partition 0 only, so its bytes do not grow with N.
+                    for (int p = 1; p < peers.count(); p++) {
+                        net.send(peers.hosts()[p], peers.ports()[p], assign);
+                    }
+                }
                 if (current == null) {
                     throw new IllegalStateException("the driver assigned round " + assign.round() + " before a state");
                 }
@@ -84,8 +94,21 @@ public final class PeerTask {
                 previous = owned;
                 owned = result.owned();
                 rounds++;
+                for (Iterator<Integer> it = deferredFetches.iterator(); it.hasNext();) {
+                    int seq = it.next();
+                    if (seq <= owned.sequence()) {
+                        sendChunk(seq);
+                        it.remove();
+                    }
+                }
             } else if (order instanceof PeerMessage.Fetch fetch) {
-                sendChunk(fetch.envelope().sequence());
+                int seq = fetch.envelope().sequence();
+                if (owned == null || seq > owned.sequence()) {
+                    // A restarted stage's fetch can overtake the replayed orders partition 0 passes on.
+                    deferredFetches.add(seq);
+                } else {
+                    sendChunk(seq);
+                }
             } else if (order instanceof PeerMessage.Done) {
                 return rounds;
             } else {

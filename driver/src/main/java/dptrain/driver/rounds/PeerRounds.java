@@ -40,8 +40,8 @@ import scala.reflect.ClassTag$;
 /**
  * An epoch's rounds in one Spark barrier job whose replicas average among themselves ({@link
  * dptrain.peers.PeerRound}), over Spark's own network layer with Spark's authentication and
- * encryption. The driver orchestrates: each round it sends every task a small order and receives
- * one small report; it sends the tasks a state (each its chunk, the whole state once in all) only
+ * encryption. The driver orchestrates: each round it sends partition 0's task a small order
+ * (which passes it on to the others) and receives one small report from it; it sends the tasks a state (each its chunk, the whole state once in all) only
  * at an epoch's start, and fetches one back (each task its chunk) only when it needs it: a
  * checkpoint, the end of an epoch, a divergence to roll back from. So the driver moves no state
  * per round, whatever the number of workers.
@@ -141,7 +141,7 @@ final class PeerRounds implements RoundTransport {
         Order order = new Order(++sequence, epoch, round, firstBatch, minibatchesPerRound, roundSeed);
         since.add(order);
         if (started) {
-            sendToAll(assignment(order));
+            send(0, assignment(order));
         }
         long sent = System.nanoTime();
         PeerMessage.Report report = await(PeerMessage.Report.class, order.sequence());
@@ -282,7 +282,7 @@ final class PeerRounds implements RoundTransport {
         if (!started && Arrays.stream(hosts).allMatch(h -> h != null)) {
             sendStart();
             for (Order o : since) {
-                sendToAll(assignment(o));
+                send(0, assignment(o));
             }
             if (fetching >= 0) {
                 sendToAll(new PeerMessage.Fetch(envelope(fetching)));
