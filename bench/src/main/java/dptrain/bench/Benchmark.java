@@ -112,7 +112,8 @@ public final class Benchmark {
                     trainImages, testImages, epochs, AveragingSchedule.EVERY_EPOCH, Transport.OVER_TCP));
             Path slice = RoundCost.writeSlice(trainImages, out.resolve("slice"), 256);
             for (int hidden : quick ? new int[] {512, 5_000} : new int[] {512, 5_000, 20_000, 63_000}) {
-                for (Transport transport : List.of(Transport.JOB_PER_ROUND, Transport.OVER_TCP, Transport.IN_MEMORY)) {
+                for (Transport transport : List.of(Transport.JOB_PER_ROUND, Transport.OVER_TCP, Transport.IN_MEMORY,
+                        Transport.PEERS)) {
                     roundCosts.add(RoundCost.measure(jsc, slice, hidden, transport));
                 }
             }

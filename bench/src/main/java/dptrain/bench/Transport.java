@@ -14,7 +14,9 @@ enum Transport {
     JOB_PER_ROUND("jobs", true, "a Spark job per round"),
     IN_MEMORY("socket", true, "round exchange, in memory"),
     /** What the round exchange costs where tasks run in other JVMs: over TCP, even in local mode. */
-    OVER_TCP("socket", false, "round exchange over TCP");
+    OVER_TCP("socket", false, "round exchange over TCP"),
+    /** The replicas averaging among themselves over Spark's network layer (loopback in local mode). */
+    PEERS("peers", false, "among the replicas");
 
     final String mode;
     final boolean inProcess;

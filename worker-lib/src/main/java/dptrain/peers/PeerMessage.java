@@ -79,9 +79,54 @@ public sealed interface PeerMessage {
     }
 
     /** This message as the bytes {@link #decode} reads. */
-    static ByteBuffer encode(PeerMessage message) {
-        ByteArrayOutputStream bytes = new ByteArrayOutputStream(message instanceof Chunk || message instanceof Reduced
-                || message instanceof Start || message instanceof State ? 1 << 20 : 256);
+    public static ByteBuffer encode(PeerMessage message) {
+        if (message instanceof Chunk m) {
+            return withStates(m, null, m.values(), null, null, false);
+        } else if (message instanceof Reduced m) {
+            return withStates(m, m.finite(), m.values(), null, null, false);
+        } else if (message instanceof Start m) {
+            return withStates(m, null, m.chunk(), m.global(), m.delta(), true);
+        } else if (message instanceof State m) {
+            return withStates(m, null, m.chunk(), m.global(), m.delta(), true);
+        }
+        return withDataOutput(message);
+    }
+
+    /** Bytes of a message's head: kind, token, attempt, sequence, sender. */
+    private static int headBytes() {
+        return 1 + 8 + 4 + 4 + 4;
+    }
+
+    /**
+     * A message that carries a state, in one buffer sized exactly with each float array put in one
+     * bulk copy (these are the messages that carry megabytes every round): the head, then {@code flag}
+     * if given, the state, and, when {@code filterFollows}, whether a filter follows and the filter's
+     * two arrays as a state's.
+     */
+    private static ByteBuffer withStates(PeerMessage message, Boolean flag, TrainingState state, float[] global,
+            float[] delta, boolean filterFollows) {
+        TrainingState filter = global == null ? null : TrainingState.restore(global, delta, 0, 0);
+        int size = headBytes() + (flag == null ? 0 : 1) + state.encodedSize() + (filterFollows ? 1 : 0)
+                + (filter == null ? 0 : filter.encodedSize());
+        ByteBuffer out = ByteBuffer.allocate(size);
+        Envelope e = message.envelope();
+        out.put(kind(message)).putLong(e.token()).putInt(e.attempt()).putInt(e.sequence()).putInt(e.from());
+        if (flag != null) {
+            out.put((byte) (flag ? 1 : 0));
+        }
+        state.encodeInto(out);
+        if (filterFollows) {
+            out.put((byte) (filter == null ? 0 : 1));
+            if (filter != null) {
+                filter.encodeInto(out);
+            }
+        }
+        return out.flip();
+    }
+
+    /** The small messages, through a {@link DataOutputStream}. */
+    private static ByteBuffer withDataOutput(PeerMessage message) {
+        ByteArrayOutputStream bytes = new ByteArrayOutputStream(256);
         try (DataOutputStream out = new DataOutputStream(bytes)) {
             Envelope e = message.envelope();
             out.writeByte(kind(message));
@@ -92,8 +137,6 @@ public sealed interface PeerMessage {
             if (message instanceof Hello m) {
                 out.writeUTF(m.host());
                 out.writeInt(m.port());
-            } else if (message instanceof Start m) {
-                writeChunkAndFilter(out, m.chunk(), m.global(), m.delta());
             } else if (message instanceof Assign m) {
                 out.writeInt(m.epoch());
                 out.writeInt(m.round());
@@ -103,11 +146,6 @@ public sealed interface PeerMessage {
             } else if (message instanceof Header m) {
                 out.writeBoolean(m.contributes());
                 m.statsOrRejection().writeTo(out);
-            } else if (message instanceof Chunk m) {
-                m.values().writeTo(out);
-            } else if (message instanceof Reduced m) {
-                out.writeBoolean(m.finite());
-                m.values().writeTo(out);
             } else if (message instanceof Report m) {
                 RoundCombine.chunkResult(0, m.stats(), null, null).writeTo(out);
                 out.writeInt(m.rejections().size());
@@ -120,8 +158,6 @@ public sealed interface PeerMessage {
                 out.writeDouble(m.combineSeconds());
                 out.writeLong(m.bytesSent());
                 out.writeLong(m.bytesReceived());
-            } else if (message instanceof State m) {
-                writeChunkAndFilter(out, m.chunk(), m.global(), m.delta());
             }
         } catch (IOException e) {
             throw new UncheckedIOException("encoding a " + message.getClass().getSimpleName(), e);
@@ -133,7 +169,13 @@ public sealed interface PeerMessage {
      * Reads a message; an {@link IOException} names what is wrong with a stranger's bytes. The buffer
      * is read now: Spark's network layer reuses it once the handler returns.
      */
-    static PeerMessage decode(ByteBuffer buffer) throws IOException {
+    public static PeerMessage decode(ByteBuffer buffer) throws IOException {
+        if (buffer.remaining() >= headBytes()) {
+            byte kind = buffer.get(buffer.position());
+            if (kind == 2 || kind == 5 || kind == 6 || kind == 9) {
+                return decodeWithState(buffer.slice());
+            }
+        }
         byte[] copy = new byte[buffer.remaining()];
         buffer.get(copy);
         try (DataInputStream in = new DataInputStream(new ByteArrayInputStream(copy))) {
@@ -141,15 +183,8 @@ public sealed interface PeerMessage {
             Envelope e = new Envelope(in.readLong(), in.readInt(), in.readInt(), in.readInt());
             return switch (kind) {
                 case 1 -> new Hello(e, in.readUTF(), in.readInt());
-                case 2 -> {
-                    TrainingState chunk = TrainingState.readFrom(in);
-                    float[][] filter = readFilter(in);
-                    yield new Start(e, chunk, filter[0], filter[1]);
-                }
                 case 3 -> new Assign(e, in.readInt(), in.readInt(), in.readInt(), in.readInt(), in.readLong());
                 case 4 -> new Header(e, in.readBoolean(), ReplicaResult.readFrom(in));
-                case 5 -> new Chunk(e, TrainingState.readFrom(in));
-                case 6 -> new Reduced(e, in.readBoolean(), TrainingState.readFrom(in));
                 case 7 -> {
                     ReplicaStats stats = ReplicaResult.readFrom(in).stats();
                     int n = in.readInt();
@@ -164,14 +199,32 @@ public sealed interface PeerMessage {
                             in.readBoolean(), in.readDouble(), in.readLong(), in.readLong());
                 }
                 case 8 -> new Fetch(e);
-                case 9 -> {
-                    TrainingState chunk = TrainingState.readFrom(in);
-                    float[][] filter = readFilter(in);
-                    yield new State(e, chunk, filter[0], filter[1]);
-                }
                 case 10 -> new Done(e);
                 default -> throw new IOException("unknown peer message kind " + kind);
             };
+        }
+    }
+
+    /** Reads a message {@link #withStates} wrote, its arrays copied straight out of the buffer. */
+    private static PeerMessage decodeWithState(ByteBuffer in) throws IOException {
+        try {
+            byte kind = in.get();
+            Envelope e = new Envelope(in.getLong(), in.getInt(), in.getInt(), in.getInt());
+            switch (kind) {
+                case 5:
+                    return new Chunk(e, TrainingState.decode(in));
+                case 6:
+                    boolean finite = in.get() != 0;
+                    return new Reduced(e, finite, TrainingState.decode(in));
+                default:
+                    TrainingState chunk = TrainingState.decode(in);
+                    TrainingState filter = in.get() != 0 ? TrainingState.decode(in) : null;
+                    float[] global = filter == null ? null : filter.copyParameters();
+                    float[] delta = filter == null ? null : filter.copyOptimizerState();
+                    return kind == 2 ? new Start(e, chunk, global, delta) : new State(e, chunk, global, delta);
+            }
+        } catch (java.nio.BufferUnderflowException e) {
+            throw new IOException("a message cut short", e);
         }
     }
 
@@ -179,24 +232,5 @@ public sealed interface PeerMessage {
         List<Class<?>> kinds = List.of(Hello.class, Start.class, Assign.class, Header.class, Chunk.class,
                 Reduced.class, Report.class, Fetch.class, State.class, Done.class);
         return (byte) (kinds.indexOf(message.getClass()) + 1);
-    }
-
-    /** A chunk and, when block momentum is on, its chunk of the filter: global model and last update. */
-    private static void writeChunkAndFilter(DataOutputStream out, TrainingState chunk, float[] global, float[] delta)
-            throws IOException {
-        chunk.writeTo(out);
-        out.writeBoolean(global != null);
-        if (global != null) {
-            // The filter's two arrays travel as a state's two arrays: one format for every float array.
-            TrainingState.restore(global, delta, 0, 0).writeTo(out);
-        }
-    }
-
-    private static float[][] readFilter(DataInputStream in) throws IOException {
-        if (!in.readBoolean()) {
-            return new float[2][];
-        }
-        TrainingState filter = TrainingState.readFrom(in);
-        return new float[][] {filter.copyParameters(), filter.copyOptimizerState()};
     }
 }

@@ -165,14 +165,50 @@ public final class TrainingState implements Serializable {
      * bulk copy; {@code WireFormatTest} checks that the bytes are {@link #writeTo}'s.
      */
     public byte[] encode() {
-        ByteBuffer out = ByteBuffer.allocate(4 * (4 + parameters.length + optimizerState.length));
+        ByteBuffer out = ByteBuffer.allocate(encodedSize());
+        encodeInto(out);
+        return out.array();
+    }
+
+    /** Bytes {@link #encode} writes. */
+    public int encodedSize() {
+        return 4 * (4 + parameters.length + optimizerState.length);
+    }
+
+    /** Puts {@link #encode}'s bytes into {@code out} (big-endian, its position advanced), each array in one bulk copy. */
+    public void encodeInto(ByteBuffer out) {
         out.putInt(iteration).putInt(epoch);
         out.putInt(parameters.length);
         out.slice().order(ByteOrder.LITTLE_ENDIAN).asFloatBuffer().put(parameters);
         out.position(out.position() + 4 * parameters.length);
         out.putInt(optimizerState.length);
         out.slice().order(ByteOrder.LITTLE_ENDIAN).asFloatBuffer().put(optimizerState);
-        return out.array();
+        out.position(out.position() + 4 * optimizerState.length);
+    }
+
+    /**
+     * Reads a snapshot that {@link #encodeInto} put into {@code in} (big-endian), advancing its
+     * position; each array in one bulk copy. A length that does not fit what remains is refused
+     * before anything is allocated.
+     */
+    public static TrainingState decode(ByteBuffer in) throws IOException {
+        int iteration = in.getInt();
+        int epoch = in.getInt();
+        float[] parameters = decodeFloats(in);
+        float[] optimizerState = decodeFloats(in);
+        return new TrainingState(parameters, optimizerState, iteration, epoch);
+    }
+
+    private static float[] decodeFloats(ByteBuffer in) throws IOException {
+        int length = in.getInt();
+        if (length < 0 || length > in.remaining() / 4) {
+            throw new IOException("corrupt state: an array of " + length + " floats in " + in.remaining()
+                    + " remaining bytes");
+        }
+        float[] values = new float[length];
+        in.slice().order(ByteOrder.LITTLE_ENDIAN).asFloatBuffer().get(values);
+        in.position(in.position() + 4 * length);
+        return values;
     }
 
     /**
