@@ -57,11 +57,7 @@ public interface TrainingProgress {
      * Bytes a round moved over the network, where the transport counts them (the replicas averaging
      * among themselves): the driver's and one replica's (partition 0's).
      */
-    default void roundTraffic(int epoch, int round, Traffic traffic) {
-    }
-
-    /** Bytes of messages sent and received in one round by the driver and by partition 0's replica. */
-    record Traffic(long driverSent, long driverReceived, long replicaSent, long replicaReceived) {
+    default void roundTraffic(int epoch, int round, dptrain.driver.rounds.RoundTraffic traffic) {
     }
 
     default void replicasRejected(int epoch, int round, java.util.List<String> reasons) {

@@ -22,7 +22,8 @@ import java.util.List;
  *
  * <pre>
  * task   -> driver  Hello      where the task's own server listens
- * driver -> task    Start      the task's chunk of the state to start from (and of block momentum's filter)
+ * driver -> task    Start      every task's address, and the task's chunk of the state to start from (and of
+ *                               block momentum's filter)
  * driver -> task 0  Assign     the round: epoch, round, first minibatch, minibatches, seed (task 0 passes it on)
  * task   -> task    Header     what the sender's replica did in the round (its statistics, or its rejection)
  * task   -> owner   Chunk      the sender's values of the owner's chunk of the state it reached
@@ -46,7 +47,9 @@ public sealed interface PeerMessage {
     record Hello(Envelope envelope, String host, int port) implements PeerMessage {
     }
 
-    record Start(Envelope envelope, TrainingState chunk, float[] global, float[] delta) implements PeerMessage {
+    /** {@code addresses}: every task's "host:port", by partition, as their hellos gave them. */
+    record Start(Envelope envelope, List<String> addresses, TrainingState chunk, float[] global, float[] delta)
+            implements PeerMessage {
     }
 
     record Assign(Envelope envelope, int epoch, int round, int firstBatch, int minibatches, long roundSeed)
@@ -81,13 +84,13 @@ public sealed interface PeerMessage {
     /** This message as the bytes {@link #decode} reads. */
     public static ByteBuffer encode(PeerMessage message) {
         if (message instanceof Chunk m) {
-            return withStates(m, null, m.values(), null, null, false);
+            return withStates(m, null, null, m.values(), null, null, false);
         } else if (message instanceof Reduced m) {
-            return withStates(m, m.finite(), m.values(), null, null, false);
+            return withStates(m, m.finite(), null, m.values(), null, null, false);
         } else if (message instanceof Start m) {
-            return withStates(m, null, m.chunk(), m.global(), m.delta(), true);
+            return withStates(m, null, m.addresses(), m.chunk(), m.global(), m.delta(), true);
         } else if (message instanceof State m) {
-            return withStates(m, null, m.chunk(), m.global(), m.delta(), true);
+            return withStates(m, null, null, m.chunk(), m.global(), m.delta(), true);
         }
         return withDataOutput(message);
     }
@@ -100,19 +103,28 @@ public sealed interface PeerMessage {
     /**
      * A message that carries a state, in one buffer sized exactly with each float array put in one
      * bulk copy (these are the messages that carry megabytes every round): the head, then {@code flag}
-     * if given, the state, and, when {@code filterFollows}, whether a filter follows and the filter's
-     * two arrays as a state's.
+     * if given, {@code addresses} if given (a count, then each as a length and UTF-8 bytes), the state,
+     * and, when {@code filterFollows}, whether a filter follows and the filter's two arrays as a state's.
      */
-    private static ByteBuffer withStates(PeerMessage message, Boolean flag, TrainingState state, float[] global,
-            float[] delta, boolean filterFollows) {
+    private static ByteBuffer withStates(PeerMessage message, Boolean flag, List<String> addresses,
+            TrainingState state, float[] global, float[] delta, boolean filterFollows) {
         TrainingState filter = global == null ? null : TrainingState.restore(global, delta, 0, 0);
+        List<byte[]> encodedAddresses = addresses == null ? List.of()
+                : addresses.stream().map(a -> a.getBytes(java.nio.charset.StandardCharsets.UTF_8)).toList();
         int size = headBytes() + (flag == null ? 0 : 1) + state.encodedSize() + (filterFollows ? 1 : 0)
-                + (filter == null ? 0 : filter.encodedSize());
+                + (filter == null ? 0 : filter.encodedSize())
+                + (addresses == null ? 0 : 4 + encodedAddresses.stream().mapToInt(a -> 4 + a.length).sum());
         ByteBuffer out = ByteBuffer.allocate(size);
         Envelope e = message.envelope();
         out.put(kind(message)).putLong(e.token()).putInt(e.attempt()).putInt(e.sequence()).putInt(e.from());
         if (flag != null) {
             out.put((byte) (flag ? 1 : 0));
+        }
+        if (addresses != null) {
+            out.putInt(encodedAddresses.size());
+            for (byte[] a : encodedAddresses) {
+                out.putInt(a.length).put(a);
+            }
         }
         state.encodeInto(out);
         if (filterFollows) {
@@ -217,15 +229,35 @@ public sealed interface PeerMessage {
                     boolean finite = in.get() != 0;
                     return new Reduced(e, finite, TrainingState.decode(in));
                 default:
+                    List<String> addresses = kind == 2 ? decodeAddresses(in) : null;
                     TrainingState chunk = TrainingState.decode(in);
                     TrainingState filter = in.get() != 0 ? TrainingState.decode(in) : null;
                     float[] global = filter == null ? null : filter.copyParameters();
                     float[] delta = filter == null ? null : filter.copyOptimizerState();
-                    return kind == 2 ? new Start(e, chunk, global, delta) : new State(e, chunk, global, delta);
+                    return kind == 2 ? new Start(e, addresses, chunk, global, delta)
+                            : new State(e, chunk, global, delta);
             }
         } catch (java.nio.BufferUnderflowException e) {
             throw new IOException("a message cut short", e);
         }
+    }
+
+    private static List<String> decodeAddresses(ByteBuffer in) throws IOException {
+        int count = in.getInt();
+        if (count < 0 || count > in.remaining() / 4) {
+            throw new IOException("a start message with " + count + " addresses");
+        }
+        List<String> addresses = new ArrayList<>();
+        for (int i = 0; i < count; i++) {
+            int length = in.getInt();
+            if (length < 0 || length > in.remaining()) {
+                throw new IOException("an address of " + length + " bytes");
+            }
+            byte[] bytes = new byte[length];
+            in.get(bytes);
+            addresses.add(new String(bytes, java.nio.charset.StandardCharsets.UTF_8));
+        }
+        return List.copyOf(addresses);
     }
 
     private static byte kind(PeerMessage message) {

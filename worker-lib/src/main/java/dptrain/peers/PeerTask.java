@@ -32,7 +32,10 @@ public final class PeerTask {
 
     private final PeerNetwork net;
     private final Identity identity;
-    private final PeerRound.Peers peers;
+    private final String driverHost;
+    private final int driverPort;
+    /** Every task's address, from the driver's start message (Spark's barrier allGather waits in whole seconds). */
+    private PeerRound.Peers peers;
     private final PeerNetwork.StillWanted stillWanted;
     private StateChunks chunks;
     private TrainingState current;
@@ -40,29 +43,22 @@ public final class PeerTask {
     private PeerRound.Owned previous;
     private final List<Integer> deferredFetches = new ArrayList<>();
 
-    private PeerTask(PeerNetwork net, Identity identity, PeerRound.Peers peers, PeerNetwork.StillWanted stillWanted) {
+    private PeerTask(PeerNetwork net, Identity identity, String driverHost, int driverPort,
+            PeerNetwork.StillWanted stillWanted) {
         this.net = net;
         this.identity = identity;
-        this.peers = peers;
+        this.driverHost = driverHost;
+        this.driverPort = driverPort;
         this.stillWanted = stillWanted;
     }
 
     /**
-     * Says hello to the driver at {@code driverHost}:{@code driverPort} and follows its orders until
-     * the epoch is done; {@code addresses} are every task's "host:port", by partition (Spark's
-     * barrier allGather). Returns the rounds trained.
+     * Says hello to the driver at {@code driverHost}:{@code driverPort} (where this task's end
+     * listens) and follows its orders until the epoch is done. Returns the rounds trained.
      */
-    public static int run(PeerNetwork net, Identity identity, String[] addresses, String driverHost, int driverPort,
-            Trainer trainer, PeerNetwork.StillWanted stillWanted) throws IOException {
-        String[] hosts = new String[addresses.length];
-        int[] ports = new int[addresses.length];
-        for (int p = 0; p < addresses.length; p++) {
-            int colon = addresses[p].lastIndexOf(':');
-            hosts[p] = addresses[p].substring(0, colon);
-            ports[p] = Integer.parseInt(addresses[p].substring(colon + 1));
-        }
-        PeerRound.Peers peers = new PeerRound.Peers(identity.partition(), hosts, ports, driverHost, driverPort);
-        return new PeerTask(net, identity, peers, stillWanted).followDriver(trainer);
+    public static int run(PeerNetwork net, Identity identity, String driverHost, int driverPort, Trainer trainer,
+            PeerNetwork.StillWanted stillWanted) throws IOException {
+        return new PeerTask(net, identity, driverHost, driverPort, stillWanted).followDriver(trainer);
     }
 
     private PeerMessage.Envelope envelope(int sequence) {
@@ -70,7 +66,7 @@ public final class PeerTask {
     }
 
     private int followDriver(Trainer trainer) throws IOException {
-        net.send(peers.driverHost(), peers.driverPort(), new PeerMessage.Hello(envelope(0), net.host(), net.port()));
+        net.send(driverHost, driverPort, new PeerMessage.Hello(envelope(0), net.host(), net.port()));
         int rounds = 0;
         while (true) {
             PeerMessage order = net.take(PeerMessage.class, m -> m.envelope().from() == PeerMessage.DRIVER
@@ -117,8 +113,17 @@ public final class PeerTask {
         }
     }
 
-    /** Takes this task's chunk of the starting state and gathers the others' (no averaging). */
+    /** Learns where its peers are; takes its chunk of the starting state and gathers the others' (no averaging). */
     private void begin(PeerMessage.Start start) throws IOException {
+        List<String> addresses = start.addresses();
+        String[] hosts = new String[addresses.size()];
+        int[] ports = new int[addresses.size()];
+        for (int p = 0; p < hosts.length; p++) {
+            int colon = addresses.get(p).lastIndexOf(':');
+            hosts[p] = addresses.get(p).substring(0, colon);
+            ports[p] = Integer.parseInt(addresses.get(p).substring(colon + 1));
+        }
+        peers = new PeerRound.Peers(identity.partition(), hosts, ports, driverHost, driverPort);
         int seq = start.envelope().sequence();
         RoundCombine.Filter filter = start.global() == null ? RoundCombine.Filter.PLAIN
                 : new RoundCombine.Filter(identity.momentum(), start.global(), start.delta());

@@ -42,7 +42,9 @@ class PeerMessageTest {
         PeerMessage.Reduced reduced = roundTrip(new PeerMessage.Reduced(E, false, STATE));
         assertEquals(false, reduced.finite());
         assertSameState(STATE, reduced.values());
-        PeerMessage.Start start = roundTrip(new PeerMessage.Start(E, STATE, new float[] {1, 2}, new float[] {3, 4}));
+        PeerMessage.Start start = roundTrip(new PeerMessage.Start(E, List.of("10.0.0.7:4242", "exécuteur:1"), STATE,
+                new float[] {1, 2}, new float[] {3, 4}));
+        assertEquals(List.of("10.0.0.7:4242", "exécuteur:1"), start.addresses());
         assertSameState(STATE, start.chunk());
         assertArrayEquals(new float[] {1, 2}, start.global());
         assertArrayEquals(new float[] {3, 4}, start.delta());

@@ -1,7 +1,6 @@
 package dptrain.driver.rounds;
 
 import dptrain.data.Minibatch;
-import dptrain.driver.TrainingProgress;
 import dptrain.driver.files.EnvironmentException;
 import dptrain.peers.PeerMessage;
 import dptrain.peers.PeerNetwork;
@@ -147,7 +146,7 @@ final class PeerRounds implements RoundTransport {
         PeerMessage.Report report = await(PeerMessage.Report.class, order.sequence());
         return new Round(new Held(order.sequence(), jobNumber), report.stats(), report.rejections(),
                 report.contributions(), report.contributed(), report.finite(), Seconds.between(began, sent),
-                Seconds.since(sent), report.combineSeconds(), new TrainingProgress.Traffic(net.bytesSent() - sentBefore,
+                Seconds.since(sent), report.combineSeconds(), new RoundTraffic(net.bytesSent() - sentBefore,
                 net.takeBytesReceived(order.sequence()), report.bytesSent(), report.bytesReceived()));
     }
 
@@ -290,14 +289,22 @@ final class PeerRounds implements RoundTransport {
         }
     }
 
-    /** Sends every task its chunk of the base state (and of block momentum's filter). */
+    /**
+     * Sends every task the others' addresses and its chunk of the base state (and of block
+     * momentum's filter). The addresses come from the hellos: Spark's barrier allGather would do, but
+     * it waits in whole seconds (BarrierTaskContext sleeps 1 s between checks), a second per epoch.
+     */
     private void sendStart() {
         started = true;
         TrainingState state = base.state();
         StateChunks chunks = StateChunks.of(state, workers);
         BlockMomentum.Filter filter = base.filter();
+        List<String> addresses = new ArrayList<>();
         for (int p = 0; p < workers; p++) {
-            send(p, new PeerMessage.Start(envelope(baseSequence), chunks.slice(state, p),
+            addresses.add(hosts[p] + ":" + ports[p]);
+        }
+        for (int p = 0; p < workers; p++) {
+            send(p, new PeerMessage.Start(envelope(baseSequence), addresses, chunks.slice(state, p),
                     filter == null ? null : chunks.slice(filter.global(), p),
                     filter == null ? null : chunks.slice(filter.delta(), p)));
         }
@@ -470,14 +477,13 @@ final class PeerRounds implements RoundTransport {
             BarrierTaskContext context = BarrierTaskContext.get();
             String host = SparkEnv.get().blockManager().blockManagerId().host();
             try (PeerNetwork net = PeerNetwork.open(host, host, 0, token)) {
-                String[] addresses = context.allGather(host + ":" + net.port());
                 PeerTask.Identity identity = new PeerTask.Identity(token, context.stageAttemptNumber(), partition,
                         momentum);
                 RoundTaskHook hook = RoundTaskHook.current();
                 int[] position = {0};
                 return ReplicaPool.withReplica(jobId, spec.value(), replica -> {
                     try {
-                        return PeerTask.run(net, identity, addresses, driverHost, driverPort, (start, a) -> {
+                        return PeerTask.run(net, identity, driverHost, driverPort, (start, a) -> {
                             if (a.firstBatch() < position[0]) {
                                 throw new IllegalStateException("round " + a.round() + " of epoch " + a.epoch()
                                         + " starts at minibatch " + a.firstBatch() + " but partition " + partition

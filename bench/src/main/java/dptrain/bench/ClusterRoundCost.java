@@ -7,6 +7,7 @@ import dptrain.driver.input.DataInput;
 import dptrain.driver.rounds.AveragingSchedule;
 import dptrain.driver.rounds.BlockMomentum;
 import dptrain.driver.rounds.RoundRecord;
+import dptrain.driver.rounds.RoundTraffic;
 import dptrain.spec.ModelSpec;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -28,11 +29,11 @@ import org.apache.spark.api.java.JavaSparkContext;
  * slowest replica's compute, the rest (the exchange), the bytes the driver sent and received, and
  * those one replica sent and received as multiples of the state. Writes round-traffic.md.
  *
- * <p>Usage: {@code RoundTraffic IMAGES OUT_DIR "0.4 4 16 50" "2 4 8" ROUNDS [SKIP...]}: parameter
+ * <p>Usage: {@code ClusterRoundCost IMAGES OUT_DIR "0.4 4 16 50" "2 4 8" ROUNDS [SKIP...]}: parameter
  * counts in millions, worker counts, rounds per epoch, and "P:N" pairs to skip (memory).
  */
-public final class RoundTraffic {
-    private RoundTraffic() {
+public final class ClusterRoundCost {
+    private ClusterRoundCost() {
     }
 
     record Row(double millions, long parameters, long stateBytes, int workers, double roundMs, double computeMs,
@@ -96,7 +97,7 @@ public final class RoundTraffic {
                 .batchSize(batch).workers(workers).averaging(AveragingSchedule.everyMinibatches(1)).seed(1)
                 .blockMomentum(BlockMomentum.NONE).build();
         List<RoundRecord> records = new ArrayList<>();
-        List<TrainingProgress.Traffic> traffic = new ArrayList<>();
+        List<RoundTraffic> traffic = new ArrayList<>();
         new DistributedTrainer(jsc).train(config, new TrainingProgress() {
             @Override
             public void roundEnded(RoundRecord r) {
@@ -104,7 +105,7 @@ public final class RoundTraffic {
             }
 
             @Override
-            public void roundTraffic(int epoch, int round, TrainingProgress.Traffic t) {
+            public void roundTraffic(int epoch, int round, RoundTraffic t) {
                 traffic.add(t);
             }
         });
@@ -116,13 +117,13 @@ public final class RoundTraffic {
             throw new IllegalStateException("no round traffic was counted: the rounds did not travel among the replicas ("
                     + "is spark.dptrain.roundExchange set, or is this local mode?)");
         }
-        List<TrainingProgress.Traffic> t = traffic.subList(1, traffic.size());
+        List<RoundTraffic> t = traffic.subList(1, traffic.size());
         long parameters = spec.parameterCount();
         return new Row(millions, parameters, 8 * parameters, workers, roundMs, computeMs,
-                median(t.stream().mapToDouble(TrainingProgress.Traffic::driverSent).toArray()),
-                median(t.stream().mapToDouble(TrainingProgress.Traffic::driverReceived).toArray()),
-                median(t.stream().mapToDouble(TrainingProgress.Traffic::replicaSent).toArray()),
-                median(t.stream().mapToDouble(TrainingProgress.Traffic::replicaReceived).toArray()));
+                median(t.stream().mapToDouble(RoundTraffic::driverSent).toArray()),
+                median(t.stream().mapToDouble(RoundTraffic::driverReceived).toArray()),
+                median(t.stream().mapToDouble(RoundTraffic::replicaSent).toArray()),
+                median(t.stream().mapToDouble(RoundTraffic::replicaReceived).toArray()));
     }
 
     private static double median(double[] values) {
