@@ -96,7 +96,7 @@ public final class RoundTraffic {
                 .batchSize(batch).workers(workers).averaging(AveragingSchedule.everyMinibatches(1)).seed(1)
                 .blockMomentum(BlockMomentum.NONE).build();
         List<RoundRecord> records = new ArrayList<>();
-        List<TrainingProgress.Traffic> traffic = new ArrayList<>();
+        List<dptrain.driver.rounds.RoundTraffic> traffic = new ArrayList<>();
         new DistributedTrainer(jsc).train(config, new TrainingProgress() {
             @Override
             public void roundEnded(RoundRecord r) {
@@ -104,7 +104,7 @@ public final class RoundTraffic {
             }
 
             @Override
-            public void roundTraffic(int epoch, int round, TrainingProgress.Traffic t) {
+            public void roundTraffic(int epoch, int round, dptrain.driver.rounds.RoundTraffic t) {
                 traffic.add(t);
             }
         });
@@ -116,13 +116,13 @@ public final class RoundTraffic {
             throw new IllegalStateException("no round traffic was counted: the rounds did not travel among the replicas ("
                     + "is spark.dptrain.roundExchange set, or is this local mode?)");
         }
-        List<TrainingProgress.Traffic> t = traffic.subList(1, traffic.size());
+        List<dptrain.driver.rounds.RoundTraffic> t = traffic.subList(1, traffic.size());
         long parameters = spec.parameterCount();
         return new Row(millions, parameters, 8 * parameters, workers, roundMs, computeMs,
-                median(t.stream().mapToDouble(TrainingProgress.Traffic::driverSent).toArray()),
-                median(t.stream().mapToDouble(TrainingProgress.Traffic::driverReceived).toArray()),
-                median(t.stream().mapToDouble(TrainingProgress.Traffic::replicaSent).toArray()),
-                median(t.stream().mapToDouble(TrainingProgress.Traffic::replicaReceived).toArray()));
+                median(t.stream().mapToDouble(dptrain.driver.rounds.RoundTraffic::driverSent).toArray()),
+                median(t.stream().mapToDouble(dptrain.driver.rounds.RoundTraffic::driverReceived).toArray()),
+                median(t.stream().mapToDouble(dptrain.driver.rounds.RoundTraffic::replicaSent).toArray()),
+                median(t.stream().mapToDouble(dptrain.driver.rounds.RoundTraffic::replicaReceived).toArray()));
     }
 
     private static double median(double[] values) {

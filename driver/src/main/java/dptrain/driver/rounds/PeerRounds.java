@@ -1,7 +1,6 @@
 package dptrain.driver.rounds;
 
 import dptrain.data.Minibatch;
-import dptrain.driver.TrainingProgress;
 import dptrain.driver.files.EnvironmentException;
 import dptrain.peers.PeerMessage;
 import dptrain.peers.PeerNetwork;
@@ -147,7 +146,7 @@ final class PeerRounds implements RoundTransport {
         PeerMessage.Report report = await(PeerMessage.Report.class, order.sequence());
         return new Round(new Held(order.sequence(), jobNumber), report.stats(), report.rejections(),
                 report.contributions(), report.contributed(), report.finite(), Seconds.between(began, sent),
-                Seconds.since(sent), report.combineSeconds(), new TrainingProgress.Traffic(net.bytesSent() - sentBefore,
+                Seconds.since(sent), report.combineSeconds(), new RoundTraffic(net.bytesSent() - sentBefore,
                 net.takeBytesReceived(order.sequence()), report.bytesSent(), report.bytesReceived()));
     }
 

@@ -1,6 +1,5 @@
 package dptrain.driver.rounds;
 
-import dptrain.driver.TrainingProgress;
 import dptrain.replica.ParameterAverage;
 import dptrain.replica.ReplicaStats;
 import dptrain.replica.RoundCombine;
@@ -34,7 +33,7 @@ public interface RoundTransport extends AutoCloseable {
      */
     record Round(LearnedState next, ReplicaStats stats, List<String> rejections, int contributions,
             boolean contributed, boolean finite, double sendSeconds, double waitSeconds, double combineSeconds,
-            TrainingProgress.Traffic traffic) {
+            RoundTraffic traffic) {
 
         /** A round whose results were averaged on the driver: its end as {@link RoundCombine} computes it. */
         static Round combinedHere(ParameterAverage average, LearnedState start, BlockMomentum momentum,
