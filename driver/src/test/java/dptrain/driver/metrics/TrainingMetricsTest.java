@@ -11,6 +11,7 @@ import dptrain.driver.input.ValidationReport;
 import dptrain.driver.rounds.EpochRecord;
 import dptrain.driver.rounds.RoundRecord;
 import dptrain.driver.rounds.RoundTraffic;
+import java.lang.management.ManagementFactory;
 import java.lang.reflect.Method;
 import java.lang.reflect.Modifier;
 import java.lang.reflect.Proxy;
@@ -19,6 +20,8 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeSet;
+import javax.management.MBeanServer;
+import javax.management.ObjectName;
 import org.apache.spark.SparkConf;
 import org.apache.spark.metrics.MetricsSystem;
 import org.junit.jupiter.api.Test;
@@ -101,6 +104,29 @@ class TrainingMetricsTest {
                     system.getSourcesByName(TrainingMetrics.SOURCE_NAME)), "the second run's end left the first's");
         }
         assertTrue(system.getSourcesByName(TrainingMetrics.SOURCE_NAME).isEmpty(), "a finished run publishes nothing");
+    }
+
+    @Test
+    void sparksJmxSinkShowsTheMetricsAsMBeans() throws Exception {
+        SparkConf conf = new SparkConf(false).set("spark.metrics.conf.*.sink.jmx.class",
+                "org.apache.spark.metrics.sink.JmxSink");
+        MetricsSystem system = MetricsSystem.createMetricsSystem("driver", conf);
+        system.start(false);
+        MBeanServer server = ManagementFactory.getPlatformMBeanServer();
+        // Without an application id (no SparkContext here) Spark names the metrics after the source alone.
+        ObjectName loss = new ObjectName("metrics:name=dptrain.loss,type=gauges");
+        ObjectName rounds = new ObjectName("metrics:name=dptrain.roundsCompleted,type=counters");
+        try {
+            try (TrainingMetrics metrics = new TrainingMetrics(system)) {
+                metrics.recordingThen(new DistributedTrainer.FoldProgress() { }).roundEnded(ROUND_2);
+                assertEquals(1.25, server.getAttribute(loss, "Value"), "MBeans: " + server.queryNames(
+                        new ObjectName("metrics:*"), null));
+                assertEquals(1L, server.getAttribute(rounds, "Count"));
+            }
+            assertFalse(server.isRegistered(loss), "the source's MBeans go when the run ends");
+        } finally {
+            system.stop();
+        }
     }
 
     /** A new listener method that the recording listener did not pass on would silence the console. */
