@@ -7,6 +7,8 @@ import dptrain.driver.DistributedTrainer;
 import dptrain.driver.TrainingProgress;
 import dptrain.driver.rounds.RoundRecord;
 import dptrain.driver.rounds.RoundTraffic;
+import java.util.function.Function;
+import java.util.function.ToLongFunction;
 import org.apache.spark.SparkEnv;
 import org.apache.spark.metrics.MetricsSystem;
 import org.apache.spark.metrics.source.Source;
@@ -43,8 +45,8 @@ public final class TrainingMetrics implements Source, AutoCloseable {
 
     TrainingMetrics(MetricsSystem system) {
         this.system = system;
-        gauge("epoch", r -> r.epoch(), 0);
-        gauge("round", r -> r.round(), 0);
+        gauge("epoch", RoundRecord::epoch, 0);
+        gauge("round", RoundRecord::round, 0);
         gauge("loss", RoundRecord::loss, Double.NaN);
         gauge("examplesPerSecond", RoundRecord::examplesPerSecond, 0.0);
         gauge("roundSeconds.total", RoundRecord::seconds, 0.0);
@@ -137,14 +139,14 @@ public final class TrainingMetrics implements Source, AutoCloseable {
         }
     }
 
-    private void gauge(String name, java.util.function.Function<RoundRecord, Number> of, Number before) {
+    private void gauge(String name, Function<RoundRecord, Number> of, Number before) {
         registry.register(name, (Gauge<Number>) () -> {
             RoundRecord r = lastRound;
             return r == null ? before : of.apply(r);
         });
     }
 
-    private void traffic(String name, java.util.function.ToLongFunction<RoundTraffic> of) {
+    private void traffic(String name, ToLongFunction<RoundTraffic> of) {
         registry.register(name, (Gauge<Long>) () -> {
             RoundTraffic t = lastTraffic;
             return t == null ? 0L : of.applyAsLong(t);
