@@ -35,6 +35,7 @@ public final class TrainingMetrics implements Source, AutoCloseable {
     private final MetricRegistry registry = new MetricRegistry();
     private final MetricsSystem system;
     private final boolean published;
+    private boolean closed;
     private final Counter roundsDone = registry.counter("roundsCompleted");
     private final Counter epochsDone = registry.counter("epochsCompleted");
     private final Counter checkpoints = registry.counter("checkpoints");
@@ -129,13 +130,17 @@ public final class TrainingMetrics implements Source, AutoCloseable {
         return registry;
     }
 
-    /** Takes the source out of the metrics system: a finished run publishes nothing. */
+    /**
+     * Takes the source out of the metrics system: a finished run publishes nothing. Only once, as
+     * Spark removes a source's metrics by name, which by then may be another run's.
+     */
     @Override
     public void close() {
-        if (published) {
-            synchronized (REGISTRATION) {
+        synchronized (REGISTRATION) {
+            if (published && !closed) {
                 system.removeSource(this);
             }
+            closed = true;
         }
     }
 

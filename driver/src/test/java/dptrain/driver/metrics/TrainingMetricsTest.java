@@ -37,6 +37,15 @@ class TrainingMetricsTest {
         return MetricsSystem.createMetricsSystem("driver", new SparkConf(false));
     }
 
+    /** A started metrics system whose one sink is Spark's JMX sink. */
+    private static MetricsSystem jmxSystem() {
+        SparkConf conf = new SparkConf(false).set("spark.metrics.conf.*.sink.jmx.class",
+                "org.apache.spark.metrics.sink.JmxSink");
+        MetricsSystem system = MetricsSystem.createMetricsSystem("driver", conf);
+        system.start(false);
+        return system;
+    }
+
     private static Object value(TrainingMetrics metrics, String name) {
         var gauge = metrics.metricRegistry().getGauges().get(name);
         if (gauge != null) {
@@ -92,26 +101,35 @@ class TrainingMetricsTest {
     }
 
     @Test
-    void theSourceIsInTheMetricsSystemUntilTheRunEndsAndASecondRunDoesNotTakeTheFirstOnesOut() {
-        MetricsSystem system = system();
-        try (TrainingMetrics first = new TrainingMetrics(system)) {
+    void theSourceIsInTheMetricsSystemUntilTheRunEndsAndAnotherRunsEndDoesNotTakeItOut() throws Exception {
+        MetricsSystem system = jmxSystem();
+        // Spark removes a source's metrics by name, so what shows is what the sinks still have.
+        MBeanServer server = ManagementFactory.getPlatformMBeanServer();
+        ObjectName epoch = new ObjectName("metrics:name=dptrain.epoch,type=gauges");
+        try {
+            TrainingMetrics first = new TrainingMetrics(system);
             assertTrue(first.published());
             assertEquals(1, system.getSourcesByName(TrainingMetrics.SOURCE_NAME).size());
             try (TrainingMetrics second = new TrainingMetrics(system)) {
                 assertFalse(second.published(), "one run's metrics at a time");
             }
-            assertEquals(List.of(first), scala.jdk.javaapi.CollectionConverters.asJava(
-                    system.getSourcesByName(TrainingMetrics.SOURCE_NAME)), "the second run's end left the first's");
+            assertTrue(server.isRegistered(epoch), "the second run's end left the first's metrics");
+            first.close();
+            assertFalse(server.isRegistered(epoch), "a finished run publishes nothing");
+            assertTrue(system.getSourcesByName(TrainingMetrics.SOURCE_NAME).isEmpty());
+            try (TrainingMetrics third = new TrainingMetrics(system)) {
+                assertTrue(third.published(), "a run after the first ended publishes");
+                first.close();
+                assertTrue(server.isRegistered(epoch), "closing the first run again left the third's metrics");
+            }
+        } finally {
+            system.stop();
         }
-        assertTrue(system.getSourcesByName(TrainingMetrics.SOURCE_NAME).isEmpty(), "a finished run publishes nothing");
     }
 
     @Test
     void sparksJmxSinkShowsTheMetricsAsMBeans() throws Exception {
-        SparkConf conf = new SparkConf(false).set("spark.metrics.conf.*.sink.jmx.class",
-                "org.apache.spark.metrics.sink.JmxSink");
-        MetricsSystem system = MetricsSystem.createMetricsSystem("driver", conf);
-        system.start(false);
+        MetricsSystem system = jmxSystem();
         MBeanServer server = ManagementFactory.getPlatformMBeanServer();
         // Without an application id (no SparkContext here) Spark names the metrics after the source alone.
         ObjectName loss = new ObjectName("metrics:name=dptrain.loss,type=gauges");
