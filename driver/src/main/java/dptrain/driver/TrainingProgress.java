@@ -3,6 +3,7 @@ package dptrain.driver;
 import dptrain.driver.input.ValidationReport;
 import dptrain.driver.rounds.EpochRecord;
 import dptrain.driver.rounds.RoundRecord;
+import dptrain.driver.rounds.RoundTraffic;
 
 /** Receives a training run's progress on the driver. Every method does nothing unless overridden. */
 public interface TrainingProgress {
@@ -49,17 +50,18 @@ public interface TrainingProgress {
     }
 
     /**
+     * Bytes a round moved over the network, where the transport counts them (the replicas averaging
+     * among themselves): the driver's and one replica's (partition 0's). Called before
+     * {@link #roundEnded} of the same round; never called when the transport does not count them.
+     */
+    default void roundTraffic(int epoch, int round, RoundTraffic traffic) {
+    }
+
+    /**
      * Replicas were rejected in a round for a non-finite loss or parameters; the round averaged the
      * others. Each reason names the partition and the step, e.g. {@code "partition 1: the loss is NaN
      * at step 3 of the round"}.
      */
-    /**
-     * Bytes a round moved over the network, where the transport counts them (the replicas averaging
-     * among themselves): the driver's and one replica's (partition 0's).
-     */
-    default void roundTraffic(int epoch, int round, dptrain.driver.rounds.RoundTraffic traffic) {
-    }
-
     default void replicasRejected(int epoch, int round, java.util.List<String> reasons) {
     }
 
@@ -79,12 +81,12 @@ public interface TrainingProgress {
     default void resumed(String checkpoint, int epochsDone, int batchesDone, int stepsPerEpoch, int iteration) {
     }
 
-    /** A checkpoint (or a leftover of an interrupted write) was not used; {@code why} names the file. */
-/** The run took over its output folder's lock from a run that is gone (see {@code OutputLock}). */
+    /** The run took over its output folder's lock from a run that is gone (see {@code OutputLock}). */
     default void outputLockTakenOver(String notice) {
     }
 
-        default void checkpointRejected(String why) {
+    /** A checkpoint (or a leftover of an interrupted write) was not used; {@code why} names the file. */
+    default void checkpointRejected(String why) {
     }
 
     /** A checkpoint was written and is complete. */

@@ -12,6 +12,7 @@ import dptrain.driver.files.ParameterException;
 import dptrain.driver.input.DataInput;
 import dptrain.driver.input.DatasetExamples;
 import dptrain.driver.input.IndexedExamples;
+import dptrain.driver.metrics.TrainingMetrics;
 import dptrain.driver.rounds.AveragingSchedule;
 import dptrain.driver.rounds.EpochRecord;
 import dptrain.spec.ModelFile;
@@ -261,7 +262,11 @@ abstract class NetworkEstimator<M extends NetworkModel<M>> extends Estimator<M> 
             } catch (ParameterException e) {
                 throw new IllegalArgumentException(name + " " + e.message(PARAM_NAMES, ParamRules::camelCase), e);
             }
-            TrainingResult result = new DistributedTrainer(jsc).train(config, examples, new TrainingProgress() { });
+            TrainingResult result;
+            try (TrainingMetrics metrics = TrainingMetrics.register()) {
+                result = new DistributedTrainer(jsc).train(config, examples,
+                        metrics.recordingThen(new TrainingProgress() { }));
+            }
             M trained = model(uid, model, result.finalState().copyParameters(), result.epochs());
             copyValues(trained, new ParamMap());
             return trained.setParent(this);

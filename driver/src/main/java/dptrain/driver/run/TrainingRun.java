@@ -7,6 +7,7 @@ import dptrain.driver.TrainingResult;
 import dptrain.driver.card.ModelCard;
 import dptrain.driver.files.OutputLock;
 import dptrain.driver.files.ParameterException;
+import dptrain.driver.metrics.TrainingMetrics;
 import dptrain.driver.output.RunOutputs;
 import dptrain.report.TrainingReport;
 import java.time.Instant;
@@ -18,7 +19,8 @@ import org.apache.spark.api.java.JavaSparkContext;
 /**
  * Trains (or cross-validates) and writes the run's files to the configuration's output folder:
  * what {@code dptrain train} and {@code dptrain cv} do after parsing their flags. Every file is
- * replaced atomically, so a failed run never replaces a good model. Check the folder first with
+ * replaced atomically, so a failed run never replaces a good model. While it trains, the run's
+ * figures are in Spark's metrics system as the {@link TrainingMetrics} source. Check the folder first with
  * {@link RunOutputs#checkWritable}, as the CLI does before Spark starts.
  */
 public final class TrainingRun {
@@ -44,8 +46,8 @@ public final class TrainingRun {
         String output = outputOf(config);
         TrainingConfig resolved = config.resolve(jsc.defaultParallelism());
         Instant start = Instant.now();
-        try (OutputLock lock = lock(output, progress)) {
-            TrainingResult result = new DistributedTrainer(jsc).train(resolved, progress);
+        try (OutputLock lock = lock(output, progress); TrainingMetrics metrics = TrainingMetrics.register()) {
+            TrainingResult result = new DistributedTrainer(jsc).train(resolved, metrics.recordingThen(progress));
             RunOutputs outputs = new RunOutputs(output, jsc.hadoopConfiguration());
             outputs.writeModel(resolved, result, Map.of(ModelCard.ENTRY,
                     ModelCard.of(resolved, result, jsc.version(), Instant.now())));
@@ -79,8 +81,9 @@ public final class TrainingRun {
         String output = outputOf(config);
         TrainingConfig resolved = config.resolve(jsc.defaultParallelism());
         Instant start = Instant.now();
-        try (OutputLock lock = lock(output, progress)) {
-            List<TrainingResult> results = new DistributedTrainer(jsc).crossValidate(resolved, folds, progress);
+        try (OutputLock lock = lock(output, progress); TrainingMetrics metrics = TrainingMetrics.register()) {
+            List<TrainingResult> results = new DistributedTrainer(jsc).crossValidate(resolved, folds,
+                    metrics.recordingThen(progress));
             RunOutputs outputs = new RunOutputs(output, jsc.hadoopConfiguration());
             RunOutputs.CrossValidation summary = outputs.writeCrossValidation(results);
             outputs.writeProvenance(resolved, jsc.version(), jsc.master(), start, Instant.now());
