@@ -4,35 +4,25 @@ import dptrain.data.Minibatch;
 import dptrain.driver.files.EnvironmentException;
 import dptrain.peers.PeerMessage;
 import dptrain.peers.PeerNetwork;
-import dptrain.peers.PeerTask;
-import dptrain.replica.MomentumFilter;
-import dptrain.replica.ReplicaPool;
-import dptrain.replica.ReplicaResult;
 import dptrain.replica.StateChunks;
 import dptrain.replica.TrainingState;
 import dptrain.spec.ModelSpec;
 import dptrain.timing.Seconds;
 import java.io.IOException;
-import java.io.Serializable;
 import java.io.UncheckedIOException;
 import java.security.SecureRandom;
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.Iterator;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.CancellationException;
 import java.util.concurrent.ExecutionException;
 import org.apache.spark.BarrierTaskContext;
-import org.apache.spark.SparkEnv;
-import org.apache.spark.TaskKilledException;
 import org.apache.spark.api.java.JavaFutureAction;
 import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.broadcast.Broadcast;
 import org.apache.spark.rdd.RDD;
-import scala.jdk.javaapi.CollectionConverters;
-import scala.runtime.AbstractFunction2;
 import scala.reflect.ClassTag;
 import scala.reflect.ClassTag$;
 
@@ -127,8 +117,7 @@ final class PeerRounds implements RoundTransport {
         if (job == null) {
             startJob(epoch);
         }
-        if (!(start instanceof Held held && held.owner() == this && held.job == jobNumber
-                && held.sequence == sequence)) {
+        if (!(start instanceof HeldByReplicas held && held.isLatest(this, jobNumber, sequence))) {
             // Not what the tasks hold: they start from it (each is sent its chunk).
             base = LearnedState.here(start.state(), start.filter());
             baseSequence = ++sequence;
@@ -144,7 +133,7 @@ final class PeerRounds implements RoundTransport {
         }
         long sent = System.nanoTime();
         PeerMessage.Report report = await(PeerMessage.Report.class, order.sequence());
-        return new Round(new Held(order.sequence(), jobNumber), report.stats(), report.rejections(),
+        return new Round(new HeldByReplicas(this, order.sequence(), jobNumber), report.stats(), report.rejections(),
                 report.contributions(), report.contributed(), report.finite(), Seconds.between(began, sent),
                 Seconds.since(sent), report.combineSeconds(), new RoundTraffic(net.bytesSent() - sentBefore,
                 net.takeBytesReceived(order.sequence()), report.bytesSent(), report.bytesReceived()));
@@ -168,41 +157,16 @@ final class PeerRounds implements RoundTransport {
         job = new JavaRDD<>(rounds, INTEGER).repartition(1).collectAsync();
     }
 
-    /** A state the current job's tasks hold: round {@code sequence}'s, fetched the first time it is asked for. */
-    private final class Held implements LearnedState {
-        private final int sequence;
-        private final int job;
-        private LearnedState fetched;
-
-        Held(int sequence, int job) {
-            this.sequence = sequence;
-            this.job = job;
+    /**
+     * Round {@code seq}'s state, which epoch job {@code job}'s tasks hold, fetched from them (see
+     * {@link HeldByReplicas}).
+     */
+    LearnedState fetchHeld(int seq, int heldByJob) {
+        if (heldByJob != jobNumber || job == null) {
+            throw new IllegalStateException("the state of round " + seq + " was held by an epoch's tasks that have "
+                    + "ended");
         }
-
-        PeerRounds owner() {
-            return PeerRounds.this;
-        }
-
-        private synchronized LearnedState fetched() {
-            if (fetched == null) {
-                if (job != jobNumber || PeerRounds.this.job == null) {
-                    throw new IllegalStateException("the state of round " + sequence + " was held by an epoch's "
-                            + "tasks that have ended");
-                }
-                fetched = fetch(sequence);
-            }
-            return fetched;
-        }
-
-        @Override
-        public TrainingState state() {
-            return fetched().state();
-        }
-
-        @Override
-        public BlockMomentum.Filter filter() {
-            return fetched().filter();
-        }
+        return fetch(seq);
     }
 
     /** Asks every task for its chunk of round {@code seq}'s state and assembles them. */
@@ -342,7 +306,8 @@ final class PeerRounds implements RoundTransport {
             job.get();
         } catch (ExecutionException e) {
             Throwable cause = e.getCause();
-            unreachable(cause).ifPresent(why -> {
+            // A task's failure to connect ended the job: Spark hands it back as text in the job's.
+            TaskFailures.lineFrom(cause, PeerNetwork.UNREACHABLE).ifPresent(why -> {
                 throw new EnvironmentException("the executors " + why + "; open the executors' ports to each other "
                         + "and the driver's to them (spark.dptrain.roundExchange.port fixes the driver's), or set "
                         + "spark.dptrain.roundExchange=jobs to send rounds as Spark jobs", cause);
@@ -358,21 +323,6 @@ final class PeerRounds implements RoundTransport {
             throw new IllegalStateException("the training job was cancelled", e);
         }
         throw new IllegalStateException("the epoch's training job ended while the driver waited for its replicas");
-    }
-
-    /**
-     * "cannot reach the replicas' exchange at HOST:PORT: reason", when a task's failure to connect is
-     * what ended the job: Spark hands the task's failure back as text in the job's.
-     */
-    private static Optional<String> unreachable(Throwable failure) {
-        for (Throwable t = failure; t != null; t = t.getCause() == t ? null : t.getCause()) {
-            String message = String.valueOf(t.getMessage());
-            int at = message.indexOf(PeerNetwork.UNREACHABLE);
-            if (at >= 0) {
-                return Optional.of(message.substring(at).lines().findFirst().orElse(""));
-            }
-        }
-        return Optional.empty();
     }
 
     @Override
@@ -437,71 +387,5 @@ final class PeerRounds implements RoundTransport {
         return "one Spark job per epoch, the replicas averaging among themselves over Spark's network layer ("
                 + (authenticated ? "authenticated" : "not authenticated: spark.authenticate is off") + ", "
                 + (net.encrypted() ? "encrypted" : "not encrypted") + ")";
-    }
-
-    private static void stopIfKilled(BarrierTaskContext context) throws IOException {
-        if (context.isInterrupted()) {
-            throw new TaskKilledException("the epoch's stage was restarted or its job cancelled");
-        }
-    }
-
-    /** A long-lived training task: follows the driver's orders, averaging with its peers; returns its rounds. */
-    static final class PeerEpochTask
-            extends AbstractFunction2<Object, scala.collection.Iterator<Minibatch>, scala.collection.Iterator<Integer>>
-            implements Serializable {
-        private static final long serialVersionUID = 1L;
-        private final Broadcast<ModelSpec> spec;
-        private final String jobId;
-        private final long token;
-        private final String driverHost;
-        private final int driverPort;
-        private final MomentumFilter momentum;
-
-        PeerEpochTask(Broadcast<ModelSpec> spec, String jobId, long token, String driverHost, int driverPort,
-                MomentumFilter momentum) {
-            this.spec = spec;
-            this.jobId = jobId;
-            this.token = token;
-            this.driverHost = driverHost;
-            this.driverPort = driverPort;
-            this.momentum = momentum;
-        }
-
-        @Override
-        public scala.collection.Iterator<Integer> apply(Object partition, scala.collection.Iterator<Minibatch> batches) {
-            return CollectionConverters.asScala(
-                    List.of(trainRounds((Integer) partition, CollectionConverters.asJava(batches))).iterator());
-        }
-
-        private int trainRounds(int partition, Iterator<Minibatch> batches) {
-            BarrierTaskContext context = BarrierTaskContext.get();
-            String host = SparkEnv.get().blockManager().blockManagerId().host();
-            try (PeerNetwork net = PeerNetwork.open(host, host, 0, token)) {
-                PeerTask.Identity identity = new PeerTask.Identity(token, context.stageAttemptNumber(), partition,
-                        momentum);
-                RoundTaskHook hook = RoundTaskHook.current();
-                int[] position = {0};
-                return ReplicaPool.withReplica(jobId, spec.value(), replica -> {
-                    try {
-                        return PeerTask.run(net, identity, driverHost, driverPort, (start, a) -> {
-                            if (a.firstBatch() < position[0]) {
-                                throw new IllegalStateException("round " + a.round() + " of epoch " + a.epoch()
-                                        + " starts at minibatch " + a.firstBatch() + " but partition " + partition
-                                        + " is already at " + position[0]);
-                            }
-                            JobPerRound.skip(batches, a.firstBatch() - position[0]);
-                            hook.beforeTraining(a.epoch(), a.round(), partition);
-                            ReplicaResult result = replica.train(start, batches, a.minibatches(),
-                                    a.roundSeed() + partition);
-                            position[0] = a.firstBatch() + (int) result.stats().steps();
-                            hook.afterTraining(a.epoch(), a.round(), partition);
-                            return result;
-                        }, () -> stopIfKilled(context));
-                    } catch (IOException e) {
-                        throw new UncheckedIOException("partition " + partition + ": " + e.getMessage(), e);
-                    }
-                });
-            }
-        }
     }
 }

@@ -244,16 +244,9 @@ final class RoundExchange implements Closeable {
      * when that is what ended the job: Spark hands the task's failure back as text in the job's.
      */
     private static Optional<String> unreachable(Throwable failure) {
-        for (Throwable t = failure; t != null; t = t.getCause() == t ? null : t.getCause()) {
-            String message = String.valueOf(t.getMessage());
-            int at = message.indexOf(RoundClient.UNREACHABLE);
-            if (at >= 0) {
-                String line = message.substring(at).lines().findFirst().orElse("");
-                // Keep the address and the reason; the hint in parentheses is replaced by the full advice.
-                return Optional.of(line.replaceFirst(" \\(set spark\\.dptrain\\.roundExchange=jobs[^)]*\\)", ""));
-            }
-        }
-        return Optional.empty();
+        // Keep the address and the reason; the hint in parentheses is replaced by the full advice.
+        return TaskFailures.lineFrom(failure, RoundClient.UNREACHABLE)
+                .map(line -> line.replaceFirst(" \\(set spark\\.dptrain\\.roundExchange=jobs[^)]*\\)", ""));
     }
 
     private void acceptLoop() {
