@@ -46,8 +46,7 @@ class DeterminismTest {
         boolean socket = List.of(conf).contains("spark.dptrain.roundExchange=socket");
         boolean peers = List.of(conf).contains("spark.dptrain.roundExchange=peers");
         assertEquals(peers, run.out().contains("Rounds: one Spark job per epoch, the replicas averaging among "
-                + "themselves over Spark's network layer (not authenticated: spark.authenticate is off, not encrypted)"),
-                run.out());
+                + "themselves over Spark's network layer ("), run.out());
         assertEquals(socket, run.out().contains("Rounds: one Spark job per epoch, states via the driver's round "
                 + "exchange at "), run.out());
         boolean inMemory = socket && !List.of(conf).contains("spark.dptrain.roundExchange.inProcess=false");
@@ -139,5 +138,71 @@ class DeterminismTest {
         TrainCommandTest.Run run = dptrain(args.toArray(String[]::new));
         assertEquals(ExitCodes.OK, run.code(), run.out() + run.err());
         return ResumeTest.parameters(out);
+    }
+
+    /**
+     * A stranger pounding the driver's end of the replicas' exchange during a real run (Spark's
+     * authentication on): random bytes, a frame claiming 2^31 - 1 bytes, and connections that open
+     * and say nothing. The run finishes with the bits of a clean run. (A wrong secret is
+     * PeerNetworkTest's: an end in this JVM would find the run's own secret in the JVM's Hadoop
+     * credentials, where Spark keeps it, so it would be no stranger.)
+     */
+    @Test
+    void strangersAtTheReplicasExchangeChangeNothing(@TempDir Path a, @TempDir Path b) throws Exception {
+        float[] clean = train(a, "local[3]", "spark.dptrain.roundExchange=jobs");
+        int port;
+        try (java.net.ServerSocket probe = new java.net.ServerSocket(0)) {
+            port = probe.getLocalPort();
+        }
+        java.util.concurrent.atomic.AtomicBoolean running = new java.util.concurrent.atomic.AtomicBoolean(true);
+        java.util.concurrent.atomic.AtomicInteger attempts = new java.util.concurrent.atomic.AtomicInteger();
+        int target = port;
+        Thread stranger = new Thread(() -> {
+            java.util.Random random = new java.util.Random(7);
+            java.util.List<java.net.Socket> halfOpen = new ArrayList<>();
+            while (running.get()) {
+                try (java.net.Socket s = new java.net.Socket("127.0.0.1", target)) {
+                    byte[] noise = new byte[1 + random.nextInt(4096)];
+                    random.nextBytes(noise);
+                    s.getOutputStream().write(noise);
+                    s.getOutputStream().write(java.nio.ByteBuffer.allocate(12).putLong(Integer.MAX_VALUE).putInt(9)
+                            .array());
+                    attempts.incrementAndGet();
+                } catch (java.io.IOException e) {
+                    // Not listening yet, or it closed on us: as it should.
+                }
+                try {
+                    if (halfOpen.size() < 20) {
+                        halfOpen.add(new java.net.Socket("127.0.0.1", target));
+                    }
+                } catch (java.io.IOException e) {
+                    // Not listening yet.
+                }
+                try {
+                    Thread.sleep(20); // a steady stream, not a busy loop on the run's 2 cores
+                } catch (InterruptedException e) {
+                    return;
+                }
+            }
+            for (java.net.Socket s : halfOpen) {
+                try {
+                    s.close();
+                } catch (java.io.IOException e) {
+                    // closing
+                }
+            }
+        });
+        stranger.setDaemon(true);
+        stranger.start();
+        float[] pounded;
+        try {
+            pounded = train(b, "local[3]", "spark.dptrain.roundExchange=peers", "spark.authenticate=true",
+                    "spark.authenticate.secret=determinism", "spark.dptrain.roundExchange.port=" + port);
+        } finally {
+            running.set(false);
+            stranger.join(30_000);
+        }
+        assertTrue(attempts.get() > 0, "the stranger never reached the exchange");
+        assertArrayEquals(clean, pounded, "a run with strangers at its exchange differs");
     }
 }
