@@ -2,6 +2,7 @@ package dptrain.replica;
 
 import java.lang.reflect.Field;
 import org.deeplearning4j.nn.api.Layer;
+import org.deeplearning4j.nn.conf.CNN2DFormat;
 import org.deeplearning4j.nn.layers.convolution.ConvolutionLayer;
 import org.deeplearning4j.nn.layers.convolution.subsampling.SubsamplingLayer;
 import org.deeplearning4j.nn.layers.mkldnn.MKLDNNConvHelper;
@@ -20,6 +21,10 @@ import org.nd4j.nativeblas.NativeOpsHolder;
  * {@code -Dorg.eclipse.deeplearning4j.helpers.disable=false}, and even then {@code BaseMKLDNNHelper.mklDnnEnabled()}
  * looks for {@code org.nd4j.nativeblas.Nd4jCpu$Environment}, a class that M2.1 moved. So they are set here, on the
  * layers' {@code helper} field. DL4J's layers fall back to their own code if a helper fails.
+ *
+ * <p>Channels-last (NHWC) layers, as Keras model files import, keep DL4J's own code: with M2.1's oneDNN their
+ * training crashed the JVM (SIGSEGV in {@code MKLDNNConvHelper.backpropGradient}) or turned the loss NaN within
+ * two steps, now and then, where DL4J's own code trains them.
  */
 public final class OneDnnHelpers {
     /** Asks ND4J's environment first: NativeOpsHolder fails unless ND4J's backend has been loaded. */
@@ -44,6 +49,9 @@ public final class OneDnnHelpers {
         }
         int attached = 0;
         for (Layer layer : net.getLayers()) {
+            if (channelsLast(layer)) {
+                continue;
+            }
             if (layer instanceof ConvolutionLayer conv && conv.getHelper() == null
                     && conv.getClass() == ConvolutionLayer.class) {
                 set(ConvolutionLayer.class, layer, new MKLDNNConvHelper(conv.getParam("W").dataType()));
@@ -55,6 +63,14 @@ public final class OneDnnHelpers {
             }
         }
         return attached;
+    }
+
+    private static boolean channelsLast(Layer layer) {
+        Object conf = layer.conf().getLayer();
+        CNN2DFormat format = conf instanceof org.deeplearning4j.nn.conf.layers.ConvolutionLayer c
+                ? c.getCnn2dDataFormat()
+                : conf instanceof org.deeplearning4j.nn.conf.layers.SubsamplingLayer s ? s.getCnn2dDataFormat() : null;
+        return format == CNN2DFormat.NHWC;
     }
 
     private static void set(Class<?> type, Layer layer, Object helper) {

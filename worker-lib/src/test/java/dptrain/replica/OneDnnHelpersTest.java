@@ -45,6 +45,25 @@ class OneDnnHelpersTest {
     }
 
     @Test
+    void channelsLastLayersKeepDl4jsOwnCode() {
+        org.deeplearning4j.nn.conf.MultiLayerConfiguration conf = new org.deeplearning4j.nn.conf.NeuralNetConfiguration
+                .Builder().seed(1).list()
+                .layer(new org.deeplearning4j.nn.conf.layers.ConvolutionLayer.Builder(3, 3).nOut(4)
+                        .dataFormat(org.deeplearning4j.nn.conf.CNN2DFormat.NHWC).build())
+                .layer(new org.deeplearning4j.nn.conf.layers.SubsamplingLayer.Builder(2, 2)
+                        .dataFormat(org.deeplearning4j.nn.conf.CNN2DFormat.NHWC).build())
+                .layer(new org.deeplearning4j.nn.conf.layers.OutputLayer.Builder().nOut(3)
+                        .activation(org.nd4j.linalg.activations.Activation.SOFTMAX).build())
+                .setInputType(org.deeplearning4j.nn.conf.inputs.InputType.convolutional(12, 12, 1,
+                        org.deeplearning4j.nn.conf.CNN2DFormat.NHWC))
+                .build();
+        MultiLayerNetwork net = new MultiLayerNetwork(conf);
+        net.init();
+        assertEquals(0, OneDnnHelpers.attach(net), "NHWC layers get no oneDNN helper");
+        assertNull(net.getLayer(0).getHelper());
+    }
+
+    @Test
     void aConvnetReplicaTrainsAsDl4jFitWithTheSameHelpersBitForBitAndLearns() {
         List<Minibatch> data = batches();
         MultiLayerNetwork plain = new MultiLayerNetwork(SPEC.configuration());
