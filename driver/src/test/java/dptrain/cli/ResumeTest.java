@@ -151,6 +151,35 @@ class ResumeTest {
         assertArrayEquals(expected, parameters(out), "the resumed run with block momentum differs");
     }
 
+    /**
+     * With the replicas averaging among themselves: a run stopped after an epoch and resumed, and a
+     * resume from the reference's mid-epoch checkpoint (written by the driver's average), both end
+     * with the reference's bits.
+     */
+    @Test
+    void amongTheReplicasAStoppedRunResumesWithTheSameBits(@TempDir Path midEpoch) throws IOException {
+        String[] peers = {"--conf", "spark.dptrain.roundExchange=peers"};
+        TrainCommandTest.Run first = train(out, "--epochs", "1", peers[0], peers[1]);
+        assertEquals(ExitCodes.OK, first.code(), first.err());
+        assertTrue(first.out().contains("the replicas averaging among themselves"), first.out());
+        TrainCommandTest.Run resumed = train(out, "--resume", peers[0], peers[1]);
+        assertEquals(ExitCodes.OK, resumed.code(), resumed.err());
+        assertSameAsReference(out);
+
+        Path checkpoints = Files.createDirectories(midEpoch.resolve("checkpoints"));
+        try (Stream<Path> files = Files.list(reference.resolve("checkpoints"))) {
+            for (Path f : files.filter(f -> f.getFileName().toString().startsWith("checkpoint-e0002-b000004"))
+                    .toList()) {
+                Files.copy(f, checkpoints.resolve(f.getFileName()));
+            }
+        }
+        TrainCommandTest.Run fromMidEpoch = train(midEpoch, peers[0], peers[1]);
+        assertEquals(ExitCodes.OK, fromMidEpoch.code(), fromMidEpoch.err());
+        assertTrue(fromMidEpoch.out().contains("Resuming from checkpoint: epoch 2 of 3 done, 4 of 8"),
+                fromMidEpoch.out());
+        assertSameAsReference(midEpoch);
+    }
+
     @Test
     void aRerunIntoTheSameOutputContinuesFromAMidEpochCheckpoint() throws IOException {
         copyCheckpoint(2, 4);
