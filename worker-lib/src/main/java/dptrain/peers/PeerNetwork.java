@@ -55,6 +55,7 @@ public final class PeerNetwork implements Closeable {
     private final TransportServer server;
     private final TransportClientFactory clients;
     private final String host;
+    private final boolean encrypted;
     private final Map<String, TransportClient> connected = new ConcurrentHashMap<>();
     private final List<PeerMessage> mailbox = new ArrayList<>();
     private final AtomicLong bytesSent = new AtomicLong();
@@ -76,6 +77,9 @@ public final class PeerNetwork implements Closeable {
             clientBootstraps.add(new AuthClientBootstrap(transport, security.getSaslUser(), security));
         }
         this.server = context.createServer(bindHost, port, serverBootstraps);
+        // Spark's AES encryption is negotiated by its authentication handshake, so it needs both.
+        this.encrypted = security.isAuthenticationEnabled() && transport.encryptionEnabled()
+                || context.sslEncryptionEnabled();
         this.clients = context.createClientFactory(clientBootstraps);
     }
 
@@ -114,7 +118,7 @@ public final class PeerNetwork implements Closeable {
 
     /** True when the bytes of this end's connections are encrypted (Spark's AES or TLS). */
     public boolean encrypted() {
-        return context.getConf().encryptionEnabled() || context.sslEncryptionEnabled();
+        return encrypted;
     }
 
     /** Sends {@code message} to the end at {@code host}:{@code port}, connecting first if needed. */
