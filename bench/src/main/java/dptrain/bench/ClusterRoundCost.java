@@ -110,8 +110,9 @@ public final class ClusterRoundCost {
             }
         });
         List<RoundRecord> steady = records.subList(1, records.size());
-        double roundMs = median(steady.stream().mapToDouble(RoundRecord::seconds).toArray()) * Units.MILLIS_PER_SECOND;
-        double computeMs = median(steady.stream().mapToDouble(RoundRecord::computeSeconds).toArray())
+        double roundMs = EngineSpeed.median(steady.stream().mapToDouble(RoundRecord::seconds).toArray())
+                * Units.MILLIS_PER_SECOND;
+        double computeMs = EngineSpeed.median(steady.stream().mapToDouble(RoundRecord::computeSeconds).toArray())
                 * Units.MILLIS_PER_SECOND;
         if (traffic.size() < 2) {
             throw new IllegalStateException("no round traffic was counted: the rounds did not travel among the replicas ("
@@ -120,15 +121,10 @@ public final class ClusterRoundCost {
         List<RoundTraffic> t = traffic.subList(1, traffic.size());
         long parameters = spec.parameterCount();
         return new Row(millions, parameters, 8 * parameters, workers, roundMs, computeMs,
-                median(t.stream().mapToDouble(RoundTraffic::driverSent).toArray()),
-                median(t.stream().mapToDouble(RoundTraffic::driverReceived).toArray()),
-                median(t.stream().mapToDouble(RoundTraffic::replicaSent).toArray()),
-                median(t.stream().mapToDouble(RoundTraffic::replicaReceived).toArray()));
+                EngineSpeed.median(t.stream().mapToDouble(RoundTraffic::driverSent).toArray()),
+                EngineSpeed.median(t.stream().mapToDouble(RoundTraffic::driverReceived).toArray()),
+                EngineSpeed.median(t.stream().mapToDouble(RoundTraffic::replicaSent).toArray()),
+                EngineSpeed.median(t.stream().mapToDouble(RoundTraffic::replicaReceived).toArray()));
     }
 
-    private static double median(double[] values) {
-        double[] v = values.clone();
-        Arrays.sort(v);
-        return v.length == 0 ? Double.NaN : v.length % 2 == 1 ? v[v.length / 2] : (v[v.length / 2 - 1] + v[v.length / 2]) / 2;
-    }
 }

@@ -50,15 +50,11 @@ final class EpochJobRounds implements RoundTransport {
     private final String jobId;
     private final RoundExchange exchange;
     private final int epochs;
-    private final int workers;
-    private final SlotWait slotWait;
     private final BlockMomentum momentum;
     private JavaFutureAction<List<Integer>> job;
-    /** Set while an epoch runs a job per round because the cluster lacks task slots (see {@link #beginEpoch}). */
-    private JobPerRound fallback;
 
     EpochJobRounds(JavaSparkContext jsc, JavaRDD<Minibatch> batches, Broadcast<ModelSpec> spec, String jobId,
-            RoundExchange exchange, int epochs, int workers, SlotWait slotWait, BlockMomentum momentum) {
+            RoundExchange exchange, int epochs, BlockMomentum momentum) {
         this.momentum = momentum;
         this.jsc = jsc;
         this.batches = batches;
@@ -66,28 +62,11 @@ final class EpochJobRounds implements RoundTransport {
         this.jobId = jobId;
         this.exchange = exchange;
         this.epochs = epochs;
-        this.workers = workers;
-        this.slotWait = slotWait;
     }
 
-    /** Waits for a task slot per worker, or runs this epoch's rounds as a job each (see {@link SlotWait}). */
-    @Override
-    public String beginEpoch(int epoch) {
-        fallback = null;
-        JobPerRound jobs = new JobPerRound(jsc, batches, spec, jobId, momentum);
-        Optional<String> shortOf = slotWait.shortOfSlots(jsc, workers, epoch, jobs.describe());
-        if (shortOf.isEmpty()) {
-            return describe();
-        }
-        fallback = jobs;
-        return shortOf.get();
-    }
 
     @Override
     public Round train(LearnedState start, int epoch, int round, int firstBatch, int minibatchesPerRound, long roundSeed) {
-        if (fallback != null) {
-            return fallback.train(start, epoch, round, firstBatch, minibatchesPerRound, roundSeed);
-        }
         if (job == null) {
             job = startJob(epoch);
         }
@@ -113,7 +92,6 @@ final class EpochJobRounds implements RoundTransport {
 
     @Override
     public void endEpoch() {
-        fallback = null;
         if (job == null) {
             return;
         }

@@ -14,7 +14,6 @@ import java.security.SecureRandom;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
-import java.util.Optional;
 import java.util.concurrent.CancellationException;
 import java.util.concurrent.ExecutionException;
 import org.apache.spark.BarrierTaskContext;
@@ -55,9 +54,6 @@ final class PeerRounds implements RoundTransport {
     private final long token = new SecureRandom().nextLong();
     private final PeerNetwork net;
 
-    private final SlotWait slotWait;
-    /** Set while an epoch runs a job per round because the cluster lacks task slots (see {@link SlotWait}). */
-    private JobPerRound fallback;
     private JavaFutureAction<List<Integer>> job;
     /** Counts epoch jobs, so a state held by an earlier job's tasks is known to be gone. */
     private int jobNumber;
@@ -79,8 +75,7 @@ final class PeerRounds implements RoundTransport {
     }
 
     PeerRounds(JavaSparkContext jsc, JavaRDD<Minibatch> batches, Broadcast<ModelSpec> spec, String jobId, int epochs,
-            int workers, BlockMomentum momentum, SlotWait slotWait, String bindHost, String host, int port) {
-        this.slotWait = slotWait;
+            int workers, BlockMomentum momentum, String bindHost, String host, int port) {
         this.jsc = jsc;
         this.batches = batches;
         this.spec = spec;
@@ -93,25 +88,10 @@ final class PeerRounds implements RoundTransport {
         this.net = PeerNetwork.open(bindHost, host, port, token);
     }
 
-    /** Waits for a task slot per worker, or runs this epoch's rounds as a job each (see {@link SlotWait}). */
-    @Override
-    public String beginEpoch(int epoch) {
-        fallback = null;
-        JobPerRound jobs = new JobPerRound(jsc, batches, spec, jobId, momentum);
-        Optional<String> shortOf = slotWait.shortOfSlots(jsc, workers, epoch, jobs.describe());
-        if (shortOf.isEmpty()) {
-            return describe();
-        }
-        fallback = jobs;
-        return shortOf.get();
-    }
 
     @Override
     public Round train(LearnedState start, int epoch, int round, int firstBatch, int minibatchesPerRound,
             long roundSeed) {
-        if (fallback != null) {
-            return fallback.train(start, epoch, round, firstBatch, minibatchesPerRound, roundSeed);
-        }
         long began = System.nanoTime();
         long sentBefore = net.bytesSent();
         if (job == null) {
@@ -327,7 +307,6 @@ final class PeerRounds implements RoundTransport {
 
     @Override
     public void endEpoch() {
-        fallback = null;
         if (job == null) {
             return;
         }

@@ -144,10 +144,12 @@ public final class RoundExchangeSettings {
         RoundTransport transport;
         try {
             transport = switch (chosen) {
-                case PEERS -> new PeerRounds(jsc, batches, spec, jobId, epochs, workers, momentum, waitForSlots, bind,
-                        host, port);
-                case SOCKET -> new EpochJobRounds(jsc, batches, spec, jobId,
-                        new RoundExchange(workers, bind, host, port, inProcess), epochs, workers, waitForSlots, momentum);
+                case PEERS -> new SlotWaitingRounds(new PeerRounds(jsc, batches, spec, jobId, epochs, workers, momentum,
+                        bind, host, port), new JobPerRound(jsc, batches, spec, jobId, momentum), waitForSlots, jsc,
+                        workers);
+                case SOCKET -> new SlotWaitingRounds(new EpochJobRounds(jsc, batches, spec, jobId,
+                        new RoundExchange(workers, bind, host, port, inProcess), epochs, momentum),
+                        new JobPerRound(jsc, batches, spec, jobId, momentum), waitForSlots, jsc, workers);
                 default -> new JobPerRound(jsc, batches, spec, jobId, momentum);
             };
         } catch (IOException | RuntimeException e) {

@@ -32,15 +32,16 @@ class EpochSlotWaitTest {
         jsc.stop();
     }
 
-    private static EpochJobRounds rounds(int workers, SlotWait wait) throws Exception {
+    private static RoundTransport rounds(int workers, SlotWait wait) throws Exception {
         JavaRDD<Minibatch> batches = jsc.emptyRDD();
-        return new EpochJobRounds(jsc, batches, null, "EpochSlotWaitTest", new RoundExchange(workers, "127.0.0.1",
-                "127.0.0.1", 0, false), 3, workers, wait, BlockMomentum.NONE);
+        return new SlotWaitingRounds(new EpochJobRounds(jsc, batches, null, "EpochSlotWaitTest", new RoundExchange(
+                workers, "127.0.0.1", "127.0.0.1", 0, false), 3, BlockMomentum.NONE),
+                new JobPerRound(jsc, batches, null, "EpochSlotWaitTest", BlockMomentum.NONE), wait, jsc, workers);
     }
 
     @Test
     void anEpochShortOfTaskSlotsWaitsThenRunsAJobPerRoundAndSaysWhy() throws Exception {
-        try (EpochJobRounds rounds = rounds(3, new SlotWait(Duration.ofMillis(300), true))) {
+        try (RoundTransport rounds = rounds(3, new SlotWait(Duration.ofMillis(300), true))) {
             long began = System.nanoTime();
             String how = rounds.beginEpoch(2);
             assertTrue(System.nanoTime() - began >= Duration.ofMillis(300).toNanos(), "did not wait for slots");
@@ -51,7 +52,7 @@ class EpochSlotWaitTest {
 
     @Test
     void anEpochWithASlotPerWorkerRunsInOneJobAtOnce() throws Exception {
-        try (EpochJobRounds rounds = rounds(2, new SlotWait(Duration.ofMinutes(5), true))) {
+        try (RoundTransport rounds = rounds(2, new SlotWait(Duration.ofMinutes(5), true))) {
             String how = rounds.beginEpoch(2);
             assertEquals(rounds.describe(), how);
             assertTrue(how.startsWith("one Spark job per epoch, states via the driver's round exchange at "), how);
@@ -60,7 +61,7 @@ class EpochSlotWaitTest {
 
     @Test
     void inSocketModeAnEpochShortOfSlotsKeepsItsOneJob() throws Exception {
-        try (EpochJobRounds rounds = rounds(3, new SlotWait(Duration.ofMillis(100), false))) {
+        try (RoundTransport rounds = rounds(3, new SlotWait(Duration.ofMillis(100), false))) {
             assertEquals(rounds.describe(), rounds.beginEpoch(1));
         }
     }
