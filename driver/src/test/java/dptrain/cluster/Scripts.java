@@ -22,16 +22,29 @@ final class Scripts {
 
     /** Runs {@code command} with {@code env} added to this JVM's environment; output goes to {@code outputFile}. */
     static Run run(Path outputFile, Duration timeout, Map<String, String> env, List<String> command) throws IOException {
+        return run(outputFile, timeout, env, command, List.of(), null);
+    }
+
+    /**
+     * Like {@link #run(Path, Duration, Map, List)}; should the command not finish in time, the
+     * failure also shows where it was stuck: the threads of its own JVMs and of the JVMs whose
+     * command line contains one of {@code related} (a cluster's executors and drivers), dumped whole
+     * into {@code outputFile}'s sibling {@code thread-dumps.txt}, and the last lines of {@code log}.
+     */
+    static Run run(Path outputFile, Duration timeout, Map<String, String> env, List<String> command,
+            List<String> related, Path log) throws IOException {
         ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true)
                 .redirectOutput(outputFile.toFile()).redirectInput(ProcessBuilder.Redirect.from(Path.of("/dev/null").toFile()));
         builder.environment().putAll(env);
         Process process = builder.start();
         try {
             if (!process.waitFor(timeout.toSeconds(), TimeUnit.SECONDS)) {
+                String stuck = StuckProcesses.describe(process.toHandle(), related,
+                        outputFile.resolveSibling("thread-dumps.txt"), log);
                 process.descendants().forEach(ProcessHandle::destroyForcibly);
                 process.destroyForcibly();
                 throw new AssertionError(String.join(" ", command) + " did not finish within " + timeout
-                        + "; its output so far:\n" + Files.readString(outputFile, StandardCharsets.UTF_8));
+                        + "; its output so far:\n" + Files.readString(outputFile, StandardCharsets.UTF_8) + stuck);
             }
         } catch (InterruptedException e) {
             process.descendants().forEach(ProcessHandle::destroyForcibly);
