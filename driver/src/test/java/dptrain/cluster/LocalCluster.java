@@ -12,6 +12,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.extension.AfterAllCallback;
+import org.junit.jupiter.api.extension.AfterEachCallback;
 import org.junit.jupiter.api.extension.BeforeAllCallback;
 import org.junit.jupiter.api.extension.ExtensionContext;
 
@@ -19,8 +20,13 @@ import org.junit.jupiter.api.extension.ExtensionContext;
  * A real Spark standalone cluster on 127.0.0.1, started once for a test class by {@code deploy/local-cluster/start}
  * and always stopped by {@code deploy/local-cluster/stop}: after the class, and by a shutdown hook should the JVM
  * end first. Submissions go through {@code deploy/bin/dptrain-submit} as processes, as a user runs them.
+ *
+ * <p>Every executor and cluster-mode driver gets its own copy of the application jar (about 250 MB,
+ * twice per executor with Spark's fetch cache), and a worker keeps its applications' folders; so
+ * after each test the copies are deleted (the logs stay), or a test class would leave gigabytes
+ * behind and a CI machine with a few GB free would run out of disk mid-run.
  */
-final class LocalCluster implements BeforeAllCallback, AfterAllCallback {
+final class LocalCluster implements BeforeAllCallback, AfterEachCallback, AfterAllCallback {
     private static final Duration START_TIMEOUT = Duration.ofMinutes(3);
     private static final Duration SUBMIT_TIMEOUT = Duration.ofMinutes(6);
 
@@ -56,6 +62,9 @@ final class LocalCluster implements BeforeAllCallback, AfterAllCallback {
         }
         Scripts.deleteTree(work);
         Files.createDirectories(work);
+        // For reading a failure afterwards: a full disk makes Spark's clusters stall rather than fail.
+        System.out.printf("LocalCluster: %.1f GB free on the disk of %s%n",
+                Files.getFileStore(work).getUsableSpace() / 1e9, work);
         shutdownHook = new Thread(this::stop, "stop the local Spark cluster");
         Runtime.getRuntime().addShutdownHook(shutdownHook);
         List<String> command = new ArrayList<>(List.of(repo().resolve("deploy/local-cluster/start").toString(), "--dir",
@@ -66,6 +75,41 @@ final class LocalCluster implements BeforeAllCallback, AfterAllCallback {
         List<String> lines = start.output().strip().lines().toList();
         masterUrl = lines.get(lines.size() - 1);
         assertTrue(masterUrl.matches("spark://127\\.0\\.0\\.1:\\d+"), "the last line of start: " + masterUrl);
+    }
+
+    @Override
+    public void afterEach(ExtensionContext context) throws IOException {
+        deleteApplicationCopies();
+    }
+
+    /**
+     * Deletes the copies of the application jar in the workers' folders: in each application's and
+     * cluster-mode driver's work folder, and in Spark's fetch cache under the workers' local folders.
+     * A JVM still running from one keeps its open file; the space comes back when it ends.
+     */
+    void deleteApplicationCopies() throws IOException {
+        if (!Files.isDirectory(dir)) {
+            return;
+        }
+        // Executors that are ending delete their own folders meanwhile: what vanishes is skipped.
+        Files.walkFileTree(dir, new java.nio.file.SimpleFileVisitor<>() {
+            @Override
+            public java.nio.file.FileVisitResult visitFile(Path file, java.nio.file.attribute.BasicFileAttributes a)
+                    throws IOException {
+                String name = file.getFileName().toString();
+                String path = dir.relativize(file).toString();
+                if (path.startsWith("worker-") && (name.endsWith(".jar") && path.contains("/work/")
+                        || name.endsWith("_cache") && path.contains("/local/"))) {
+                    Files.deleteIfExists(file);
+                }
+                return java.nio.file.FileVisitResult.CONTINUE;
+            }
+
+            @Override
+            public java.nio.file.FileVisitResult visitFileFailed(Path file, IOException e) {
+                return java.nio.file.FileVisitResult.CONTINUE;
+            }
+        });
     }
 
     @Override
@@ -156,7 +200,8 @@ final class LocalCluster implements BeforeAllCallback, AfterAllCallback {
     Scripts.Run submit(Path folder, boolean withSecret, Map<String, String> env, List<String> sparkOptions,
             List<String> appArgs) throws IOException {
         ProcessBuilder builder = submission(folder, withSecret, env, sparkOptions, appArgs);
-        return Scripts.run(folder.resolve("submit.out"), SUBMIT_TIMEOUT, builder.environment(), builder.command());
+        return Scripts.run(folder.resolve("submit.out"), SUBMIT_TIMEOUT, builder.environment(), builder.command(),
+                List.of(dir.toString()), folder.resolve("driver.log"));
     }
 
     /**
