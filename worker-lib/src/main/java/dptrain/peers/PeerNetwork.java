@@ -39,6 +39,9 @@ import scala.Option;
  * handshake; the secret never travels), and with {@code spark.network.crypto.enabled} or
  * {@code spark.ssl.rpc.enabled} the bytes are encrypted. So the states move exactly as securely as
  * Spark's own traffic. A connection that fails the handshake is closed by Spark and logged here once.
+ * A connection with no traffic for {@code spark.network.timeout} is closed by Spark's idle check,
+ * and past {@value ConnectionCap#DEFAULT} connections that have not delivered a message yet
+ * ({@code spark.dptrain.roundExchange.maxSilentConnections}) new ones are closed at once ({@link ConnectionCap}).
  *
  * <p>Messages are one-way: Spark keeps no outstanding request for them, so a quiet connection (the
  * driver checkpointing between rounds) is never timed out.
@@ -56,6 +59,7 @@ public final class PeerNetwork implements Closeable {
     private final TransportClientFactory clients;
     private final String host;
     private final boolean encrypted;
+    private final ConnectionCap cap;
     private final Map<String, TransportClient> connected = new ConcurrentHashMap<>();
     private final List<PeerMessage> mailbox = new ArrayList<>();
     private final AtomicLong bytesSent = new AtomicLong();
@@ -67,11 +71,13 @@ public final class PeerNetwork implements Closeable {
     private PeerNetwork(SparkConf conf, SecurityManager security, String bindHost, String host, int port, long token) {
         this.token = token;
         this.host = host;
+        this.cap = new ConnectionCap(silentConnectionCap(conf));
         TransportConf transport = SparkTransportConf.fromSparkConf(conf, "rpc", THREADS, Option.empty(),
                 Option.apply(security.getRpcSSLOptions()));
         this.context = new TransportContext(transport, new Mailbox(), true);
         List<TransportServerBootstrap> serverBootstraps = new ArrayList<>();
         List<TransportClientBootstrap> clientBootstraps = new ArrayList<>();
+        serverBootstraps.add(cap);
         if (security.isAuthenticationEnabled()) {
             serverBootstraps.add(new AuthServerBootstrap(transport, security));
             clientBootstraps.add(new AuthClientBootstrap(transport, security.getSaslUser(), security));
@@ -81,6 +87,24 @@ public final class PeerNetwork implements Closeable {
         this.encrypted = security.isAuthenticationEnabled() && transport.encryptionEnabled()
                 || context.sslEncryptionEnabled();
         this.clients = context.createClientFactory(clientBootstraps);
+    }
+
+    private static int silentConnectionCap(SparkConf conf) {
+        String value = conf.get(ConnectionCap.KEY, String.valueOf(ConnectionCap.DEFAULT)).trim();
+        try {
+            int cap = Integer.parseInt(value);
+            if (cap >= 1) {
+                return cap;
+            }
+        } catch (NumberFormatException e) {
+            // reported below
+        }
+        throw new IllegalArgumentException(ConnectionCap.KEY + "=" + value + ": expected a whole number of at least 1");
+    }
+
+    /** Connections to this end that have not delivered a message yet (see {@link ConnectionCap}). */
+    int silentConnections() {
+        return cap.silent();
     }
 
     /**
@@ -234,6 +258,7 @@ public final class PeerNetwork implements Closeable {
 
         @Override
         public void receive(TransportClient client, ByteBuffer message) {
+            cap.delivered(client.getChannel());
             int size = message.remaining();
             PeerMessage m;
             try {

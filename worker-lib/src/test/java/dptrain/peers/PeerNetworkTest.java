@@ -35,7 +35,11 @@ class PeerNetworkTest {
     private static final long TOKEN = 42;
 
     private static PeerNetwork end(String secret, boolean encrypt) {
-        SparkConf conf = new SparkConf().set("spark.authenticate", String.valueOf(secret != null))
+        return end(secret, encrypt, new SparkConf());
+    }
+
+    private static PeerNetwork end(String secret, boolean encrypt, SparkConf conf) {
+        conf.set("spark.authenticate", String.valueOf(secret != null))
                 .set("spark.network.crypto.enabled", String.valueOf(encrypt));
         if (secret != null) {
             conf.set("spark.authenticate.secret", secret);
@@ -128,6 +132,63 @@ class PeerNetworkTest {
                             "spark.authenticate " + (secret != null));
                 }
             }
+        }
+    }
+
+    @Test
+    void aConnectionThatSaysNothingIsClosedAfterSparksNetworkTimeout() throws Exception {
+        try (PeerNetwork receiver = end("s", false, new SparkConf().set("spark.network.timeout", "2s"));
+                Socket silent = new Socket(HOST, receiver.port())) {
+            silent.setSoTimeout(15_000);
+            long began = System.nanoTime();
+            assertEquals(-1, silent.getInputStream().read(), "the end closed the silent connection");
+            double seconds = (System.nanoTime() - began) / 1e9;
+            assertTrue(seconds >= 1.5 && seconds < 12, "closed after " + seconds + " s, with a 2 s timeout");
+        }
+    }
+
+    @Test
+    void pastTheCapSilentConnectionsAreClosedAtOnceAndPeersDeliverOnceTheyAreGone() throws Exception {
+        try (PeerNetwork receiver = end("s", false, new SparkConf().set(ConnectionCap.KEY, "3"));
+                PeerNetwork peer = end("s", false)) {
+            Socket[] strangers = new Socket[3];
+            try {
+                for (int i = 0; i < strangers.length; i++) {
+                    strangers[i] = new Socket(HOST, receiver.port());
+                }
+                long deadline = System.nanoTime() + 10_000_000_000L;
+                while (receiver.silentConnections() < 3 && System.nanoTime() < deadline) {
+                    Thread.sleep(20);
+                }
+                assertEquals(3, receiver.silentConnections());
+                try (Socket fourth = new Socket(HOST, receiver.port())) {
+                    fourth.setSoTimeout(10_000);
+                    assertEquals(-1, fourth.getInputStream().read(), "the connection past the cap was closed");
+                }
+                assertEquals(3, receiver.silentConnections());
+            } finally {
+                for (Socket s : strangers) {
+                    if (s != null) {
+                        s.close();
+                    }
+                }
+            }
+            long deadline = System.nanoTime() + 10_000_000_000L;
+            while (receiver.silentConnections() > 0 && System.nanoTime() < deadline) {
+                Thread.sleep(20);
+            }
+            peer.send(HOST, receiver.port(), chunk(marked()));
+            assertArrayEquals(marked().copyParameters(), receive(receiver).values().copyParameters());
+            assertEquals(0, receiver.silentConnections(), "the peer's connection delivered, so it is not silent");
+        }
+    }
+
+    @Test
+    void aCapThatIsNotAPositiveNumberIsRefusedNamingTheSetting() {
+        for (String bad : new String[] {"0", "many"}) {
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                    () -> end("s", false, new SparkConf().set(ConnectionCap.KEY, bad)).close());
+            assertEquals(ConnectionCap.KEY + "=" + bad + ": expected a whole number of at least 1", e.getMessage());
         }
     }
 
