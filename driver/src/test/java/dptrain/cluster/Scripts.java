@@ -30,6 +30,7 @@ final class Scripts {
      * failure also shows where it was stuck: the threads of its own JVMs and of the JVMs whose
      * command line contains one of {@code related} (a cluster's executors and drivers), dumped whole
      * into {@code outputFile}'s sibling {@code thread-dumps.txt}, and the last lines of {@code log}.
+     * Those executors and drivers are then killed with it.
      */
     static Run run(Path outputFile, Duration timeout, Map<String, String> env, List<String> command,
             List<String> related, Path log) throws IOException {
@@ -43,6 +44,11 @@ final class Scripts {
                         outputFile.resolveSibling("thread-dumps.txt"), log);
                 process.descendants().forEach(ProcessHandle::destroyForcibly);
                 process.destroyForcibly();
+                // Its executors and cluster-mode driver too, or they would hold the cluster's cores from the next test.
+                ProcessHandle.allProcesses().filter(p -> p.info().commandLine().map(c -> related.stream()
+                        .anyMatch(c::contains) && (c.contains("CoarseGrainedExecutorBackend")
+                                || c.contains("DriverWrapper"))).orElse(false))
+                        .forEach(ProcessHandle::destroyForcibly);
                 throw new AssertionError(String.join(" ", command) + " did not finish within " + timeout
                         + "; its output so far:\n" + Files.readString(outputFile, StandardCharsets.UTF_8) + stuck);
             }
