@@ -3,6 +3,7 @@ package dptrain.cli;
 import dptrain.driver.files.EnvironmentException;
 import dptrain.sparkstart.ClusterLog;
 import dptrain.sparkstart.ExecutorMemoryCheck;
+import dptrain.sparkstart.ExecutorStartWatch;
 import dptrain.sparkstart.SparkDefaults;
 import dptrain.sparkstart.SparkStart;
 import java.io.PrintWriter;
@@ -62,13 +63,15 @@ final class SparkOptions {
      * application and started an executor), warns when executors look too small for ND4J's off-heap
      * memory for a model of {@code parameterCount} parameters, runs {@code work} and stops Spark.
      * When Spark stops under {@code work}, whatever failed first says little: the failure becomes
-     * one sentence about Spark's stop, an {@link EnvironmentException}.
+     * one sentence about Spark's stop, an {@link EnvironmentException}; so does a run whose executors
+     * keep failing as they start ({@link ExecutorStartWatch}), which would otherwise wait forever.
      *
      * @return what {@code work} returns, the command's exit code
      */
     int run(SparkConf conf, long parameterCount, PrintWriter err, CommandLine cli, SparkWork work) {
         try (ClusterLog log = ClusterLog.watch()) {
             JavaSparkContext jsc = SparkStart.start(conf, log, cli);
+            Optional<ExecutorStartWatch> executorStarts = ExecutorStartWatch.attach(jsc);
             try {
                 jsc.setLogLevel("WARN");
                 ExecutorMemoryCheck.warnings(jsc.getConf(), parameterCount)
@@ -76,6 +79,11 @@ final class SparkOptions {
                 err.flush();
                 return work.run(jsc);
             } catch (RuntimeException e) {
+                // Executors that kept failing to start: the watch cancelled the jobs, whatever e says of them.
+                Optional<EnvironmentException> cannotStart = executorStarts.flatMap(w -> w.failure(e));
+                if (cannotStart.isPresent()) {
+                    throw cannotStart.get();
+                }
                 throw stoppedUnder(jsc, log, e);
             } finally {
                 jsc.stop();
