@@ -136,6 +136,33 @@ class PeerNetworkTest {
     }
 
     @Test
+    void withSparksRpcTlsOnNoFloatOfTheStateCrossesInTheClear(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir)
+            throws Exception {
+        // A self-signed key pair made by the JDK's keytool, as an operator would make one for Spark's RPC TLS.
+        java.nio.file.Path keyStore = dir.resolve("rpc.p12");
+        Process keytool = new ProcessBuilder(java.nio.file.Path.of(System.getProperty("java.home"), "bin", "keytool")
+                .toString(), "-genkeypair", "-alias", "rpc", "-keyalg", "RSA", "-keysize", "2048", "-validity", "2",
+                "-dname", "CN=127.0.0.1", "-storetype", "PKCS12", "-keystore", keyStore.toString(), "-storepass",
+                "changeit", "-keypass", "changeit").redirectErrorStream(true).start();
+        String keytoolSaid = new String(keytool.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+        assertEquals(0, keytool.waitFor(), keytoolSaid);
+        java.util.function.Supplier<SparkConf> tls = () -> new SparkConf().set("spark.ssl.rpc.enabled", "true")
+                .set("spark.ssl.rpc.keyStore", keyStore.toString()).set("spark.ssl.rpc.keyStorePassword", "changeit")
+                .set("spark.ssl.rpc.keyPassword", "changeit").set("spark.ssl.rpc.keyStoreType", "PKCS12")
+                .set("spark.ssl.rpc.trustStore", keyStore.toString()).set("spark.ssl.rpc.trustStorePassword", "changeit")
+                .set("spark.ssl.rpc.trustStoreType", "PKCS12").set("spark.ssl.rpc.openSslEnabled", "false");
+        byte[] needle = needle(marked());
+        try (PeerNetwork receiver = end("s", false, tls.get()); PeerNetwork sender = end("s", false, tls.get());
+                RecordingProxy proxy = new RecordingProxy(receiver.port())) {
+            assertTrue(sender.encrypted(), "TLS counts as encrypted");
+            sender.send(HOST, proxy.port(), chunk(marked()));
+            assertArrayEquals(marked().copyParameters(), receive(receiver).values().copyParameters());
+            assertTrue(proxy.captured().length > 4 * 4096, "the state crossed the proxy");
+            assertFalse(contains(proxy.captured(), needle), "a block of the state's floats in the clear");
+        }
+    }
+
+    @Test
     void aConnectionThatSaysNothingIsClosedAfterSparksNetworkTimeout() throws Exception {
         try (PeerNetwork receiver = end("s", false, new SparkConf().set("spark.network.timeout", "2s"));
                 Socket silent = new Socket(HOST, receiver.port())) {
