@@ -3,19 +3,23 @@ package dptrain.peers;
 import io.netty.channel.Channel;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
 import org.apache.spark.network.server.RpcHandler;
 import org.apache.spark.network.server.TransportServerBootstrap;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * A cap on the connections to one end of the exchange that have not yet delivered a message: with
- * {@code spark.authenticate} on, those that have not proven they know the secret. Spark's transport
- * has no such cap of its own; Netty holds no thread for a silent connection, but each holds a
- * socket until Spark's idle timeout ({@code spark.network.timeout}) closes it, so a stranger opening
- * connections faster than that could exhaust the end's file descriptors. Past the cap a new
- * connection is closed at once, with one log line. A peer's connection delivers its first message
- * right after the handshake, so a run's own connections leave the count within milliseconds.
+ * The read timeout and the cap on connections to one end of the exchange that have not yet
+ * delivered a message: with {@code spark.authenticate} on, those that have not proven they know the
+ * secret. A silent connection is closed once {@code spark.network.timeout} has passed, and past the
+ * cap a new connection is closed at once, each with one log line: Spark's transport has no such cap
+ * of its own, and Netty holds no thread for a silent connection but a socket each, so a stranger
+ * opening connections fast could otherwise exhaust the end's file descriptors. A peer's connection
+ * delivers its first message right after the handshake, so a run's own connections leave the count
+ * within milliseconds, and from then on are never closed for being idle: Spark's one-way send
+ * reports no failure, so a message written as an idle connection closed would be lost and its
+ * round would wait for it forever.
  *
  * <p>Installed as the first server bootstrap, so it sees every accepted connection before Spark's
  * authentication does.
@@ -27,13 +31,15 @@ final class ConnectionCap implements TransportServerBootstrap {
     static final int DEFAULT = 256;
 
     private final int cap;
+    private final long timeoutMillis;
     private final Set<Channel> silent = ConcurrentHashMap.newKeySet();
 
-    ConnectionCap(int cap) {
+    ConnectionCap(int cap, long timeoutMillis) {
         if (cap < 1) {
             throw new IllegalArgumentException(KEY + "=" + cap + ": expected at least 1");
         }
         this.cap = cap;
+        this.timeoutMillis = timeoutMillis;
     }
 
     @Override
@@ -46,6 +52,13 @@ final class ConnectionCap implements TransportServerBootstrap {
         }
         silent.add(channel);
         channel.closeFuture().addListener(f -> silent.remove(channel));
+        channel.eventLoop().schedule(() -> {
+            if (silent.contains(channel)) {
+                LOG.warn("Closed a connection from {} to the replicas' exchange: it delivered no message within {} ms "
+                        + "(spark.network.timeout)", channel.remoteAddress(), timeoutMillis);
+                channel.close();
+            }
+        }, timeoutMillis, TimeUnit.MILLISECONDS);
         return rpcHandler;
     }
 

@@ -39,12 +39,13 @@ import scala.Option;
  * handshake; the secret never travels), and with {@code spark.network.crypto.enabled} or
  * {@code spark.ssl.rpc.enabled} the bytes are encrypted. So the states move exactly as securely as
  * Spark's own traffic. A connection that fails the handshake is closed by Spark and logged here once.
- * A connection with no traffic for {@code spark.network.timeout} is closed by Spark's idle check,
- * and past {@value ConnectionCap#DEFAULT} connections that have not delivered a message yet
- * ({@code spark.dptrain.roundExchange.maxSilentConnections}) new ones are closed at once ({@link ConnectionCap}).
+ * A connection that has delivered no message within {@code spark.network.timeout} is closed, and
+ * past {@value ConnectionCap#DEFAULT} such connections ({@code spark.dptrain.roundExchange.maxSilentConnections})
+ * new ones are closed at once ({@link ConnectionCap}); a connection that has delivered stays open
+ * however long it is quiet.
  *
  * <p>Messages are one-way: Spark keeps no outstanding request for them, so a quiet connection (the
- * driver checkpointing between rounds) is never timed out.
+ * driver checkpointing between rounds, a round of long compute) is never timed out.
  */
 public final class PeerNetwork implements Closeable {
     private static final Logger LOG = LoggerFactory.getLogger(PeerNetwork.class);
@@ -71,10 +72,13 @@ public final class PeerNetwork implements Closeable {
     private PeerNetwork(SparkConf conf, SecurityManager security, String bindHost, String host, int port, long token) {
         this.token = token;
         this.host = host;
-        this.cap = new ConnectionCap(silentConnectionCap(conf));
+        int maxSilent = silentConnectionCap(conf);
         TransportConf transport = SparkTransportConf.fromSparkConf(conf, "rpc", THREADS, Option.empty(),
                 Option.apply(security.getRpcSSLOptions()));
-        this.context = new TransportContext(transport, new Mailbox(), true);
+        this.cap = new ConnectionCap(maxSilent, transport.connectionTimeoutMs());
+        // Not Spark's idle close (closeIdleConnections): it would drop a message sent as it closed.
+        // ConnectionCap closes connections that never delivered one instead.
+        this.context = new TransportContext(transport, new Mailbox(), false);
         List<TransportServerBootstrap> serverBootstraps = new ArrayList<>();
         List<TransportClientBootstrap> clientBootstraps = new ArrayList<>();
         serverBootstraps.add(cap);
@@ -100,6 +104,12 @@ public final class PeerNetwork implements Closeable {
             // reported below
         }
         throw new IllegalArgumentException(ConnectionCap.KEY + "=" + value + ": expected a whole number of at least 1");
+    }
+
+    /** Whether this end's connection to {@code toHost}:{@code toPort} is open (tests: idle connections stay). */
+    boolean connectionOpen(String toHost, int toPort) {
+        TransportClient client = connected.get(toHost + ":" + toPort);
+        return client != null && client.isActive();
     }
 
     /** Connections to this end that have not delivered a message yet (see {@link ConnectionCap}). */

@@ -175,6 +175,21 @@ class PeerNetworkTest {
     }
 
     @Test
+    void aConnectionThatHasDeliveredStaysOpenHoweverLongItIsQuiet() throws Exception {
+        SparkConf shortTimeout = new SparkConf().set("spark.network.timeout", "1s");
+        try (PeerNetwork receiver = end("s", false, shortTimeout.clone());
+                PeerNetwork sender = end("s", false, shortTimeout.clone())) {
+            sender.send(HOST, receiver.port(), chunk(marked()));
+            receive(receiver);
+            Thread.sleep(4_000);
+            assertTrue(sender.connectionOpen(HOST, receiver.port()),
+                    "a quiet connection was closed: a message sent as it closed would be lost");
+            sender.send(HOST, receiver.port(), chunk(marked()));
+            assertArrayEquals(marked().copyParameters(), receive(receiver).values().copyParameters());
+        }
+    }
+
+    @Test
     void pastTheCapSilentConnectionsAreClosedAtOnceAndPeersDeliverOnceTheyAreGone() throws Exception {
         try (PeerNetwork receiver = end("s", false, new SparkConf().set(ConnectionCap.KEY, "3"));
                 PeerNetwork peer = end("s", false)) {
