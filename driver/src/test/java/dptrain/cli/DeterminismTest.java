@@ -54,6 +54,25 @@ class DeterminismTest {
         return ResumeTest.parameters(out);
     }
 
+    /**
+     * A global batch of 150 split between 3 workers is 50 examples per worker: the bits of a batch of 50 per
+     * worker, on one core or two.
+     */
+    @Test
+    void aGlobalBatchSplitBetweenTheWorkersGivesTheBitsOfItsShareOnAnyNumberOfCores(@TempDir Path a,
+            @TempDir Path b) throws IOException {
+        float[] perWorker = train(a, "local[1]");
+        List<String> args = new ArrayList<>(List.of("train", "--model", BOOK_SPEC, "--train", trainImages.toString(),
+                "--epochs", "2", "--batch-size", "150", "--batch-scope", "global", "--workers", "3",
+                "--averaging-frequency", "2", "--master", "local[2]", "--output", b.toString(), "--conf",
+                "spark.ui.enabled=false"));
+        TrainCommandTest.Run run = dptrain(args.toArray(String[]::new));
+        assertEquals(ExitCodes.OK, run.code(), run.out() + run.err());
+        assertTrue(run.out().contains("3 workers, 6 steps per worker per epoch"), run.out());
+        assertArrayEquals(perWorker, ResumeTest.parameters(b), "a global batch of 150 over 3 workers on local[2] "
+                + "differs from 50 per worker on local[1]");
+    }
+
     @Test
     void oneCoreTwoCoresAndRetriedTasksGiveTheSameBits(@TempDir Path a, @TempDir Path b, @TempDir Path c)
             throws IOException {
