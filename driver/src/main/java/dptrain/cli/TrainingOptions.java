@@ -46,7 +46,7 @@ final class TrainingOptions {
     int epochs;
 
     @Option(names = "--batch-size", paramLabel = "B", defaultValue = "" + TrainingConfig.DEFAULT_BATCH_SIZE,
-            description = "Examples per minibatch: per worker, or for all workers together (--batch-scope) "
+            description = "Examples per minibatch of all workers together, or per worker with --batch-scope worker "
                     + "(default: ${DEFAULT-VALUE}).")
     int batchSize;
 
@@ -54,8 +54,8 @@ final class TrainingOptions {
             description = "What --batch-size counts: worker (each worker's minibatch), global (all workers' "
                     + "together: N workers take ceil(B/N) each, the optimizer steps per epoch of one worker), or "
                     + "auto (split only as far as every replica keeps "
-                    + BatchScope.AUTO_MIN_MINIBATCHES_PER_EPOCH + " minibatches per epoch) (default: worker; "
-                    + "PARITY.md).")
+                    + BatchScope.AUTO_MIN_MINIBATCHES_PER_EPOCH + " minibatches per epoch) (default: global; "
+                    + "chosen in PARITY.md).")
     BatchScope batchScope;
 
     @Option(names = "--workers", paramLabel = "N",

@@ -179,8 +179,8 @@ public final class DistributedTrainer {
         String jobId = UUID.randomUUID().toString();
         Broadcast<ModelSpec> specBroadcast = jsc.broadcast(spec);
         try {
-            if (training.examples() < workerBatch) {
-                throw new ParameterException("batch_size", "{batch_size}: " + workerBatch
+            if (training.examples() < config.batchSize()) {
+                throw new ParameterException("batch_size", "{batch_size}: " + config.batchSize()
                         + " is larger than the "
                         + training.examples() + " training examples of " + config.train().uri()
                         + "; expected at most that many");

@@ -35,11 +35,14 @@ public final class TrainingConfig {
     /** Default passes over the training data (the CLI's --epochs, the Spark ML estimator's epochs). */
     public static final int DEFAULT_EPOCHS = 5;
 
-    /** Default examples per minibatch per replica (--batch-size, batchSize). */
+    /** Default examples per minibatch, of all workers together by default (--batch-size, batchSize). */
     public static final int DEFAULT_BATCH_SIZE = 128;
 
-    /** Default meaning of the batch size (--batch-scope, batchScope): {@link BatchScope#WORKER}, each worker's. */
-    public static final BatchScope DEFAULT_BATCH_SCOPE = BatchScope.WORKER;
+    /**
+     * Default meaning of the batch size (--batch-scope, batchScope): {@link BatchScope#GLOBAL}, all workers'
+     * minibatch together, chosen by PARITY.md's rule on validation data (session 8).
+     */
+    public static final BatchScope DEFAULT_BATCH_SCOPE = BatchScope.GLOBAL;
 
     private final ModelSpec spec;
     private final DataInput train;

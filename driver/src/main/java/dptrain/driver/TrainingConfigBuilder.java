@@ -83,7 +83,10 @@ public final class TrainingConfigBuilder {
         return this;
     }
 
-    /** Examples per minibatch per replica (default: {@value TrainingConfig#DEFAULT_BATCH_SIZE}). */
+    /**
+     * Examples per minibatch (default: {@value TrainingConfig#DEFAULT_BATCH_SIZE}), of all workers together or
+     * per worker as {@link #batchScope} says.
+     */
     public TrainingConfigBuilder batchSize(int batchSize) {
         this.batchSize = batchSize;
         return this;

@@ -80,7 +80,8 @@ abstract class NetworkEstimator<M extends NetworkModel<M>> extends Estimator<M> 
                 ParamRules.rule(this, "spec", (String s) -> !s.isBlank(), "a spec path or YAML/JSON spec text"));
         epochs = new IntParam(this, "epochs", "passes over the training data",
                 ParamRules.rule(this, "epochs", (Integer n) -> n >= 1, "a whole number >= 1"));
-        batchSize = new IntParam(this, "batchSize", "examples per minibatch per worker",
+        batchSize = new IntParam(this, "batchSize", "examples per minibatch, of all workers together or per worker "
+                + "as batchScope says",
                 ParamRules.rule(this, "batchSize", (Integer n) -> n >= 1, "a whole number >= 1"));
         batchScope = new Param<>(this, "batchScope", "what batchSize counts, as the CLI's --batch-scope: 'worker' "
                 + "(each worker's minibatch), 'global' (all workers' together, each taking ceil(batchSize/N)) or "

@@ -167,7 +167,7 @@ class DptrainClassifierTest {
                 assertThrows(IllegalArgumentException.class, () -> classifier.setEpochs(0)));
         assertMessage("DptrainClassifier batchScope: 'replica' is not allowed; expected worker, global or auto",
                 assertThrows(IllegalArgumentException.class, () -> classifier.setBatchScope("replica")));
-        assertEquals("worker", classifier.getBatchScope());
+        assertEquals("global", classifier.getBatchScope());
         assertMessage("DptrainClassifier learningRate: -0.1 is not allowed; expected a number > 0",
                 assertThrows(IllegalArgumentException.class, () -> classifier.setLearningRate(-0.1)));
         assertMessage("DptrainClassifier validationFraction: 1.0 is not allowed; expected a fraction in [0, 1)",
