@@ -50,9 +50,9 @@ final class TrainingOptions {
                     + "(default: ${DEFAULT-VALUE}).")
     int batchSize;
 
-    @Option(names = "--batch-scope", paramLabel = "worker|global|auto", converter = BatchScopeConverter.class,
-            description = "What --batch-size counts: worker (each worker's minibatch), global (all workers' "
-                    + "together: N workers take ceil(B/N) each, the optimizer steps per epoch of one worker), or "
+    @Option(names = "--batch-scope", paramLabel = "global|worker|auto", converter = BatchScopeConverter.class,
+            description = "What --batch-size counts: global (all workers' minibatch together: N workers take "
+                    + "ceil(B/N) each, the optimizer steps per epoch of one worker), worker (each worker's), or "
                     + "auto (split only as far as every replica keeps "
                     + BatchScope.AUTO_MIN_MINIBATCHES_PER_EPOCH + " minibatches per epoch) (default: global; "
                     + "chosen in PARITY.md).")
