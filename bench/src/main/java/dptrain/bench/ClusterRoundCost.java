@@ -4,6 +4,7 @@ import dptrain.driver.DistributedTrainer;
 import dptrain.driver.TrainingConfig;
 import dptrain.driver.TrainingProgress;
 import dptrain.driver.input.DataInput;
+import dptrain.driver.pipeline.BatchScope;
 import dptrain.driver.rounds.AveragingSchedule;
 import dptrain.driver.rounds.BlockMomentum;
 import dptrain.driver.rounds.RoundRecord;
@@ -95,7 +96,7 @@ public final class ClusterRoundCost {
             int batch) {
         TrainingConfig config = TrainingConfig.builder(spec, DataInput.idx(slice.toString())).epochs(1)
                 .batchSize(batch).workers(workers).averaging(AveragingSchedule.everyMinibatches(1)).seed(1)
-                .blockMomentum(BlockMomentum.NONE).build();
+                .blockMomentum(BlockMomentum.NONE).batchScope(BatchScope.WORKER).build();
         List<RoundRecord> records = new ArrayList<>();
         List<RoundTraffic> traffic = new ArrayList<>();
         new DistributedTrainer(jsc).train(config, new TrainingProgress() {

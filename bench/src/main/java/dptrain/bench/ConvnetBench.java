@@ -8,6 +8,7 @@ import dptrain.driver.TrainingConfig;
 import dptrain.driver.TrainingProgress;
 import dptrain.driver.TrainingResult;
 import dptrain.driver.input.DataInput;
+import dptrain.driver.pipeline.BatchScope;
 import dptrain.driver.rounds.EpochRecord;
 import dptrain.driver.rounds.RoundRecord;
 import dptrain.replica.OneDnnHelpers;
@@ -215,7 +216,7 @@ public final class ConvnetBench {
         try (JavaSparkContext jsc = new JavaSparkContext(conf)) {
             jsc.setLogLevel("WARN");
             TrainingConfig config = TrainingConfig.builder(spec, DataInput.idx(slice)).epochs(epochs).batchSize(BATCH)
-                    .workers(WORKERS).build();
+                    .workers(WORKERS).batchScope(BatchScope.WORKER).build();
             double[] seconds = new double[epochs];
             TrainingConfig resolved = config.resolve(WORKERS);
             String name = String.format(Locale.ROOT, "dptrain local[2], 2 workers, default averaging (every %s "

@@ -6,6 +6,7 @@ import dptrain.driver.TrainingConfig;
 import dptrain.driver.TrainingProgress;
 import dptrain.driver.input.DataFormat;
 import dptrain.driver.input.DataInput;
+import dptrain.driver.pipeline.BatchScope;
 import dptrain.driver.pipeline.CacheMode;
 import dptrain.driver.rounds.AveragingSchedule;
 import dptrain.driver.rounds.EpochRecord;
@@ -130,7 +131,8 @@ public final class IngestionSpeed {
     private static void dptrain(JavaSparkContext jsc, ModelSpec spec, DataFormat format, String data, int run) {
         DataInput input = DataInput.of(data, format);
         TrainingConfig config = TrainingConfig.builder(spec, input).epochs(1).workers(2)
-                .averaging(AveragingSchedule.everyMinibatches(16)).cache(CacheMode.DISK).build();
+                .averaging(AveragingSchedule.everyMinibatches(16)).cache(CacheMode.DISK)
+                .batchScope(BatchScope.WORKER).build();
         HeapPeak heap = HeapPeak.start();
         long start = System.nanoTime();
         AtomicLong trainingStarted = new AtomicLong();

@@ -9,6 +9,7 @@ import dptrain.driver.TrainingFailedException;
 import dptrain.driver.TrainingProgress;
 import dptrain.driver.TrainingResult;
 import dptrain.driver.input.DataInput;
+import dptrain.driver.pipeline.BatchScope;
 import dptrain.driver.rounds.AveragingSchedule;
 import dptrain.driver.rounds.BlockMomentum;
 import dptrain.driver.rounds.EpochRecord;
@@ -36,8 +37,9 @@ import org.apache.spark.api.java.JavaSparkContext;
  *   <li><b>Selection</b>, on the selection dataset's training files only: every candidate averaging (rounds of K
  *       minibatches and a Nesterov block momentum, or plain) trains at every worker count on 90% of the training
  *       rows and is scored on the other 10%, a stratified, seeded validation split. One worker is the reference.
- *       The chosen candidate is the one whose worst validation-accuracy gap to one worker, over the worker counts,
- *       is smallest (one setting for every N, as a default must be).</li>
+ *       The choice follows the rule fixed before its results (session 8, {@link #choose}): eligible when the
+ *       worst validation gap to one worker over the worker counts is at most half a point; among the eligible
+ *       the fastest median epoch at 2 workers; if none is eligible, the smallest worst gap.</li>
  *   <li><b>Test, once</b>: the chosen candidate and one worker train on all training rows of the selection
  *       dataset and of every held-out dataset (which took no part in the choice), and each final model is
  *       evaluated on its test set once.</li>
@@ -45,7 +47,8 @@ import org.apache.spark.api.java.JavaSparkContext;
  * All runs share one local Spark context. Writes parity.json and parity.md.
  *
  * <p>Usage: {@code Parity SPEC OUT_DIR EPOCHS WORKERS,... CANDIDATES SELECTION_DIR [HELD_OUT_DIR,...]} where a
- * candidate is {@code K:M} (every K minibatches, or {@code epoch}; block momentum M, 0 for plain averaging), and a
+ * candidate is {@code K:M[:SCOPE]} (every K minibatches, or {@code epoch}; block momentum M, 0 for plain averaging;
+ * what the batch size counts, {@code worker} by default, {@code global} or {@code auto}), and a
  * data folder holds an IDX pair {@code train-*} and {@code t10k-*}.
  */
 public final class Parity {
@@ -56,20 +59,31 @@ public final class Parity {
     private Parity() {
     }
 
-    /** An averaging setting: rounds of {@code frequency} minibatches (or an epoch), block momentum 0 for plain. */
-    record Candidate(String frequency, double momentum) {
+    /**
+     * A setting under test: rounds of {@code frequency} minibatches (or an epoch), block momentum 0 for plain, and
+     * what the batch size counts ({@link BatchScope}).
+     */
+    record Candidate(String frequency, double momentum, BatchScope scope) {
         static Candidate parse(String text) {
             String[] parts = text.split(":");
-            if (parts.length != 2) {
-                throw new IllegalArgumentException("candidate '" + text + "': expected K:M, e.g. 16:0.4 or epoch:0");
+            if (parts.length != 2 && parts.length != 3) {
+                throw new IllegalArgumentException("candidate '" + text + "': expected K:M or K:M:SCOPE, e.g. 16:0.4, "
+                        + "epoch:0 or 16:0.4:global");
             }
-            return new Candidate(parts[0].trim(), Double.parseDouble(parts[1].trim()));
+            return new Candidate(parts[0].trim(), Double.parseDouble(parts[1].trim()),
+                    parts.length == 3 ? BatchScope.parse(parts[2]) : BatchScope.WORKER);
         }
 
         String label() {
             String every = frequency.equals("epoch") ? "every epoch" : "every " + frequency;
-            return momentum == 0 ? every + ", plain"
+            String averaging = momentum == 0 ? every + ", plain"
                     : String.format(Locale.ROOT, "%s, block momentum %.2f (Nesterov)", every, momentum);
+            return scope == BatchScope.WORKER ? averaging : averaging + ", batch scope " + scope;
+        }
+
+        /** Settings away from plain per-worker batches, for the rule's tie-break (fewer knobs wins). */
+        int knobs() {
+            return 1 + (momentum == 0 ? 0 : 1) + (scope == BatchScope.WORKER ? 0 : 1);
         }
 
         BlockMomentum blockMomentum() {
@@ -79,7 +93,16 @@ public final class Parity {
 
     /** One run: where, which setting, and what it reached (NaN when it diverged). */
     record Run(String phase, String dataset, int workers, String candidate, double finalAccuracy,
-            List<Double> accuracyPerEpoch, double trainingSeconds) {
+            List<Double> accuracyPerEpoch, double trainingSeconds, List<Double> epochSeconds) {
+        /** The median wall time of an epoch, NaN for a run that recorded none. */
+        double medianEpochSeconds() {
+            if (epochSeconds.isEmpty()) {
+                return Double.NaN;
+            }
+            double[] sorted = epochSeconds.stream().mapToDouble(Double::doubleValue).sorted().toArray();
+            int mid = sorted.length / 2;
+            return sorted.length % 2 == 1 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+        }
     }
 
     public static void main(String[] args) throws IOException {
@@ -147,17 +170,39 @@ public final class Parity {
         System.out.println("Wrote " + out.resolve("parity.json") + " and " + out.resolve("parity.md"));
     }
 
+    /** Eligible: the worst validation gap to one worker over 2-16 workers is at most this (half a point). */
+    static final double ELIGIBLE_GAP = -0.005;
+
+    /** Median epoch times within this fraction of the fastest tie, and the tie goes to fewer knobs. */
+    static final double TIME_TIE = 0.05;
+
     /**
-     * The candidate whose worst validation gap to one worker over the worker counts is smallest; ties go to the
-     * higher mean accuracy. A candidate that diverged anywhere loses.
+     * The rule fixed in PARITY.md before its results (session 8): among the candidates whose worst validation gap
+     * to one worker is at most half a point, the one with the smallest median epoch time at 2 workers (ties within
+     * 5% go to fewer knobs); if none is eligible, the smallest worst gap (ties: the higher mean accuracy). A
+     * candidate that diverged anywhere is never eligible and loses on gap.
      */
     static Candidate choose(List<Run> runs, Run reference, List<Candidate> candidates) {
-        return candidates.stream().max(Comparator
-                .comparingDouble((Candidate c) -> worstGap(runs, reference, c))
-                .thenComparingDouble(c -> meanAccuracy(runs, c))).orElseThrow();
+        List<Candidate> eligible = candidates.stream()
+                .filter(c -> worstGap(runs, reference, c) >= ELIGIBLE_GAP - 1e-9).toList();
+        if (eligible.isEmpty()) {
+            return candidates.stream().max(Comparator
+                    .comparingDouble((Candidate c) -> worstGap(runs, reference, c))
+                    .thenComparingDouble(c -> meanAccuracy(runs, c))).orElseThrow();
+        }
+        double fastest = eligible.stream().mapToDouble(c -> epochSecondsAtTwo(runs, c)).min().orElseThrow();
+        return eligible.stream().filter(c -> epochSecondsAtTwo(runs, c) <= fastest * (1 + TIME_TIE))
+                .min(Comparator.comparingInt(Candidate::knobs)
+                        .thenComparingDouble(c -> epochSecondsAtTwo(runs, c))).orElseThrow();
     }
 
-    private static double worstGap(List<Run> runs, Run reference, Candidate candidate) {
+    /** The median epoch time of the candidate's 2-worker selection run (infinite when there is none). */
+    static double epochSecondsAtTwo(List<Run> runs, Candidate candidate) {
+        return selectionRuns(runs, candidate).stream().filter(r -> r.workers() == 2).findFirst()
+                .map(Run::medianEpochSeconds).filter(t -> !Double.isNaN(t)).orElse(Double.POSITIVE_INFINITY);
+    }
+
+    static double worstGap(List<Run> runs, Run reference, Candidate candidate) {
         double worst = Double.POSITIVE_INFINITY;
         for (Run r : selectionRuns(runs, candidate)) {
             double gap = Double.isNaN(r.finalAccuracy()) ? Double.NEGATIVE_INFINITY
@@ -188,7 +233,8 @@ public final class Parity {
                 .workers(workers).seed(SEED)
                 .averaging(candidate == null ? AveragingSchedule.EVERY_EPOCH
                         : AveragingSchedule.parse(candidate.frequency()))
-                .blockMomentum(candidate == null ? BlockMomentum.NONE : candidate.blockMomentum());
+                .blockMomentum(candidate == null ? BlockMomentum.NONE : candidate.blockMomentum())
+                .batchScope(candidate == null ? BatchScope.WORKER : candidate.scope());
         if (phase.equals("selection")) {
             builder.validationSplit(VALIDATION_FRACTION).stratify(true);
         } else {
@@ -196,12 +242,14 @@ public final class Parity {
         }
         String label = candidate == null ? "one worker" : candidate.label();
         double[] seconds = {0};
+        List<Double> epochSeconds = new ArrayList<>();
         Run result;
         try {
             TrainingResult trained = new DistributedTrainer(jsc).train(builder.build(), new TrainingProgress() {
                 @Override
                 public void epochEnded(EpochRecord r) {
                     seconds[0] += r.seconds();
+                    epochSeconds.add(r.seconds());
                     System.out.printf(Locale.ROOT, "%s %s, %d workers, %s: %s%n", phase, dataset, workers, label,
                             r.progressLine(epochs));
                 }
@@ -211,11 +259,11 @@ public final class Parity {
             double accuracy = phase.equals("selection") ? perEpoch.get(perEpoch.size() - 1)
                     : trained.test().orElseThrow().stats().accuracy();
             result = new Run(phase, dataset, workers, label, accuracy, phase.equals("selection") ? perEpoch
-                    : List.of(), seconds[0]);
+                    : List.of(), seconds[0], epochSeconds);
         } catch (TrainingFailedException e) {
             System.out.printf(Locale.ROOT, "%s %s, %d workers, %s: %s%n", phase, dataset, workers, label,
                     e.getMessage());
-            result = new Run(phase, dataset, workers, label, Double.NaN, List.of(), seconds[0]);
+            result = new Run(phase, dataset, workers, label, Double.NaN, List.of(), seconds[0], epochSeconds);
         }
         runs.add(result);
         write(out, runs, epochs, candidates, null, null, List.of());
@@ -262,8 +310,8 @@ public final class Parity {
                         .map(Run::finalAccuracy).orElse(Double.NaN))));
         md.append("| Averaging |");
         workers.stream().filter(w -> w > 1).forEach(w -> md.append(" ").append(w).append(" workers |"));
-        md.append(" worst gap to one worker |\n|---|");
-        md.append("---|".repeat((int) workers.stream().filter(w -> w > 1).count() + 1)).append('\n');
+        md.append(" worst gap to one worker | median s/epoch, 2 workers |\n|---|");
+        md.append("---|".repeat((int) workers.stream().filter(w -> w > 1).count() + 2)).append('\n');
         Run reference = runs.stream().filter(r -> r.phase().equals("selection") && r.workers() == 1).findFirst()
                 .orElseThrow();
         for (Candidate c : candidates) {
@@ -277,7 +325,8 @@ public final class Parity {
                         .ifPresentOrElse(r -> md.append(" ").append(format(r.finalAccuracy())).append(" |"),
                                 () -> md.append(" |"));
             }
-            md.append(String.format(Locale.ROOT, " %+.4f |%n", worstGap(runs, reference, c)));
+            md.append(String.format(Locale.ROOT, " %+.4f | %.2f |%n", worstGap(runs, reference, c),
+                    epochSecondsAtTwo(runs, c)));
         }
         md.append('\n');
     }

@@ -5,6 +5,7 @@ import dptrain.driver.DistributedTrainer;
 import dptrain.driver.TrainingConfig;
 import dptrain.driver.TrainingProgress;
 import dptrain.driver.input.DataInput;
+import dptrain.driver.pipeline.BatchScope;
 import dptrain.driver.rounds.AveragingSchedule;
 import dptrain.driver.rounds.BlockMomentum;
 import dptrain.driver.rounds.RoundRecord;
@@ -34,7 +35,7 @@ record RoundCost(long parameters, String transport, double totalMs, double broad
                 + "loss: categorical_crossentropy\nseed: 1\n", "round-cost-" + hidden);
         TrainingConfig config = TrainingConfig.builder(spec, DataInput.idx(slice.toString())).epochs(1).batchSize(32)
                 .workers(2).averaging(AveragingSchedule.everyMinibatches(1)).seed(1).blockMomentum(BlockMomentum.NONE)
-                .build();
+                .batchScope(BatchScope.WORKER).build();
         List<RoundRecord> rounds = new ArrayList<>();
         roundExchange.run(jsc, () -> new DistributedTrainer(jsc).train(config, new TrainingProgress() {
             @Override

@@ -6,6 +6,7 @@ import dptrain.driver.files.InputFiles;
 import dptrain.driver.files.ParameterException;
 import dptrain.driver.input.DataInput;
 import dptrain.driver.output.RunOutputs;
+import dptrain.driver.pipeline.BatchScope;
 import dptrain.driver.pipeline.CacheMode;
 import dptrain.driver.rounds.AveragingSchedule;
 import dptrain.driver.rounds.BlockMomentum;
@@ -45,8 +46,17 @@ final class TrainingOptions {
     int epochs;
 
     @Option(names = "--batch-size", paramLabel = "B", defaultValue = "" + TrainingConfig.DEFAULT_BATCH_SIZE,
-            description = "Examples per minibatch per worker (default: ${DEFAULT-VALUE}).")
+            description = "Examples per minibatch of all workers together, or per worker with --batch-scope worker "
+                    + "(default: ${DEFAULT-VALUE}).")
     int batchSize;
+
+    @Option(names = "--batch-scope", paramLabel = "global|worker|auto", converter = BatchScopeConverter.class,
+            description = "What --batch-size counts: global (all workers' minibatch together: N workers take "
+                    + "ceil(B/N) each, the optimizer steps per epoch of one worker), worker (each worker's), or "
+                    + "auto (split only as far as every replica keeps "
+                    + BatchScope.AUTO_MIN_MINIBATCHES_PER_EPOCH + " minibatches per epoch) (default: global; "
+                    + "chosen in PARITY.md).")
+    BatchScope batchScope;
 
     @Option(names = "--workers", paramLabel = "N",
             description = "Model replicas, one Spark partition each (default: Spark's default parallelism).")
@@ -170,6 +180,9 @@ final class TrainingOptions {
         if (seed != null) {
             b.seed(seed);
         }
+        if (batchScope != null) {
+            b.batchScope(batchScope);
+        }
         blockMomentum().ifPresent(b::blockMomentum);
         return b;
     }
@@ -249,6 +262,18 @@ final class TrainingOptions {
                 return AveragingSchedule.parse(value);
             } catch (ParameterException e) {
                 // picocli names the flag itself: "Invalid value for option '--averaging-frequency': ..."
+                throw new CommandLine.TypeConversionException(e.message(k -> "").replaceFirst("^: ", ""));
+            }
+        }
+    }
+
+    /** Parses {@code --batch-scope}: worker, global or auto. */
+    static final class BatchScopeConverter implements CommandLine.ITypeConverter<BatchScope> {
+        @Override
+        public BatchScope convert(String value) {
+            try {
+                return BatchScope.parse(value);
+            } catch (ParameterException e) {
                 throw new CommandLine.TypeConversionException(e.message(k -> "").replaceFirst("^: ", ""));
             }
         }

@@ -49,7 +49,9 @@ public final class DistributedTrainer {
         IndexedExamples trainExamples =
                 ExampleSource.read(jsc, config.train(), "--train", check, spec.inputSize(), workers,
                         config.cache().examplesLevel());
-        DataPipeline pipeline = new DataPipeline(builder(config, config.train()), workers, config.seed(), config.cache());
+        int workerBatch = config.workerBatchSize(trainingRows(trainExamples.count(), config.validationFraction()));
+        DataPipeline pipeline = new DataPipeline(builder(config, config.train(), workerBatch), workers, config.seed(),
+                config.cache());
         DataPipeline.Split split;
         try {
             split = config.stratify()
@@ -65,9 +67,10 @@ public final class DistributedTrainer {
             IndexedExamples validationExamples = ExampleSource.read(jsc, validationData,
                     "--validation-data", check, spec.inputSize(), workers, config.cache().examplesLevel());
             try {
-                split = new DataPipeline.Split(split.training(), new DataPipeline(builder(config, validationData),
-                        workers, config.seed(), config.cache()).evaluationBatches(validationExamples,
-                                split.normalizer()), split.normalizer());
+                DataPipeline validationPipeline = new DataPipeline(builder(config, validationData, workerBatch),
+                        workers, config.seed(), config.cache());
+                split = new DataPipeline.Split(split.training(),
+                        validationPipeline.evaluationBatches(validationExamples, split.normalizer()), split.normalizer());
             } finally {
                 validationExamples.release();
             }
@@ -82,7 +85,7 @@ public final class DistributedTrainer {
                     ExampleSource.read(jsc, testData, "--test", check, spec.inputSize(), workers,
                             config.cache().examplesLevel());
             try {
-                test = new DataPipeline(builder(config, testData), workers, config.seed(), config.cache())
+                test = new DataPipeline(builder(config, testData, workerBatch), workers, config.seed(), config.cache())
                         .evaluationBatches(testExamples, split.normalizer());
             } finally {
                 testExamples.release();
@@ -93,7 +96,12 @@ public final class DistributedTrainer {
         if (testReport != null) {
             progress.skipped("--test", testReport);
         }
-        return trainOn(config, trainExamples.report(), split, test, testReport, progress);
+        return trainOn(config, workerBatch, trainExamples.report(), split, test, testReport, progress);
+    }
+
+    /** Rows left for training once the validation split holds out its share, as {@link DataPipeline} rounds it. */
+    private static long trainingRows(long rows, double validationFraction) {
+        return rows - Math.round(rows * validationFraction);
     }
 
     /**
@@ -104,13 +112,14 @@ public final class DistributedTrainer {
     public TrainingResult train(TrainingConfig given, IndexedExamples examples,
             TrainingProgress progress) {
         TrainingConfig config = given.resolve(jsc.defaultParallelism());
-        DataPipeline pipeline = new DataPipeline(builder(config, config.train()), config.workers(), config.seed(),
-                config.cache());
+        int workerBatch = config.workerBatchSize(trainingRows(examples.count(), config.validationFraction()));
+        DataPipeline pipeline = new DataPipeline(builder(config, config.train(), workerBatch), config.workers(),
+                config.seed(), config.cache());
         ModelSpec spec = config.spec();
         DataPipeline.Split split = config.stratify()
                 ? pipeline.stratifiedSplit(examples, config.validationFraction(), spec.normalization())
                 : pipeline.split(examples, config.validationFraction(), spec.normalization());
-        return trainOn(config, examples.report(), split, null, null, progress);
+        return trainOn(config, workerBatch, examples.report(), split, null, null, progress);
     }
 
     /**
@@ -133,13 +142,15 @@ public final class DistributedTrainer {
         progress.skipped("--train", data.report());
         // Every fold reads the examples again, from the copy the read keeps rather than from the files.
         try {
-            DataPipeline pipeline = new DataPipeline(builder(config, config.train()), config.workers(), config.seed(),
-                    config.cache());
+            // Every fold trains on the rows of the other folds.
+            int workerBatch = config.workerBatchSize(data.count() - data.count() / folds);
+            DataPipeline pipeline = new DataPipeline(builder(config, config.train(), workerBatch), config.workers(),
+                    config.seed(), config.cache());
             List<TrainingResult> results = new ArrayList<>();
             for (int fold = 0; fold < folds; fold++) {
                 progress.foldStarted(fold + 1, folds);
                 DataPipeline.Split split = pipeline.fold(data, fold, folds, spec.normalization());
-                TrainingResult result = trainOn(config, data.report(), split, null, null, progress);
+                TrainingResult result = trainOn(config, workerBatch, data.report(), split, null, null, progress);
                 results.add(result);
                 progress.foldEnded(fold + 1, folds, result);
             }
@@ -159,8 +170,8 @@ public final class DistributedTrainer {
     }
 
     /** Trains on prepared data and releases it when done. */
-    private TrainingResult trainOn(TrainingConfig config, ValidationReport trainReport, DataPipeline.Split split,
-            BatchedData test, ValidationReport testReport, TrainingProgress progress) {
+    private TrainingResult trainOn(TrainingConfig config, int workerBatch, ValidationReport trainReport,
+            DataPipeline.Split split, BatchedData test, ValidationReport testReport, TrainingProgress progress) {
         ModelSpec spec = config.spec();
         int workers = config.workers();
         BatchedData training = split.training();
@@ -211,9 +222,9 @@ public final class DistributedTrainer {
         }
     }
 
-    private static MinibatchBuilder builder(TrainingConfig config, DataInput input) {
+    private static MinibatchBuilder builder(TrainingConfig config, DataInput input, int workerBatch) {
         ModelSpec spec = config.spec();
-        return new MinibatchBuilder(config.batchSize(), spec.inputSize(), spec.outputSize(), spec.targetEncoding(),
+        return new MinibatchBuilder(workerBatch, spec.inputSize(), spec.outputSize(), spec.targetEncoding(),
                 input.featureMultiplier());
     }
 }

@@ -3,6 +3,7 @@ package dptrain.driver;
 import dptrain.driver.checkpoint.Checkpointing;
 import dptrain.driver.files.ParameterException;
 import dptrain.driver.input.DataInput;
+import dptrain.driver.pipeline.BatchScope;
 import dptrain.driver.pipeline.CacheMode;
 import dptrain.driver.rounds.AveragingSchedule;
 import dptrain.driver.rounds.BlockMomentum;
@@ -34,8 +35,14 @@ public final class TrainingConfig {
     /** Default passes over the training data (the CLI's --epochs, the Spark ML estimator's epochs). */
     public static final int DEFAULT_EPOCHS = 5;
 
-    /** Default examples per minibatch per replica (--batch-size, batchSize). */
+    /** Default examples per minibatch, of all workers together by default (--batch-size, batchSize). */
     public static final int DEFAULT_BATCH_SIZE = 128;
+
+    /**
+     * Default meaning of the batch size (--batch-scope, batchScope): {@link BatchScope#GLOBAL}, all workers'
+     * minibatch together, chosen by PARITY.md's rule on validation data (session 8).
+     */
+    public static final BatchScope DEFAULT_BATCH_SCOPE = BatchScope.GLOBAL;
 
     private final ModelSpec spec;
     private final DataInput train;
@@ -46,6 +53,7 @@ public final class TrainingConfig {
     private final CacheMode cache;
     private final int epochs;
     private final int batchSize;
+    private final BatchScope batchScope;
     private final long seed;
     private final InitialWeights initialWeights;
     private final OptionalInt workers;
@@ -65,6 +73,7 @@ public final class TrainingConfig {
         this.cache = b.cache;
         this.epochs = b.epochs;
         this.batchSize = b.batchSize;
+        this.batchScope = b.batchScope;
         this.seed = b.seed != null ? b.seed : b.spec.seed();
         this.initialWeights = b.initialWeights;
         this.workers = b.workers;
@@ -91,6 +100,7 @@ public final class TrainingConfig {
         b.cache = cache;
         b.epochs = epochs;
         b.batchSize = batchSize;
+        b.batchScope = batchScope;
         b.seed = seed;
         b.initialWeights = initialWeights;
         b.workers = workers;
@@ -197,8 +207,24 @@ public final class TrainingConfig {
         return epochs;
     }
 
+    /** The batch size as configured; what it counts is {@link #batchScope}. */
     public int batchSize() {
         return batchSize;
+    }
+
+    public BatchScope batchScope() {
+        return batchScope;
+    }
+
+    /**
+     * Examples per minibatch per replica: the batch size, split between the workers as {@link
+     * #batchScope} says ({@link BatchScope#workerBatch}).
+     *
+     * @param trainingRows rows left for training after any validation split or held-out fold
+     * @throws IllegalStateException when the number of workers is not {@linkplain #resolve resolved}
+     */
+    public int workerBatchSize(long trainingRows) {
+        return batchScope.workerBatch(batchSize, workers(), trainingRows);
     }
 
     public long seed() {
@@ -257,6 +283,10 @@ public final class TrainingConfig {
                 "block_momentum", "block_lr", "block_nesterov")) {
             m.put(key, all.get(key));
         }
+        if (batchScope != BatchScope.WORKER) {
+            // Only when not per worker, so checkpoints written before the option existed still resume.
+            m.put(BatchScope.KEY, all.get(BatchScope.KEY));
+        }
         Map<String, Object> model = new LinkedHashMap<>(spec.describe());
         // The optimizer's settings may change on resume (e.g. a lower learning rate after divergence).
         model.remove("optimizer");
@@ -271,6 +301,7 @@ public final class TrainingConfig {
         Map<String, Object> m = new LinkedHashMap<>();
         m.put("epochs", epochs);
         m.put("batch_size", batchSize);
+        m.put(BatchScope.KEY, batchScope.toString());
         m.put("workers", workers.isPresent() ? (Object) workers.getAsInt() : "auto");
         m.put(AveragingSchedule.KEY, averaging.describe());
         m.put("validation_split", validationFraction);

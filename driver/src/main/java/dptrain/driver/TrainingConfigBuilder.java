@@ -3,6 +3,7 @@ package dptrain.driver;
 import dptrain.driver.checkpoint.Checkpointing;
 import dptrain.driver.files.ParameterException;
 import dptrain.driver.input.DataInput;
+import dptrain.driver.pipeline.BatchScope;
 import dptrain.driver.pipeline.CacheMode;
 import dptrain.driver.rounds.AveragingSchedule;
 import dptrain.driver.rounds.BlockMomentum;
@@ -25,6 +26,7 @@ public final class TrainingConfigBuilder {
     CacheMode cache = CacheMode.MEMORY;
     int epochs = TrainingConfig.DEFAULT_EPOCHS;
     int batchSize = TrainingConfig.DEFAULT_BATCH_SIZE;
+    BatchScope batchScope = TrainingConfig.DEFAULT_BATCH_SCOPE;
     Long seed;
     InitialWeights initialWeights;
     OptionalInt workers = OptionalInt.empty();
@@ -81,9 +83,27 @@ public final class TrainingConfigBuilder {
         return this;
     }
 
-    /** Examples per minibatch per replica (default: {@value TrainingConfig#DEFAULT_BATCH_SIZE}). */
+    /**
+     * Examples per minibatch (default: {@value TrainingConfig#DEFAULT_BATCH_SIZE}), of all workers together or
+     * per worker as {@link #batchScope} says.
+     */
     public TrainingConfigBuilder batchSize(int batchSize) {
         this.batchSize = batchSize;
+        return this;
+    }
+
+    /**
+     * What {@link #batchSize} counts (default: {@link TrainingConfig#DEFAULT_BATCH_SCOPE}): each
+     * worker's minibatch ({@link BatchScope#WORKER}), the global minibatch split between the workers
+     * ({@link BatchScope#GLOBAL}: the same optimizer steps per epoch as one worker), or {@link
+     * BatchScope#AUTO}: split only as far as every replica needs to keep {@value
+     * BatchScope#AUTO_MIN_MINIBATCHES_PER_EPOCH} minibatches per epoch (chosen in PARITY.md).
+     */
+    public TrainingConfigBuilder batchScope(BatchScope scope) {
+        if (scope == null) {
+            throw ParameterException.notAllowed(BatchScope.KEY, null, "worker, global or auto");
+        }
+        this.batchScope = scope;
         return this;
     }
 

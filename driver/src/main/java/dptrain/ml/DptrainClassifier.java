@@ -58,6 +58,11 @@ public final class DptrainClassifier extends NetworkEstimator<DptrainClassificat
         return put(batchSize(), value);
     }
 
+    /** What the batch size counts: {@code worker}, {@code global} or {@code auto}. */
+    public DptrainClassifier setBatchScope(String value) {
+        return put(batchScope(), value);
+    }
+
     public DptrainClassifier setWorkers(int value) {
         return put(workers(), value);
     }

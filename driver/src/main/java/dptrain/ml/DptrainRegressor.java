@@ -55,6 +55,11 @@ public final class DptrainRegressor extends NetworkEstimator<DptrainRegressionMo
         return put(batchSize(), value);
     }
 
+    /** What the batch size counts: {@code worker}, {@code global} or {@code auto}. */
+    public DptrainRegressor setBatchScope(String value) {
+        return put(batchScope(), value);
+    }
+
     public DptrainRegressor setWorkers(int value) {
         return put(workers(), value);
     }

@@ -13,6 +13,7 @@ import dptrain.driver.input.DataInput;
 import dptrain.driver.input.DatasetExamples;
 import dptrain.driver.input.IndexedExamples;
 import dptrain.driver.metrics.TrainingMetrics;
+import dptrain.driver.pipeline.BatchScope;
 import dptrain.driver.rounds.AveragingSchedule;
 import dptrain.driver.rounds.EpochRecord;
 import dptrain.spec.ModelFile;
@@ -55,6 +56,7 @@ abstract class NetworkEstimator<M extends NetworkModel<M>> extends Estimator<M> 
     private final Param<String> spec;
     private final IntParam epochs;
     private final IntParam batchSize;
+    private final Param<String> batchScope;
     private final IntParam workers;
     private final Param<String> averagingFrequency;
     private final DoubleParam learningRate;
@@ -78,8 +80,14 @@ abstract class NetworkEstimator<M extends NetworkModel<M>> extends Estimator<M> 
                 ParamRules.rule(this, "spec", (String s) -> !s.isBlank(), "a spec path or YAML/JSON spec text"));
         epochs = new IntParam(this, "epochs", "passes over the training data",
                 ParamRules.rule(this, "epochs", (Integer n) -> n >= 1, "a whole number >= 1"));
-        batchSize = new IntParam(this, "batchSize", "examples per minibatch per worker",
+        batchSize = new IntParam(this, "batchSize", "examples per minibatch, of all workers together or per worker "
+                + "as batchScope says",
                 ParamRules.rule(this, "batchSize", (Integer n) -> n >= 1, "a whole number >= 1"));
+        batchScope = new Param<>(this, "batchScope", "what batchSize counts, as the CLI's --batch-scope: 'worker' "
+                + "(each worker's minibatch), 'global' (all workers' together, each taking ceil(batchSize/N)) or "
+                + "'auto' (split only as far as every replica keeps " + BatchScope.AUTO_MIN_MINIBATCHES_PER_EPOCH
+                + " minibatches per epoch) (default: '" + TrainingConfig.DEFAULT_BATCH_SCOPE + "'; PARITY.md)",
+                ParamRules.rule(this, "batchScope", (String k) -> isBatchScope(k), "worker, global or auto"));
         workers = new IntParam(this, "workers", "model replicas, one Spark partition each (default: Spark's default "
                 + "parallelism)", ParamRules.rule(this, "workers", (Integer n) -> n >= 1, "a whole number >= 1"));
         averagingFrequency = new Param<>(this, "averagingFrequency", "how often the replicas are averaged: every K "
@@ -106,6 +114,7 @@ abstract class NetworkEstimator<M extends NetworkModel<M>> extends Estimator<M> 
         setDefault(truncateSequences, ParamRules.NO_SEQUENCE_FITTING);
         setDefault(epochs, TrainingConfig.DEFAULT_EPOCHS);
         setDefault(batchSize, TrainingConfig.DEFAULT_BATCH_SIZE);
+        setDefault(batchScope, TrainingConfig.DEFAULT_BATCH_SCOPE.toString());
         setDefault(averagingFrequency, AveragingSchedule.AUTO.toString());
         setDefault(validationFraction, 0.0);
         setDefault(featuresCol, ParamRules.FEATURES_COL);
@@ -130,6 +139,10 @@ abstract class NetworkEstimator<M extends NetworkModel<M>> extends Estimator<M> 
 
     public IntParam batchSize() {
         return batchSize;
+    }
+
+    public Param<String> batchScope() {
+        return batchScope;
     }
 
     public IntParam workers() {
@@ -176,6 +189,10 @@ abstract class NetworkEstimator<M extends NetworkModel<M>> extends Estimator<M> 
         return (Integer) getOrDefault(batchSize);
     }
 
+    public String getBatchScope() {
+        return getOrDefault(batchScope);
+    }
+
     public String getAveragingFrequency() {
         return getOrDefault(averagingFrequency);
     }
@@ -203,6 +220,15 @@ abstract class NetworkEstimator<M extends NetworkModel<M>> extends Estimator<M> 
 
     public String getLabelCol() {
         return getOrDefault(labelCol);
+    }
+
+    private static boolean isBatchScope(String text) {
+        try {
+            BatchScope.parse(text);
+            return true;
+        } catch (ParameterException e) {
+            return false;
+        }
     }
 
     private static boolean isSchedule(String text) {
@@ -256,7 +282,8 @@ abstract class NetworkEstimator<M extends NetworkModel<M>> extends Estimator<M> 
             try {
                 config = TrainingConfig.builder(model, DataInput.dataFrame(getFeaturesCol(), getLabelCol())
                                 .withSequences(sequenceLength()))
-                        .epochs(getEpochs()).batchSize(getBatchSize()).workers(replicas)
+                        .epochs(getEpochs()).batchSize(getBatchSize())
+                        .batchScope(BatchScope.parse(getBatchScope())).workers(replicas)
                         .averaging(AveragingSchedule.parse(getAveragingFrequency()))
                         .validationSplit(getValidationFraction()).seed(shuffleSeed).build();
             } catch (ParameterException e) {

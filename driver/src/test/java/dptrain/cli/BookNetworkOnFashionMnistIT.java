@@ -41,9 +41,10 @@ class BookNetworkOnFashionMnistIT {
         assertEquals(5, history.get("epochs").size());
         JsonNode first = history.get("epochs").get(0);
         assertEquals(60000, first.get("examples").asLong());
-        assertEquals(235, first.get("steps_per_replica").asLong(), "30,000 examples per worker in batches of 128");
-        assertEquals(470, first.get("steps_total").asLong());
-        assertEquals(15, first.get("averaging_rounds").asInt(), "235 minibatches per replica, averaged every 16");
+        assertEquals(469, first.get("steps_per_replica").asLong(),
+                "30,000 examples per worker in minibatches of 64: the default global batch of 128 split in two");
+        assertEquals(938, first.get("steps_total").asLong());
+        assertEquals(30, first.get("averaging_rounds").asInt(), "469 minibatches per replica, averaged every 16");
         double testAccuracy = history.get("test_accuracy").asDouble();
         assertTrue(testAccuracy >= 0.85, "test accuracy " + testAccuracy);
 

@@ -33,7 +33,7 @@ class DeterminismTest {
 
     static float[] train(Path out, String master, String... conf) throws IOException {
         List<String> args = new ArrayList<>(List.of("train", "--model", BOOK_SPEC, "--train", trainImages.toString(),
-                "--epochs", "2", "--batch-size", "50", "--workers", "3", "--averaging-frequency", "2",
+                "--epochs", "2", "--batch-size", "150", "--workers", "3", "--averaging-frequency", "2",
                 "--master", master, "--output", out.toString(), "--conf", "spark.ui.enabled=false"));
         for (String c : conf) {
             args.add("--conf");
@@ -52,6 +52,25 @@ class DeterminismTest {
         boolean inMemory = socket && !List.of(conf).contains("spark.dptrain.roundExchange.inProcess=false");
         assertEquals(inMemory, run.out().contains("(in memory for tasks in the driver's JVM)"), run.out());
         return ResumeTest.parameters(out);
+    }
+
+    /**
+     * The default global batch of 150 split between 3 workers is 50 examples per worker: the bits of a batch of 50
+     * per worker, on one core or two.
+     */
+    @Test
+    void aGlobalBatchSplitBetweenTheWorkersGivesTheBitsOfItsShareOnAnyNumberOfCores(@TempDir Path a,
+            @TempDir Path b) throws IOException {
+        float[] global = train(a, "local[2]");
+        List<String> args = new ArrayList<>(List.of("train", "--model", BOOK_SPEC, "--train", trainImages.toString(),
+                "--epochs", "2", "--batch-size", "50", "--batch-scope", "worker", "--workers", "3",
+                "--averaging-frequency", "2", "--master", "local[1]", "--output", b.toString(), "--conf",
+                "spark.ui.enabled=false"));
+        TrainCommandTest.Run run = dptrain(args.toArray(String[]::new));
+        assertEquals(ExitCodes.OK, run.code(), run.out() + run.err());
+        assertTrue(run.out().contains("3 workers, 6 steps per worker per epoch"), run.out());
+        assertArrayEquals(global, ResumeTest.parameters(b), "a global batch of 150 over 3 workers on local[2] "
+                + "differs from 50 per worker on local[1]");
     }
 
     @Test
@@ -114,7 +133,7 @@ class DeterminismTest {
 
         // Under Spark's authentication and AES encryption (the console says so).
         TrainCommandTest.Run secured = TrainCommandTest.dptrain("train", "--model", BOOK_SPEC, "--train",
-                trainImages.toString(), "--epochs", "2", "--batch-size", "50", "--workers", "3",
+                trainImages.toString(), "--epochs", "2", "--batch-size", "150", "--workers", "3",
                 "--averaging-frequency", "2", "--master", "local[3]", "--output", d.toString(), "--conf",
                 "spark.ui.enabled=false", "--conf", peers, "--conf", "spark.authenticate=true", "--conf",
                 "spark.authenticate.secret=determinism", "--conf", "spark.network.crypto.enabled=true");
@@ -132,7 +151,7 @@ class DeterminismTest {
 
     private static float[] trainWith(Path out, String[] options, String master, String conf) throws IOException {
         List<String> args = new ArrayList<>(List.of("train", "--model", BOOK_SPEC, "--train", trainImages.toString(),
-                "--epochs", "2", "--batch-size", "50", "--workers", "3", "--averaging-frequency", "2",
+                "--epochs", "2", "--batch-size", "150", "--workers", "3", "--averaging-frequency", "2",
                 "--master", master, "--output", out.toString(), "--conf", "spark.ui.enabled=false", "--conf", conf));
         args.addAll(List.of(options));
         TrainCommandTest.Run run = dptrain(args.toArray(String[]::new));

@@ -50,7 +50,8 @@ class RegressionCrossValidationIT {
     private JsonNode crossValidate(Path train, int workers) throws IOException {
         Path folder = out.resolve("cv-" + workers);
         TrainCommandTest.Run run = dptrain("cv", "--model", RegressionCommandTest.SPEC, "--train", train.toString(),
-                "--folds", "4", "--epochs", "100", "--batch-size", "16", "--workers", Integer.toString(workers),
+                "--folds", "4", "--epochs", "100", "--batch-size", "16", "--batch-scope", "worker",
+                "--workers", Integer.toString(workers),
                 "--master", "local[2]", "--output", folder.toString(), "--conf", "spark.ui.enabled=false");
         assertEquals(ExitCodes.OK, run.code(), run.err());
         assertTrue(run.out().contains("4-fold cross-validation - val_loss: "), run.out());

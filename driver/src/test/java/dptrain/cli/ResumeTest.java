@@ -46,7 +46,7 @@ class ResumeTest {
 
     static List<String> args(Path output, String... more) {
         List<String> all = new ArrayList<>(List.of("train", "--model", BOOK_SPEC, "--train", trainImages.toString(),
-                "--epochs", "3", "--batch-size", "64", "--workers", "2", "--master", "local[2]",
+                "--epochs", "3", "--batch-size", "128", "--workers", "2", "--master", "local[2]",
                 "--averaging-frequency", "4", "--checkpoint-every", "1", "--output", output.toString(),
                 "--conf", "spark.ui.enabled=false"));
         for (int i = 0; i < more.length; i++) {
@@ -215,7 +215,7 @@ class ResumeTest {
         copyCheckpoint(3, 0);
         TrainCommandTest.Run run = train(out, "--resume", "--batch-size", "50", "--seed", "7");
         assertEquals(ExitCodes.INPUT, run.code(), run.out() + run.err());
-        assertTrue(run.err().contains("was written by a run with other settings (batch_size 64 -> 50, seed 12345 -> 7)"),
+        assertTrue(run.err().contains("was written by a run with other settings (batch_size 128 -> 50, seed 12345 -> 7)"),
                 run.err());
         assertFalse(Files.exists(out.resolve("model.zip")));
     }

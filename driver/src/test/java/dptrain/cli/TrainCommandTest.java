@@ -53,7 +53,7 @@ class TrainCommandTest {
     @Test
     void trainsWithValidationAndWritesModelHistoryAndProvenance() throws IOException {
         Run run = dptrain("train", "--model", BOOK_SPEC, "--train", trainImages.toString(), "--test", testImages.toString(),
-                "--epochs", "2", "--batch-size", "64", "--workers", "2", "--master", "local[2]",
+                "--epochs", "2", "--batch-size", "128", "--workers", "2", "--master", "local[2]",
                 "--validation-split", "0.2", "--output", out.toString(), "--conf", "spark.ui.enabled=false");
         assertEquals(ExitCodes.OK, run.code(), run.err());
         assertTrue(run.out().contains("Train on 1600 examples, validate on 400 examples; 2 workers"), run.out());
@@ -69,7 +69,8 @@ class TrainCommandTest {
         assertEquals(400, history.get("validation_examples").asLong());
         JsonNode epoch = history.get("epochs").get(1);
         assertEquals(1600, epoch.get("examples").asLong());
-        assertEquals(13, epoch.get("steps_per_replica").asLong(), "800 examples per worker in batches of 64");
+        assertEquals(13, epoch.get("steps_per_replica").asLong(),
+                "800 examples per worker in batches of 64: the global 128 split in two");
         assertEquals(26, epoch.get("steps_total").asLong());
         assertEquals(1, epoch.get("averaging_rounds").asInt());
         assertTrue(epoch.get("val_accuracy").asDouble() > 0.5, "val_accuracy " + epoch.get("val_accuracy"));
@@ -79,7 +80,8 @@ class TrainCommandTest {
 
         JsonNode provenance = new ObjectMapper().readTree(out.resolve("provenance.json").toFile());
         assertEquals("local[2]", provenance.get("master").asText());
-        assertEquals(64, provenance.get("parameters").get("batch_size").asInt());
+        assertEquals(128, provenance.get("parameters").get("batch_size").asInt());
+        assertEquals("global", provenance.get("parameters").get("batch_scope").asText());
         assertNotNull(provenance.get("spark_version").asText());
         assertTrue(provenance.get("parameters").get("train").get("uri").asText().endsWith("train-images-idx3-ubyte"));
 
@@ -118,7 +120,7 @@ class TrainCommandTest {
     @Test
     void averagingEveryFewStepsRunsSeveralRoundsPerEpoch() throws IOException {
         Run run = dptrain("train", "--model", BOOK_SPEC, "--train", trainImages.toString(), "--epochs", "1",
-                "--batch-size", "100", "--workers", "2", "--master", "local[2]", "--averaging-frequency", "4",
+                "--batch-size", "200", "--workers", "2", "--master", "local[2]", "--averaging-frequency", "4",
                 "--output", out.toString(), "--conf", "spark.ui.enabled=false");
         assertEquals(ExitCodes.OK, run.code(), run.err());
         assertTrue(run.out().contains("averaging every 4 steps (3 rounds per epoch)"), run.out());

@@ -139,7 +139,8 @@ class StandaloneClusterIT {
                 "spark.dptrain.roundExchange=jobs");
         Scripts.Run training = CLUSTER.submit(folder, true, Map.of(), oneMegabyte, List.of("train",
                 "--model", bookSpec(), "--train", FashionMnist.trainImages().toAbsolutePath().toString(),
-                "--workers", "2", "--epochs", "1", "--averaging-frequency", "64", "--output", folder.resolve("out").toString()));
+                "--workers", "2", "--batch-scope", "worker", "--epochs", "1", "--averaging-frequency", "64",
+                "--output", folder.resolve("out").toString()));
         assertEquals(0, training.exitCode(), training.output());
         assertTrue(training.output().contains("4 rounds per epoch"), training.output());
         String driverLog = Files.readString(folder.resolve("driver.log"));
@@ -321,7 +322,8 @@ class StandaloneClusterIT {
         assertEquals(5, history.get("epochs").size(), history.toString());
         JsonNode first = history.get("epochs").get(0);
         assertEquals(60000, first.get("examples").asLong());
-        assertEquals(235, first.get("steps_per_replica").asLong(), "30,000 examples per worker in batches of 128");
+        assertEquals(469, first.get("steps_per_replica").asLong(),
+                "30,000 examples per worker in minibatches of 64: the default global batch of 128 split in two");
         double testAccuracy = history.get("test_accuracy").asDouble();
         assertTrue(testAccuracy >= 0.85, "test accuracy " + testAccuracy);
         assertEquals(BOOK_NETWORK_PARAMETERS, parameters(out).length);

@@ -199,7 +199,7 @@ class SingleMachineEquivalenceTest {
     }
 
     @Test
-    void sgdAveragedEveryStepOverTwoWorkersEqualsOneMachineAtTwiceTheBatch() throws IOException {
+    void sgdAveragedEveryStepOverTwoWorkersEqualsOneMachineAtTheGlobalBatch() throws IOException {
         MultiLayerConfiguration conf = new NeuralNetConfiguration.Builder()
                 .seed(11)
                 .updater(new Sgd(0.05))
@@ -212,7 +212,9 @@ class SingleMachineEquivalenceTest {
         ModelSpec spec = ModelSpec.fromConfiguration(conf, "sgd-test");
         int batch = 32;
         int workers = 2;
-        TrainingResult result = new DistributedTrainer(jsc).train(config(spec, 1, batch, workers, AveragingSchedule.everyMinibatches(1)), new TrainingProgress() { });
+        // The default batch scope is global: a batch of 64 over 2 workers is 32 examples per worker and step.
+        TrainingResult result = new DistributedTrainer(jsc).train(config(spec, 1, batch * workers, workers,
+                AveragingSchedule.everyMinibatches(1)), new TrainingProgress() { });
 
         MultiLayerNetwork single = new MultiLayerNetwork(spec.configuration());
         single.init();

@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dptrain.driver.files.ParameterException;
 import dptrain.driver.input.DataInput;
+import dptrain.driver.pipeline.BatchScope;
 import dptrain.driver.rounds.AveragingSchedule;
 import dptrain.driver.rounds.BlockMomentum;
 import dptrain.spec.ModelSpec;
@@ -115,8 +116,42 @@ class TrainingConfigTest {
     void aResumedRunComparesTheSameSettingsAsBefore() throws IOException {
         Map<String, Object> settings = TrainingConfig.builder(book(), TRAIN).build().resolve(2).resumeSettings();
         assertEquals(java.util.List.of("batch_size", "workers", "validation_split", "stratify", "seed", "train",
+                "block_momentum", "block_lr", "block_nesterov", "batch_scope", "model", "normalization"),
+                java.util.List.copyOf(settings.keySet()));
+        settings = TrainingConfig.builder(book(), TRAIN).batchScope(BatchScope.WORKER).build().resolve(2)
+                .resumeSettings();
+        assertEquals(java.util.List.of("batch_size", "workers", "validation_split", "stratify", "seed", "train",
                 "block_momentum", "block_lr", "block_nesterov", "model", "normalization"),
                 java.util.List.copyOf(settings.keySet()));
         assertEquals(0.4, settings.get("block_momentum"));
+    }
+
+    @Test
+    void theBatchSizeCountsAllWorkersTogetherUnlessTheScopeSaysOtherwise() throws IOException {
+        TrainingConfig global = TrainingConfig.builder(book(), TRAIN).workers(16).build().resolve(2);
+        assertEquals(BatchScope.GLOBAL, global.batchScope(), "the default, chosen in PARITY.md (session 8)");
+        assertEquals("global", global.describe().get("batch_scope"));
+        assertEquals(128, global.batchSize(), "the configured batch size stays as given");
+        assertEquals(8, global.workerBatchSize(8_004), "each of 16 workers takes 128 / 16");
+        TrainingConfig perWorker = global.toBuilder().batchScope(BatchScope.WORKER).build();
+        assertEquals("worker", perWorker.describe().get("batch_scope"));
+        assertEquals(128, perWorker.workerBatchSize(8_004));
+        assertEquals(10, global.toBuilder().batchScope(BatchScope.AUTO).build().workerBatchSize(8_004));
+        assertThrows(IllegalStateException.class, () -> TrainingConfig.builder(book(), TRAIN)
+                .batchScope(BatchScope.GLOBAL).build().workerBatchSize(8_004), "workers are resolved first");
+        ParameterException e = assertThrows(ParameterException.class,
+                () -> TrainingConfig.builder(book(), TRAIN).batchScope(null));
+        assertEquals("--batch-scope: null is not allowed; expected worker, global or auto",
+                e.message(ParameterException::flag));
+    }
+
+    @Test
+    void aResumedRunMustShareABatchScopeOtherThanPerWorker() throws IOException {
+        Map<String, Object> global = TrainingConfig.builder(book(), TRAIN).batchScope(BatchScope.GLOBAL).build()
+                .resolve(2).resumeSettings();
+        assertEquals("global", global.get("batch_scope"));
+        Map<String, Object> perWorker = TrainingConfig.builder(book(), TRAIN).batchScope(BatchScope.WORKER).build()
+                .resolve(2).resumeSettings();
+        assertFalse(perWorker.containsKey("batch_scope"), "checkpoints from before the option still resume");
     }
 }

@@ -165,6 +165,9 @@ class DptrainClassifierTest {
         DptrainClassifier classifier = new DptrainClassifier();
         assertMessage("DptrainClassifier epochs: 0 is not allowed; expected a whole number >= 1",
                 assertThrows(IllegalArgumentException.class, () -> classifier.setEpochs(0)));
+        assertMessage("DptrainClassifier batchScope: 'replica' is not allowed; expected worker, global or auto",
+                assertThrows(IllegalArgumentException.class, () -> classifier.setBatchScope("replica")));
+        assertEquals("global", classifier.getBatchScope());
         assertMessage("DptrainClassifier learningRate: -0.1 is not allowed; expected a number > 0",
                 assertThrows(IllegalArgumentException.class, () -> classifier.setLearningRate(-0.1)));
         assertMessage("DptrainClassifier validationFraction: 1.0 is not allowed; expected a fraction in [0, 1)",

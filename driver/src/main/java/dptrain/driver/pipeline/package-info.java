@@ -1,5 +1,6 @@
 /**
- * From examples to cached minibatches: the seeded shuffle, the validation split or the K folds,
+ * From examples to cached minibatches: each replica's minibatch size ({@link BatchScope}), the seeded
+ * shuffle, the validation split or the K folds,
  * normalization fitted on the training part only, and one partition per replica, kept beside its
  * task after an executor loss.
  */

@@ -80,9 +80,9 @@ class PrometheusMetricsTest {
         String url = jsc.sc().uiWebUrl().get() + PATH + "/";
         ModelSpec spec = ModelSpec.read(Path.of("../src/examples/mnist-mlp.yaml"));
         String out = dir.resolve("out").toString();
-        // 256 examples per replica in minibatches of 32, averaged every 2: 4 rounds an epoch.
+        // 256 examples per replica in minibatches of 32 (a global 64), averaged every 2: 4 rounds an epoch.
         TrainingConfig config = TrainingConfig.builder(spec, DataInput.idx(train.toString()))
-                .epochs(2).batchSize(32).workers(2).averaging(AveragingSchedule.everyMinibatches(2))
+                .epochs(2).batchSize(64).workers(2).averaging(AveragingSchedule.everyMinibatches(2))
                 .output(out).checkpointing(Checkpointing.under(out, 0, 3, Checkpointing.Resume.IF_PRESENT)).build();
         Map<String, Map<String, Double>> scrapes = new TreeMap<>();
         new TrainingRun(jsc).train(config, new TrainingProgress() {
