@@ -40,7 +40,7 @@ public final class TrainingConfig {
 
     /**
      * Default meaning of the batch size (--batch-scope, batchScope): {@link BatchScope#GLOBAL}, all workers'
-     * minibatch together, chosen by PARITY.md's rule on validation data (session 8).
+     * minibatch together, chosen by PARITY.md's rule (fixed in session 8) on validation data (session 9).
      */
     public static final BatchScope DEFAULT_BATCH_SCOPE = BatchScope.GLOBAL;
 
