@@ -59,10 +59,19 @@ final class ConsoleProgress implements DistributedTrainer.FoldProgress {
                                 + " rounds per epoch)")
                         + (config.blockMomentum().enabled() ? String.format(Locale.ROOT, ", block momentum %.3g%s",
                                 config.blockMomentum().momentum(), config.blockMomentum().nesterov() ? " (Nesterov)" : "")
-                                : ""));
+                                : "")
+                        + splitBatch(trainingExamples));
         out.flush();
         this.roundsPerEpoch = roundsPerEpoch;
         startEpoch(firstEpoch);
+    }
+
+    /** Says how the batch is split when each worker's minibatch is not the batch size (--batch-scope). */
+    private String splitBatch(long trainingExamples) {
+        int perWorker = config.workerBatchSize(trainingExamples);
+        return perWorker == config.batchSize() ? "" : String.format(Locale.ROOT,
+                "; minibatches of %d per worker (--batch-size %d, --batch-scope %s)", perWorker, config.batchSize(),
+                config.batchScope());
     }
 
     @Override

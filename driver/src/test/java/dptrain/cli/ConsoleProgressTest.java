@@ -50,7 +50,8 @@ class ConsoleProgressTest {
         String out = run(false);
         assertFalse(out.contains("\r"), out);
         assertEquals("""
-                Train on 6000 examples; 2 workers, 6 steps per worker per epoch, averaging every 2 steps (3 rounds per epoch)
+                Train on 6000 examples; 2 workers, 6 steps per worker per epoch, averaging every 2 steps (3 rounds per epoch); \
+                minibatches of 64 per worker (--batch-size 128, --batch-scope global)
                 Epoch 1/2 - 1.5s - loss: 0.5000 - accuracy: 0.8000
                 Epoch 2/2 - 1.5s - loss: 0.2500 - accuracy: 0.8000
                 """, out);
