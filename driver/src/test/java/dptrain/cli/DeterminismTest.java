@@ -175,11 +175,41 @@ class DeterminismTest {
         }
         java.util.concurrent.atomic.AtomicBoolean running = new java.util.concurrent.atomic.AtomicBoolean(true);
         java.util.concurrent.atomic.AtomicInteger attempts = new java.util.concurrent.atomic.AtomicInteger();
+        java.util.concurrent.atomic.AtomicInteger refusedSecrets = new java.util.concurrent.atomic.AtomicInteger();
         int target = port;
+        // An end that knows a wrong secret. Spark's SecurityManager reads the current user's Hadoop
+        // credentials first, where this JVM's Spark put the run's secret; another user's are empty,
+        // so under that user the end proves "wrong-secret".
+        org.apache.spark.SparkConf wrong = new org.apache.spark.SparkConf().set("spark.authenticate", "true")
+                .set("spark.authenticate.secret", "wrong-secret");
+        org.apache.hadoop.security.UserGroupInformation strangerUser =
+                org.apache.hadoop.security.UserGroupInformation.createRemoteUser("stranger");
         Thread stranger = new Thread(() -> {
             java.util.Random random = new java.util.Random(7);
             java.util.List<java.net.Socket> halfOpen = new ArrayList<>();
             while (running.get()) {
+                try {
+                    strangerUser.doAs((java.security.PrivilegedExceptionAction<Void>) () -> {
+                        try (dptrain.peers.PeerNetwork end = dptrain.peers.PeerNetwork.open(wrong,
+                                new org.apache.spark.SecurityManager(wrong, scala.Option.empty(),
+                                        org.apache.spark.internal.config.package$.MODULE$.AUTH_SECRET_FILE_DRIVER()),
+                                "127.0.0.1", 1L)) {
+                            end.send("127.0.0.1", target, new dptrain.peers.PeerMessage.Done(
+                                    new dptrain.peers.PeerMessage.Envelope(1L, 0, 1, 0)));
+                        } catch (java.io.IOException e) {
+                            boolean notListening = false;
+                            for (Throwable c = e; c != null; c = c.getCause()) {
+                                notListening |= c instanceof java.net.ConnectException;
+                            }
+                            if (e.getMessage().startsWith(dptrain.peers.PeerNetwork.UNREACHABLE) && !notListening) {
+                                refusedSecrets.incrementAndGet(); // the handshake failed: as it should
+                            }
+                        }
+                        return null;
+                    });
+                } catch (java.io.IOException | InterruptedException e) {
+                    return;
+                }
                 try (java.net.Socket s = new java.net.Socket("127.0.0.1", target)) {
                     byte[] noise = new byte[1 + random.nextInt(4096)];
                     random.nextBytes(noise);
@@ -222,6 +252,7 @@ class DeterminismTest {
             stranger.join(30_000);
         }
         assertTrue(attempts.get() > 0, "the stranger never reached the exchange");
+        assertTrue(refusedSecrets.get() > 0, "no end with a wrong secret was refused at the exchange");
         assertArrayEquals(clean, pounded, "a run with strangers at its exchange differs");
     }
 }
