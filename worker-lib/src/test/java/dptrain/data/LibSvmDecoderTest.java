@@ -168,8 +168,9 @@ class LibSvmDecoderTest {
                 long mantissa = random.nextInt(random.nextBoolean() ? 10_000_000 : 1000);
                 int decimals = random.nextInt(12);
                 String digits = String.valueOf(mantissa);
-                String value = decimals == 0 || decimals >= digits.length() ? digits
-                        : digits.substring(0, digits.length() - decimals) + "." + digits.substring(digits.length() - decimals);
+                int point = digits.length() - decimals;
+                String value = decimals == 0 || point <= 0 ? digits
+                        : digits.substring(0, point) + "." + digits.substring(point);
                 features.append(features.length() == 0 ? "" : " ").append(index).append(':')
                         .append(random.nextBoolean() ? "-" : "").append(value);
             }

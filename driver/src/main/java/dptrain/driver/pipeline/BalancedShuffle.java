@@ -30,10 +30,11 @@ import scala.reflect.ClassTag$;
 /**
  * Moves positioned examples into one partition per worker, each in position order, with one shuffle and no sort.
  * Position {@code t} goes to worker {@code t % workers} at place {@code t / workers}, and a worker's places are
- * dense (or, for a stratified validation part, sparse below a known bound). So instead of sorting each worker's examples (which held a worker's share in memory and spilled the
- * rest, and whose comparisons were the largest cost after serialization), the shuffle sends each example to the
- * block of consecutive places that holds its place, a partition small enough to hold at once, where it lands in
- * its slot; one task per worker then reads its blocks in order, as Spark's shuffled RDD reads one.
+ * dense (or, for a stratified validation part, sparse below a known bound). So instead of sorting each worker's
+ * examples (which held a worker's share in memory and spilled the rest, and whose comparisons were the largest cost
+ * after serialization), the shuffle sends each example to the block of consecutive places that holds its place, a
+ * partition small enough to hold at once, where it lands in its slot; one task per worker then reads its blocks in
+ * order, as Spark's shuffled RDD reads one.
  * Examples travel as one block of bytes each ({@link PositionAndBytes}).
  */
 final class BalancedShuffle {
@@ -142,7 +143,10 @@ final class BalancedShuffle {
     private record Worker(int index) implements Partition {
     }
 
-    /** Sends position {@code t} to worker {@code t % workers}'s block of {@code blockSize} places holding {@code t / workers}. */
+    /**
+     * Sends position {@code t} to the block of {@code blockSize} places of worker {@code t % workers} that holds
+     * place {@code t / workers}.
+     */
     static final class PlaceBlocks extends Partitioner {
         private static final long serialVersionUID = 1L;
 
@@ -224,7 +228,8 @@ final class BalancedShuffle {
         static byte[] pack(Example example) {
             float[] x = example.features();
             float[] y = example.targets();
-            ByteBuffer out = ByteBuffer.allocate(Integer.BYTES * 3 + Float.BYTES * (x.length + (y == null ? 0 : y.length)))
+            int floats = x.length + (y == null ? 0 : y.length);
+            ByteBuffer out = ByteBuffer.allocate(Integer.BYTES * 3 + Float.BYTES * floats)
                     .order(ByteOrder.LITTLE_ENDIAN);
             out.putInt(example.label()).putInt(x.length);
             out.asFloatBuffer().put(x);

@@ -220,7 +220,8 @@ public final class DataPipeline {
      * {@code t % workers}, in increasing {@code t}.
      */
     private BatchedData batch(JavaPairRDD<Long, Example> positioned, long bound, MinibatchBuilder batchBuilder) {
-        JavaRDD<Minibatch> batches = BalancedShuffle.inWorkerOrder(positioned, bound, workers, batchBuilder.featureCount())
+        JavaRDD<Minibatch> batches = BalancedShuffle
+                .inWorkerOrder(positioned, bound, workers, batchBuilder.featureCount())
                 .mapPartitions(batchBuilder::batches, true);
         if (cache != CacheMode.NONE) {
             batches.persist(cache.storageLevel());

@@ -100,7 +100,7 @@ final class PositionAndBytes extends Serializer implements Serializable {
         public DeserializationStream deserializeStream(InputStream stream) {
             DataInputStream in = new DataInputStream(stream);
             return new DeserializationStream() {
-                /** Reads the next object; the end of the stream is an {@link java.io.EOFException}, as Spark expects. */
+                /** The next object; the stream's end is an {@link java.io.EOFException}, as Spark expects. */
                 @Override
                 @SuppressWarnings("unchecked")
                 public <T> T readObject(ClassTag<T> tag) {
