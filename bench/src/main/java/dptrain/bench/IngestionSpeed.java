@@ -39,15 +39,17 @@ import org.apache.spark.sql.types.StructType;
  * peak is its own:
  * <ul>
  *   <li>{@code spark-scan}: Spark's own reader over the files, every value parsed and summed, rows
- *       counted (CSV with a schema; Parquet through the vectorized reader), the anchor;</li>
+ *       counted (CSV with a schema; Parquet through the vectorized reader; LibSVM through Spark ML's libsvm source),
+ *       the anchor;</li>
  *   <li>{@code dptrain}: dptrain's ingestion exactly as {@code train} runs it (read, check, number,
  *       shuffle into balanced partitions, batch, kept on disk), then one training epoch;</li>
- *   <li>{@code to-parquet}: writes the CSV data as Parquet (features array, label), untimed setup.</li>
+ *   <li>{@code to-parquet}, {@code to-libsvm}: write the CSV data as Parquet (features array, label) or as LibSVM
+ *       text, untimed setup.</li>
  * </ul>
  * Each measurement runs twice in its JVM (the first pays for class loading and the JIT) and prints
  * one line per run: {@code RESULT mode format run rows seconds epochSeconds peakHeapMB peakOldAfterGcMB}.
  *
- * <p>Usage: {@code IngestionSpeed MODE FORMAT DATA_DIR FEATURES [SPEC [PARQUET_OUT]]}.
+ * <p>Usage: {@code IngestionSpeed MODE FORMAT DATA_DIR FEATURES [SPEC [OUT]]}.
  */
 public final class IngestionSpeed {
     private static final int RUNS = 2;
@@ -68,6 +70,7 @@ public final class IngestionSpeed {
             SparkSession spark = SparkSession.builder().sparkContext(jsc.sc()).getOrCreate();
             switch (mode) {
                 case "to-parquet" -> toParquet(spark, data, features, args[5]);
+                case "to-libsvm" -> toLibSvm(spark, data, args[5]);
                 case "spark-scan" -> {
                     for (int run = 1; run <= RUNS; run++) {
                         HeapPeak heap = HeapPeak.start();
@@ -83,16 +86,38 @@ public final class IngestionSpeed {
                         dptrain(jsc, spec, format, data, run);
                     }
                 }
-                default -> throw new IllegalArgumentException("mode " + mode + ": expected spark-scan, dptrain or "
-                        + "to-parquet");
+                default -> throw new IllegalArgumentException("mode " + mode + ": expected spark-scan, dptrain, "
+                        + "to-parquet or to-libsvm");
             }
         }
     }
 
-    /** Spark's own read of every value: CSV parsed with a schema, Parquet's arrays summed, rows counted. */
+    /**
+     * Spark's own read of every value, rows counted: CSV parsed with a schema and summed; Parquet's arrays and
+     * LibSVM's vectors (Spark ML's libsvm source) summed in a task over Spark's binary rows.
+     */
     private static long sparkScan(SparkSession spark, DataFormat format, String data, int features) {
         List<Column> sums = new ArrayList<>();
         Dataset<Row> table;
+        if (format == DataFormat.LIBSVM) {
+            double[] totals = spark.read().format("libsvm").option("numFeatures", features).load(data)
+                    .select("label", "features").queryExecution().toRdd().toJavaRDD().mapPartitions(rows -> {
+                        double sum = 0;
+                        long count = 0;
+                        while (rows.hasNext()) {
+                            InternalRow row = rows.next();
+                            sum += row.getDouble(0);
+                            // A Spark ML vector's binary form: type, size, indices, values.
+                            ArrayData values = row.getStruct(1, 4).getArray(3);
+                            for (int i = 0; i < values.numElements(); i++) {
+                                sum += values.getDouble(i);
+                            }
+                            count++;
+                        }
+                        return List.of(new double[] {sum, count}).iterator();
+                    }).reduce((a, b) -> new double[] {a[0] + b[0], a[1] + b[1]});
+            return (long) totals[1];
+        }
         if (format == DataFormat.CSV) {
             StructType schema = new StructType().add("label", DataTypes.DoubleType);
             for (int f = 0; f < features; f++) {
@@ -171,6 +196,18 @@ public final class IngestionSpeed {
         spark.read().schema(schema).csv(csv)
                 .select(functions.col("label"), functions.array(values).as("features"))
                 .repartition(files).write().mode("overwrite").parquet(out);
+    }
+
+    /** Writes the CSV lines as LibSVM lines (label, then 1-based index:value for each feature), same text values. */
+    private static void toLibSvm(SparkSession spark, String csv, String out) {
+        spark.read().textFile(csv).map((org.apache.spark.api.java.function.MapFunction<String, String>) line -> {
+            String[] fields = line.split(",");
+            StringBuilder libsvm = new StringBuilder(line.length() * 3 / 2).append(fields[0]);
+            for (int f = 1; f < fields.length; f++) {
+                libsvm.append(' ').append(f).append(':').append(fields[f]);
+            }
+            return libsvm.toString();
+        }, org.apache.spark.sql.Encoders.STRING()).write().mode("overwrite").text(out);
     }
 
     /** Prints each Spark job's description and wall time as it ends: where ingestion's time goes. */

@@ -32,9 +32,7 @@ import org.apache.spark.ml.param.Param;
 import org.apache.spark.ml.param.ParamMap;
 import org.apache.spark.ml.util.DefaultParamsWritable;
 import org.apache.spark.sql.Dataset;
-import org.apache.spark.sql.Row;
 import org.apache.spark.sql.types.StructType;
-import org.apache.spark.storage.StorageLevel;
 
 /**
  * What {@link DptrainClassifier} and {@link DptrainRegressor} share: the training Params, each
@@ -271,12 +269,10 @@ abstract class NetworkEstimator<M extends NetworkModel<M>> extends Estimator<M> 
         ModelSpec model = resolveSpec(jsc.hadoopConfiguration());
         int replicas = isDefined(workers) ? (Integer) getOrDefault(workers) : jsc.defaultParallelism();
         long shuffleSeed = isDefined(seed) ? (Long) getOrDefault(seed) : model.seed();
-        // The rows are read twice (the check, then the split): keep the two columns rather than recompute
-        // the DataFrame's lineage (e.g. a Pipeline's earlier stages).
-        Dataset<Row> rows = dataset.select(getFeaturesCol(), getLabelCol()).persist(StorageLevel.MEMORY_AND_DISK());
+        // The rows are read once: the check keeps the decoded examples until they are batched.
+        IndexedExamples examples = DatasetExamples.read(dataset, getFeaturesCol(), getLabelCol(),
+                new ExampleCheck(model), sequenceLength(), name + " input");
         try {
-            IndexedExamples examples = DatasetExamples.read(rows, getFeaturesCol(), getLabelCol(),
-                    new ExampleCheck(model), sequenceLength(), name + " input");
             checkSizes(examples.count(), replicas);
             TrainingConfig config;
             try {
@@ -298,7 +294,7 @@ abstract class NetworkEstimator<M extends NetworkModel<M>> extends Estimator<M> 
             copyValues(trained, new ParamMap());
             return trained.setParent(this);
         } finally {
-            rows.unpersist(false);
+            examples.release();
         }
     }
 

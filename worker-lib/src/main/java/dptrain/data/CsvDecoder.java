@@ -207,7 +207,8 @@ public final class CsvDecoder implements Serializable {
                     break;
                 }
             }
-            if (digits == 0 || decimals == 0 || digits > PLAIN_DIGITS || decimals > PLAIN_DECIMALS) {
+            if (digits == 0 || decimals == 0 || digits > NumberFields.PLAIN_DIGITS
+                    || decimals > NumberFields.PLAIN_DECIMALS) {
                 return null;
             }
             if (labels[column]) {
@@ -216,7 +217,7 @@ public final class CsvDecoder implements Serializable {
                 }
                 label = (int) mantissa;
             } else {
-                float value = decimals <= 0 ? (float) mantissa : (float) mantissa / POWERS_OF_TEN[decimals];
+                float value = decimals <= 0 ? (float) mantissa : (float) mantissa / NumberFields.POWERS_OF_TEN[decimals];
                 features[feature++] = negative ? -value : value;
             }
             boolean last = column == expectedColumns - 1;
@@ -227,12 +228,6 @@ public final class CsvDecoder implements Serializable {
         }
         return new Example(features, label);
     }
-
-    /** At most 7 digits: below 10^7, so below 2^24, where every integer is a float. */
-    private static final int PLAIN_DIGITS = 7;
-    /** 10^10 = 2^10 * 5^10, and 5^10 is below 2^24: exact as a float. */
-    private static final int PLAIN_DECIMALS = 10;
-    private static final float[] POWERS_OF_TEN = {1f, 1e1f, 1e2f, 1e3f, 1e4f, 1e5f, 1e6f, 1e7f, 1e8f, 1e9f, 1e10f};
 
     /**
      * Which of {@code columns} columns are label columns, kept for the last column count asked; null when a label

@@ -68,6 +68,10 @@ public final class LibSvmDecoder implements Serializable {
         if (line == null) {
             return null;
         }
+        Example plain = decodePlain(line);
+        if (plain != null) {
+            return plain;
+        }
         int comment = line.indexOf('#');
         String text = comment >= 0 ? line.substring(0, comment) : line;
         if (!text.isEmpty() && text.charAt(0) == '\uFEFF') {
@@ -130,6 +134,86 @@ public final class LibSvmDecoder implements Serializable {
         }
         if (values != null) {
             return Example.regression(features, values);
+        }
+        return labeled ? new Example(features, label) : Example.unlabeled(features);
+    }
+
+    /**
+     * The example of a plain line, decoded without a string per token, or null when the line needs the general path
+     * (which also gives every error its message). Plain: a whole-number class label of digits (or no label), then
+     * {@code index:value} tokens with strictly ascending indices from 1 to {@code numFeatures}, one space between
+     * tokens, each value a plain decimal ({@link NumberFields#PLAIN_DIGITS}); nothing else: no comment, tab or
+     * trailing space. Such values get the bits {@link Float#parseFloat} gives them, so both paths decode alike; the
+     * strings per token were most of the cost of reading LibSVM (3 times CSV's, measured in BENCHMARKS.md).
+     */
+    private Example decodePlain(String line) {
+        int n = line.length();
+        if (targets.real() || n == 0) {
+            return null;
+        }
+        int i = 0;
+        int label = Example.UNLABELED;
+        if (labeled) {
+            long value = 0;
+            for (; i < n && line.charAt(i) >= '0' && line.charAt(i) <= '9'; i++) {
+                value = value * 10 + (line.charAt(i) - '0');
+                if (i >= 9) {
+                    return null;
+                }
+            }
+            if (i == 0 || i < n && (line.charAt(i) != ' ' || i + 1 == n)) {
+                return null;
+            }
+            label = (int) value;
+            i++;
+        }
+        float[] features = new float[numFeatures];
+        int previous = 0;
+        while (i < n) {
+            long index = 0;
+            int start = i;
+            for (; i < n && line.charAt(i) >= '0' && line.charAt(i) <= '9'; i++) {
+                index = index * 10 + (line.charAt(i) - '0');
+                if (i - start >= 9) {
+                    return null;
+                }
+            }
+            if (i == start || index <= previous || index > numFeatures || i == n || line.charAt(i) != ':') {
+                return null;
+            }
+            i++;
+            boolean negative = i < n && line.charAt(i) == '-';
+            if (negative) {
+                i++;
+            }
+            long mantissa = 0;
+            int digits = 0;
+            int decimals = -1;
+            for (; i < n; i++) {
+                char c = line.charAt(i);
+                if (c >= '0' && c <= '9') {
+                    mantissa = mantissa * 10 + (c - '0');
+                    digits++;
+                    if (decimals >= 0) {
+                        decimals++;
+                    }
+                } else if (c == '.' && decimals < 0 && digits > 0) {
+                    decimals = 0;
+                } else {
+                    break;
+                }
+            }
+            if (digits == 0 || decimals == 0 || digits > NumberFields.PLAIN_DIGITS
+                    || decimals > NumberFields.PLAIN_DECIMALS) {
+                return null;
+            }
+            float value = decimals <= 0 ? (float) mantissa : (float) mantissa / NumberFields.POWERS_OF_TEN[decimals];
+            features[(int) index - 1] = negative ? -value : value;
+            previous = (int) index;
+            if (i < n && (line.charAt(i) != ' ' || i + 1 == n)) {
+                return null;
+            }
+            i++;
         }
         return labeled ? new Example(features, label) : Example.unlabeled(features);
     }

@@ -54,6 +54,11 @@ public final class MinibatchBuilder implements Serializable {
         return batchSize;
     }
 
+    /** Features per example. */
+    public int featureCount() {
+        return featureCount;
+    }
+
     private int targetCount() {
         return encoding == TargetEncoding.ONE_HOT || encoding == TargetEncoding.REAL ? outputSize : 1;
     }

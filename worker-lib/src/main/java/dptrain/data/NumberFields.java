@@ -10,6 +10,15 @@ final class NumberFields {
 
     private static final int MAX_QUOTED_LENGTH = 40;
 
+    /**
+     * A plain decimal, {@code [-]digits[.digits]}, of at most 7 significant digits (below 10^7, so below 2^24, where
+     * every integer is a float) and 10 decimals (10^10 = 2^10 * 5^10, and 5^10 is below 2^24: exact as a float) is
+     * m / 10^d of two exact floats, so one float division rounds it as {@link Float#parseFloat} does.
+     */
+    static final int PLAIN_DIGITS = 7;
+    static final int PLAIN_DECIMALS = 10;
+    static final float[] POWERS_OF_TEN = {1f, 1e1f, 1e2f, 1e3f, 1e4f, 1e5f, 1e6f, 1e7f, 1e8f, 1e9f, 1e10f};
+
     private NumberFields() {
     }
 

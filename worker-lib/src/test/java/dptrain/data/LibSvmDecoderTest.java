@@ -149,4 +149,54 @@ class LibSvmDecoderTest {
                 + "a whole-number class label (data without labels can only be predicted, with --no-label)",
                 e.getMessage());
     }
+
+    /**
+     * Plain lines take a path without a string per token; a trailing comment sends the same line down the general
+     * path. Both must give the same bits, for values of every plain shape and for lines that are not plain.
+     */
+    @Test
+    void plainLinesDecodeToTheBitsOfTheGeneralPath() {
+        java.util.Random random = new java.util.Random(3);
+        LibSvmDecoder wide = new LibSvmDecoder(40);
+        LibSvmDecoder unlabeled = LibSvmDecoder.unlabeled(40);
+        for (int line = 0; line < 2000; line++) {
+            StringBuilder features = new StringBuilder();
+            for (int index = 1; index <= 40; index++) {
+                if (random.nextInt(3) == 0) {
+                    continue;
+                }
+                long mantissa = random.nextInt(random.nextBoolean() ? 10_000_000 : 1000);
+                int decimals = random.nextInt(12);
+                String digits = String.valueOf(mantissa);
+                int point = digits.length() - decimals;
+                String value = decimals == 0 || point <= 0 ? digits
+                        : digits.substring(0, point) + "." + digits.substring(point);
+                features.append(features.length() == 0 ? "" : " ").append(index).append(':')
+                        .append(random.nextBoolean() ? "-" : "").append(value);
+            }
+            String labeled = random.nextInt(10) + (features.length() == 0 ? "" : " " + features);
+            assertEquals(wide.decode(labeled + " # general", "f", 1), wide.decode(labeled, "f", 1), labeled);
+            if (features.length() > 0) {
+                assertEquals(unlabeled.decode(features + " #", "f", 1), unlabeled.decode(features.toString(), "f", 1),
+                        features.toString());
+            }
+        }
+        for (String notPlain : List.of("1 2:0.5 ", "1\t2:0.5", "3.0 2:-0", "1 2:1e3", "1 2:.5", "1 3:1 2:1", "+1 2:1",
+                "1 2:12345678.9", "1 41:1", "1 0:1")) {
+            String text = notPlain;
+            Object general;
+            try {
+                general = wide.decode(text + " #", "f", 1);
+            } catch (DataFormatException e) {
+                general = e.getMessage();
+            }
+            Object plain;
+            try {
+                plain = wide.decode(text, "f", 1);
+            } catch (DataFormatException e) {
+                plain = e.getMessage();
+            }
+            assertEquals(general, plain, text);
+        }
+    }
 }

@@ -12,7 +12,6 @@ import java.io.Serializable;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HashMap;
-import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
@@ -69,7 +68,8 @@ public final class DataPipeline {
         JavaPairRDD<Long, Example> trainingPart = positioned
                 .filter(e -> e._1() >= validationCount)
                 .mapToPair(e -> new Tuple2<>(e._1() - validationCount, e._2()));
-        return splitInto(trainingPart, validationCount == 0 ? null : positioned.filter(e -> e._1() < validationCount),
+        return splitInto(trainingPart, count - validationCount,
+                validationCount == 0 ? null : positioned.filter(e -> e._1() < validationCount), validationCount,
                 normalization);
     }
 
@@ -94,11 +94,14 @@ public final class DataPipeline {
         Map<Integer, Long> offsets = new HashMap<>();
         Map<Integer, Long> quotas = new HashMap<>();
         long offset = 0;
+        long validationCount = 0;
         for (Map.Entry<Integer, Long> c : perClass.entrySet()) {
             offsets.put(c.getKey(), offset);
             quotas.put(c.getKey(), Math.round(c.getValue() * validationFraction));
             offset += c.getValue();
+            validationCount += quotas.get(c.getKey());
         }
+        // The validation part keeps its shuffled positions, which lie anywhere below count.
         // Rank within the class in shuffled order: sort by (label, position), then number the rows.
         JavaPairRDD<Tuple2<Long, Example>, Long> ranked = positioned
                 .mapToPair(e -> new Tuple2<>(new Tuple2<>(e._2().label(), e._1()), e))
@@ -115,7 +118,7 @@ public final class DataPipeline {
                 .values()
                 .zipWithIndex()
                 .mapToPair(Tuple2::swap);
-        return splitInto(trainingPart, validationPart, normalization);
+        return splitInto(trainingPart, count - validationCount, validationPart, count, normalization);
     }
 
     /**
@@ -152,9 +155,12 @@ public final class DataPipeline {
         }
     }
 
-    /** Fits the normalization on the training part alone and batches both parts (validation may be null). */
-    private Split splitInto(JavaPairRDD<Long, Example> trainingPart, JavaPairRDD<Long, Example> validationPart,
-            Normalization normalization) {
+    /**
+     * Fits the normalization on the training part alone and batches both parts (validation may be null), each
+     * holding distinct positions below its bound.
+     */
+    private Split splitInto(JavaPairRDD<Long, Example> trainingPart, long trainingBound,
+            JavaPairRDD<Long, Example> validationPart, long validationBound, Normalization normalization) {
         FeatureNormalizer normalizer = null;
         MinibatchBuilder batchBuilder = builder;
         if (normalization != Normalization.NONE) {
@@ -174,8 +180,8 @@ public final class DataPipeline {
             normalizer = FeatureNormalizer.fit(normalization, stats);
             batchBuilder = builder.withNormalizer(normalizer);
         }
-        BatchedData training = batch(trainingPart, batchBuilder);
-        BatchedData validation = validationPart == null ? null : batch(validationPart, batchBuilder);
+        BatchedData training = batch(trainingPart, trainingBound, batchBuilder);
+        BatchedData validation = validationPart == null ? null : batch(validationPart, validationBound, batchBuilder);
         return new Split(training, validation, normalizer);
     }
 
@@ -186,7 +192,9 @@ public final class DataPipeline {
      * them alone; the held-out fold is the validation part.
      */
     public Split fold(IndexedExamples data, int fold, int folds, Normalization normalization) {
-        SeededPermutation permutation = new SeededPermutation(data.count(), seed);
+        long count = data.count();
+        long heldOutCount = (count - fold + folds - 1) / folds;
+        SeededPermutation permutation = new SeededPermutation(count, seed);
         JavaPairRDD<Long, Example> positioned = data.examples()
                 .mapToPair(e -> new Tuple2<>(permutation.apply(e._1()), e._2()));
         // Training positions stay dense: subtract the held-out positions below p.
@@ -196,7 +204,7 @@ public final class DataPipeline {
         JavaPairRDD<Long, Example> heldOut = positioned
                 .filter(e -> e._1() % folds == fold)
                 .mapToPair(e -> new Tuple2<>(e._1() / folds, e._2()));
-        return splitInto(trainingPart, heldOut, normalization);
+        return splitInto(trainingPart, count - heldOutCount, heldOut, heldOutCount, normalization);
     }
 
     /**
@@ -204,13 +212,17 @@ public final class DataPipeline {
      * what was fitted on the training data (null for none).
      */
     public BatchedData evaluationBatches(IndexedExamples data, FeatureNormalizer fitted) {
-        return batch(data.examples(), fitted == null ? builder : builder.withNormalizer(fitted));
+        return batch(data.examples(), data.count(), fitted == null ? builder : builder.withNormalizer(fitted));
     }
 
-    private BatchedData batch(JavaPairRDD<Long, Example> positioned, MinibatchBuilder batchBuilder) {
-        JavaRDD<Minibatch> batches = positioned
-                .repartitionAndSortWithinPartitions(new ModuloPartitioner(workers))
-                .mapPartitions(rows -> batchBuilder.batches(values(rows)), true);
+    /**
+     * Batches examples at distinct positions below {@code bound}: position {@code t} goes to partition
+     * {@code t % workers}, in increasing {@code t}.
+     */
+    private BatchedData batch(JavaPairRDD<Long, Example> positioned, long bound, MinibatchBuilder batchBuilder) {
+        JavaRDD<Minibatch> batches = BalancedShuffle
+                .inWorkerOrder(positioned, bound, workers, batchBuilder.featureCount())
+                .mapPartitions(batchBuilder::batches, true);
         if (cache != CacheMode.NONE) {
             batches.persist(cache.storageLevel());
         }
@@ -233,19 +245,5 @@ public final class DataPipeline {
             batchesPerPartition[(int) size[0]] = (int) size[2];
         }
         return new BatchedData(batches, examplesPerPartition, batchesPerPartition);
-    }
-
-    private static Iterator<Example> values(Iterator<Tuple2<Long, Example>> rows) {
-        return new Iterator<>() {
-            @Override
-            public boolean hasNext() {
-                return rows.hasNext();
-            }
-
-            @Override
-            public Example next() {
-                return rows.next()._2();
-            }
-        };
     }
 }

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dptrain.data.Example;
 import dptrain.data.ExampleCheck;
+import dptrain.data.SequenceLength;
 import dptrain.driver.DistributedTrainer;
 import dptrain.driver.TrainingConfig;
 import dptrain.driver.TrainingProgress;
@@ -24,8 +25,10 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.stream.Stream;
 import org.apache.spark.api.java.JavaSparkContext;
+import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.RowFactory;
+import org.apache.spark.sql.SparkSession;
 import org.apache.spark.sql.types.DataTypes;
 import org.apache.spark.sql.types.StructType;
 import org.junit.jupiter.api.AfterAll;
@@ -118,11 +121,48 @@ class ReadOnceTest {
         TrainingResult result = new DistributedTrainer(jsc).train(config, new TrainingProgress() { });
         // 10% of each class held out, rounded per class.
         assertEquals(EXAMPLES - 150, result.trainingExamples(), 10, input.uri());
+        assertEachReadOnce(input.format().toString(), files);
+    }
+
+    /**
+     * The Spark ML estimators' path: a DataFrame (here a Parquet scan, whose reads are counted) is checked, numbered
+     * and trained on, with a stratified split, reading each file once, not once for the check and again for training.
+     */
+    @Test
+    void aDataFrameIsReadOnceUntilTrainingStarts() throws IOException {
+        List<Path> files;
+        try (Stream<Path> parts = Files.list(dir.resolve("parquet"))) {
+            files = parts.filter(p -> p.toString().endsWith(".parquet")).toList();
+        }
+        CountingFs.reset();
+        ModelSpec spec = ModelSpec.read(Path.of("../src/examples/mnist-mlp.yaml"));
+        Dataset<Row> rows = SparkSession.builder().sparkContext(jsc.sc()).getOrCreate().read()
+                .parquet(CountingFs.uri(dir.resolve("parquet")));
+        IndexedExamples examples = DatasetExamples.read(rows, "features", "label", new ExampleCheck(spec),
+                SequenceLength.EXACT, "test input");
+        TrainingConfig config = TrainingConfig.builder(spec, DataInput.dataFrame("features", "label")).epochs(1)
+                .batchSize(64).workers(4).averaging(AveragingSchedule.EVERY_EPOCH).validationSplit(0.1).stratify(true)
+                .seed(5).cache(CacheMode.NONE).build();
+        TrainingResult result;
+        try {
+            result = new DistributedTrainer(jsc).train(config, examples, new TrainingProgress() { });
+        } finally {
+            examples.release();
+        }
+        assertEquals(EXAMPLES - 150, result.trainingExamples(), 10);
+        assertEachReadOnce("DataFrame", files);
+    }
+
+    /**
+     * No file of {@code files} was read more than once since {@link CountingFs#reset}: its bytes read are at least
+     * its size and at most one read-ahead buffer per open beyond it. The first file is larger than that slack.
+     */
+    private static void assertEachReadOnce(String what, List<Path> files) throws IOException {
         for (Path file : files) {
             long size = Files.size(file);
             long read = CountingFs.bytesRead(file);
             long slack = CountingFs.opens(file) * READ_AHEAD;
-            String counted = input.format() + ": " + file.getFileName() + " is " + size + " bytes, " + read
+            String counted = what + ": " + file.getFileName() + " is " + size + " bytes, " + read
                     + " were read in " + CountingFs.opens(file) + " opens";
             assertTrue(read >= size && read <= size + slack, counted);
             if (file.equals(files.get(0))) {
