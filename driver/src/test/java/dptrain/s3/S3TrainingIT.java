@@ -97,14 +97,15 @@ class S3TrainingIT {
     }
 
     /**
-     * The book's network on the CSV, 2 epochs of 23 minibatches per worker, averaging every 8, a
-     * checkpoint every round: checkpoints after 8 and 16 minibatches and at the end of each epoch.
+     * The book's network on the CSV, 2 epochs of 23 minibatches of 64 per worker ({@code --batch-scope
+     * worker}), averaging every 8, a checkpoint every round: checkpoints after 8 and 16 minibatches
+     * and at the end of each epoch.
      */
     private static List<String> trainArgs(String output, String... more) {
         List<String> args = new ArrayList<>(List.of("train", "--model", s3.uri("specs/mnist-mlp.yaml"),
                 "--train", s3.uri("data/train.csv"), "--test", s3.uri("data/t10k-images-idx3-ubyte"),
-                "--scale", "255", "--epochs", "2", "--batch-size", "64", "--workers", "2", "--master", "local[2]",
-                "--averaging-frequency", "8", "--checkpoint-every", "1", "--output", s3.uri(output),
+                "--scale", "255", "--epochs", "2", "--batch-size", "64", "--batch-scope", "worker", "--workers", "2",
+                "--master", "local[2]", "--averaging-frequency", "8", "--checkpoint-every", "1", "--output", s3.uri(output),
                 "--conf", "spark.ui.enabled=false"));
         args.addAll(s3.settings());
         args.addAll(List.of(more));
