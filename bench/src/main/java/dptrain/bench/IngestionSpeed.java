@@ -165,7 +165,8 @@ public final class IngestionSpeed {
         double[] epochSeconds = {Double.NaN};
         new DistributedTrainer(jsc).train(config, new TrainingProgress() {
             @Override
-            public void started(long trainingExamples, long validationExamples, int stepsPerEpoch, int roundsPerEpoch) {
+            public void started(long trainingExamples, long validationExamples, int stepsPerEpoch, int roundsPerEpoch,
+                    int workerMinibatch) {
                 trainingStarted.set(System.nanoTime());
                 rows.set(trainingExamples + validationExamples);
             }

@@ -50,7 +50,8 @@ final class ConsoleProgress implements DistributedTrainer.FoldProgress {
     }
 
     @Override
-    public void started(long trainingExamples, long validationExamples, int stepsPerEpoch, int roundsPerEpoch) {
+    public void started(long trainingExamples, long validationExamples, int stepsPerEpoch, int roundsPerEpoch,
+            int workerMinibatch) {
         out.printf(Locale.ROOT, "Train on %d examples%s; %d %s, %d steps per worker per epoch, %s%n",
                 trainingExamples, validationExamples > 0 ? ", validate on " + validationExamples + " examples" : "",
                 config.workers(), config.workers() == 1 ? "worker" : "workers", stepsPerEpoch,
@@ -60,15 +61,14 @@ final class ConsoleProgress implements DistributedTrainer.FoldProgress {
                         + (config.blockMomentum().enabled() ? String.format(Locale.ROOT, ", block momentum %.3g%s",
                                 config.blockMomentum().momentum(), config.blockMomentum().nesterov() ? " (Nesterov)" : "")
                                 : "")
-                        + splitBatch(trainingExamples));
+                        + splitBatch(workerMinibatch));
         out.flush();
         this.roundsPerEpoch = roundsPerEpoch;
         startEpoch(firstEpoch);
     }
 
     /** Says how the batch is split when each worker's minibatch is not the batch size (--batch-scope). */
-    private String splitBatch(long trainingExamples) {
-        int perWorker = config.workerBatchSize(trainingExamples);
+    private String splitBatch(int perWorker) {
         return perWorker == config.batchSize() ? "" : String.format(Locale.ROOT,
                 "; minibatches of %d per worker (--batch-size %d, --batch-scope %s)", perWorker, config.batchSize(),
                 config.batchScope());

@@ -190,7 +190,8 @@ public final class DistributedTrainer {
                         + "training examples, "
                         + "but " + config.train().uri() + " leaves " + training.examples() + " for training");
             }
-            TrainingLoop.Outcome outcome = new TrainingLoop(jsc, config, split, specBroadcast, jobId, progress).run();
+            TrainingLoop.Outcome outcome = new TrainingLoop(jsc, config, split, workerBatch, specBroadcast, jobId,
+                    progress).run();
             TrainingState state = outcome.finalState();
             Optional<TrainingResult.TestOutcome> testOutcome = Optional.empty();
             if (test != null) {

@@ -60,6 +60,8 @@ final class TrainingLoop {
     // Where the run is; exactly what a checkpoint holds. The learned state (and block momentum's
     // filter) may be held by the replicas until asked for (see LearnedState).
     private LearnedState learned;
+    /** Examples per minibatch per replica, as the pipeline batched them. */
+    private final int workerMinibatch;
     private int epochsDone;
     private int batchesDone;
     private Checkpoint.EpochSoFar soFar = Checkpoint.EpochSoFar.NONE;
@@ -74,9 +76,10 @@ final class TrainingLoop {
     private int lastCheckpointEpochs = -1;
     private int lastCheckpointBatches = -1;
 
-    TrainingLoop(JavaSparkContext jsc, TrainingConfig config, DataPipeline.Split split, Broadcast<ModelSpec> spec,
-            String jobId, TrainingProgress progress) {
+    TrainingLoop(JavaSparkContext jsc, TrainingConfig config, DataPipeline.Split split, int workerMinibatch,
+            Broadcast<ModelSpec> spec, String jobId, TrainingProgress progress) {
         this.jsc = jsc;
+        this.workerMinibatch = workerMinibatch;
         this.config = config;
         this.training = split.training();
         this.validation = split.validation();
@@ -99,7 +102,7 @@ final class TrainingLoop {
     Outcome run() {
         startOrResume();
         progress.started(training.examples(), validation == null ? 0 : validation.examples(), stepsPerEpoch,
-                roundsPerEpoch);
+                roundsPerEpoch, workerMinibatch);
         try (RoundTransport opened = RoundExchangeSettings.open(jsc, training.batches(), spec, jobId,
                 config.workers(), roundsPerEpoch, config.epochs(), config.blockMomentum())) {
             transport = opened;

@@ -15,8 +15,10 @@ public interface TrainingProgress {
      * @param validationExamples examples held out for validation
      * @param stepsPerEpoch      minibatches the busiest replica trains on per epoch
      * @param roundsPerEpoch     averaging rounds per epoch
+     * @param workerMinibatch    examples per minibatch per replica (the batch size, split as --batch-scope says)
      */
-    default void started(long trainingExamples, long validationExamples, int stepsPerEpoch, int roundsPerEpoch) {
+    default void started(long trainingExamples, long validationExamples, int stepsPerEpoch, int roundsPerEpoch,
+            int workerMinibatch) {
     }
 
     /**

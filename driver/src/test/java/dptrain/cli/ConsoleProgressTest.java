@@ -33,7 +33,7 @@ class ConsoleProgressTest {
     private static String run(boolean terminal) throws IOException {
         StringWriter text = new StringWriter();
         ConsoleProgress progress = new ConsoleProgress(new PrintWriter(text), config(2), terminal);
-        progress.started(6000, 0, 6, 3);
+        progress.started(6000, 0, 6, 3, 64);
         for (int epoch = 1; epoch <= 2; epoch++) {
             for (int round = 1; round <= 3; round++) {
                 progress.roundEnded(new RoundRecord(epoch, 2, round, 3, 1000, 1.0 / (epoch * round), 0.01, 0.4, 0.01,

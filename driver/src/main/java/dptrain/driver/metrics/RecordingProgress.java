@@ -24,8 +24,9 @@ final class RecordingProgress implements DistributedTrainer.FoldProgress {
     }
 
     @Override
-    public void started(long trainingExamples, long validationExamples, int stepsPerEpoch, int roundsPerEpoch) {
-        next.started(trainingExamples, validationExamples, stepsPerEpoch, roundsPerEpoch);
+    public void started(long trainingExamples, long validationExamples, int stepsPerEpoch, int roundsPerEpoch,
+            int workerMinibatch) {
+        next.started(trainingExamples, validationExamples, stepsPerEpoch, roundsPerEpoch, workerMinibatch);
     }
 
     @Override
