@@ -185,40 +185,19 @@ public final class CsvDecoder implements Serializable {
         int label = Example.UNLABELED;
         int n = line.length();
         int i = 0;
+        NumberFields.PlainNumber number = new NumberFields.PlainNumber();
         for (int column = 0, feature = 0; column < expectedColumns; column++) {
-            boolean negative = i < n && line.charAt(i) == '-';
-            if (negative) {
-                i++;
-            }
-            long mantissa = 0;
-            int digits = 0;
-            int decimals = -1;
-            for (; i < n; i++) {
-                char c = line.charAt(i);
-                if (c >= '0' && c <= '9') {
-                    mantissa = mantissa * 10 + (c - '0');
-                    digits++;
-                    if (decimals >= 0) {
-                        decimals++;
-                    }
-                } else if (c == '.' && decimals < 0 && digits > 0) {
-                    decimals = 0;
-                } else {
-                    break;
-                }
-            }
-            if (digits == 0 || decimals == 0 || digits > NumberFields.PLAIN_DIGITS
-                    || decimals > NumberFields.PLAIN_DECIMALS) {
+            if (!number.scan(line, i)) {
                 return null;
             }
+            i = number.end();
             if (labels[column]) {
-                if (negative || decimals > 0) {
+                if (!number.naturalNumber()) {
                     return null;
                 }
-                label = (int) mantissa;
+                label = (int) number.mantissa();
             } else {
-                float value = decimals <= 0 ? (float) mantissa : (float) mantissa / NumberFields.POWERS_OF_TEN[decimals];
-                features[feature++] = negative ? -value : value;
+                features[feature++] = number.value();
             }
             boolean last = column == expectedColumns - 1;
             if (last ? i != n : i >= n || line.charAt(i) != delimiter) {

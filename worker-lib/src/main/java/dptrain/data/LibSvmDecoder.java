@@ -168,6 +168,7 @@ public final class LibSvmDecoder implements Serializable {
             i++;
         }
         float[] features = new float[numFeatures];
+        NumberFields.PlainNumber number = new NumberFields.PlainNumber();
         int previous = 0;
         while (i < n) {
             long index = 0;
@@ -181,34 +182,11 @@ public final class LibSvmDecoder implements Serializable {
             if (i == start || index <= previous || index > numFeatures || i == n || line.charAt(i) != ':') {
                 return null;
             }
-            i++;
-            boolean negative = i < n && line.charAt(i) == '-';
-            if (negative) {
-                i++;
-            }
-            long mantissa = 0;
-            int digits = 0;
-            int decimals = -1;
-            for (; i < n; i++) {
-                char c = line.charAt(i);
-                if (c >= '0' && c <= '9') {
-                    mantissa = mantissa * 10 + (c - '0');
-                    digits++;
-                    if (decimals >= 0) {
-                        decimals++;
-                    }
-                } else if (c == '.' && decimals < 0 && digits > 0) {
-                    decimals = 0;
-                } else {
-                    break;
-                }
-            }
-            if (digits == 0 || decimals == 0 || digits > NumberFields.PLAIN_DIGITS
-                    || decimals > NumberFields.PLAIN_DECIMALS) {
+            if (!number.scan(line, i + 1)) {
                 return null;
             }
-            float value = decimals <= 0 ? (float) mantissa : (float) mantissa / NumberFields.POWERS_OF_TEN[decimals];
-            features[(int) index - 1] = negative ? -value : value;
+            i = number.end();
+            features[(int) index - 1] = number.value();
             previous = (int) index;
             if (i < n && (line.charAt(i) != ' ' || i + 1 == n)) {
                 return null;

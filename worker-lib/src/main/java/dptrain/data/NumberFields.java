@@ -23,6 +23,69 @@ final class NumberFields {
     }
 
     /**
+     * The fast path's scanner of one plain decimal in a line, in place (no string per field), kept by a decoder
+     * for every field of a line. {@link #scan} refuses what needs the general path ({@link #parseFeature} and
+     * its messages): no digits, a trailing point, or more than {@link #PLAIN_DIGITS} digits or {@link
+     * #PLAIN_DECIMALS} decimals.
+     */
+    static final class PlainNumber {
+        private boolean negative;
+        private long mantissa;
+        /** Digits after the point; -1 without a point. */
+        private int decimals;
+        private int end;
+
+        /** Scans the decimal that starts at {@code from}; false when it is not a plain one. */
+        boolean scan(String line, int from) {
+            int n = line.length();
+            int i = from;
+            negative = i < n && line.charAt(i) == '-';
+            if (negative) {
+                i++;
+            }
+            mantissa = 0;
+            decimals = -1;
+            int digits = 0;
+            for (; i < n; i++) {
+                char c = line.charAt(i);
+                if (c >= '0' && c <= '9') {
+                    mantissa = mantissa * 10 + (c - '0');
+                    digits++;
+                    if (decimals >= 0) {
+                        decimals++;
+                    }
+                } else if (c == '.' && decimals < 0 && digits > 0) {
+                    decimals = 0;
+                } else {
+                    break;
+                }
+            }
+            end = i;
+            return digits > 0 && decimals != 0 && digits <= PLAIN_DIGITS && decimals <= PLAIN_DECIMALS;
+        }
+
+        /** Where the scanned decimal ends: the index after its last character. */
+        int end() {
+            return end;
+        }
+
+        /** Whether it is a whole number of no sign or point, as a class label must be on the fast path. */
+        boolean naturalNumber() {
+            return !negative && decimals < 0;
+        }
+
+        long mantissa() {
+            return mantissa;
+        }
+
+        /** The value, rounded as {@link Float#parseFloat} rounds it (see {@link #PLAIN_DIGITS}). */
+        float value() {
+            float value = decimals <= 0 ? (float) mantissa : (float) mantissa / POWERS_OF_TEN[decimals];
+            return negative ? -value : value;
+        }
+    }
+
+    /**
      * Parses a feature value that has already been trimmed.
      *
      * @param context text put before the value's description, e.g. {@code "in '5:x' the value "}; empty for none
