@@ -43,6 +43,9 @@ import org.nd4j.linalg.api.ndarray.INDArray;
  * epoch's rounds in one job, the round exchange handing states to the tasks in memory); four more
  * rows run every 16 minibatches and once per epoch with a Spark job per round, and with the round
  * exchange over TCP (what it costs where tasks run in other JVMs), for the ratios in the same run.
+ * Those rows count the batch of 128 per worker, as since session 1; one more runs dptrain's
+ * defaults (the batch counted for both workers: 64 per replica), against two solo processes at
+ * 64 (see {@link ThroughputPairs} for that ratio taken in repeated back-to-back pairs).
  * Each configuration trains the book's network for N epochs with the test set evaluated after
  * every epoch (outside the timings) for the seconds to 0.85 test accuracy. For dptrain it splits
  * each round's time into broadcast, scheduling, replica compute, combining and the driver's
@@ -85,7 +88,8 @@ public final class Benchmark {
 
         List<Row> rows = new ArrayList<>();
         rows.add(singleProcess(spec, trainImages, testImages, epochs));
-        SoloReplica.Pair solo = twoSoloReplicas(Path.of(args[0]), trainImages, epochs);
+        SoloReplica.Pair solo = twoSoloReplicas(Path.of(args[0]), trainImages, epochs, BATCH);
+        SoloReplica.Pair soloHalf = twoSoloReplicas(Path.of(args[0]), trainImages, epochs, BATCH / 2);
         List<RoundCost> roundCosts = new ArrayList<>();
         SparkConf conf = SparkDefaults.apply(new SparkConf().setMaster("local[2]").setAppName("dptrain-bench")
                 .set("spark.ui.enabled", "false").set("spark.driver.maxResultSize", "0"));
@@ -94,23 +98,28 @@ public final class Benchmark {
             // Untimed: the first dptrain configuration ran 10-40% slower per epoch than the same one later in
             // the run (the JIT still compiling the replica's loops), which skewed the headline row.
             dptrain(jsc, "warm-up (not reported)", spec, trainImages, testImages, 2,
-                    AveragingSchedule.everyMinibatches(16), Transport.AUTO);
+                    AveragingSchedule.everyMinibatches(16), Transport.AUTO, BatchScope.WORKER);
             rows.add(dptrain(jsc, "dptrain local[2], once per epoch (round exchange, in memory)", spec, trainImages,
-                    testImages, epochs, AveragingSchedule.EVERY_EPOCH, Transport.AUTO));
+                    testImages, epochs, AveragingSchedule.EVERY_EPOCH, Transport.AUTO, BatchScope.WORKER));
             rows.add(dptrain(jsc, "dptrain local[2], every 16 minibatches (round exchange, in memory)", spec,
-                    trainImages, testImages, epochs, AveragingSchedule.everyMinibatches(16), Transport.AUTO));
+                    trainImages, testImages, epochs, AveragingSchedule.everyMinibatches(16), Transport.AUTO, BatchScope.WORKER));
             rows.add(dptrain(jsc, "dptrain local[2], every 5 minibatches (round exchange, in memory)", spec,
-                    trainImages, testImages, epochs, AveragingSchedule.everyMinibatches(5), Transport.AUTO));
+                    trainImages, testImages, epochs, AveragingSchedule.everyMinibatches(5), Transport.AUTO, BatchScope.WORKER));
             rows.add(dptrain(jsc, "dptrain local[2], once per epoch, DL4J engine", spec.withEngine(Engine.DL4J),
-                    trainImages, testImages, epochs, AveragingSchedule.EVERY_EPOCH, Transport.AUTO));
+                    trainImages, testImages, epochs, AveragingSchedule.EVERY_EPOCH, Transport.AUTO, BatchScope.WORKER));
             rows.add(dptrain(jsc, "dptrain local[2], every 16 minibatches (a Spark job per round)", spec,
-                    trainImages, testImages, epochs, AveragingSchedule.everyMinibatches(16), Transport.JOB_PER_ROUND));
+                    trainImages, testImages, epochs, AveragingSchedule.everyMinibatches(16), Transport.JOB_PER_ROUND, BatchScope.WORKER));
             rows.add(dptrain(jsc, "dptrain local[2], once per epoch (a Spark job per round)", spec,
-                    trainImages, testImages, epochs, AveragingSchedule.EVERY_EPOCH, Transport.JOB_PER_ROUND));
+                    trainImages, testImages, epochs, AveragingSchedule.EVERY_EPOCH, Transport.JOB_PER_ROUND, BatchScope.WORKER));
             rows.add(dptrain(jsc, "dptrain local[2], every 16 minibatches (round exchange over TCP)", spec,
-                    trainImages, testImages, epochs, AveragingSchedule.everyMinibatches(16), Transport.OVER_TCP));
+                    trainImages, testImages, epochs, AveragingSchedule.everyMinibatches(16), Transport.OVER_TCP, BatchScope.WORKER));
             rows.add(dptrain(jsc, "dptrain local[2], once per epoch (round exchange over TCP)", spec,
-                    trainImages, testImages, epochs, AveragingSchedule.EVERY_EPOCH, Transport.OVER_TCP));
+                    trainImages, testImages, epochs, AveragingSchedule.EVERY_EPOCH, Transport.OVER_TCP, BatchScope.WORKER));
+            // dptrain's defaults: the batch of 128 counted for both workers together, so each replica's
+            // minibatch holds 64 examples; compared with two solo processes at 64 below.
+            rows.add(dptrain(jsc, "dptrain local[2], every 16 minibatches, the default global batch (64 per "
+                    + "worker; round exchange, in memory)", spec, trainImages, testImages, epochs,
+                    AveragingSchedule.everyMinibatches(16), Transport.AUTO, BatchScope.GLOBAL));
             Path slice = RoundCost.writeSlice(trainImages, out.resolve("slice"), 256);
             for (int hidden : quick ? new int[] {512, 5_000} : new int[] {512, 5_000, 20_000, 63_000}) {
                 for (Transport transport : List.of(Transport.JOB_PER_ROUND, Transport.OVER_TCP, Transport.IN_MEMORY,
@@ -123,6 +132,11 @@ public final class Benchmark {
                 + "replicas; no averaging)", solo.secondsPerEpoch(), solo.examplesPerEpoch(), Double.NaN, Double.NaN,
                 Double.NaN, null, List.of());
         rows.add(twoSolo);
+        Row twoSoloHalf = new Row("two independent single-replica processes at once, minibatches of 64 (the limit "
+                + "for the global batch's row)", soloHalf.secondsPerEpoch(), soloHalf.examplesPerEpoch(), Double.NaN,
+                Double.NaN, Double.NaN, null, List.of());
+        rows.add(twoSoloHalf);
+        Row global = rows.get(9);
         double peakAfter = GemmPeak.bookShapeGflops();
         peak = Math.max(peak, peakAfter);
 
@@ -161,6 +175,11 @@ public final class Benchmark {
         json.put("two_solo_replicas_eps", twoSolo.examplesPerSecond());
         json.put("dptrain_local2_epoch_vs_two_solo", perEpoch.examplesPerSecond() / twoSolo.examplesPerSecond());
         json.put("dptrain_local2_k16_vs_two_solo", k16.examplesPerSecond() / twoSolo.examplesPerSecond());
+        json.put("dptrain_local2_k16_global_eps", global.examplesPerSecond());
+        json.put("test_accuracy_k16_global", global.testAccuracy());
+        json.put("two_solo_replicas_batch64_eps", twoSoloHalf.examplesPerSecond());
+        json.put("dptrain_local2_k16_global_vs_two_solo_batch64", global.examplesPerSecond()
+                / twoSoloHalf.examplesPerSecond());
         json.put("speedup_epoch_vs_single", perEpoch.examplesPerSecond() / single.examplesPerSecond());
         json.put("speedup_k16_vs_single", k16.examplesPerSecond() / single.examplesPerSecond());
         json.put("configurations", rows.stream().map(r -> r.json(flopsPerExample)).toList());
@@ -190,9 +209,11 @@ public final class Benchmark {
                     c.combineMs(), c.updateMs(), c.totalMs() - c.computeMs()));
         }
         md.append(String.format(Locale.ROOT, "%ndptrain local[2] against two independent single-replica processes in "
-                + "the same run: once per epoch %.2f×, every 16 minibatches (the default) %.2f×.%n",
+                + "the same run, minibatches of 128 per replica: once per epoch %.2f×, every 16 minibatches %.2f×; "
+                + "with the default global batch (64 per replica) against the pair at 64: %.2f×.%n",
                 perEpoch.examplesPerSecond() / twoSolo.examplesPerSecond(),
-                k16.examplesPerSecond() / twoSolo.examplesPerSecond()));
+                k16.examplesPerSecond() / twoSolo.examplesPerSecond(),
+                global.examplesPerSecond() / twoSoloHalf.examplesPerSecond()));
         Files.writeString(out.resolve("bench.md"), md);
         System.out.println();
         System.out.print(md);
@@ -246,9 +267,10 @@ public final class Benchmark {
     }
 
     /** Two {@link SoloReplica} processes at once, before Spark starts (nothing else runs beside them). */
-    private static SoloReplica.Pair twoSoloReplicas(Path spec, String trainImages, int epochs) throws IOException {
+    static SoloReplica.Pair twoSoloReplicas(Path spec, String trainImages, int epochs, int batch)
+            throws IOException {
         try {
-            return SoloReplica.twoAtOnce(spec, trainImages, epochs);
+            return SoloReplica.twoAtOnce(spec, trainImages, epochs, batch);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new IOException("interrupted while two solo replicas ran", e);
@@ -292,14 +314,15 @@ public final class Benchmark {
                 examples, Double.NaN, accuracy.get(accuracy.size() - 1), toTarget, null, accuracy);
     }
 
-    private static Row dptrain(JavaSparkContext jsc, String name, ModelSpec spec, String trainImages, String testImages,
-            int epochs, AveragingSchedule averaging, Transport roundExchange) {
+    static Row dptrain(JavaSparkContext jsc, String name, ModelSpec spec, String trainImages, String testImages,
+            int epochs, AveragingSchedule averaging, Transport roundExchange, BatchScope scope) {
         // With the CLI's block momentum for the frequency, so the every-16 row is the CLI's default run.
         TrainingConfig config = TrainingConfig.builder(spec, DataInput.idx(trainImages)).epochs(epochs)
                 .batchSize(BATCH).workers(2).averaging(averaging).validationData(DataInput.idx(testImages))
                 .blockMomentum(BlockMomentum.recommended(2, averaging))
-                // Per worker, as every figure in BENCHMARKS.md was measured (the default became global in session 8).
-                .batchScope(BatchScope.WORKER).build();
+                // Per worker for the rows measured since session 1 (the default became global in session 9);
+                // the global row is the default run.
+                .batchScope(scope).build();
         List<RoundRecord> rounds = new ArrayList<>();
         TrainingResult result = roundExchange.run(jsc, () -> new DistributedTrainer(jsc).train(config,
                 new TrainingProgress() {

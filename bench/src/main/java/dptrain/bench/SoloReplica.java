@@ -23,8 +23,10 @@ import java.util.Locale;
  * prints each epoch's seconds. {@link #twoAtOnce} runs two such processes concurrently: the most
  * two replicas can do on this machine, the ceiling for dptrain with 2 workers.
  *
- * <p>Usage: {@code SoloReplica SPEC IMAGES PARTITION EPOCHS}; prints {@code epoch-seconds S} per epoch and
- * {@code examples-per-epoch N}.
+ * <p>Usage: {@code SoloReplica SPEC IMAGES PARTITION EPOCHS BATCH}; prints {@code epoch-seconds S} per epoch
+ * and {@code examples-per-epoch N}. {@code BATCH} is the replica's minibatch: the bench runs the pair
+ * at 128 (a 2-worker run's minibatch with the batch counted per worker) and at 64 (with the default
+ * batch of 128 counted for both workers together), so each dptrain row meets the same work.
  */
 public final class SoloReplica {
     private static final String SECONDS = "epoch-seconds ";
@@ -35,7 +37,7 @@ public final class SoloReplica {
 
     public static void main(String[] args) throws IOException {
         ModelSpec spec = ModelFile.readSpec(Path.of(args[0]));
-        List<Minibatch> all = EngineSpeed.minibatches(spec, args[1], Benchmark.BATCH);
+        List<Minibatch> all = EngineSpeed.minibatches(spec, args[1], Integer.parseInt(args[4]));
         int partition = Integer.parseInt(args[2]);
         int epochs = Integer.parseInt(args[3]);
         List<Minibatch> mine = new ArrayList<>();
@@ -66,10 +68,11 @@ public final class SoloReplica {
     }
 
     /**
-     * Runs partitions 0 and 1 as two concurrent JVMs with this JVM's class path and options, and
-     * returns the median over epochs 2..N of the slower process's epoch seconds.
+     * Runs partitions 0 and 1 of minibatches of {@code batch} examples as two concurrent JVMs with
+     * this JVM's class path and options, and returns the median over epochs 2..N of the slower
+     * process's epoch seconds.
      */
-    static Pair twoAtOnce(Path spec, String images, int epochs) throws IOException, InterruptedException {
+    static Pair twoAtOnce(Path spec, String images, int epochs, int batch) throws IOException, InterruptedException {
         List<Process> processes = new ArrayList<>();
         for (int p = 0; p < 2; p++) {
             List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java")
@@ -77,7 +80,7 @@ public final class SoloReplica {
             command.addAll(ManagementFactory.getRuntimeMXBean().getInputArguments().stream()
                     .filter(a -> !a.startsWith("-agentlib") && !a.startsWith("-javaagent")).toList());
             command.addAll(List.of("-cp", System.getProperty("java.class.path"), SoloReplica.class.getName(),
-                    spec.toString(), images, String.valueOf(p), String.valueOf(epochs)));
+                    spec.toString(), images, String.valueOf(p), String.valueOf(epochs), String.valueOf(batch)));
             ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true);
             builder.environment().put("OMP_NUM_THREADS", "1");
             processes.add(builder.start());
@@ -109,8 +112,8 @@ public final class SoloReplica {
             slower[e - from] = Math.max(seconds[0][e], seconds[1][e]);
         }
         Pair pair = new Pair(EngineSpeed.median(slower), examples);
-        System.out.printf(Locale.ROOT, "two solo replicas at once: %.2f s per epoch (epochs %s and %s)%n",
-                pair.secondsPerEpoch(), Arrays.toString(seconds[0]), Arrays.toString(seconds[1]));
+        System.out.printf(Locale.ROOT, "two solo replicas at once, minibatches of %d: %.2f s per epoch (epochs %s and %s)%n",
+                batch, pair.secondsPerEpoch(), Arrays.toString(seconds[0]), Arrays.toString(seconds[1]));
         return pair;
     }
 }
