@@ -13,7 +13,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -39,6 +38,9 @@ import org.apache.spark.api.java.JavaSparkContext;
  * throughput.md.
  */
 public final class ThroughputPairs {
+    /** The per-replica minibatches of a repeat, in the order they run: the default's, then per worker. */
+    static final int[] MINIBATCHES = {Benchmark.BATCH / 2, Benchmark.BATCH};
+
     private ThroughputPairs() {
     }
 
@@ -80,8 +82,8 @@ public final class ThroughputPairs {
             Benchmark.dptrain(jsc, "warm-up (not reported)", spec, trainImages, testImages, 2, every16,
                     Transport.AUTO, BatchScope.GLOBAL);
             for (int r = 0; r < repeats; r++) {
-                for (BatchScope scope : List.of(BatchScope.GLOBAL, BatchScope.WORKER)) {
-                    int replicaMinibatch = scope == BatchScope.GLOBAL ? Benchmark.BATCH / 2 : Benchmark.BATCH;
+                for (int replicaMinibatch : MINIBATCHES) {
+                    BatchScope scope = replicaMinibatch == Benchmark.BATCH ? BatchScope.WORKER : BatchScope.GLOBAL;
                     SoloReplica.Pair solo = Benchmark.twoSoloReplicas(specFile, trainImages, epochs, replicaMinibatch);
                     double soloRate = solo.examplesPerEpoch() / solo.secondsPerEpoch();
                     Benchmark.Row row = Benchmark.dptrain(jsc, "dptrain local[2], batch scope " + scope.name()
@@ -104,33 +106,46 @@ public final class ThroughputPairs {
         json.put("epochs", epochs);
         json.put("repeats", repeats);
         json.put("pairs", pairs);
-        StringBuilder md = new StringBuilder();
-        md.append("| Repeat | Minibatch per replica | Two solo processes (ex/s) | dptrain local[2] (ex/s) | Ratio | "
-                + "Load average |\n|---|---|---|---|---|---|\n");
-        for (int i = 0; i < pairs.size(); i++) {
-            Pair p = pairs.get(i);
-            md.append(String.format(Locale.ROOT, "| %d | %d | %,.0f | %,.0f | %.3f | %.1f |%n", i / 2 + 1,
-                    p.replicaMinibatch(), p.soloExamplesPerSecond(), p.dptrainExamplesPerSecond(), p.ratio(),
-                    p.loadAverage()));
+        for (int minibatch : MINIBATCHES) {
+            json.put("median_ratio_minibatch_" + minibatch, EngineSpeed.median(ratios(pairs, minibatch)));
         }
-        for (int minibatch : new int[] {Benchmark.BATCH / 2, Benchmark.BATCH}) {
-            double[] ratios = pairs.stream().filter(p -> p.replicaMinibatch() == minibatch)
-                    .mapToDouble(Pair::ratio).toArray();
-            Arrays.sort(ratios);
-            double median = EngineSpeed.median(ratios);
-            json.put("median_ratio_minibatch_" + minibatch, median);
-            md.append(String.format(Locale.ROOT, "%nMinibatches of %d per replica%s: median ratio %.3f (from %.3f to "
-                    + "%.3f over %d repeats).", minibatch, minibatch == Benchmark.BATCH / 2
-                            ? " (dptrain's default: the batch of 128 counted for both workers)" : "",
-                    median, ratios[0], ratios[ratios.length - 1], ratios.length));
-        }
-        md.append('\n');
+        String md = table(pairs);
         new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT)
                 .writeValue(out.resolve("throughput.json").toFile(), json);
         Files.writeString(out.resolve("throughput.md"), md);
         System.out.println();
         System.out.print(md);
         System.out.println("Wrote " + out.resolve("throughput.json") + " and " + out.resolve("throughput.md"));
+    }
+
+    /** The pairs in the order they ran, then each minibatch size's median ratio and its range. */
+    static String table(List<Pair> pairs) {
+        StringBuilder md = new StringBuilder();
+        md.append("| Repeat | Minibatch per replica | Two solo processes (ex/s) | dptrain local[2] (ex/s) | Ratio | "
+                + "Load average |\n|---|---|---|---|---|---|\n");
+        for (int i = 0; i < pairs.size(); i++) {
+            Pair p = pairs.get(i);
+            md.append(String.format(Locale.ROOT, "| %d | %d | %,.0f | %,.0f | %.3f | %.1f |%n", i / MINIBATCHES.length + 1,
+                    p.replicaMinibatch(), p.soloExamplesPerSecond(), p.dptrainExamplesPerSecond(), p.ratio(),
+                    p.loadAverage()));
+        }
+        for (int minibatch : MINIBATCHES) {
+            double[] ratios = ratios(pairs, minibatch);
+            if (ratios.length == 0) {
+                continue;
+            }
+            md.append(String.format(Locale.ROOT, "%nMinibatches of %d per replica%s: median ratio %.3f (from %.3f to "
+                    + "%.3f over %d repeats).", minibatch, minibatch == Benchmark.BATCH / 2
+                            ? " (dptrain's default: the batch of 128 counted for both workers)" : "",
+                    EngineSpeed.median(ratios), ratios[0], ratios[ratios.length - 1], ratios.length));
+        }
+        return md.append('\n').toString();
+    }
+
+    /** The ratios of the pairs at {@code minibatch} per replica, smallest first. */
+    private static double[] ratios(List<Pair> pairs, int minibatch) {
+        return pairs.stream().filter(p -> p.replicaMinibatch() == minibatch).mapToDouble(Pair::ratio).sorted()
+                .toArray();
     }
 
     private static double load() {
