@@ -12,7 +12,8 @@ import org.apache.spark.api.java.JavaRDD;
  * <p>Examples read from files are kept (memory, spilling to disk) from the one pass that read and
  * checked them, so every later read (a normalization fit, the shuffle into minibatches, an
  * evaluation) reads them from there and never the files again. Whoever reads them last calls
- * {@link #release}.
+ * {@link #release}. Parquet read by {@link OnePassRead} is neither checked nor kept beforehand: the first job
+ * that reads it (inside {@link #whileRead}) is its one pass.
  */
 public final class IndexedExamples {
     private final JavaPairRDD<Long, Example> examples;

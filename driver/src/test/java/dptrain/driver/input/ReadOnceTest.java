@@ -260,6 +260,31 @@ class ReadOnceTest {
         }
     }
 
+    /**
+     * Parquet read by the shuffle itself fails at its first bad row; the error is still the validating pass's:
+     * every bad row named by file and record, before training starts.
+     */
+    @Test
+    void badParquetRowsFoundWhileShufflingAreAllNamed() throws IOException {
+        List<Row> table = new ArrayList<>();
+        for (int r = 1; r <= 300; r++) {
+            table.add(RowFactory.create(r == 5 || r == 200 ? null : r % 2, List.of((float) r, 1f)));
+        }
+        Path written = dir.resolve("bad-rows");
+        Tables.writeParquet(jsc, written, new StructType().add("label", DataTypes.IntegerType)
+                .add("features", DataTypes.createArrayType(DataTypes.FloatType)), table);
+        ModelSpec spec = ModelSpec.parse("input_shape: [2]\nlayers:\n  - dense: {units: 2, activation: softmax}\n"
+                + "loss: categorical_crossentropy\n", "two.yaml");
+        TrainingConfig config = TrainingConfig.builder(spec, DataInput.of(written.toString(), DataFormat.PARQUET))
+                .epochs(1).batchSize(16).workers(2).averaging(AveragingSchedule.EVERY_EPOCH).seed(5)
+                .cache(CacheMode.NONE).build();
+        dptrain.driver.files.InputException e = assertThrows(dptrain.driver.files.InputException.class,
+                () -> new DistributedTrainer(jsc).train(config, new TrainingProgress() { }));
+        for (String record : new String[] {"record 5", "record 200"}) {
+            assertTrue(e.getMessage().contains(record) && e.getMessage().contains("'label' is null"), e.getMessage());
+        }
+    }
+
     private static List<Tuple2<Long, Example>> sorted(IndexedExamples examples) {
         try {
             return examples.examples().sortByKey().collect();
