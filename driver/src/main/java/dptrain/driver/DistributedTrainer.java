@@ -9,6 +9,7 @@ import dptrain.driver.inference.RegressionEvaluation;
 import dptrain.driver.input.DataInput;
 import dptrain.driver.input.ExampleSource;
 import dptrain.driver.input.IndexedExamples;
+import dptrain.driver.input.OnePassRead;
 import dptrain.driver.input.ValidationReport;
 import dptrain.driver.pipeline.BatchedData;
 import dptrain.driver.pipeline.DataPipeline;
@@ -47,16 +48,16 @@ public final class DistributedTrainer {
 
         jsc.setJobDescription("dptrain read and shuffle training data");
         IndexedExamples trainExamples =
-                ExampleSource.read(jsc, config.train(), "--train", check, spec.inputSize(), workers,
+                OnePassRead.read(jsc, config.train(), "--train", check, spec.inputSize(), workers,
                         config.cache().examplesLevel());
         int workerBatch = config.workerBatchSize(trainingRows(trainExamples.count(), config.validationFraction()));
         DataPipeline pipeline = new DataPipeline(builder(config, config.train(), workerBatch), workers, config.seed(),
                 config.cache());
         DataPipeline.Split split;
         try {
-            split = config.stratify()
+            split = trainExamples.whileRead(() -> config.stratify()
                     ? pipeline.stratifiedSplit(trainExamples, config.validationFraction(), spec.normalization())
-                    : pipeline.split(trainExamples, config.validationFraction(), spec.normalization());
+                    : pipeline.split(trainExamples, config.validationFraction(), spec.normalization()));
         } finally {
             // The split's minibatches are kept: nothing reads the examples again.
             trainExamples.release();
@@ -64,13 +65,15 @@ public final class DistributedTrainer {
         if (config.validationData().isPresent()) {
             DataInput validationData = config.validationData().get();
             jsc.setJobDescription("dptrain read validation data");
-            IndexedExamples validationExamples = ExampleSource.read(jsc, validationData,
+            IndexedExamples validationExamples = OnePassRead.read(jsc, validationData,
                     "--validation-data", check, spec.inputSize(), workers, config.cache().examplesLevel());
             try {
                 DataPipeline validationPipeline = new DataPipeline(builder(config, validationData, workerBatch),
                         workers, config.seed(), config.cache());
-                split = new DataPipeline.Split(split.training(),
-                        validationPipeline.evaluationBatches(validationExamples, split.normalizer()), split.normalizer());
+                DataPipeline.Split trained = split;
+                split = new DataPipeline.Split(split.training(), validationExamples.whileRead(
+                        () -> validationPipeline.evaluationBatches(validationExamples, trained.normalizer())),
+                        split.normalizer());
             } finally {
                 validationExamples.release();
             }
@@ -82,11 +85,13 @@ public final class DistributedTrainer {
             DataInput testData = config.test().get();
             jsc.setJobDescription("dptrain read test data");
             IndexedExamples testExamples =
-                    ExampleSource.read(jsc, testData, "--test", check, spec.inputSize(), workers,
+                    OnePassRead.read(jsc, testData, "--test", check, spec.inputSize(), workers,
                             config.cache().examplesLevel());
             try {
-                test = new DataPipeline(builder(config, testData, workerBatch), workers, config.seed(), config.cache())
-                        .evaluationBatches(testExamples, split.normalizer());
+                DataPipeline testPipeline = new DataPipeline(builder(config, testData, workerBatch), workers,
+                        config.seed(), config.cache());
+                DataPipeline.Split trained = split;
+                test = testExamples.whileRead(() -> testPipeline.evaluationBatches(testExamples, trained.normalizer()));
             } finally {
                 testExamples.release();
             }

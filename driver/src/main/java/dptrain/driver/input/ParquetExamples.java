@@ -92,8 +92,7 @@ final class ParquetExamples {
                 functions.col(features), functions.col(label));
         SequenceLength sequences = input.sequences();
         return internalRows(rows).mapPartitions(it -> {
-            // The label cell as a Row holds it (a number, a vector, a Seq of numbers): one small value per row.
-            scala.Function1<Object, Object> toLabel = CatalystTypeConverters.createToScalaConverter(labelType);
+            LabelCells labels = new LabelCells(labelType);
             FileNames names = new FileNames();
             return new Iterator<DecodedRecord>() {
                 @Override
@@ -104,11 +103,43 @@ final class ParquetExamples {
                 @Override
                 public DecodedRecord next() {
                     InternalRow row = it.next();
-                    Object cell = row.isNullAt(3) ? null : toLabel.apply(row.get(3, labelType));
+                    Object cell = row.isNullAt(3) ? null : labels.of(row, 3);
                     return decodeRow(row, names, featuresType, features, cell, label, check, sequences);
                 }
             };
         });
+    }
+
+    /**
+     * The label cell of a binary row as a {@link Row} holds it (a number, a vector, a Seq of numbers). Numbers are
+     * read with their own getter: the general {@code InternalRow.get} looks the type up through Spark's SQL
+     * configuration, which an executor builds anew on each lookup, and that cost more than decoding the row.
+     */
+    private static final class LabelCells {
+        private final DataType type;
+        private final scala.Function1<Object, Object> toScala;
+
+        LabelCells(DataType type) {
+            this.type = type;
+            this.toScala = CatalystTypeConverters.createToScalaConverter(type);
+        }
+
+        Object of(InternalRow row, int at) {
+            if (type.equals(DataTypes.IntegerType)) {
+                return row.getInt(at);
+            } else if (type.equals(DataTypes.LongType)) {
+                return row.getLong(at);
+            } else if (type.equals(DataTypes.ShortType)) {
+                return row.getShort(at);
+            } else if (type.equals(DataTypes.ByteType)) {
+                return row.getByte(at);
+            } else if (type.equals(DataTypes.DoubleType)) {
+                return row.getDouble(at);
+            } else if (type.equals(DataTypes.FloatType)) {
+                return row.getFloat(at);
+            }
+            return toScala.apply(row.get(at, type));
+        }
     }
 
     /** One String per file a partition reads, rather than one per row, for the records that keep it. */
@@ -313,10 +344,15 @@ final class ParquetExamples {
                 throw DataFormatException.inRecord(source, record, "column '" + featuresName + "' holds null at index "
                         + i + "; expected a number");
             }
-            if (element == DataTypes.FloatType) {
+            // Typed getters: the general get looks the type up through Spark's SQL configuration on each call.
+            if (element.equals(DataTypes.FloatType)) {
                 x[i] = values.getFloat(i);
-            } else if (element == DataTypes.DoubleType) {
+            } else if (element.equals(DataTypes.DoubleType)) {
                 x[i] = (float) values.getDouble(i);
+            } else if (element.equals(DataTypes.IntegerType)) {
+                x[i] = values.getInt(i);
+            } else if (element.equals(DataTypes.LongType)) {
+                x[i] = values.getLong(i);
             } else {
                 Object value = values.get(i, element);
                 x[i] = value instanceof Decimal decimal ? decimal.toJavaBigDecimal().floatValue()

@@ -28,6 +28,12 @@ public final class ValidationReport implements Serializable {
         return this;
     }
 
+    /** Counts {@code count} examples at once: rows known good without a pass of their own. */
+    ValidationReport addExamples(long count) {
+        examples += count;
+        return this;
+    }
+
     public ValidationReport addBad(BadRecord bad) {
         badRecords++;
         countsByReason.merge(bad.reason(), 1L, Long::sum);

@@ -227,7 +227,30 @@ public final class DataPipeline {
             batches.persist(cache.storageLevel());
         }
         // One small job materializes the cache (and the shuffle files) and tells the driver each partition's size.
-        List<long[]> sizes = batches.mapPartitionsWithIndex((index, it) -> {
+        List<long[]> sizes;
+        try {
+            sizes = countPerPartition(batches);
+        } catch (Exception e) {
+            // A failed job (bad data met while shuffling, a lost input) leaves no half-made cache behind. Spark's job
+            // failures are SparkExceptions, checked but thrown unchecked from Scala.
+            if (!batches.context().isStopped()) {
+                // A stopped Spark has dropped it already, and cannot be asked.
+                batches.unpersist(false);
+            }
+            throw e;
+        }
+        long[] examplesPerPartition = new long[workers];
+        int[] batchesPerPartition = new int[workers];
+        for (long[] size : sizes) {
+            examplesPerPartition[(int) size[0]] = size[1];
+            batchesPerPartition[(int) size[0]] = (int) size[2];
+        }
+        return new BatchedData(batches, examplesPerPartition, batchesPerPartition);
+    }
+
+    /** Each partition's index, examples and minibatches. */
+    private static List<long[]> countPerPartition(JavaRDD<Minibatch> batches) {
+        return batches.mapPartitionsWithIndex((index, it) -> {
             long examples = 0;
             int count = 0;
             while (it.hasNext()) {
@@ -238,12 +261,5 @@ public final class DataPipeline {
             one.add(new long[] {index, examples, count});
             return one.iterator();
         }, true).collect();
-        long[] examplesPerPartition = new long[workers];
-        int[] batchesPerPartition = new int[workers];
-        for (long[] size : sizes) {
-            examplesPerPartition[(int) size[0]] = size[1];
-            batchesPerPartition[(int) size[0]] = (int) size[2];
-        }
-        return new BatchedData(batches, examplesPerPartition, batchesPerPartition);
     }
 }

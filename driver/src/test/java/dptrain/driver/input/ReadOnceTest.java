@@ -1,6 +1,7 @@
 package dptrain.driver.input;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -31,6 +32,7 @@ import org.apache.spark.sql.RowFactory;
 import org.apache.spark.sql.SparkSession;
 import org.apache.spark.sql.types.DataTypes;
 import org.apache.spark.sql.types.StructType;
+import org.apache.spark.storage.StorageLevel;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -212,6 +214,10 @@ class ReadOnceTest {
         }
     }
 
+    /**
+     * Parquet numbered from its footers' row counts, without a pass of its own, numbers every row as the validating
+     * pass does, including a file whose name Spark's reader reports URL-encoded ("a b.parquet").
+     */
     @Test
     void parquetRowsAreNumberedByFileAndRowWhateverOrderSparkPacksThemIn() throws IOException {
         // Spark packs files into partitions largest first: b.parquet before a.parquet.
@@ -229,15 +235,20 @@ class ReadOnceTest {
             try (Stream<Path> parts = Files.list(written)) {
                 List<Path> data = parts.filter(p -> p.toString().endsWith(".parquet")).toList();
                 assertEquals(1, data.size(), data.toString());
-                Files.move(data.get(0), folder.resolve((f == 0 ? "a" : "b") + ".parquet"));
+                Files.move(data.get(0), folder.resolve((f == 0 ? "a b" : "b") + ".parquet"));
             }
         }
         ModelSpec spec = ModelSpec.parse("input_shape: [2]\nlayers:\n  - dense: {units: 2, activation: softmax}\n"
                 + "loss: categorical_crossentropy\n", "two.yaml");
         DataInput input = DataInput.of(folder.toString(), DataFormat.PARQUET);
         for (int slices : new int[] {1, 3}) {
+            IndexedExamples fromFooters = OnePassRead.read(jsc, input, "--train", new ExampleCheck(spec), 2, slices,
+                    StorageLevel.MEMORY_AND_DISK());
+            assertFalse(fromFooters.kept(), "numbered from the footers, nothing kept");
+            assertEquals(310, fromFooters.count());
             List<Tuple2<Long, Example>> numbered = sorted(ExampleSource.read(jsc, input, "--train",
                     new ExampleCheck(spec), 2, slices));
+            assertEquals(numbered, sorted(fromFooters), slices + " slices");
             assertEquals(310, numbered.size());
             for (int i = 0; i < 310; i++) {
                 int file = i < 10 ? 0 : 1;
@@ -246,6 +257,31 @@ class ReadOnceTest {
                 assertEquals(file, numbered.get(i)._2().label(), "example " + i);
                 assertEquals(row, numbered.get(i)._2().features()[0], "example " + i);
             }
+        }
+    }
+
+    /**
+     * Parquet read by the shuffle itself fails at its first bad row; the error is still the validating pass's:
+     * every bad row named by file and record, before training starts.
+     */
+    @Test
+    void badParquetRowsFoundWhileShufflingAreAllNamed() throws IOException {
+        List<Row> table = new ArrayList<>();
+        for (int r = 1; r <= 300; r++) {
+            table.add(RowFactory.create(r == 5 || r == 200 ? null : r % 2, List.of((float) r, 1f)));
+        }
+        Path written = dir.resolve("bad-rows");
+        Tables.writeParquet(jsc, written, new StructType().add("label", DataTypes.IntegerType)
+                .add("features", DataTypes.createArrayType(DataTypes.FloatType)), table);
+        ModelSpec spec = ModelSpec.parse("input_shape: [2]\nlayers:\n  - dense: {units: 2, activation: softmax}\n"
+                + "loss: categorical_crossentropy\n", "two.yaml");
+        TrainingConfig config = TrainingConfig.builder(spec, DataInput.of(written.toString(), DataFormat.PARQUET))
+                .epochs(1).batchSize(16).workers(2).averaging(AveragingSchedule.EVERY_EPOCH).seed(5)
+                .cache(CacheMode.NONE).build();
+        dptrain.driver.files.InputException e = assertThrows(dptrain.driver.files.InputException.class,
+                () -> new DistributedTrainer(jsc).train(config, new TrainingProgress() { }));
+        for (String record : new String[] {"record 5", "record 200"}) {
+            assertTrue(e.getMessage().contains(record) && e.getMessage().contains("'label' is null"), e.getMessage());
         }
     }
 
