@@ -61,7 +61,9 @@ final class ConsoleProgress implements DistributedTrainer.FoldProgress {
                         + (config.blockMomentum().enabled() ? String.format(Locale.ROOT, ", block momentum %.3g%s",
                                 config.blockMomentum().momentum(), config.blockMomentum().nesterov() ? " (Nesterov)" : "")
                                 : "")
-                        + splitBatch(workerMinibatch));
+                        + splitBatch(workerMinibatch)
+                        + (config.deltaPrecision().rounds() ? "; parameter deltas in " + config.deltaPrecision()
+                                + " with error feedback (--delta-precision)" : ""));
         out.flush();
         this.roundsPerEpoch = roundsPerEpoch;
         startEpoch(firstEpoch);

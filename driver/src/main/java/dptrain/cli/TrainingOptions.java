@@ -7,9 +7,11 @@ import dptrain.driver.files.ParameterException;
 import dptrain.driver.input.DataInput;
 import dptrain.driver.output.RunOutputs;
 import dptrain.driver.pipeline.BatchScope;
+
 import dptrain.driver.pipeline.CacheMode;
 import dptrain.driver.rounds.AveragingSchedule;
 import dptrain.driver.rounds.BlockMomentum;
+import dptrain.replica.DeltaPrecision;
 import dptrain.spec.Engine;
 import dptrain.spec.ModelFile;
 import dptrain.spec.ModelSpec;
@@ -57,6 +59,13 @@ final class TrainingOptions {
                     + BatchScope.AUTO_MIN_MINIBATCHES_PER_EPOCH + " minibatches per epoch) (default: global; "
                     + "chosen in PARITY.md).")
     BatchScope batchScope;
+
+    @Option(names = "--delta-precision", paramLabel = "float32|float16|bfloat16",
+            converter = DeltaPrecisionConverter.class,
+            description = "The precision each averaging round's parameter deltas travel in: float32 (exact), or "
+                    + "float16 or bfloat16 (rounded with error feedback; the epoch's last round, and a round a "
+                    + "checkpoint follows, stay float32) (default: float32; PARITY.md).")
+    DeltaPrecision deltaPrecision;
 
     @Option(names = "--workers", paramLabel = "N",
             description = "Model replicas, one Spark partition each (default: Spark's default parallelism).")
@@ -183,6 +192,9 @@ final class TrainingOptions {
         if (batchScope != null) {
             b.batchScope(batchScope);
         }
+        if (deltaPrecision != null) {
+            b.deltaPrecision(deltaPrecision);
+        }
         blockMomentum().ifPresent(b::blockMomentum);
         return b;
     }
@@ -262,6 +274,18 @@ final class TrainingOptions {
                 return AveragingSchedule.parse(value);
             } catch (ParameterException e) {
                 // picocli names the flag itself: "Invalid value for option '--averaging-frequency': ..."
+                throw new CommandLine.TypeConversionException(e.message(k -> "").replaceFirst("^: ", ""));
+            }
+        }
+    }
+
+    /** Parses {@code --delta-precision}: float32, float16 or bfloat16. */
+    static final class DeltaPrecisionConverter implements CommandLine.ITypeConverter<DeltaPrecision> {
+        @Override
+        public DeltaPrecision convert(String value) {
+            try {
+                return TrainingConfigBuilder.parseDeltaPrecision(value);
+            } catch (ParameterException e) {
                 throw new CommandLine.TypeConversionException(e.message(k -> "").replaceFirst("^: ", ""));
             }
         }

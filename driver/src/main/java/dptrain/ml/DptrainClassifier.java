@@ -63,6 +63,11 @@ public final class DptrainClassifier extends NetworkEstimator<DptrainClassificat
         return put(batchScope(), value);
     }
 
+    /** The precision of the rounds' parameter deltas: {@code float32}, {@code float16} or {@code bfloat16}. */
+    public DptrainClassifier setDeltaPrecision(String value) {
+        return put(deltaPrecision(), value);
+    }
+
     public DptrainClassifier setWorkers(int value) {
         return put(workers(), value);
     }

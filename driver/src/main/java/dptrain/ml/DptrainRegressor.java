@@ -60,6 +60,11 @@ public final class DptrainRegressor extends NetworkEstimator<DptrainRegressionMo
         return put(batchScope(), value);
     }
 
+    /** The precision of the rounds' parameter deltas: {@code float32}, {@code float16} or {@code bfloat16}. */
+    public DptrainRegressor setDeltaPrecision(String value) {
+        return put(deltaPrecision(), value);
+    }
+
     public DptrainRegressor setWorkers(int value) {
         return put(workers(), value);
     }

@@ -4,6 +4,7 @@ import dptrain.data.ExampleCheck;
 import dptrain.data.SequenceLength;
 import dptrain.driver.DistributedTrainer;
 import dptrain.driver.TrainingConfig;
+import dptrain.driver.TrainingConfigBuilder;
 import dptrain.driver.TrainingProgress;
 import dptrain.driver.TrainingResult;
 import dptrain.driver.files.InputException;
@@ -55,6 +56,7 @@ abstract class NetworkEstimator<M extends NetworkModel<M>> extends Estimator<M> 
     private final IntParam epochs;
     private final IntParam batchSize;
     private final Param<String> batchScope;
+    private final Param<String> deltaPrecision;
     private final IntParam workers;
     private final Param<String> averagingFrequency;
     private final DoubleParam learningRate;
@@ -86,6 +88,12 @@ abstract class NetworkEstimator<M extends NetworkModel<M>> extends Estimator<M> 
                 + "'auto' (split only as far as every replica keeps " + BatchScope.AUTO_MIN_MINIBATCHES_PER_EPOCH
                 + " minibatches per epoch) (default: '" + TrainingConfig.DEFAULT_BATCH_SCOPE + "'; PARITY.md)",
                 ParamRules.rule(this, "batchScope", (String k) -> isBatchScope(k), "worker, global or auto"));
+        deltaPrecision = new Param<>(this, "deltaPrecision", "the precision each averaging round's parameter deltas "
+                + "travel in, as the CLI's --delta-precision: 'float32' (exact), 'float16' or 'bfloat16' (rounded, "
+                + "with error feedback; an epoch's last round stays float32) (default: '"
+                + TrainingConfig.DEFAULT_DELTA_PRECISION + "'; PARITY.md)",
+                ParamRules.rule(this, "deltaPrecision", (String k) -> isDeltaPrecision(k),
+                        "float32, float16 or bfloat16"));
         workers = new IntParam(this, "workers", "model replicas, one Spark partition each (default: Spark's default "
                 + "parallelism)", ParamRules.rule(this, "workers", (Integer n) -> n >= 1, "a whole number >= 1"));
         averagingFrequency = new Param<>(this, "averagingFrequency", "how often the replicas are averaged: every K "
@@ -113,6 +121,7 @@ abstract class NetworkEstimator<M extends NetworkModel<M>> extends Estimator<M> 
         setDefault(epochs, TrainingConfig.DEFAULT_EPOCHS);
         setDefault(batchSize, TrainingConfig.DEFAULT_BATCH_SIZE);
         setDefault(batchScope, TrainingConfig.DEFAULT_BATCH_SCOPE.toString());
+        setDefault(deltaPrecision, TrainingConfig.DEFAULT_DELTA_PRECISION.toString());
         setDefault(averagingFrequency, AveragingSchedule.AUTO.toString());
         setDefault(validationFraction, 0.0);
         setDefault(featuresCol, ParamRules.FEATURES_COL);
@@ -141,6 +150,10 @@ abstract class NetworkEstimator<M extends NetworkModel<M>> extends Estimator<M> 
 
     public Param<String> batchScope() {
         return batchScope;
+    }
+
+    public Param<String> deltaPrecision() {
+        return deltaPrecision;
     }
 
     public IntParam workers() {
@@ -191,6 +204,10 @@ abstract class NetworkEstimator<M extends NetworkModel<M>> extends Estimator<M> 
         return getOrDefault(batchScope);
     }
 
+    public String getDeltaPrecision() {
+        return getOrDefault(deltaPrecision);
+    }
+
     public String getAveragingFrequency() {
         return getOrDefault(averagingFrequency);
     }
@@ -218,6 +235,15 @@ abstract class NetworkEstimator<M extends NetworkModel<M>> extends Estimator<M> 
 
     public String getLabelCol() {
         return getOrDefault(labelCol);
+    }
+
+    private static boolean isDeltaPrecision(String text) {
+        try {
+            TrainingConfigBuilder.parseDeltaPrecision(text);
+            return true;
+        } catch (ParameterException e) {
+            return false;
+        }
     }
 
     private static boolean isBatchScope(String text) {
@@ -280,6 +306,7 @@ abstract class NetworkEstimator<M extends NetworkModel<M>> extends Estimator<M> 
                                 .withSequences(sequenceLength()))
                         .epochs(getEpochs()).batchSize(getBatchSize())
                         .batchScope(BatchScope.parse(getBatchScope())).workers(replicas)
+                        .deltaPrecision(TrainingConfigBuilder.parseDeltaPrecision(getDeltaPrecision()))
                         .averaging(AveragingSchedule.parse(getAveragingFrequency()))
                         .validationSplit(getValidationFraction()).seed(shuffleSeed).build();
             } catch (ParameterException e) {

@@ -1,5 +1,7 @@
 package dptrain.peers;
 
+import dptrain.replica.DeltaFeedback;
+import dptrain.replica.DeltaPrecision;
 import dptrain.replica.MomentumFilter;
 import dptrain.replica.ReplicaResult;
 import dptrain.replica.RoundCombine;
@@ -26,8 +28,14 @@ public final class PeerTask {
         ReplicaResult train(TrainingState start, PeerMessage.Assign assignment) throws IOException;
     }
 
-    /** Who this task is: its run's token, stage attempt and partition, and block momentum's settings (or null). */
-    public record Identity(long token, int attempt, int partition, MomentumFilter momentum) {
+    /**
+     * Who this task is: its run's token, stage attempt and partition, block momentum's settings (or
+     * null), and the precision its parameter deltas travel in.
+     */
+    public record Identity(long token, int attempt, int partition, MomentumFilter momentum, DeltaPrecision deltas) {
+        public Identity(long token, int attempt, int partition, MomentumFilter momentum) {
+            this(token, attempt, partition, momentum, DeltaPrecision.FLOAT32);
+        }
     }
 
     private final PeerNetwork net;
@@ -41,6 +49,8 @@ public final class PeerTask {
     private TrainingState current;
     private PeerRound.Owned owned;
     private PeerRound.Owned previous;
+    /** The residuals of 16-bit deltas since the state the driver last sent, or null for float32 deltas. */
+    private DeltaFeedback feedback;
     private final List<Integer> deferredFetches = new ArrayList<>();
 
     private PeerTask(PeerNetwork net, Identity identity, String driverHost, int driverPort,
@@ -85,7 +95,7 @@ public final class PeerTask {
                 }
                 ReplicaResult trained = trainer.train(current, assign);
                 PeerRound.Result result = PeerRound.combine(net, peers, envelope(assign.envelope().sequence()), chunks,
-                        owned, trained, stillWanted);
+                        owned, trained, stillWanted, feedback, current, assign.exact());
                 current = result.next();
                 previous = owned;
                 owned = result.owned();
@@ -144,6 +154,8 @@ public final class PeerTask {
         current = chunks.assemble(parts);
         previous = null;
         owned = new PeerRound.Owned(seq, start.chunk(), filter);
+        // The driver sends a state only where residuals are zero (an epoch's start, after an exact round).
+        feedback = identity.deltas().rounds() ? new DeltaFeedback(identity.deltas()) : null;
     }
 
     /** Sends the driver this task's chunk of round {@code seq}'s state: the current one or the one before. */

@@ -1,6 +1,8 @@
 package dptrain.driver.rounds;
 
 import dptrain.data.Minibatch;
+import dptrain.replica.DeltaFeedback;
+import dptrain.replica.DeltaPrecision;
 import dptrain.replica.ParameterAverage;
 import dptrain.replica.ReplicaPool;
 import dptrain.replica.ReplicaResult;
@@ -20,10 +22,13 @@ final class JobPerRound implements RoundTransport {
     private final Broadcast<ModelSpec> spec;
     private final String jobId;
     private final BlockMomentum momentum;
+    /** The residuals of 16-bit deltas, or null for float32 deltas. */
+    private final DeltaFeedback feedback;
 
     JobPerRound(JavaSparkContext jsc, JavaRDD<Minibatch> batches, Broadcast<ModelSpec> spec, String jobId,
-            BlockMomentum momentum) {
+            BlockMomentum momentum, DeltaPrecision precision) {
         this.momentum = momentum;
+        this.feedback = precision.rounds() ? new DeltaFeedback(precision) : null;
         this.jsc = jsc;
         this.batches = batches;
         this.spec = spec;
@@ -31,14 +36,21 @@ final class JobPerRound implements RoundTransport {
     }
 
     @Override
-    public Round train(LearnedState start, int epoch, int round, int firstBatch, int minibatchesPerRound, long roundSeed) {
+    public Round train(LearnedState start, int epoch, int round, int firstBatch, int minibatchesPerRound,
+            long roundSeed, boolean exact) {
         long began = System.nanoTime();
         Broadcast<TrainingState> snapshot = jsc.broadcast(start.state());
         long sent = System.nanoTime();
         try {
-            ParameterAverage average = trainRound(batches, spec, snapshot, jobId, firstBatch, minibatchesPerRound, roundSeed, epoch,
-                    round);
-            return Round.combinedHere(average, start, momentum, Seconds.between(began, sent), Seconds.since(sent));
+            // 16-bit deltas round each replica's result with its own residual, which the driver keeps: the
+            // results come back whole (in partition order) instead of tree-aggregated on the executors.
+            ParameterAverage average = feedback == null
+                    ? trainRound(batches, spec, snapshot, jobId, firstBatch, minibatchesPerRound, roundSeed, epoch,
+                            round)
+                    : RoundTransport.averageOf(results(batches, spec, snapshot, jobId, firstBatch, minibatchesPerRound,
+                            roundSeed, epoch, round).collect(), start.state(), feedback, exact);
+            return Round.combinedHere(average, start, momentum, feedback, exact, Seconds.between(began, sent),
+                    Seconds.since(sent));
         } finally {
             snapshot.destroy();
         }
@@ -53,6 +65,14 @@ final class JobPerRound implements RoundTransport {
     static ParameterAverage trainRound(JavaRDD<Minibatch> batches, Broadcast<ModelSpec> spec,
             Broadcast<TrainingState> snapshot, String jobId, int firstBatch, int minibatchesPerRound, long roundSeed, int epoch,
             int round) {
+        return results(batches, spec, snapshot, jobId, firstBatch, minibatchesPerRound, roundSeed, epoch, round)
+                .treeAggregate(ParameterAverage.empty(), ParameterAverage::add, ParameterAverage::merge);
+    }
+
+    /** Every partition's result of the round, marked with its partition, in partition order. */
+    private static JavaRDD<ReplicaResult> results(JavaRDD<Minibatch> batches, Broadcast<ModelSpec> spec,
+            Broadcast<TrainingState> snapshot, String jobId, int firstBatch, int minibatchesPerRound, long roundSeed,
+            int epoch, int round) {
         return batches.mapPartitionsWithIndex((partition, it) -> {
             skip(it, firstBatch);
             RoundTaskHook hook = RoundTaskHook.current();
@@ -61,7 +81,7 @@ final class JobPerRound implements RoundTransport {
                     replica -> replica.train(snapshot.value(), it, minibatchesPerRound, roundSeed + partition));
             hook.afterTraining(epoch, round, partition);
             return List.of(result.forPartition(partition)).iterator();
-        }, true).treeAggregate(ParameterAverage.empty(), ParameterAverage::add, ParameterAverage::merge);
+        }, true);
     }
 
     static void skip(Iterator<?> it, int count) {

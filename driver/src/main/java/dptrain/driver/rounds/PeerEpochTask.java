@@ -3,6 +3,7 @@ package dptrain.driver.rounds;
 import dptrain.data.Minibatch;
 import dptrain.peers.PeerNetwork;
 import dptrain.peers.PeerTask;
+import dptrain.replica.DeltaPrecision;
 import dptrain.replica.MomentumFilter;
 import dptrain.replica.ReplicaPool;
 import dptrain.replica.ReplicaResult;
@@ -34,9 +35,11 @@ final class PeerEpochTask
     private final String driverHost;
     private final int driverPort;
     private final MomentumFilter momentum;
+    private final DeltaPrecision deltas;
 
     PeerEpochTask(Broadcast<ModelSpec> spec, String jobId, long token, String driverHost, int driverPort,
-            MomentumFilter momentum) {
+            MomentumFilter momentum, DeltaPrecision deltas) {
+        this.deltas = deltas;
         this.spec = spec;
         this.jobId = jobId;
         this.token = token;
@@ -56,7 +59,7 @@ final class PeerEpochTask
         String host = SparkEnv.get().blockManager().blockManagerId().host();
         try (PeerNetwork net = PeerNetwork.open(host, host, 0, token)) {
             PeerTask.Identity identity = new PeerTask.Identity(token, context.stageAttemptNumber(), partition,
-                    momentum);
+                    momentum, deltas);
             RoundTaskHook hook = RoundTaskHook.current();
             int[] position = {0};
             return ReplicaPool.withReplica(jobId, spec.value(), replica -> {

@@ -1,8 +1,10 @@
 package dptrain.driver.rounds;
 
 import dptrain.data.Minibatch;
+
 import dptrain.driver.files.EnvironmentException;
 import dptrain.driver.files.InputException;
+import dptrain.replica.DeltaPrecision;
 import dptrain.spec.ModelSpec;
 import java.io.IOException;
 import java.util.Locale;
@@ -113,7 +115,7 @@ public final class RoundExchangeSettings {
 
     /** The transport for a run of {@code workers} replicas with {@code roundsPerEpoch} rounds per epoch (for the log). */
     public static RoundTransport open(JavaSparkContext jsc, JavaRDD<Minibatch> batches, Broadcast<ModelSpec> spec,
-            String jobId, int workers, int roundsPerEpoch, int epochs, BlockMomentum momentum) {
+            String jobId, int workers, int roundsPerEpoch, int epochs, BlockMomentum momentum, DeltaPrecision deltas) {
         SparkConf conf = jsc.getConf();
         Mode mode = mode(jsc);
         int port = port(conf);
@@ -145,12 +147,12 @@ public final class RoundExchangeSettings {
         try {
             transport = switch (chosen) {
                 case PEERS -> new SlotWaitingRounds(new PeerRounds(jsc, batches, spec, jobId, epochs, workers, momentum,
-                        bind, host, port), new JobPerRound(jsc, batches, spec, jobId, momentum), waitForSlots, jsc,
-                        workers);
+                        deltas, bind, host, port), new JobPerRound(jsc, batches, spec, jobId, momentum, deltas),
+                        waitForSlots, jsc, workers);
                 case SOCKET -> new SlotWaitingRounds(new EpochJobRounds(jsc, batches, spec, jobId,
-                        new RoundExchange(workers, bind, host, port, inProcess), epochs, momentum),
-                        new JobPerRound(jsc, batches, spec, jobId, momentum), waitForSlots, jsc, workers);
-                default -> new JobPerRound(jsc, batches, spec, jobId, momentum);
+                        new RoundExchange(workers, bind, host, port, inProcess), epochs, momentum, deltas),
+                        new JobPerRound(jsc, batches, spec, jobId, momentum, deltas), waitForSlots, jsc, workers);
+                default -> new JobPerRound(jsc, batches, spec, jobId, momentum, deltas);
             };
         } catch (IOException | RuntimeException e) {
             if (e instanceof InputException) {
