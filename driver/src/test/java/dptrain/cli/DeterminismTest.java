@@ -4,6 +4,7 @@ import static dptrain.cli.TrainCommandTest.BOOK_SPEC;
 import static dptrain.cli.TrainCommandTest.dptrain;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dptrain.testing.FashionMnist;
@@ -11,6 +12,7 @@ import dptrain.testing.FaultInjection;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -149,14 +151,54 @@ class DeterminismTest {
                 "block momentum among the replicas differs from the driver's");
     }
 
-    private static float[] trainWith(Path out, String[] options, String master, String conf) throws IOException {
+    private static float[] trainWith(Path out, String[] options, String master, String... conf) throws IOException {
         List<String> args = new ArrayList<>(List.of("train", "--model", BOOK_SPEC, "--train", trainImages.toString(),
                 "--epochs", "2", "--batch-size", "150", "--workers", "3", "--averaging-frequency", "2",
-                "--master", master, "--output", out.toString(), "--conf", "spark.ui.enabled=false", "--conf", conf));
+                "--master", master, "--output", out.toString(), "--conf", "spark.ui.enabled=false"));
+        for (String c : conf) {
+            args.add("--conf");
+            args.add(c);
+        }
         args.addAll(List.of(options));
         TrainCommandTest.Run run = dptrain(args.toArray(String[]::new));
         assertEquals(ExitCodes.OK, run.code(), run.out() + run.err());
+        if (List.of(options).contains("--delta-precision")) {
+            String precision = options[List.of(options).indexOf("--delta-precision") + 1];
+            assertTrue(run.out().contains("; parameter deltas in " + precision + " with error feedback"), run.out());
+        }
         return ResumeTest.parameters(out);
+    }
+
+    /**
+     * Parameter deltas rounded to float16 or bfloat16 with error feedback (3 rounds per epoch: two
+     * rounded, the last exact) give the same bits whether the driver averages (a job per round,
+     * rounds in one job in memory) or the replicas average among themselves with 2-byte codes on
+     * the wire, also when a stage restarts mid-epoch and replays its rounds; and not float32's bits.
+     */
+    @Test
+    void sixteenBitDeltasGiveTheSameBitsWhereverTheReplicasAreAveraged(@TempDir Path a, @TempDir Path b,
+            @TempDir Path c, @TempDir Path d, @TempDir Path e, @TempDir Path f, @TempDir Path g) throws IOException {
+        String jobs = "spark.dptrain.roundExchange=jobs";
+        String peers = "spark.dptrain.roundExchange=peers";
+        String[] fp16 = {"--delta-precision", "float16"};
+        float[] float32 = train(a, "local[3]", jobs);
+        float[] jobPerRound = trainWith(b, fp16, "local[3]", jobs);
+        assertFalse(Arrays.equals(float32, jobPerRound), "float16 deltas change the result");
+        assertArrayEquals(jobPerRound, trainWith(c, fp16, "local[3]", "spark.dptrain.roundExchange=socket"),
+                "float16 deltas averaged in one job (in memory) differ from a job per round");
+        assertArrayEquals(jobPerRound, trainWith(d, fp16, "local[3]", peers),
+                "float16 deltas averaged among the replicas differ from the driver's average");
+        int before = FaultInjection.injectedFailures();
+        assertArrayEquals(jobPerRound, trainWith(e, fp16, "local[3,3]", peers, FaultInjection.enable(),
+                "spark.dptrain.test.failFirstAttempt=1:2:0,2:3:2"), "float16 deltas among the replicas with a "
+                + "restarted stage differ");
+        assertEquals(2, FaultInjection.injectedFailures() - before, "the two chosen tasks failed once each");
+
+        String[] bf16 = {"--delta-precision", "bfloat16"};
+        float[] bfloat16 = trainWith(f, bf16, "local[3]", jobs);
+        assertFalse(Arrays.equals(bfloat16, jobPerRound), "bfloat16 is not float16");
+        assertArrayEquals(bfloat16, trainWith(g, bf16, "local[3]", peers),
+                "bfloat16 deltas averaged among the replicas differ from the driver's average");
     }
 
     /**
