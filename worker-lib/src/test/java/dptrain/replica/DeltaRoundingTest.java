@@ -49,7 +49,7 @@ class DeltaRoundingTest {
         }
     }
 
-    /** Half a unit in the last place: 2^-11 relative for float16's normal range, 2^-25 absolute below it; 2^-8 for bfloat16. */
+    /** Half a unit in the last place: 2^-11 relative (2^-25 absolute below 2^-14) in float16, 2^-8 in bfloat16. */
     @Test
     void roundingIsToTheNearestCodeWithinHalfAUnitInTheLastPlace() {
         Random random = new Random(15);
