@@ -11,6 +11,7 @@ import dptrain.driver.input.DataInput;
 import dptrain.driver.pipeline.BatchScope;
 import dptrain.driver.rounds.AveragingSchedule;
 import dptrain.driver.rounds.BlockMomentum;
+import dptrain.replica.DeltaPrecision;
 import dptrain.spec.ModelSpec;
 import java.io.IOException;
 import java.nio.file.Path;
@@ -124,6 +125,22 @@ class TrainingConfigTest {
                 "block_momentum", "block_lr", "block_nesterov", "model", "normalization"),
                 java.util.List.copyOf(settings.keySet()));
         assertEquals(0.4, settings.get("block_momentum"));
+    }
+
+    @Test
+    void parameterDeltasTravelInFloat32UnlessRoundedAndARoundedRunResumesOnlyRoundedTheSameWay() throws IOException {
+        TrainingConfig exact = TrainingConfig.builder(book(), TRAIN).build().resolve(2);
+        assertEquals(DeltaPrecision.FLOAT32, exact.deltaPrecision(), "the default: PARITY.md's rule kept float32");
+        assertEquals("float32", exact.describe().get("delta_precision"));
+        assertFalse(exact.resumeSettings().containsKey("delta_precision"), "checkpoints from before still resume");
+        TrainingConfig half = exact.toBuilder().deltaPrecision(DeltaPrecision.FLOAT16).build();
+        assertEquals("float16", half.resumeSettings().get("delta_precision"));
+        assertEquals(DeltaPrecision.BFLOAT16, TrainingConfigBuilder.parseDeltaPrecision(" BFloat16 "));
+        ParameterException e = assertThrows(ParameterException.class,
+                () -> TrainingConfigBuilder.parseDeltaPrecision("half"));
+        assertEquals("--delta-precision: 'half' is not allowed; expected float32, float16 or bfloat16",
+                e.message(ParameterException::flag));
+        assertThrows(ParameterException.class, () -> TrainingConfig.builder(book(), TRAIN).deltaPrecision(null));
     }
 
     @Test
