@@ -14,6 +14,7 @@ import dptrain.driver.rounds.AveragingSchedule;
 import dptrain.driver.rounds.BlockMomentum;
 import dptrain.driver.rounds.EpochRecord;
 import dptrain.replica.DeltaPrecision;
+import dptrain.replica.OptimizerStateScope;
 import dptrain.sparkstart.SparkDefaults;
 import dptrain.spec.ModelFile;
 import dptrain.spec.ModelSpec;
@@ -48,10 +49,11 @@ import org.apache.spark.api.java.JavaSparkContext;
  * All runs share one local Spark context. Writes parity.json and parity.md.
  *
  * <p>Usage: {@code Parity SPEC OUT_DIR EPOCHS WORKERS,... CANDIDATES SELECTION_DIR [HELD_OUT_DIR,...|-]
- * [--selection-only]} where a candidate is {@code K:M[:SCOPE[:DELTAS]]} (every K minibatches, or {@code epoch};
- * block momentum M, 0 for plain averaging; what the batch size counts, {@code worker} by default, {@code global}
- * or {@code auto}; the precision of the rounds' parameter deltas, {@code float32} by default, {@code float16} or
- * {@code bfloat16}), and a data folder holds an IDX pair {@code train-*} and {@code t10k-*}. With
+ * [--selection-only]} where a candidate is {@code K:M[:SCOPE[:DELTAS[:OPTIMIZER]]]} (every K minibatches, or
+ * {@code epoch}; block momentum M, 0 for plain averaging; what the batch size counts, {@code worker} by default,
+ * {@code global} or {@code auto}; the precision of the rounds' parameter deltas, {@code float32} by default,
+ * {@code float16} or {@code bfloat16}; where the optimizer state lives, {@code averaged} by default or
+ * {@code local}), and a data folder holds an IDX pair {@code train-*} and {@code t10k-*}. With
  * {@code --selection-only} no test set is read: the choice is printed and the test phase left to a later run
  * (for candidates the rule is not expected to choose, so that nothing reads a test set for nothing).
  */
@@ -67,16 +69,20 @@ public final class Parity {
      * A setting under test: rounds of {@code frequency} minibatches (or an epoch), block momentum 0 for plain, and
      * what the batch size counts ({@link BatchScope}).
      */
-    record Candidate(String frequency, double momentum, BatchScope scope, DeltaPrecision deltas) {
+    record Candidate(String frequency, double momentum, BatchScope scope, DeltaPrecision deltas,
+            OptimizerStateScope optimizerState) {
         static Candidate parse(String text) {
             String[] parts = text.split(":");
-            if (parts.length < 2 || parts.length > 4) {
-                throw new IllegalArgumentException("candidate '" + text + "': expected K:M, K:M:SCOPE or "
-                        + "K:M:SCOPE:DELTAS, e.g. 16:0.4, epoch:0, 16:0.4:global or 16:0.4:global:float16");
+            if (parts.length < 2 || parts.length > 5) {
+                throw new IllegalArgumentException("candidate '" + text + "': expected "
+                        + "K:M[:SCOPE[:DELTAS[:OPTIMIZER]]], e.g. 16:0.4, epoch:0, 16:0.4:global, "
+                        + "16:0.4:global:float16 or 16:0.4:global:float32:local");
             }
             return new Candidate(parts[0].trim(), Double.parseDouble(parts[1].trim()),
                     parts.length >= 3 ? BatchScope.parse(parts[2]) : BatchScope.WORKER,
-                    parts.length == 4 ? TrainingConfigBuilder.parseDeltaPrecision(parts[3]) : DeltaPrecision.FLOAT32);
+                    parts.length >= 4 ? TrainingConfigBuilder.parseDeltaPrecision(parts[3]) : DeltaPrecision.FLOAT32,
+                    parts.length == 5 ? TrainingConfigBuilder.parseOptimizerState(parts[4])
+                            : OptimizerStateScope.AVERAGED);
         }
 
         String label() {
@@ -84,12 +90,14 @@ public final class Parity {
             String averaging = momentum == 0 ? every + ", plain"
                     : String.format(Locale.ROOT, "%s, block momentum %.2f (Nesterov)", every, momentum);
             String scoped = scope == BatchScope.WORKER ? averaging : averaging + ", batch scope " + scope;
-            return deltas.rounds() ? scoped + ", " + deltas + " deltas" : scoped;
+            String rounded = deltas.rounds() ? scoped + ", " + deltas + " deltas" : scoped;
+            return optimizerState == OptimizerStateScope.LOCAL ? rounded + ", local optimizer state" : rounded;
         }
 
         /** Settings away from plain per-worker batches, for the rule's tie-break (fewer knobs wins). */
         int knobs() {
-            return 1 + (momentum == 0 ? 0 : 1) + (scope == BatchScope.WORKER ? 0 : 1) + (deltas.rounds() ? 1 : 0);
+            return 1 + (momentum == 0 ? 0 : 1) + (scope == BatchScope.WORKER ? 0 : 1) + (deltas.rounds() ? 1 : 0)
+                    + (optimizerState == OptimizerStateScope.LOCAL ? 1 : 0);
         }
 
         BlockMomentum blockMomentum() {
@@ -252,7 +260,8 @@ public final class Parity {
                         : AveragingSchedule.parse(candidate.frequency()))
                 .blockMomentum(candidate == null ? BlockMomentum.NONE : candidate.blockMomentum())
                 .batchScope(candidate == null ? BatchScope.WORKER : candidate.scope())
-                .deltaPrecision(candidate == null ? DeltaPrecision.FLOAT32 : candidate.deltas());
+                .deltaPrecision(candidate == null ? DeltaPrecision.FLOAT32 : candidate.deltas())
+                .optimizerState(candidate == null ? OptimizerStateScope.AVERAGED : candidate.optimizerState());
         if (phase.equals("selection")) {
             builder.validationSplit(VALIDATION_FRACTION).stratify(true);
         } else {

@@ -6,6 +6,7 @@ import dptrain.driver.TrainingResult;
 import dptrain.driver.input.ValidationReport;
 import dptrain.driver.rounds.EpochRecord;
 import dptrain.driver.rounds.RoundRecord;
+import dptrain.replica.OptimizerStateScope;
 import java.io.PrintWriter;
 import java.util.Locale;
 
@@ -63,7 +64,9 @@ final class ConsoleProgress implements DistributedTrainer.FoldProgress {
                                 : "")
                         + splitBatch(workerMinibatch)
                         + (config.deltaPrecision().rounds() ? "; parameter deltas in " + config.deltaPrecision()
-                                + " with error feedback (--delta-precision)" : ""));
+                                + " with error feedback (--delta-precision)" : "")
+                        + (config.optimizerState() == OptimizerStateScope.LOCAL ? "; each replica keeps its "
+                                + "optimizer state between the epoch's exact rounds (--optimizer-state local)" : ""));
         out.flush();
         this.roundsPerEpoch = roundsPerEpoch;
         startEpoch(firstEpoch);

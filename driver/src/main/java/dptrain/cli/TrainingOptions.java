@@ -12,6 +12,7 @@ import dptrain.driver.pipeline.CacheMode;
 import dptrain.driver.rounds.AveragingSchedule;
 import dptrain.driver.rounds.BlockMomentum;
 import dptrain.replica.DeltaPrecision;
+import dptrain.replica.OptimizerStateScope;
 import dptrain.spec.Engine;
 import dptrain.spec.ModelFile;
 import dptrain.spec.ModelSpec;
@@ -66,6 +67,13 @@ final class TrainingOptions {
                     + "float16 or bfloat16 (rounded with error feedback; the epoch's last round, and a round a "
                     + "checkpoint follows, stay float32) (default: float32; PARITY.md).")
     DeltaPrecision deltaPrecision;
+
+    @Option(names = "--optimizer-state", paramLabel = "averaged|local", converter = OptimizerStateConverter.class,
+            description = "Where the optimizer state lives between averaging rounds: averaged (with the "
+                    + "parameters every round) or local (each replica keeps its own, only the parameters are "
+                    + "averaged; the epoch's last round, and a round a checkpoint follows, average it too) "
+                    + "(default: averaged; PARITY.md).")
+    OptimizerStateScope optimizerState;
 
     @Option(names = "--workers", paramLabel = "N",
             description = "Model replicas, one Spark partition each (default: Spark's default parallelism).")
@@ -195,6 +203,9 @@ final class TrainingOptions {
         if (deltaPrecision != null) {
             b.deltaPrecision(deltaPrecision);
         }
+        if (optimizerState != null) {
+            b.optimizerState(optimizerState);
+        }
         blockMomentum().ifPresent(b::blockMomentum);
         return b;
     }
@@ -274,6 +285,18 @@ final class TrainingOptions {
                 return AveragingSchedule.parse(value);
             } catch (ParameterException e) {
                 // picocli names the flag itself: "Invalid value for option '--averaging-frequency': ..."
+                throw new CommandLine.TypeConversionException(e.message(k -> "").replaceFirst("^: ", ""));
+            }
+        }
+    }
+
+    /** Parses {@code --optimizer-state}: averaged or local. */
+    static final class OptimizerStateConverter implements CommandLine.ITypeConverter<OptimizerStateScope> {
+        @Override
+        public OptimizerStateScope convert(String value) {
+            try {
+                return TrainingConfigBuilder.parseOptimizerState(value);
+            } catch (ParameterException e) {
                 throw new CommandLine.TypeConversionException(e.message(k -> "").replaceFirst("^: ", ""));
             }
         }

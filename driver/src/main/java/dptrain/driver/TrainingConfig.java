@@ -8,6 +8,7 @@ import dptrain.driver.pipeline.CacheMode;
 import dptrain.driver.rounds.AveragingSchedule;
 import dptrain.driver.rounds.BlockMomentum;
 import dptrain.replica.DeltaPrecision;
+import dptrain.replica.OptimizerStateScope;
 import dptrain.spec.InitialWeights;
 import dptrain.spec.ModelSpec;
 import java.util.LinkedHashMap;
@@ -54,6 +55,15 @@ public final class TrainingConfig {
      */
     public static final DeltaPrecision DEFAULT_DELTA_PRECISION = DeltaPrecision.FLOAT32;
 
+    /** The key of where the optimizer state lives (--optimizer-state, optimizerState). */
+    public static final String OPTIMIZER_STATE_KEY = "optimizer_state";
+
+    /**
+     * Default place of the optimizer state between rounds: {@link OptimizerStateScope#AVERAGED}, with
+     * the parameters. Keeping it local was not chosen by PARITY.md's rule (session 10).
+     */
+    public static final OptimizerStateScope DEFAULT_OPTIMIZER_STATE = OptimizerStateScope.AVERAGED;
+
     private final ModelSpec spec;
     private final DataInput train;
     private final DataInput test;
@@ -70,6 +80,7 @@ public final class TrainingConfig {
     private final AveragingSchedule averaging;
     private final Optional<BlockMomentum> blockMomentum;
     private final DeltaPrecision deltaPrecision;
+    private final OptimizerStateScope optimizerState;
     private final Checkpointing checkpointing;
     private final EarlyStopping earlyStopping;
     private final String output;
@@ -91,6 +102,7 @@ public final class TrainingConfig {
         this.averaging = b.averaging;
         this.blockMomentum = b.blockMomentum;
         this.deltaPrecision = b.deltaPrecision;
+        this.optimizerState = b.optimizerState;
         this.checkpointing = b.checkpointing;
         this.earlyStopping = b.earlyStopping;
         this.output = b.output;
@@ -119,6 +131,7 @@ public final class TrainingConfig {
         b.averaging = averaging;
         b.blockMomentum = blockMomentum;
         b.deltaPrecision = deltaPrecision;
+        b.optimizerState = optimizerState;
         b.checkpointing = checkpointing;
         b.earlyStopping = earlyStopping;
         b.output = output;
@@ -229,6 +242,11 @@ public final class TrainingConfig {
         return batchScope;
     }
 
+    /** Where the optimizer state lives between rounds ({@link TrainingConfigBuilder#optimizerState}). */
+    public OptimizerStateScope optimizerState() {
+        return optimizerState;
+    }
+
     /** The precision the rounds' parameter deltas travel in ({@link TrainingConfigBuilder#deltaPrecision}). */
     public DeltaPrecision deltaPrecision() {
         return deltaPrecision;
@@ -309,6 +327,9 @@ public final class TrainingConfig {
             // Likewise only when rounded: a resumed run rounds as the checkpoint's did, for the same bits.
             m.put(DELTA_PRECISION_KEY, all.get(DELTA_PRECISION_KEY));
         }
+        if (optimizerState == OptimizerStateScope.LOCAL) {
+            m.put(OPTIMIZER_STATE_KEY, all.get(OPTIMIZER_STATE_KEY));
+        }
         Map<String, Object> model = new LinkedHashMap<>(spec.describe());
         // The optimizer's settings may change on resume (e.g. a lower learning rate after divergence).
         model.remove("optimizer");
@@ -342,6 +363,7 @@ public final class TrainingConfig {
         m.put("block_lr", blockMomentum.isPresent() ? (Object) blockMomentum.get().blockLearningRate() : "auto");
         m.put("block_nesterov", blockMomentum.isPresent() ? (Object) blockMomentum.get().nesterov() : "auto");
         m.put(DELTA_PRECISION_KEY, deltaPrecision.toString());
+        m.put(OPTIMIZER_STATE_KEY, optimizerState.toString());
         m.put("initial_weights", initialWeights == null ? "initializers" : initialWeights.source());
         return m;
     }

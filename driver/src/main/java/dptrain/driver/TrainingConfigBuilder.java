@@ -8,6 +8,7 @@ import dptrain.driver.pipeline.CacheMode;
 import dptrain.driver.rounds.AveragingSchedule;
 import dptrain.driver.rounds.BlockMomentum;
 import dptrain.replica.DeltaPrecision;
+import dptrain.replica.OptimizerStateScope;
 import dptrain.spec.InitialWeights;
 import dptrain.spec.ModelSpec;
 import java.util.Optional;
@@ -34,6 +35,7 @@ public final class TrainingConfigBuilder {
     AveragingSchedule averaging = AveragingSchedule.AUTO;
     Optional<BlockMomentum> blockMomentum = Optional.empty();
     DeltaPrecision deltaPrecision = TrainingConfig.DEFAULT_DELTA_PRECISION;
+    OptimizerStateScope optimizerState = TrainingConfig.DEFAULT_OPTIMIZER_STATE;
     Checkpointing checkpointing = Checkpointing.NONE;
     EarlyStopping earlyStopping = EarlyStopping.NONE;
     String output;
@@ -128,6 +130,33 @@ public final class TrainingConfigBuilder {
     }
 
     private static final String DELTA_PRECISIONS = "float32, float16 or bfloat16";
+
+    /**
+     * Where the optimizer state (RMSprop's, Adam's) lives between averaging rounds (default: {@link
+     * TrainingConfig#DEFAULT_OPTIMIZER_STATE}): {@link OptimizerStateScope#AVERAGED} with the
+     * parameters every round, or {@link OptimizerStateScope#LOCAL}: each replica keeps its own and
+     * only the parameters are averaged (DiLoCo's inner optimizer), except in an epoch's last round
+     * and a round a checkpoint follows, which average it too, so that checkpoints and {@code
+     * --resume} hold one state for all. Not with {@code spark.dptrain.roundExchange=socket}.
+     * Accuracy: PARITY.md.
+     */
+    public TrainingConfigBuilder optimizerState(OptimizerStateScope scope) {
+        if (scope == null) {
+            throw ParameterException.notAllowed(TrainingConfig.OPTIMIZER_STATE_KEY, null, "averaged or local");
+        }
+        this.optimizerState = scope;
+        return this;
+    }
+
+    /** {@code averaged} or {@code local}, for {@link #optimizerState}. */
+    public static OptimizerStateScope parseOptimizerState(String text) {
+        try {
+            return OptimizerStateScope.parse(text == null ? "" : text);
+        } catch (IllegalArgumentException e) {
+            throw ParameterException.notAllowed(TrainingConfig.OPTIMIZER_STATE_KEY, "'" + text + "'",
+                    "averaged or local");
+        }
+    }
 
     /** {@code float32}, {@code float16} or {@code bfloat16}, for {@link #deltaPrecision}. */
     public static DeltaPrecision parseDeltaPrecision(String text) {

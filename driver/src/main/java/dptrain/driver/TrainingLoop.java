@@ -104,7 +104,8 @@ final class TrainingLoop {
         progress.started(training.examples(), validation == null ? 0 : validation.examples(), stepsPerEpoch,
                 roundsPerEpoch, workerMinibatch);
         try (RoundTransport opened = RoundExchangeSettings.open(jsc, training.batches(), spec, jobId,
-                config.workers(), roundsPerEpoch, config.epochs(), config.blockMomentum(), config.deltaPrecision())) {
+                config.workers(), roundsPerEpoch, config.epochs(), config.blockMomentum(), config.deltaPrecision(),
+                config.optimizerState())) {
             transport = opened;
             roundsTravel = opened.describe();
             progress.roundTransport(roundsTravel);

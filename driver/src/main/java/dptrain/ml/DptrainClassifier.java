@@ -68,6 +68,11 @@ public final class DptrainClassifier extends NetworkEstimator<DptrainClassificat
         return put(deltaPrecision(), value);
     }
 
+    /** Where the optimizer state lives between rounds: {@code averaged} or {@code local}. */
+    public DptrainClassifier setOptimizerState(String value) {
+        return put(optimizerState(), value);
+    }
+
     public DptrainClassifier setWorkers(int value) {
         return put(workers(), value);
     }

@@ -65,6 +65,11 @@ public final class DptrainRegressor extends NetworkEstimator<DptrainRegressionMo
         return put(deltaPrecision(), value);
     }
 
+    /** Where the optimizer state lives between rounds: {@code averaged} or {@code local}. */
+    public DptrainRegressor setOptimizerState(String value) {
+        return put(optimizerState(), value);
+    }
+
     public DptrainRegressor setWorkers(int value) {
         return put(workers(), value);
     }

@@ -57,6 +57,7 @@ abstract class NetworkEstimator<M extends NetworkModel<M>> extends Estimator<M> 
     private final IntParam batchSize;
     private final Param<String> batchScope;
     private final Param<String> deltaPrecision;
+    private final Param<String> optimizerState;
     private final IntParam workers;
     private final Param<String> averagingFrequency;
     private final DoubleParam learningRate;
@@ -94,6 +95,11 @@ abstract class NetworkEstimator<M extends NetworkModel<M>> extends Estimator<M> 
                 + TrainingConfig.DEFAULT_DELTA_PRECISION + "'; PARITY.md)",
                 ParamRules.rule(this, "deltaPrecision", (String k) -> isDeltaPrecision(k),
                         "float32, float16 or bfloat16"));
+        optimizerState = new Param<>(this, "optimizerState", "where the optimizer state lives between averaging "
+                + "rounds, as the CLI's --optimizer-state: 'averaged' (with the parameters) or 'local' (each replica "
+                + "keeps its own; an epoch's last round averages it) (default: '"
+                + TrainingConfig.DEFAULT_OPTIMIZER_STATE + "'; PARITY.md)",
+                ParamRules.rule(this, "optimizerState", (String k) -> isOptimizerState(k), "averaged or local"));
         workers = new IntParam(this, "workers", "model replicas, one Spark partition each (default: Spark's default "
                 + "parallelism)", ParamRules.rule(this, "workers", (Integer n) -> n >= 1, "a whole number >= 1"));
         averagingFrequency = new Param<>(this, "averagingFrequency", "how often the replicas are averaged: every K "
@@ -122,6 +128,7 @@ abstract class NetworkEstimator<M extends NetworkModel<M>> extends Estimator<M> 
         setDefault(batchSize, TrainingConfig.DEFAULT_BATCH_SIZE);
         setDefault(batchScope, TrainingConfig.DEFAULT_BATCH_SCOPE.toString());
         setDefault(deltaPrecision, TrainingConfig.DEFAULT_DELTA_PRECISION.toString());
+        setDefault(optimizerState, TrainingConfig.DEFAULT_OPTIMIZER_STATE.toString());
         setDefault(averagingFrequency, AveragingSchedule.AUTO.toString());
         setDefault(validationFraction, 0.0);
         setDefault(featuresCol, ParamRules.FEATURES_COL);
@@ -154,6 +161,10 @@ abstract class NetworkEstimator<M extends NetworkModel<M>> extends Estimator<M> 
 
     public Param<String> deltaPrecision() {
         return deltaPrecision;
+    }
+
+    public Param<String> optimizerState() {
+        return optimizerState;
     }
 
     public IntParam workers() {
@@ -208,6 +219,10 @@ abstract class NetworkEstimator<M extends NetworkModel<M>> extends Estimator<M> 
         return getOrDefault(deltaPrecision);
     }
 
+    public String getOptimizerState() {
+        return getOrDefault(optimizerState);
+    }
+
     public String getAveragingFrequency() {
         return getOrDefault(averagingFrequency);
     }
@@ -235,6 +250,15 @@ abstract class NetworkEstimator<M extends NetworkModel<M>> extends Estimator<M> 
 
     public String getLabelCol() {
         return getOrDefault(labelCol);
+    }
+
+    private static boolean isOptimizerState(String text) {
+        try {
+            TrainingConfigBuilder.parseOptimizerState(text);
+            return true;
+        } catch (ParameterException e) {
+            return false;
+        }
     }
 
     private static boolean isDeltaPrecision(String text) {
@@ -307,6 +331,7 @@ abstract class NetworkEstimator<M extends NetworkModel<M>> extends Estimator<M> 
                         .epochs(getEpochs()).batchSize(getBatchSize())
                         .batchScope(BatchScope.parse(getBatchScope())).workers(replicas)
                         .deltaPrecision(TrainingConfigBuilder.parseDeltaPrecision(getDeltaPrecision()))
+                        .optimizerState(TrainingConfigBuilder.parseOptimizerState(getOptimizerState()))
                         .averaging(AveragingSchedule.parse(getAveragingFrequency()))
                         .validationSplit(getValidationFraction()).seed(shuffleSeed).build();
             } catch (ParameterException e) {

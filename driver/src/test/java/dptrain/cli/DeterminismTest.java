@@ -151,6 +151,36 @@ class DeterminismTest {
                 "block momentum among the replicas differs from the driver's");
     }
 
+    /**
+     * Each replica keeping its own optimizer state between the epoch's exact rounds (alone, and with
+     * float16 deltas) gives the same bits whether the driver averages (a job per round; auto in local
+     * mode takes it instead of the in-memory exchange, which sends one state to all) or the replicas
+     * do among themselves, also when a stage restarts mid-epoch; and not the averaged state's bits.
+     */
+    @Test
+    void aLocalOptimizerStateGivesTheSameBitsWhereverTheReplicasAreAveraged(@TempDir Path a, @TempDir Path b,
+            @TempDir Path c, @TempDir Path d, @TempDir Path e, @TempDir Path f) throws IOException {
+        String jobs = "spark.dptrain.roundExchange=jobs";
+        String peers = "spark.dptrain.roundExchange=peers";
+        String[] local = {"--optimizer-state", "local"};
+        float[] averaged = train(a, "local[3]", jobs);
+        float[] jobPerRound = trainWith(b, local, "local[3]", jobs);
+        assertFalse(Arrays.equals(averaged, jobPerRound), "a local optimizer state changes the result");
+        assertArrayEquals(jobPerRound, trainWith(c, local, "local[3]", "spark.dptrain.roundExchange=auto"),
+                "auto (a job per round in local mode) differs");
+        int before = FaultInjection.injectedFailures();
+        assertArrayEquals(jobPerRound, trainWith(d, local, "local[3,3]", peers, FaultInjection.enable(),
+                "spark.dptrain.test.failFirstAttempt=1:2:0,2:3:2"), "a local optimizer state among the replicas "
+                + "with a restarted stage differs from the driver's");
+        assertEquals(2, FaultInjection.injectedFailures() - before, "the two chosen tasks failed once each");
+
+        String[] both = {"--optimizer-state", "local", "--delta-precision", "float16"};
+        float[] bothJobs = trainWith(e, both, "local[3]", jobs);
+        assertFalse(Arrays.equals(bothJobs, jobPerRound), "float16 deltas change it again");
+        assertArrayEquals(bothJobs, trainWith(f, both, "local[3]", peers),
+                "a local optimizer state with float16 deltas among the replicas differs from the driver's");
+    }
+
     private static float[] trainWith(Path out, String[] options, String master, String... conf) throws IOException {
         List<String> args = new ArrayList<>(List.of("train", "--model", BOOK_SPEC, "--train", trainImages.toString(),
                 "--epochs", "2", "--batch-size", "150", "--workers", "3", "--averaging-frequency", "2",
@@ -166,6 +196,8 @@ class DeterminismTest {
             String precision = options[List.of(options).indexOf("--delta-precision") + 1];
             assertTrue(run.out().contains("; parameter deltas in " + precision + " with error feedback"), run.out());
         }
+        assertEquals(String.join(" ", options).contains("--optimizer-state local"),
+                run.out().contains("(--optimizer-state local)"), run.out());
         return ResumeTest.parameters(out);
     }
 

@@ -232,6 +232,41 @@ class ResumeTest {
                 "float16 deltas resumed mid-epoch among the replicas differ");
     }
 
+    /**
+     * With each replica keeping its optimizer state between exact rounds (rounds of 2 minibatches,
+     * a checkpoint every 2 rounds), a run resumed from a mid-epoch checkpoint, by the driver or
+     * among the replicas, ends with the uninterrupted run's bits.
+     */
+    @Test
+    void aLocalOptimizerStateResumesWithTheSameBits(@TempDir Path uninterrupted, @TempDir Path midEpoch,
+            @TempDir Path amongReplicas) throws IOException {
+        List<String> local = List.of("--optimizer-state", "local", "--averaging-frequency", "2",
+                "--checkpoint-every", "2", "--epochs", "2");
+        TrainCommandTest.Run whole = train(uninterrupted, local.toArray(String[]::new));
+        assertEquals(ExitCodes.OK, whole.code(), whole.err());
+        float[] expected = parameters(uninterrupted);
+        for (Path run : List.of(midEpoch, amongReplicas)) {
+            Path checkpoints = Files.createDirectories(run.resolve("checkpoints"));
+            try (Stream<Path> files = Files.list(uninterrupted.resolve("checkpoints"))) {
+                for (Path f : files.filter(f -> f.getFileName().toString().startsWith("checkpoint-e0001-b000004"))
+                        .toList()) {
+                    Files.copy(f, checkpoints.resolve(f.getFileName()));
+                }
+            }
+        }
+        TrainCommandTest.Run fromMidEpoch = train(midEpoch, local.toArray(String[]::new));
+        assertEquals(ExitCodes.OK, fromMidEpoch.code(), fromMidEpoch.err());
+        assertTrue(fromMidEpoch.out().contains("Resuming from checkpoint: epoch 1 of 2 done, 4 of 8"),
+                fromMidEpoch.out());
+        assertArrayEquals(expected, parameters(midEpoch), "a local optimizer state resumed mid-epoch differs");
+        List<String> peers = new ArrayList<>(local);
+        peers.addAll(List.of("--conf", "spark.dptrain.roundExchange=peers"));
+        TrainCommandTest.Run peersResumed = train(amongReplicas, peers.toArray(String[]::new));
+        assertEquals(ExitCodes.OK, peersResumed.code(), peersResumed.err());
+        assertArrayEquals(expected, parameters(amongReplicas),
+                "a local optimizer state resumed mid-epoch among the replicas differs");
+    }
+
     @Test
     void aRerunIntoTheSameOutputContinuesFromAMidEpochCheckpoint() throws IOException {
         copyCheckpoint(2, 4);

@@ -12,6 +12,7 @@ import dptrain.driver.pipeline.BatchScope;
 import dptrain.driver.rounds.AveragingSchedule;
 import dptrain.driver.rounds.BlockMomentum;
 import dptrain.replica.DeltaPrecision;
+import dptrain.replica.OptimizerStateScope;
 import dptrain.spec.ModelSpec;
 import java.io.IOException;
 import java.nio.file.Path;
@@ -141,6 +142,21 @@ class TrainingConfigTest {
         assertEquals("--delta-precision: 'half' is not allowed; expected float32, float16 or bfloat16",
                 e.message(ParameterException::flag));
         assertThrows(ParameterException.class, () -> TrainingConfig.builder(book(), TRAIN).deltaPrecision(null));
+    }
+
+    @Test
+    void theOptimizerStateIsAveragedUnlessKeptLocalAndALocalRunResumesOnlyLocal() throws IOException {
+        TrainingConfig averaged = TrainingConfig.builder(book(), TRAIN).build().resolve(2);
+        assertEquals(OptimizerStateScope.AVERAGED, averaged.optimizerState(), "the default");
+        assertEquals("averaged", averaged.describe().get("optimizer_state"));
+        assertFalse(averaged.resumeSettings().containsKey("optimizer_state"), "checkpoints from before still resume");
+        TrainingConfig local = averaged.toBuilder().optimizerState(OptimizerStateScope.LOCAL).build();
+        assertEquals("local", local.resumeSettings().get("optimizer_state"));
+        ParameterException e = assertThrows(ParameterException.class,
+                () -> TrainingConfigBuilder.parseOptimizerState("shared"));
+        assertEquals("--optimizer-state: 'shared' is not allowed; expected averaged or local",
+                e.message(ParameterException::flag));
+        assertThrows(ParameterException.class, () -> TrainingConfig.builder(book(), TRAIN).optimizerState(null));
     }
 
     @Test

@@ -172,6 +172,9 @@ class DptrainClassifierTest {
                 assertThrows(IllegalArgumentException.class, () -> classifier.setDeltaPrecision("half")));
         assertEquals("float32", classifier.getDeltaPrecision());
         assertEquals("bfloat16", classifier.setDeltaPrecision("bfloat16").getDeltaPrecision());
+        assertMessage("DptrainClassifier optimizerState: 'shared' is not allowed; expected averaged or local",
+                assertThrows(IllegalArgumentException.class, () -> classifier.setOptimizerState("shared")));
+        assertEquals("averaged", classifier.getOptimizerState());
         assertMessage("DptrainClassifier learningRate: -0.1 is not allowed; expected a number > 0",
                 assertThrows(IllegalArgumentException.class, () -> classifier.setLearningRate(-0.1)));
         assertMessage("DptrainClassifier validationFraction: 1.0 is not allowed; expected a fraction in [0, 1)",

@@ -53,16 +53,19 @@ final class PeerRound {
      */
     static Result combine(PeerNetwork net, Peers peers, PeerMessage.Envelope envelope, StateChunks chunks,
             Owned owned, ReplicaResult trained, PeerNetwork.StillWanted stillWanted) throws IOException {
-        return combine(net, peers, envelope, chunks, owned, trained, stillWanted, null, null, false);
+        return combine(net, peers, envelope, chunks, owned, trained, stillWanted, null, null, false, false);
     }
 
     /**
      * {@link #combine}, with 16-bit deltas when {@code feedback} is given: {@code start} is the whole
      * state the round started from, and {@code exact} says whether this round flushes the residuals.
+     * With {@code localOptimizer}, a round that is not exact averages the parameters only: no
+     * optimizer value travels, and this replica starts its next round from its own optimizer state.
      */
     static Result combine(PeerNetwork net, Peers peers, PeerMessage.Envelope envelope, StateChunks chunks,
             Owned owned, ReplicaResult trained, PeerNetwork.StillWanted stillWanted, DeltaFeedback feedback,
-            TrainingState start, boolean exact) throws IOException {
+            TrainingState start, boolean exact, boolean localOptimizer) throws IOException {
+        boolean parametersOnly = localOptimizer && !exact;
         int self = peers.self();
         int n = peers.count();
         int seq = envelope.sequence();
@@ -81,7 +84,8 @@ final class PeerRound {
         if (contributes) {
             for (int p = 0; p < n; p++) {
                 if (p != self) {
-                    net.send(peers.hosts()[p], peers.ports()[p], chunkFor(chunks, p, envelope, trained, rounded));
+                    net.send(peers.hosts()[p], peers.ports()[p],
+                            chunkFor(chunks, p, envelope, trained, rounded, parametersOnly));
                 }
             }
         }
@@ -95,6 +99,7 @@ final class PeerRound {
             if (from.contributes()) {
                 if (p == self) {
                     values = rounded != null ? chunks.slice(rounded.values(), self) : chunks.slice(trained, self);
+                    values = parametersOnly ? RoundCombine.parametersOnly(values) : values;
                 } else {
                     PeerMessage.Chunk chunk = take(net, PeerMessage.Chunk.class, seq, p, stillWanted);
                     values = chunk.codes() == null ? chunk.values()
@@ -103,12 +108,13 @@ final class PeerRound {
             }
             average.add(RoundCombine.chunkResult(p, result.stats(), result.rejection(), values));
         }
-        RoundCombine.Outcome outcome = RoundCombine.of(average, owned.chunk(), owned.filter());
+        TrainingState ownedStart = parametersOnly ? RoundCombine.parametersOnly(owned.chunk()) : owned.chunk();
+        RoundCombine.Outcome outcome = RoundCombine.of(average, ownedStart, owned.filter());
 
         TrainingState nextChunk = outcome.next();
         PeerMessage.Reduced mine = new PeerMessage.Reduced(envelope, outcome.finite(), nextChunk);
         if (feedback != null && outcome.contributed()) {
-            DeltaFeedback.Rounded applied = feedback.roundOutcome(owned.chunk(), outcome.next(), exact);
+            DeltaFeedback.Rounded applied = feedback.roundOutcome(ownedStart, outcome.next(), exact);
             nextChunk = applied.values();
             mine = new PeerMessage.Reduced(envelope, outcome.finite(), applied.codes() == null ? nextChunk
                     : DeltaFeedback.withoutParameters(nextChunk), applied.codes());
@@ -134,16 +140,23 @@ final class PeerRound {
         } else {
             net.takeBytesReceived(seq);
         }
+        if (parametersOnly) {
+            // This replica's own optimizer state goes on; its chunk holds it too, for a fetch (a rollback).
+            TrainingState whole = RoundCombine.withOwnOptimizerState(RoundCombine.assemble(chunks, next, start),
+                    trained, start);
+            return new Result(whole, new Owned(seq, chunks.slice(whole, self), outcome.filter()));
+        }
         return new Result(chunks.assemble(next), new Owned(seq, nextChunk, outcome.filter()));
     }
 
     /** Owner {@code p}'s chunk of what this replica reached: floats, or 16-bit codes and the optimizer state. */
     private static PeerMessage.Chunk chunkFor(StateChunks chunks, int p, PeerMessage.Envelope envelope,
-            ReplicaResult trained, DeltaFeedback.Rounded rounded) {
+            ReplicaResult trained, DeltaFeedback.Rounded rounded, boolean parametersOnly) {
+        TrainingState values = rounded == null ? chunks.slice(trained, p) : chunks.slice(rounded.values(), p);
+        values = parametersOnly ? RoundCombine.parametersOnly(values) : values;
         if (rounded == null) {
-            return new PeerMessage.Chunk(envelope, chunks.slice(trained, p));
+            return new PeerMessage.Chunk(envelope, values);
         }
-        TrainingState values = chunks.slice(rounded.values(), p);
         return rounded.codes() == null ? new PeerMessage.Chunk(envelope, values)
                 : new PeerMessage.Chunk(envelope, DeltaFeedback.withoutParameters(values),
                         chunks.slice(rounded.codes(), p));

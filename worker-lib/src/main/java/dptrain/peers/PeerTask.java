@@ -3,6 +3,7 @@ package dptrain.peers;
 import dptrain.replica.DeltaFeedback;
 import dptrain.replica.DeltaPrecision;
 import dptrain.replica.MomentumFilter;
+import dptrain.replica.OptimizerStateScope;
 import dptrain.replica.ReplicaResult;
 import dptrain.replica.RoundCombine;
 import dptrain.replica.StateChunks;
@@ -30,11 +31,12 @@ public final class PeerTask {
 
     /**
      * Who this task is: its run's token, stage attempt and partition, block momentum's settings (or
-     * null), and the precision its parameter deltas travel in.
+     * null), the precision its parameter deltas travel in, and where its optimizer state lives.
      */
-    public record Identity(long token, int attempt, int partition, MomentumFilter momentum, DeltaPrecision deltas) {
+    public record Identity(long token, int attempt, int partition, MomentumFilter momentum, DeltaPrecision deltas,
+            OptimizerStateScope optimizerState) {
         public Identity(long token, int attempt, int partition, MomentumFilter momentum) {
-            this(token, attempt, partition, momentum, DeltaPrecision.FLOAT32);
+            this(token, attempt, partition, momentum, DeltaPrecision.FLOAT32, OptimizerStateScope.AVERAGED);
         }
     }
 
@@ -95,7 +97,8 @@ public final class PeerTask {
                 }
                 ReplicaResult trained = trainer.train(current, assign);
                 PeerRound.Result result = PeerRound.combine(net, peers, envelope(assign.envelope().sequence()), chunks,
-                        owned, trained, stillWanted, feedback, current, assign.exact());
+                        owned, trained, stillWanted, feedback, current, assign.exact(),
+                        identity.optimizerState() == OptimizerStateScope.LOCAL);
                 current = result.next();
                 previous = owned;
                 owned = result.owned();

@@ -46,6 +46,11 @@ class PeerRoundTrafficTest {
     }
 
     private static Sent round(int optimizerValues, DeltaPrecision precision, boolean exact) throws Exception {
+        return round(optimizerValues, precision, exact, false);
+    }
+
+    private static Sent round(int optimizerValues, DeltaPrecision precision, boolean exact, boolean localOptimizer)
+            throws Exception {
         Random random = new Random(3);
         float[] startParameters = new float[PARAMETERS];
         for (int i = 0; i < PARAMETERS; i++) {
@@ -68,6 +73,7 @@ class PeerRoundTrafficTest {
                 int self = p;
                 float[] trained = startParameters.clone();
                 float[] optimizer = new float[optimizerValues];
+                java.util.Arrays.fill(optimizer, 0.01f * (p + 1));
                 for (int i = 0; i < PARAMETERS; i++) {
                     trained[i] += (float) (1e-3 * random.nextGaussian());
                 }
@@ -80,7 +86,7 @@ class PeerRoundTrafficTest {
                             RoundCombine.Filter.PLAIN);
                     DeltaFeedback feedback = precision.rounds() ? new DeltaFeedback(precision) : null;
                     return PeerRound.combine(net, peers, new PeerMessage.Envelope(TOKEN, 0, 1, self), chunks, owned,
-                            result, () -> { }, feedback, start, exact);
+                            result, () -> { }, feedback, start, exact, localOptimizer);
                 }));
             }
             long[] bytes = new long[REPLICAS];
@@ -97,6 +103,33 @@ class PeerRoundTrafficTest {
             for (PeerNetwork net : nets) {
                 net.close();
             }
+        }
+    }
+
+    /**
+     * With the optimizer state kept local, a round that is not exact sends only the parameters'
+     * 2-byte deltas: at most 0.6x the state per replica (the issue's target), and each replica
+     * goes on with its own optimizer state.
+     */
+    @Test
+    void float16DeltasWithALocalOptimizerStateMoveAtMostSixTenthsOfTheState() throws Exception {
+        Sent local = round(PARAMETERS, DeltaPrecision.FLOAT16, false, true);
+        long stateBytes = 8L * PARAMETERS;
+        for (int p = 0; p < REPLICAS; p++) {
+            double times = (double) local.bytes()[p] / stateBytes;
+            assertEquals(1.5 * 0.25, times, 0.01, "2 (N - 1) / N times 2-byte parameters against 8-byte values");
+            assertTrue(times <= 0.6, "at most 0.6x the state: " + times);
+            assertArrayEquals(local.next()[0].copyParameters(), local.next()[p].copyParameters(),
+                    "every replica applies the same parameters");
+            assertEquals(0.01f * (p + 1), local.next()[p].copyOptimizerState()[0], "its own optimizer state");
+        }
+        Sent float32Local = round(PARAMETERS, DeltaPrecision.FLOAT32, false, true);
+        assertEquals(0.75, (double) float32Local.bytes()[0] / stateBytes, 0.01, "float32 parameters only");
+        Sent exact = round(PARAMETERS, DeltaPrecision.FLOAT16, true, true);
+        assertEquals(1.5, (double) exact.bytes()[0] / stateBytes, 0.01, "an exact round averages everything");
+        for (int p = 1; p < REPLICAS; p++) {
+            assertArrayEquals(exact.next()[0].copyOptimizerState(), exact.next()[p].copyOptimizerState(),
+                    "after an exact round every replica holds one optimizer state");
         }
     }
 

@@ -5,6 +5,7 @@ import dptrain.driver.files.EnvironmentException;
 import dptrain.peers.PeerMessage;
 import dptrain.peers.PeerNetwork;
 import dptrain.replica.DeltaPrecision;
+import dptrain.replica.OptimizerStateScope;
 import dptrain.replica.StateChunks;
 import dptrain.replica.TrainingState;
 import dptrain.spec.ModelSpec;
@@ -53,6 +54,7 @@ final class PeerRounds implements RoundTransport {
     private final int workers;
     private final BlockMomentum momentum;
     private final DeltaPrecision deltas;
+    private final OptimizerStateScope optimizerState;
     private final long token = new SecureRandom().nextLong();
     private final PeerNetwork net;
 
@@ -78,8 +80,10 @@ final class PeerRounds implements RoundTransport {
     }
 
     PeerRounds(JavaSparkContext jsc, JavaRDD<Minibatch> batches, Broadcast<ModelSpec> spec, String jobId, int epochs,
-            int workers, BlockMomentum momentum, DeltaPrecision deltas, String bindHost, String host, int port) {
+            int workers, BlockMomentum momentum, DeltaPrecision deltas, OptimizerStateScope optimizerState,
+            String bindHost, String host, int port) {
         this.deltas = deltas;
+        this.optimizerState = optimizerState;
         this.jsc = jsc;
         this.batches = batches;
         this.spec = spec;
@@ -135,7 +139,8 @@ final class PeerRounds implements RoundTransport {
         // latter's RDD without marking it a barrier stage, so its tasks would be neither gang-scheduled
         // nor restarted together, and would have no BarrierTaskContext.
         RDD<Integer> rounds = batches.rdd().barrier().mapPartitionsWithIndex(new PeerEpochTask(spec, jobId, token,
-                net.host(), net.port(), momentum.enabled() ? momentum.arithmetic() : null, deltas), false, INTEGER);
+                net.host(), net.port(), momentum.enabled() ? momentum.arithmetic() : null, deltas, optimizerState), false,
+                INTEGER);
         // Through a shuffle, so the barrier stage is a map stage: Spark retries a failed barrier map
         // stage whole (up to spark.stage.maxConsecutiveAttempts), but aborts a failed barrier result stage.
         job = new JavaRDD<>(rounds, INTEGER).repartition(1).collectAsync();

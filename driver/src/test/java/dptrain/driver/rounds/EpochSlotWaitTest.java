@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dptrain.data.Minibatch;
 import dptrain.replica.DeltaPrecision;
+import dptrain.replica.OptimizerStateScope;
 import java.time.Duration;
 import org.apache.spark.SparkConf;
 import org.apache.spark.api.java.JavaRDD;
@@ -37,8 +38,8 @@ class EpochSlotWaitTest {
         JavaRDD<Minibatch> batches = jsc.emptyRDD();
         return new SlotWaitingRounds(new EpochJobRounds(jsc, batches, null, "EpochSlotWaitTest", new RoundExchange(
                 workers, "127.0.0.1", "127.0.0.1", 0, false), 3, BlockMomentum.NONE, DeltaPrecision.FLOAT32),
-                new JobPerRound(jsc, batches, null, "EpochSlotWaitTest", BlockMomentum.NONE, DeltaPrecision.FLOAT32),
-                wait, jsc, workers);
+                new JobPerRound(jsc, batches, null, "EpochSlotWaitTest", BlockMomentum.NONE, DeltaPrecision.FLOAT32,
+                OptimizerStateScope.AVERAGED), wait, jsc, workers);
     }
 
     @Test
