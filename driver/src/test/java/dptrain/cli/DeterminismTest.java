@@ -174,6 +174,14 @@ class DeterminismTest {
                 + "with a restarted stage differs from the driver's");
         assertEquals(2, FaultInjection.injectedFailures() - before, "the two chosen tasks failed once each");
 
+        TrainCommandTest.Run socket = dptrain("train", "--model", BOOK_SPEC, "--train", trainImages.toString(),
+                "--workers", "3", "--master", "local[3]", "--output", f.resolve("socket").toString(), "--conf",
+                "spark.ui.enabled=false", "--conf", "spark.dptrain.roundExchange=socket", "--optimizer-state", "local");
+        assertTrue(socket.err().contains("dptrain: error: spark.dptrain.roundExchange=socket sends every replica the "
+                + "same state each round, so it cannot keep each replica's own optimizer state (--optimizer-state "
+                + "local); use spark.dptrain.roundExchange=peers, jobs or auto"), socket.out() + socket.err());
+        assertTrue(socket.code() != ExitCodes.OK);
+
         String[] both = {"--optimizer-state", "local", "--delta-precision", "float16"};
         float[] bothJobs = trainWith(e, both, "local[3]", jobs);
         assertFalse(Arrays.equals(bothJobs, jobPerRound), "float16 deltas change it again");
