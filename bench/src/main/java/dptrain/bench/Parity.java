@@ -155,7 +155,7 @@ public final class Parity {
             jsc.setLogLevel("WARN");
             String name = selection.getFileName().toString();
             Candidate chosen = candidates.get(0);
-            if (candidates.size() > 1) {
+            if (candidates.size() > 1 || selectionOnly) {
                 // Phase 1: choose on validation rows carved from the training files.
                 Run reference = run(jsc, spec, selection, name, "selection", epochs, 1, null, runs, out, candidates);
                 for (int workers : workerCounts) {
@@ -323,7 +323,7 @@ public final class Parity {
         }
         StringBuilder md = new StringBuilder();
         List<Integer> workers = runs.stream().map(Run::workers).distinct().sorted().toList();
-        if (candidates.size() > 1) {
+        if (candidates.size() > 1 || selectionOnly) {
             selectionTable(md, runs, epochs, candidates, chosen, selection, workers);
         }
         if (!selectionOnly) {
