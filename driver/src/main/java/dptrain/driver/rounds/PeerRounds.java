@@ -139,8 +139,8 @@ final class PeerRounds implements RoundTransport {
         // latter's RDD without marking it a barrier stage, so its tasks would be neither gang-scheduled
         // nor restarted together, and would have no BarrierTaskContext.
         RDD<Integer> rounds = batches.rdd().barrier().mapPartitionsWithIndex(new PeerEpochTask(spec, jobId, token,
-                net.host(), net.port(), momentum.enabled() ? momentum.arithmetic() : null, deltas, optimizerState), false,
-                INTEGER);
+                net.host(), net.port(), momentum.enabled() ? momentum.arithmetic() : null, deltas, optimizerState),
+                false, INTEGER);
         // Through a shuffle, so the barrier stage is a map stage: Spark retries a failed barrier map
         // stage whole (up to spark.stage.maxConsecutiveAttempts), but aborts a failed barrier result stage.
         job = new JavaRDD<>(rounds, INTEGER).repartition(1).collectAsync();
