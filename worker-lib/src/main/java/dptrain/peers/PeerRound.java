@@ -22,7 +22,8 @@ import java.io.IOException;
  * With 16-bit deltas ({@link DeltaFeedback}), a replica rounds what it reached before step 2 and
  * an owner rounds its averaged chunk before step 4, each with its own residual, so the parameters
  * travel as 2-byte codes and every replica averages and applies the same floats as the driver
- * would; an exact round sends float32 and flushes the residuals.
+ * would; an exact round sends float32 and flushes the residuals. With the optimizer state kept
+ * local ({@code OptimizerStateScope.LOCAL}), a round that is not exact moves the parameters only.
  * Each replica sends and receives about {@code 2 (N - 1) / N} times the state; the driver receives
  * one small report, whatever N is.
  */
