@@ -13,6 +13,8 @@ import dptrain.driver.pipeline.BatchScope;
 import dptrain.driver.rounds.AveragingSchedule;
 import dptrain.driver.rounds.BlockMomentum;
 import dptrain.driver.rounds.EpochRecord;
+import dptrain.replica.DeltaPrecision;
+import dptrain.replica.OptimizerStateScope;
 import dptrain.sparkstart.SparkDefaults;
 import dptrain.spec.ModelFile;
 import dptrain.spec.ModelSpec;
@@ -46,10 +48,14 @@ import org.apache.spark.api.java.JavaSparkContext;
  * </ol>
  * All runs share one local Spark context. Writes parity.json and parity.md.
  *
- * <p>Usage: {@code Parity SPEC OUT_DIR EPOCHS WORKERS,... CANDIDATES SELECTION_DIR [HELD_OUT_DIR,...]} where a
- * candidate is {@code K:M[:SCOPE]} (every K minibatches, or {@code epoch}; block momentum M, 0 for plain averaging;
- * what the batch size counts, {@code worker} by default, {@code global} or {@code auto}), and a
- * data folder holds an IDX pair {@code train-*} and {@code t10k-*}.
+ * <p>Usage: {@code Parity SPEC OUT_DIR EPOCHS WORKERS,... CANDIDATES SELECTION_DIR [HELD_OUT_DIR,...|-]
+ * [--selection-only]} where a candidate is {@code K:M[:SCOPE[:DELTAS[:OPTIMIZER]]]} (every K minibatches, or
+ * {@code epoch}; block momentum M, 0 for plain averaging; what the batch size counts, {@code worker} by default,
+ * {@code global} or {@code auto}; the precision of the rounds' parameter deltas, {@code float32} by default,
+ * {@code float16} or {@code bfloat16}; where the optimizer state lives, {@code averaged} by default or
+ * {@code local}), and a data folder holds an IDX pair {@code train-*} and {@code t10k-*}. With
+ * {@code --selection-only} no test set is read: the choice is printed and the test phase left to a later run
+ * (for candidates the rule is not expected to choose, so that nothing reads a test set for nothing).
  */
 public final class Parity {
     private static final int BATCH = 128;
@@ -63,27 +69,35 @@ public final class Parity {
      * A setting under test: rounds of {@code frequency} minibatches (or an epoch), block momentum 0 for plain, and
      * what the batch size counts ({@link BatchScope}).
      */
-    record Candidate(String frequency, double momentum, BatchScope scope) {
+    record Candidate(String frequency, double momentum, BatchScope scope, DeltaPrecision deltas,
+            OptimizerStateScope optimizerState) {
         static Candidate parse(String text) {
             String[] parts = text.split(":");
-            if (parts.length != 2 && parts.length != 3) {
-                throw new IllegalArgumentException("candidate '" + text + "': expected K:M or K:M:SCOPE, e.g. 16:0.4, "
-                        + "epoch:0 or 16:0.4:global");
+            if (parts.length < 2 || parts.length > 5) {
+                throw new IllegalArgumentException("candidate '" + text + "': expected "
+                        + "K:M[:SCOPE[:DELTAS[:OPTIMIZER]]], e.g. 16:0.4, epoch:0, 16:0.4:global, "
+                        + "16:0.4:global:float16 or 16:0.4:global:float32:local");
             }
             return new Candidate(parts[0].trim(), Double.parseDouble(parts[1].trim()),
-                    parts.length == 3 ? BatchScope.parse(parts[2]) : BatchScope.WORKER);
+                    parts.length >= 3 ? BatchScope.parse(parts[2]) : BatchScope.WORKER,
+                    parts.length >= 4 ? TrainingConfigBuilder.parseDeltaPrecision(parts[3]) : DeltaPrecision.FLOAT32,
+                    parts.length == 5 ? TrainingConfigBuilder.parseOptimizerState(parts[4])
+                            : OptimizerStateScope.AVERAGED);
         }
 
         String label() {
             String every = frequency.equals("epoch") ? "every epoch" : "every " + frequency;
             String averaging = momentum == 0 ? every + ", plain"
                     : String.format(Locale.ROOT, "%s, block momentum %.2f (Nesterov)", every, momentum);
-            return scope == BatchScope.WORKER ? averaging : averaging + ", batch scope " + scope;
+            String scoped = scope == BatchScope.WORKER ? averaging : averaging + ", batch scope " + scope;
+            String rounded = deltas.rounds() ? scoped + ", " + deltas + " deltas" : scoped;
+            return optimizerState == OptimizerStateScope.LOCAL ? rounded + ", local optimizer state" : rounded;
         }
 
         /** Settings away from plain per-worker batches, for the rule's tie-break (fewer knobs wins). */
         int knobs() {
-            return 1 + (momentum == 0 ? 0 : 1) + (scope == BatchScope.WORKER ? 0 : 1);
+            return 1 + (momentum == 0 ? 0 : 1) + (scope == BatchScope.WORKER ? 0 : 1) + (deltas.rounds() ? 1 : 0)
+                    + (optimizerState == OptimizerStateScope.LOCAL ? 1 : 0);
         }
 
         BlockMomentum blockMomentum() {
@@ -106,8 +120,13 @@ public final class Parity {
     }
 
     public static void main(String[] args) throws IOException {
+        boolean selectionOnly = args.length > 0 && args[args.length - 1].equals("--selection-only");
+        if (selectionOnly) {
+            args = java.util.Arrays.copyOf(args, args.length - 1);
+        }
         if (args.length != 6 && args.length != 7) {
-            System.err.println("usage: Parity SPEC OUT_DIR EPOCHS WORKERS,... CANDIDATES SELECTION_DIR [HELD_OUT,...]");
+            System.err.println("usage: Parity SPEC OUT_DIR EPOCHS WORKERS,... CANDIDATES SELECTION_DIR [HELD_OUT,...] "
+                    + "[--selection-only]");
             System.exit(2);
         }
         ModelSpec spec = ModelFile.readSpec(Path.of(args[0]));
@@ -123,7 +142,7 @@ public final class Parity {
         }
         Path selection = Path.of(args[5]);
         List<Path> heldOut = new ArrayList<>();
-        if (args.length == 7) {
+        if (args.length == 7 && !args[6].equals("-")) {
             for (String d : args[6].split(",")) {
                 heldOut.add(Path.of(d.trim()));
             }
@@ -136,7 +155,7 @@ public final class Parity {
             jsc.setLogLevel("WARN");
             String name = selection.getFileName().toString();
             Candidate chosen = candidates.get(0);
-            if (candidates.size() > 1) {
+            if (candidates.size() > 1 || selectionOnly) {
                 // Phase 1: choose on validation rows carved from the training files.
                 Run reference = run(jsc, spec, selection, name, "selection", epochs, 1, null, runs, out, candidates);
                 for (int workers : workerCounts) {
@@ -153,6 +172,12 @@ public final class Parity {
             } else {
                 System.out.println("One candidate, nothing to choose: " + chosen.label());
             }
+            if (selectionOnly) {
+                System.out.println("--selection-only: no test set read");
+                write(out, runs, epochs, candidates, chosen, name, List.of(), true);
+                System.out.print(Files.readString(out.resolve("parity.md")));
+                return;
+            }
             // Phase 2: the chosen setting and one worker on all training rows, each test set read once.
             List<Path> finals = new ArrayList<>();
             finals.add(selection);
@@ -163,7 +188,7 @@ public final class Parity {
                             workers == 1 ? null : chosen, runs, out, candidates);
                 }
             }
-            write(out, runs, epochs, candidates, chosen, name, heldOut);
+            write(out, runs, epochs, candidates, chosen, name, heldOut, false);
         }
         System.out.println();
         System.out.print(Files.readString(out.resolve("parity.md")));
@@ -234,7 +259,9 @@ public final class Parity {
                 .averaging(candidate == null ? AveragingSchedule.EVERY_EPOCH
                         : AveragingSchedule.parse(candidate.frequency()))
                 .blockMomentum(candidate == null ? BlockMomentum.NONE : candidate.blockMomentum())
-                .batchScope(candidate == null ? BatchScope.WORKER : candidate.scope());
+                .batchScope(candidate == null ? BatchScope.WORKER : candidate.scope())
+                .deltaPrecision(candidate == null ? DeltaPrecision.FLOAT32 : candidate.deltas())
+                .optimizerState(candidate == null ? OptimizerStateScope.AVERAGED : candidate.optimizerState());
         if (phase.equals("selection")) {
             builder.validationSplit(VALIDATION_FRACTION).stratify(true);
         } else {
@@ -266,7 +293,7 @@ public final class Parity {
             result = new Run(phase, dataset, workers, label, Double.NaN, List.of(), seconds[0], epochSeconds);
         }
         runs.add(result);
-        write(out, runs, epochs, candidates, null, null, List.of());
+        write(out, runs, epochs, candidates, null, null, List.of(), false);
         return result;
     }
 
@@ -276,7 +303,7 @@ public final class Parity {
     }
 
     private static void write(Path out, List<Run> runs, int epochs, List<Candidate> candidates, Candidate chosen,
-            String selection, List<Path> heldOut) throws IOException {
+            String selection, List<Path> heldOut, boolean selectionOnly) throws IOException {
         Map<String, Object> json = new LinkedHashMap<>();
         json.put("date", Instant.now().toString());
         json.put("epochs", epochs);
@@ -287,6 +314,7 @@ public final class Parity {
         json.put("cores", Runtime.getRuntime().availableProcessors());
         json.put("candidates", candidates.stream().map(Candidate::label).toList());
         json.put("chosen", chosen == null ? null : chosen.label());
+        json.put("test_sets_read", !selectionOnly);
         json.put("runs", runs);
         new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValue(out.resolve("parity.json").toFile(),
                 json);
@@ -295,10 +323,12 @@ public final class Parity {
         }
         StringBuilder md = new StringBuilder();
         List<Integer> workers = runs.stream().map(Run::workers).distinct().sorted().toList();
-        if (candidates.size() > 1) {
+        if (candidates.size() > 1 || selectionOnly) {
             selectionTable(md, runs, epochs, candidates, chosen, selection, workers);
         }
-        testTable(md, runs, chosen, heldOut, workers);
+        if (!selectionOnly) {
+            testTable(md, runs, chosen, heldOut, workers);
+        }
         Files.writeString(out.resolve("parity.md"), md);
     }
 

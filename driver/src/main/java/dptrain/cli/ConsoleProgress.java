@@ -6,6 +6,7 @@ import dptrain.driver.TrainingResult;
 import dptrain.driver.input.ValidationReport;
 import dptrain.driver.rounds.EpochRecord;
 import dptrain.driver.rounds.RoundRecord;
+import dptrain.replica.OptimizerStateScope;
 import java.io.PrintWriter;
 import java.util.Locale;
 
@@ -61,7 +62,11 @@ final class ConsoleProgress implements DistributedTrainer.FoldProgress {
                         + (config.blockMomentum().enabled() ? String.format(Locale.ROOT, ", block momentum %.3g%s",
                                 config.blockMomentum().momentum(), config.blockMomentum().nesterov() ? " (Nesterov)" : "")
                                 : "")
-                        + splitBatch(workerMinibatch));
+                        + splitBatch(workerMinibatch)
+                        + (config.deltaPrecision().rounds() ? "; parameter deltas in " + config.deltaPrecision()
+                                + " with error feedback (--delta-precision)" : "")
+                        + (config.optimizerState() == OptimizerStateScope.LOCAL ? "; each replica keeps its "
+                                + "optimizer state between the epoch's exact rounds (--optimizer-state local)" : ""));
         out.flush();
         this.roundsPerEpoch = roundsPerEpoch;
         startEpoch(firstEpoch);

@@ -7,9 +7,12 @@ import dptrain.driver.files.ParameterException;
 import dptrain.driver.input.DataInput;
 import dptrain.driver.output.RunOutputs;
 import dptrain.driver.pipeline.BatchScope;
+
 import dptrain.driver.pipeline.CacheMode;
 import dptrain.driver.rounds.AveragingSchedule;
 import dptrain.driver.rounds.BlockMomentum;
+import dptrain.replica.DeltaPrecision;
+import dptrain.replica.OptimizerStateScope;
 import dptrain.spec.Engine;
 import dptrain.spec.ModelFile;
 import dptrain.spec.ModelSpec;
@@ -57,6 +60,20 @@ final class TrainingOptions {
                     + BatchScope.AUTO_MIN_MINIBATCHES_PER_EPOCH + " minibatches per epoch) (default: global; "
                     + "chosen in PARITY.md).")
     BatchScope batchScope;
+
+    @Option(names = "--delta-precision", paramLabel = "float32|float16|bfloat16",
+            converter = DeltaPrecisionConverter.class,
+            description = "The precision each averaging round's parameter deltas travel in: float32 (exact), or "
+                    + "float16 or bfloat16 (rounded with error feedback; the epoch's last round, and a round a "
+                    + "checkpoint follows, stay float32) (default: float32; PARITY.md).")
+    DeltaPrecision deltaPrecision;
+
+    @Option(names = "--optimizer-state", paramLabel = "averaged|local", converter = OptimizerStateConverter.class,
+            description = "Where the optimizer state lives between averaging rounds: averaged (with the "
+                    + "parameters every round) or local (each replica keeps its own, only the parameters are "
+                    + "averaged; the epoch's last round, and a round a checkpoint follows, average it too) "
+                    + "(default: averaged; PARITY.md).")
+    OptimizerStateScope optimizerState;
 
     @Option(names = "--workers", paramLabel = "N",
             description = "Model replicas, one Spark partition each (default: Spark's default parallelism).")
@@ -183,6 +200,12 @@ final class TrainingOptions {
         if (batchScope != null) {
             b.batchScope(batchScope);
         }
+        if (deltaPrecision != null) {
+            b.deltaPrecision(deltaPrecision);
+        }
+        if (optimizerState != null) {
+            b.optimizerState(optimizerState);
+        }
         blockMomentum().ifPresent(b::blockMomentum);
         return b;
     }
@@ -262,6 +285,30 @@ final class TrainingOptions {
                 return AveragingSchedule.parse(value);
             } catch (ParameterException e) {
                 // picocli names the flag itself: "Invalid value for option '--averaging-frequency': ..."
+                throw new CommandLine.TypeConversionException(e.message(k -> "").replaceFirst("^: ", ""));
+            }
+        }
+    }
+
+    /** Parses {@code --optimizer-state}: averaged or local. */
+    static final class OptimizerStateConverter implements CommandLine.ITypeConverter<OptimizerStateScope> {
+        @Override
+        public OptimizerStateScope convert(String value) {
+            try {
+                return TrainingConfigBuilder.parseOptimizerState(value);
+            } catch (ParameterException e) {
+                throw new CommandLine.TypeConversionException(e.message(k -> "").replaceFirst("^: ", ""));
+            }
+        }
+    }
+
+    /** Parses {@code --delta-precision}: float32, float16 or bfloat16. */
+    static final class DeltaPrecisionConverter implements CommandLine.ITypeConverter<DeltaPrecision> {
+        @Override
+        public DeltaPrecision convert(String value) {
+            try {
+                return TrainingConfigBuilder.parseDeltaPrecision(value);
+            } catch (ParameterException e) {
                 throw new CommandLine.TypeConversionException(e.message(k -> "").replaceFirst("^: ", ""));
             }
         }

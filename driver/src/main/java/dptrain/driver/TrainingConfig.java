@@ -7,6 +7,8 @@ import dptrain.driver.pipeline.BatchScope;
 import dptrain.driver.pipeline.CacheMode;
 import dptrain.driver.rounds.AveragingSchedule;
 import dptrain.driver.rounds.BlockMomentum;
+import dptrain.replica.DeltaPrecision;
+import dptrain.replica.OptimizerStateScope;
 import dptrain.spec.InitialWeights;
 import dptrain.spec.ModelSpec;
 import java.util.LinkedHashMap;
@@ -44,6 +46,24 @@ public final class TrainingConfig {
      */
     public static final BatchScope DEFAULT_BATCH_SCOPE = BatchScope.GLOBAL;
 
+    /** The key of the deltas' precision (--delta-precision, deltaPrecision), as messages and provenance name it. */
+    public static final String DELTA_PRECISION_KEY = "delta_precision";
+
+    /**
+     * Default precision of the rounds' parameter deltas: {@link DeltaPrecision#FLOAT32}, exact. The
+     * 16-bit ones were not chosen by PARITY.md's rule (session 10).
+     */
+    public static final DeltaPrecision DEFAULT_DELTA_PRECISION = DeltaPrecision.FLOAT32;
+
+    /** The key of where the optimizer state lives (--optimizer-state, optimizerState). */
+    public static final String OPTIMIZER_STATE_KEY = "optimizer_state";
+
+    /**
+     * Default place of the optimizer state between rounds: {@link OptimizerStateScope#AVERAGED}, with
+     * the parameters. Keeping it local was not chosen by PARITY.md's rule (session 10).
+     */
+    public static final OptimizerStateScope DEFAULT_OPTIMIZER_STATE = OptimizerStateScope.AVERAGED;
+
     private final ModelSpec spec;
     private final DataInput train;
     private final DataInput test;
@@ -59,6 +79,8 @@ public final class TrainingConfig {
     private final OptionalInt workers;
     private final AveragingSchedule averaging;
     private final Optional<BlockMomentum> blockMomentum;
+    private final DeltaPrecision deltaPrecision;
+    private final OptimizerStateScope optimizerState;
     private final Checkpointing checkpointing;
     private final EarlyStopping earlyStopping;
     private final String output;
@@ -79,6 +101,8 @@ public final class TrainingConfig {
         this.workers = b.workers;
         this.averaging = b.averaging;
         this.blockMomentum = b.blockMomentum;
+        this.deltaPrecision = b.deltaPrecision;
+        this.optimizerState = b.optimizerState;
         this.checkpointing = b.checkpointing;
         this.earlyStopping = b.earlyStopping;
         this.output = b.output;
@@ -106,6 +130,8 @@ public final class TrainingConfig {
         b.workers = workers;
         b.averaging = averaging;
         b.blockMomentum = blockMomentum;
+        b.deltaPrecision = deltaPrecision;
+        b.optimizerState = optimizerState;
         b.checkpointing = checkpointing;
         b.earlyStopping = earlyStopping;
         b.output = output;
@@ -216,6 +242,16 @@ public final class TrainingConfig {
         return batchScope;
     }
 
+    /** Where the optimizer state lives between rounds ({@link TrainingConfigBuilder#optimizerState}). */
+    public OptimizerStateScope optimizerState() {
+        return optimizerState;
+    }
+
+    /** The precision the rounds' parameter deltas travel in ({@link TrainingConfigBuilder#deltaPrecision}). */
+    public DeltaPrecision deltaPrecision() {
+        return deltaPrecision;
+    }
+
     /**
      * Examples per minibatch per replica: the batch size, split between the workers as {@link
      * #batchScope} says ({@link BatchScope#workerBatch}).
@@ -287,6 +323,13 @@ public final class TrainingConfig {
             // Only when not per worker, so checkpoints written before the option existed still resume.
             m.put(BatchScope.KEY, all.get(BatchScope.KEY));
         }
+        if (deltaPrecision.rounds()) {
+            // Likewise only when rounded: a resumed run rounds as the checkpoint's did, for the same bits.
+            m.put(DELTA_PRECISION_KEY, all.get(DELTA_PRECISION_KEY));
+        }
+        if (optimizerState == OptimizerStateScope.LOCAL) {
+            m.put(OPTIMIZER_STATE_KEY, all.get(OPTIMIZER_STATE_KEY));
+        }
         Map<String, Object> model = new LinkedHashMap<>(spec.describe());
         // The optimizer's settings may change on resume (e.g. a lower learning rate after divergence).
         model.remove("optimizer");
@@ -319,6 +362,8 @@ public final class TrainingConfig {
         m.put("block_momentum", blockMomentum.isPresent() ? (Object) blockMomentum.get().momentum() : "auto");
         m.put("block_lr", blockMomentum.isPresent() ? (Object) blockMomentum.get().blockLearningRate() : "auto");
         m.put("block_nesterov", blockMomentum.isPresent() ? (Object) blockMomentum.get().nesterov() : "auto");
+        m.put(DELTA_PRECISION_KEY, deltaPrecision.toString());
+        m.put(OPTIMIZER_STATE_KEY, optimizerState.toString());
         m.put("initial_weights", initialWeights == null ? "initializers" : initialWeights.source());
         return m;
     }

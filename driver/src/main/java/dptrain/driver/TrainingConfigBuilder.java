@@ -7,6 +7,8 @@ import dptrain.driver.pipeline.BatchScope;
 import dptrain.driver.pipeline.CacheMode;
 import dptrain.driver.rounds.AveragingSchedule;
 import dptrain.driver.rounds.BlockMomentum;
+import dptrain.replica.DeltaPrecision;
+import dptrain.replica.OptimizerStateScope;
 import dptrain.spec.InitialWeights;
 import dptrain.spec.ModelSpec;
 import java.util.Optional;
@@ -32,6 +34,8 @@ public final class TrainingConfigBuilder {
     OptionalInt workers = OptionalInt.empty();
     AveragingSchedule averaging = AveragingSchedule.AUTO;
     Optional<BlockMomentum> blockMomentum = Optional.empty();
+    DeltaPrecision deltaPrecision = TrainingConfig.DEFAULT_DELTA_PRECISION;
+    OptimizerStateScope optimizerState = TrainingConfig.DEFAULT_OPTIMIZER_STATE;
     Checkpointing checkpointing = Checkpointing.NONE;
     EarlyStopping earlyStopping = EarlyStopping.NONE;
     String output;
@@ -105,6 +109,63 @@ public final class TrainingConfigBuilder {
         }
         this.batchScope = scope;
         return this;
+    }
+
+    /**
+     * The precision each averaging round's parameter deltas travel in (default: {@link
+     * TrainingConfig#DEFAULT_DELTA_PRECISION}): {@link DeltaPrecision#FLOAT32}, the exact states; or
+     * {@link DeltaPrecision#FLOAT16} or {@link DeltaPrecision#BFLOAT16}: each replica sends the delta
+     * it trained (plus the residual its earlier rounds left) rounded to 16 bits, and the averaged
+     * delta comes back rounded the same way, so the replicas' exchange moves about a quarter of the
+     * float32 parameters' bytes. An epoch's last round, and a round a checkpoint follows, stay float32
+     * and flush the residuals, so checkpoints and {@code --resume} hold no residual. The optimizer
+     * state still travels in float32. Accuracy: PARITY.md.
+     */
+    public TrainingConfigBuilder deltaPrecision(DeltaPrecision precision) {
+        if (precision == null) {
+            throw ParameterException.notAllowed(TrainingConfig.DELTA_PRECISION_KEY, null, DELTA_PRECISIONS);
+        }
+        this.deltaPrecision = precision;
+        return this;
+    }
+
+    private static final String DELTA_PRECISIONS = "float32, float16 or bfloat16";
+
+    /**
+     * Where the optimizer state (RMSprop's, Adam's) lives between averaging rounds (default: {@link
+     * TrainingConfig#DEFAULT_OPTIMIZER_STATE}): {@link OptimizerStateScope#AVERAGED} with the
+     * parameters every round, or {@link OptimizerStateScope#LOCAL}: each replica keeps its own and
+     * only the parameters are averaged (DiLoCo's inner optimizer), except in an epoch's last round
+     * and a round a checkpoint follows, which average it too, so that checkpoints and {@code
+     * --resume} hold one state for all. Not with {@code spark.dptrain.roundExchange=socket}.
+     * Accuracy: PARITY.md.
+     */
+    public TrainingConfigBuilder optimizerState(OptimizerStateScope scope) {
+        if (scope == null) {
+            throw ParameterException.notAllowed(TrainingConfig.OPTIMIZER_STATE_KEY, null, "averaged or local");
+        }
+        this.optimizerState = scope;
+        return this;
+    }
+
+    /** {@code averaged} or {@code local}, for {@link #optimizerState}. */
+    public static OptimizerStateScope parseOptimizerState(String text) {
+        try {
+            return OptimizerStateScope.parse(text == null ? "" : text);
+        } catch (IllegalArgumentException e) {
+            throw ParameterException.notAllowed(TrainingConfig.OPTIMIZER_STATE_KEY, "'" + text + "'",
+                    "averaged or local");
+        }
+    }
+
+    /** {@code float32}, {@code float16} or {@code bfloat16}, for {@link #deltaPrecision}. */
+    public static DeltaPrecision parseDeltaPrecision(String text) {
+        try {
+            return DeltaPrecision.parse(text == null ? "" : text);
+        } catch (IllegalArgumentException e) {
+            throw ParameterException.notAllowed(TrainingConfig.DELTA_PRECISION_KEY, "'" + text + "'",
+                    DELTA_PRECISIONS);
+        }
     }
 
     /** Seeds the shuffle, the split and dropout (default: the spec's seed). */

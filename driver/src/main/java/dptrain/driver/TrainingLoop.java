@@ -104,7 +104,8 @@ final class TrainingLoop {
         progress.started(training.examples(), validation == null ? 0 : validation.examples(), stepsPerEpoch,
                 roundsPerEpoch, workerMinibatch);
         try (RoundTransport opened = RoundExchangeSettings.open(jsc, training.batches(), spec, jobId,
-                config.workers(), roundsPerEpoch, config.epochs(), config.blockMomentum())) {
+                config.workers(), roundsPerEpoch, config.epochs(), config.blockMomentum(), config.deltaPrecision(),
+                config.optimizerState())) {
             transport = opened;
             roundsTravel = opened.describe();
             progress.roundTransport(roundsTravel);
@@ -202,6 +203,17 @@ final class TrainingLoop {
         return (batchesEnd + minibatchesPerRound - 1) / minibatchesPerRound;
     }
 
+    /**
+     * True for the round from minibatch {@code firstBatch} when it must leave every replica with one
+     * state and nothing held back (16-bit deltas' residuals): the epoch's last round, or one a
+     * checkpoint follows, so that checkpoints, --resume and a restarted stage never need a residual.
+     */
+    private boolean exactRound(int firstBatch) {
+        int end = Math.min(stepsPerEpoch, firstBatch + minibatchesPerRound);
+        return end >= stepsPerEpoch || (config.checkpointing().everyRounds() > 0
+                && roundIndex(end) % config.checkpointing().everyRounds() == 0);
+    }
+
     private void runRound(int epoch, long epochBegan) {
         int firstBatch = batchesDone;
         int round = firstBatch / minibatchesPerRound + 1;
@@ -209,7 +221,7 @@ final class TrainingLoop {
                 epoch, config.epochs(), round, roundsPerEpoch), false);
         long roundBegan = System.nanoTime();
         RoundTransport.Round trained = transport.train(learned, epoch, round, firstBatch, minibatchesPerRound,
-                roundSeed(config.seed(), epoch, firstBatch));
+                roundSeed(config.seed(), epoch, firstBatch), exactRound(firstBatch));
         long trainedAt = System.nanoTime();
         if (trained.contributions() != config.workers()) {
             throw new IllegalStateException("round " + round + " of epoch " + epoch + " combined "

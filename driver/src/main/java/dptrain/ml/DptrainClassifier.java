@@ -63,6 +63,16 @@ public final class DptrainClassifier extends NetworkEstimator<DptrainClassificat
         return put(batchScope(), value);
     }
 
+    /** The precision of the rounds' parameter deltas: {@code float32}, {@code float16} or {@code bfloat16}. */
+    public DptrainClassifier setDeltaPrecision(String value) {
+        return put(deltaPrecision(), value);
+    }
+
+    /** Where the optimizer state lives between rounds: {@code averaged} or {@code local}. */
+    public DptrainClassifier setOptimizerState(String value) {
+        return put(optimizerState(), value);
+    }
+
     public DptrainClassifier setWorkers(int value) {
         return put(workers(), value);
     }

@@ -60,6 +60,16 @@ public final class DptrainRegressor extends NetworkEstimator<DptrainRegressionMo
         return put(batchScope(), value);
     }
 
+    /** The precision of the rounds' parameter deltas: {@code float32}, {@code float16} or {@code bfloat16}. */
+    public DptrainRegressor setDeltaPrecision(String value) {
+        return put(deltaPrecision(), value);
+    }
+
+    /** Where the optimizer state lives between rounds: {@code averaged} or {@code local}. */
+    public DptrainRegressor setOptimizerState(String value) {
+        return put(optimizerState(), value);
+    }
+
     public DptrainRegressor setWorkers(int value) {
         return put(workers(), value);
     }

@@ -4,6 +4,7 @@ import dptrain.data.ExampleCheck;
 import dptrain.data.SequenceLength;
 import dptrain.driver.DistributedTrainer;
 import dptrain.driver.TrainingConfig;
+import dptrain.driver.TrainingConfigBuilder;
 import dptrain.driver.TrainingProgress;
 import dptrain.driver.TrainingResult;
 import dptrain.driver.files.InputException;
@@ -55,6 +56,8 @@ abstract class NetworkEstimator<M extends NetworkModel<M>> extends Estimator<M> 
     private final IntParam epochs;
     private final IntParam batchSize;
     private final Param<String> batchScope;
+    private final Param<String> deltaPrecision;
+    private final Param<String> optimizerState;
     private final IntParam workers;
     private final Param<String> averagingFrequency;
     private final DoubleParam learningRate;
@@ -86,6 +89,17 @@ abstract class NetworkEstimator<M extends NetworkModel<M>> extends Estimator<M> 
                 + "'auto' (split only as far as every replica keeps " + BatchScope.AUTO_MIN_MINIBATCHES_PER_EPOCH
                 + " minibatches per epoch) (default: '" + TrainingConfig.DEFAULT_BATCH_SCOPE + "'; PARITY.md)",
                 ParamRules.rule(this, "batchScope", (String k) -> isBatchScope(k), "worker, global or auto"));
+        deltaPrecision = new Param<>(this, "deltaPrecision", "the precision each averaging round's parameter deltas "
+                + "travel in, as the CLI's --delta-precision: 'float32' (exact), 'float16' or 'bfloat16' (rounded, "
+                + "with error feedback; an epoch's last round stays float32) (default: '"
+                + TrainingConfig.DEFAULT_DELTA_PRECISION + "'; PARITY.md)",
+                ParamRules.rule(this, "deltaPrecision", (String k) -> isDeltaPrecision(k),
+                        "float32, float16 or bfloat16"));
+        optimizerState = new Param<>(this, "optimizerState", "where the optimizer state lives between averaging "
+                + "rounds, as the CLI's --optimizer-state: 'averaged' (with the parameters) or 'local' (each replica "
+                + "keeps its own; an epoch's last round averages it) (default: '"
+                + TrainingConfig.DEFAULT_OPTIMIZER_STATE + "'; PARITY.md)",
+                ParamRules.rule(this, "optimizerState", (String k) -> isOptimizerState(k), "averaged or local"));
         workers = new IntParam(this, "workers", "model replicas, one Spark partition each (default: Spark's default "
                 + "parallelism)", ParamRules.rule(this, "workers", (Integer n) -> n >= 1, "a whole number >= 1"));
         averagingFrequency = new Param<>(this, "averagingFrequency", "how often the replicas are averaged: every K "
@@ -113,6 +127,8 @@ abstract class NetworkEstimator<M extends NetworkModel<M>> extends Estimator<M> 
         setDefault(epochs, TrainingConfig.DEFAULT_EPOCHS);
         setDefault(batchSize, TrainingConfig.DEFAULT_BATCH_SIZE);
         setDefault(batchScope, TrainingConfig.DEFAULT_BATCH_SCOPE.toString());
+        setDefault(deltaPrecision, TrainingConfig.DEFAULT_DELTA_PRECISION.toString());
+        setDefault(optimizerState, TrainingConfig.DEFAULT_OPTIMIZER_STATE.toString());
         setDefault(averagingFrequency, AveragingSchedule.AUTO.toString());
         setDefault(validationFraction, 0.0);
         setDefault(featuresCol, ParamRules.FEATURES_COL);
@@ -141,6 +157,14 @@ abstract class NetworkEstimator<M extends NetworkModel<M>> extends Estimator<M> 
 
     public Param<String> batchScope() {
         return batchScope;
+    }
+
+    public Param<String> deltaPrecision() {
+        return deltaPrecision;
+    }
+
+    public Param<String> optimizerState() {
+        return optimizerState;
     }
 
     public IntParam workers() {
@@ -191,6 +215,14 @@ abstract class NetworkEstimator<M extends NetworkModel<M>> extends Estimator<M> 
         return getOrDefault(batchScope);
     }
 
+    public String getDeltaPrecision() {
+        return getOrDefault(deltaPrecision);
+    }
+
+    public String getOptimizerState() {
+        return getOrDefault(optimizerState);
+    }
+
     public String getAveragingFrequency() {
         return getOrDefault(averagingFrequency);
     }
@@ -218,6 +250,24 @@ abstract class NetworkEstimator<M extends NetworkModel<M>> extends Estimator<M> 
 
     public String getLabelCol() {
         return getOrDefault(labelCol);
+    }
+
+    private static boolean isOptimizerState(String text) {
+        try {
+            TrainingConfigBuilder.parseOptimizerState(text);
+            return true;
+        } catch (ParameterException e) {
+            return false;
+        }
+    }
+
+    private static boolean isDeltaPrecision(String text) {
+        try {
+            TrainingConfigBuilder.parseDeltaPrecision(text);
+            return true;
+        } catch (ParameterException e) {
+            return false;
+        }
     }
 
     private static boolean isBatchScope(String text) {
@@ -280,6 +330,8 @@ abstract class NetworkEstimator<M extends NetworkModel<M>> extends Estimator<M> 
                                 .withSequences(sequenceLength()))
                         .epochs(getEpochs()).batchSize(getBatchSize())
                         .batchScope(BatchScope.parse(getBatchScope())).workers(replicas)
+                        .deltaPrecision(TrainingConfigBuilder.parseDeltaPrecision(getDeltaPrecision()))
+                        .optimizerState(TrainingConfigBuilder.parseOptimizerState(getOptimizerState()))
                         .averaging(AveragingSchedule.parse(getAveragingFrequency()))
                         .validationSplit(getValidationFraction()).seed(shuffleSeed).build();
             } catch (ParameterException e) {

@@ -4,6 +4,7 @@ import static dptrain.cli.TrainCommandTest.BOOK_SPEC;
 import static dptrain.cli.TrainCommandTest.dptrain;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dptrain.testing.FashionMnist;
@@ -11,6 +12,7 @@ import dptrain.testing.FaultInjection;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -149,14 +151,94 @@ class DeterminismTest {
                 "block momentum among the replicas differs from the driver's");
     }
 
-    private static float[] trainWith(Path out, String[] options, String master, String conf) throws IOException {
+    /**
+     * Each replica keeping its own optimizer state between the epoch's exact rounds (alone, and with
+     * float16 deltas) gives the same bits whether the driver averages (a job per round; auto in local
+     * mode takes it instead of the in-memory exchange, which sends one state to all) or the replicas
+     * do among themselves, also when a stage restarts mid-epoch; and not the averaged state's bits.
+     */
+    @Test
+    void aLocalOptimizerStateGivesTheSameBitsWhereverTheReplicasAreAveraged(@TempDir Path a, @TempDir Path b,
+            @TempDir Path c, @TempDir Path d, @TempDir Path e, @TempDir Path f) throws IOException {
+        String jobs = "spark.dptrain.roundExchange=jobs";
+        String peers = "spark.dptrain.roundExchange=peers";
+        String[] local = {"--optimizer-state", "local"};
+        float[] averaged = train(a, "local[3]", jobs);
+        float[] jobPerRound = trainWith(b, local, "local[3]", jobs);
+        assertFalse(Arrays.equals(averaged, jobPerRound), "a local optimizer state changes the result");
+        assertArrayEquals(jobPerRound, trainWith(c, local, "local[3]", "spark.dptrain.roundExchange=auto"),
+                "auto (a job per round in local mode) differs");
+        int before = FaultInjection.injectedFailures();
+        assertArrayEquals(jobPerRound, trainWith(d, local, "local[3,3]", peers, FaultInjection.enable(),
+                "spark.dptrain.test.failFirstAttempt=1:2:0,2:3:2"), "a local optimizer state among the replicas "
+                + "with a restarted stage differs from the driver's");
+        assertEquals(2, FaultInjection.injectedFailures() - before, "the two chosen tasks failed once each");
+
+        TrainCommandTest.Run socket = dptrain("train", "--model", BOOK_SPEC, "--train", trainImages.toString(),
+                "--workers", "3", "--master", "local[3]", "--output", f.resolve("socket").toString(), "--conf",
+                "spark.ui.enabled=false", "--conf", "spark.dptrain.roundExchange=socket", "--optimizer-state", "local");
+        assertTrue(socket.err().contains("dptrain: error: spark.dptrain.roundExchange=socket sends every replica the "
+                + "same state each round, so it cannot keep each replica's own optimizer state (--optimizer-state "
+                + "local); use spark.dptrain.roundExchange=peers, jobs or auto"), socket.out() + socket.err());
+        assertTrue(socket.code() != ExitCodes.OK);
+
+        String[] both = {"--optimizer-state", "local", "--delta-precision", "float16"};
+        float[] bothJobs = trainWith(e, both, "local[3]", jobs);
+        assertFalse(Arrays.equals(bothJobs, jobPerRound), "float16 deltas change it again");
+        assertArrayEquals(bothJobs, trainWith(f, both, "local[3]", peers),
+                "a local optimizer state with float16 deltas among the replicas differs from the driver's");
+    }
+
+    private static float[] trainWith(Path out, String[] options, String master, String... conf) throws IOException {
         List<String> args = new ArrayList<>(List.of("train", "--model", BOOK_SPEC, "--train", trainImages.toString(),
                 "--epochs", "2", "--batch-size", "150", "--workers", "3", "--averaging-frequency", "2",
-                "--master", master, "--output", out.toString(), "--conf", "spark.ui.enabled=false", "--conf", conf));
+                "--master", master, "--output", out.toString(), "--conf", "spark.ui.enabled=false"));
+        for (String c : conf) {
+            args.add("--conf");
+            args.add(c);
+        }
         args.addAll(List.of(options));
         TrainCommandTest.Run run = dptrain(args.toArray(String[]::new));
         assertEquals(ExitCodes.OK, run.code(), run.out() + run.err());
+        if (List.of(options).contains("--delta-precision")) {
+            String precision = options[List.of(options).indexOf("--delta-precision") + 1];
+            assertTrue(run.out().contains("; parameter deltas in " + precision + " with error feedback"), run.out());
+        }
+        assertEquals(String.join(" ", options).contains("--optimizer-state local"),
+                run.out().contains("(--optimizer-state local)"), run.out());
         return ResumeTest.parameters(out);
+    }
+
+    /**
+     * Parameter deltas rounded to float16 or bfloat16 with error feedback (3 rounds per epoch: two
+     * rounded, the last exact) give the same bits whether the driver averages (a job per round,
+     * rounds in one job in memory) or the replicas average among themselves with 2-byte codes on
+     * the wire, also when a stage restarts mid-epoch and replays its rounds; and not float32's bits.
+     */
+    @Test
+    void sixteenBitDeltasGiveTheSameBitsWhereverTheReplicasAreAveraged(@TempDir Path a, @TempDir Path b,
+            @TempDir Path c, @TempDir Path d, @TempDir Path e, @TempDir Path f, @TempDir Path g) throws IOException {
+        String jobs = "spark.dptrain.roundExchange=jobs";
+        String peers = "spark.dptrain.roundExchange=peers";
+        String[] fp16 = {"--delta-precision", "float16"};
+        float[] float32 = train(a, "local[3]", jobs);
+        float[] jobPerRound = trainWith(b, fp16, "local[3]", jobs);
+        assertFalse(Arrays.equals(float32, jobPerRound), "float16 deltas change the result");
+        assertArrayEquals(jobPerRound, trainWith(c, fp16, "local[3]", "spark.dptrain.roundExchange=socket"),
+                "float16 deltas averaged in one job (in memory) differ from a job per round");
+        assertArrayEquals(jobPerRound, trainWith(d, fp16, "local[3]", peers),
+                "float16 deltas averaged among the replicas differ from the driver's average");
+        int before = FaultInjection.injectedFailures();
+        assertArrayEquals(jobPerRound, trainWith(e, fp16, "local[3,3]", peers, FaultInjection.enable(),
+                "spark.dptrain.test.failFirstAttempt=1:2:0,2:3:2"), "float16 deltas among the replicas with a "
+                + "restarted stage differ");
+        assertEquals(2, FaultInjection.injectedFailures() - before, "the two chosen tasks failed once each");
+
+        String[] bf16 = {"--delta-precision", "bfloat16"};
+        float[] bfloat16 = trainWith(f, bf16, "local[3]", jobs);
+        assertFalse(Arrays.equals(bfloat16, jobPerRound), "bfloat16 is not float16");
+        assertArrayEquals(bfloat16, trainWith(g, bf16, "local[3]", peers),
+                "bfloat16 deltas averaged among the replicas differ from the driver's average");
     }
 
     /**

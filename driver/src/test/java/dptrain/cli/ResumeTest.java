@@ -180,6 +180,93 @@ class ResumeTest {
         assertSameAsReference(midEpoch);
     }
 
+    /**
+     * With float16 deltas (rounds of 2 minibatches and a checkpoint every 2 rounds: rounds 1 and 3
+     * of each epoch rounded, 2 and 4 exact), a run stopped after an epoch and runs resumed from a
+     * mid-epoch checkpoint, by the driver's average or among the replicas, end with the
+     * uninterrupted run's bits: no residual is needed where a checkpoint is taken.
+     */
+    @Test
+    void sixteenBitDeltasResumeWithTheSameBits(@TempDir Path uninterrupted, @TempDir Path float32,
+            @TempDir Path midEpoch, @TempDir Path amongReplicas) throws IOException {
+        List<String> fp16 = List.of("--delta-precision", "float16", "--averaging-frequency", "2",
+                "--checkpoint-every", "2", "--epochs", "2");
+        TrainCommandTest.Run whole = train(uninterrupted, fp16.toArray(String[]::new));
+        assertEquals(ExitCodes.OK, whole.code(), whole.err());
+        float[] expected = parameters(uninterrupted);
+        TrainCommandTest.Run plain = train(float32, "--averaging-frequency", "2", "--checkpoint-every", "2",
+                "--epochs", "2");
+        assertEquals(ExitCodes.OK, plain.code(), plain.err());
+        assertFalse(java.util.Arrays.equals(expected, parameters(float32)), "float16 deltas change the result");
+
+        List<String> firstEpoch = new ArrayList<>(fp16);
+        firstEpoch.set(firstEpoch.indexOf("--epochs") + 1, "1");
+        TrainCommandTest.Run first = train(out, firstEpoch.toArray(String[]::new));
+        assertEquals(ExitCodes.OK, first.code(), first.err());
+        List<String> resume = new ArrayList<>(fp16);
+        resume.add("--resume");
+        TrainCommandTest.Run resumed = train(out, resume.toArray(String[]::new));
+        assertEquals(ExitCodes.OK, resumed.code(), resumed.err());
+        assertArrayEquals(expected, parameters(out), "float16 deltas stopped after an epoch and resumed differ");
+
+        for (Path run : List.of(midEpoch, amongReplicas)) {
+            Path checkpoints = Files.createDirectories(run.resolve("checkpoints"));
+            try (Stream<Path> files = Files.list(uninterrupted.resolve("checkpoints"))) {
+                for (Path f : files.filter(f -> f.getFileName().toString().startsWith("checkpoint-e0001-b000004"))
+                        .toList()) {
+                    Files.copy(f, checkpoints.resolve(f.getFileName()));
+                }
+            }
+        }
+        TrainCommandTest.Run fromMidEpoch = train(midEpoch, fp16.toArray(String[]::new));
+        assertEquals(ExitCodes.OK, fromMidEpoch.code(), fromMidEpoch.err());
+        assertTrue(fromMidEpoch.out().contains("Resuming from checkpoint: epoch 1 of 2 done, 4 of 8"),
+                fromMidEpoch.out());
+        assertArrayEquals(expected, parameters(midEpoch), "float16 deltas resumed mid-epoch differ");
+        List<String> peers = new ArrayList<>(fp16);
+        peers.addAll(List.of("--conf", "spark.dptrain.roundExchange=peers"));
+        TrainCommandTest.Run peersResumed = train(amongReplicas, peers.toArray(String[]::new));
+        assertEquals(ExitCodes.OK, peersResumed.code(), peersResumed.err());
+        assertTrue(peersResumed.out().contains("the replicas averaging among themselves"), peersResumed.out());
+        assertArrayEquals(expected, parameters(amongReplicas),
+                "float16 deltas resumed mid-epoch among the replicas differ");
+    }
+
+    /**
+     * With each replica keeping its optimizer state between exact rounds (rounds of 2 minibatches,
+     * a checkpoint every 2 rounds), a run resumed from a mid-epoch checkpoint, by the driver or
+     * among the replicas, ends with the uninterrupted run's bits.
+     */
+    @Test
+    void aLocalOptimizerStateResumesWithTheSameBits(@TempDir Path uninterrupted, @TempDir Path midEpoch,
+            @TempDir Path amongReplicas) throws IOException {
+        List<String> local = List.of("--optimizer-state", "local", "--averaging-frequency", "2",
+                "--checkpoint-every", "2", "--epochs", "2");
+        TrainCommandTest.Run whole = train(uninterrupted, local.toArray(String[]::new));
+        assertEquals(ExitCodes.OK, whole.code(), whole.err());
+        float[] expected = parameters(uninterrupted);
+        for (Path run : List.of(midEpoch, amongReplicas)) {
+            Path checkpoints = Files.createDirectories(run.resolve("checkpoints"));
+            try (Stream<Path> files = Files.list(uninterrupted.resolve("checkpoints"))) {
+                for (Path f : files.filter(f -> f.getFileName().toString().startsWith("checkpoint-e0001-b000004"))
+                        .toList()) {
+                    Files.copy(f, checkpoints.resolve(f.getFileName()));
+                }
+            }
+        }
+        TrainCommandTest.Run fromMidEpoch = train(midEpoch, local.toArray(String[]::new));
+        assertEquals(ExitCodes.OK, fromMidEpoch.code(), fromMidEpoch.err());
+        assertTrue(fromMidEpoch.out().contains("Resuming from checkpoint: epoch 1 of 2 done, 4 of 8"),
+                fromMidEpoch.out());
+        assertArrayEquals(expected, parameters(midEpoch), "a local optimizer state resumed mid-epoch differs");
+        List<String> peers = new ArrayList<>(local);
+        peers.addAll(List.of("--conf", "spark.dptrain.roundExchange=peers"));
+        TrainCommandTest.Run peersResumed = train(amongReplicas, peers.toArray(String[]::new));
+        assertEquals(ExitCodes.OK, peersResumed.code(), peersResumed.err());
+        assertArrayEquals(expected, parameters(amongReplicas),
+                "a local optimizer state resumed mid-epoch among the replicas differs");
+    }
+
     @Test
     void aRerunIntoTheSameOutputContinuesFromAMidEpochCheckpoint() throws IOException {
         copyCheckpoint(2, 4);

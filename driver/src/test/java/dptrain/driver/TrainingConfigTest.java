@@ -11,6 +11,8 @@ import dptrain.driver.input.DataInput;
 import dptrain.driver.pipeline.BatchScope;
 import dptrain.driver.rounds.AveragingSchedule;
 import dptrain.driver.rounds.BlockMomentum;
+import dptrain.replica.DeltaPrecision;
+import dptrain.replica.OptimizerStateScope;
 import dptrain.spec.ModelSpec;
 import java.io.IOException;
 import java.nio.file.Path;
@@ -124,6 +126,37 @@ class TrainingConfigTest {
                 "block_momentum", "block_lr", "block_nesterov", "model", "normalization"),
                 java.util.List.copyOf(settings.keySet()));
         assertEquals(0.4, settings.get("block_momentum"));
+    }
+
+    @Test
+    void parameterDeltasTravelInFloat32UnlessRoundedAndARoundedRunResumesOnlyRoundedTheSameWay() throws IOException {
+        TrainingConfig exact = TrainingConfig.builder(book(), TRAIN).build().resolve(2);
+        assertEquals(DeltaPrecision.FLOAT32, exact.deltaPrecision(), "the default: PARITY.md's rule kept float32");
+        assertEquals("float32", exact.describe().get("delta_precision"));
+        assertFalse(exact.resumeSettings().containsKey("delta_precision"), "checkpoints from before still resume");
+        TrainingConfig half = exact.toBuilder().deltaPrecision(DeltaPrecision.FLOAT16).build();
+        assertEquals("float16", half.resumeSettings().get("delta_precision"));
+        assertEquals(DeltaPrecision.BFLOAT16, TrainingConfigBuilder.parseDeltaPrecision(" BFloat16 "));
+        ParameterException e = assertThrows(ParameterException.class,
+                () -> TrainingConfigBuilder.parseDeltaPrecision("half"));
+        assertEquals("--delta-precision: 'half' is not allowed; expected float32, float16 or bfloat16",
+                e.message(ParameterException::flag));
+        assertThrows(ParameterException.class, () -> TrainingConfig.builder(book(), TRAIN).deltaPrecision(null));
+    }
+
+    @Test
+    void theOptimizerStateIsAveragedUnlessKeptLocalAndALocalRunResumesOnlyLocal() throws IOException {
+        TrainingConfig averaged = TrainingConfig.builder(book(), TRAIN).build().resolve(2);
+        assertEquals(OptimizerStateScope.AVERAGED, averaged.optimizerState(), "the default");
+        assertEquals("averaged", averaged.describe().get("optimizer_state"));
+        assertFalse(averaged.resumeSettings().containsKey("optimizer_state"), "checkpoints from before still resume");
+        TrainingConfig local = averaged.toBuilder().optimizerState(OptimizerStateScope.LOCAL).build();
+        assertEquals("local", local.resumeSettings().get("optimizer_state"));
+        ParameterException e = assertThrows(ParameterException.class,
+                () -> TrainingConfigBuilder.parseOptimizerState("shared"));
+        assertEquals("--optimizer-state: 'shared' is not allowed; expected averaged or local",
+                e.message(ParameterException::flag));
+        assertThrows(ParameterException.class, () -> TrainingConfig.builder(book(), TRAIN).optimizerState(null));
     }
 
     @Test

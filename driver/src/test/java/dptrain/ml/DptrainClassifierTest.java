@@ -168,6 +168,13 @@ class DptrainClassifierTest {
         assertMessage("DptrainClassifier batchScope: 'replica' is not allowed; expected worker, global or auto",
                 assertThrows(IllegalArgumentException.class, () -> classifier.setBatchScope("replica")));
         assertEquals("global", classifier.getBatchScope());
+        assertMessage("DptrainClassifier deltaPrecision: 'half' is not allowed; expected float32, float16 or bfloat16",
+                assertThrows(IllegalArgumentException.class, () -> classifier.setDeltaPrecision("half")));
+        assertEquals("float32", classifier.getDeltaPrecision());
+        assertEquals("bfloat16", classifier.setDeltaPrecision("bfloat16").getDeltaPrecision());
+        assertMessage("DptrainClassifier optimizerState: 'shared' is not allowed; expected averaged or local",
+                assertThrows(IllegalArgumentException.class, () -> classifier.setOptimizerState("shared")));
+        assertEquals("averaged", classifier.getOptimizerState());
         assertMessage("DptrainClassifier learningRate: -0.1 is not allowed; expected a number > 0",
                 assertThrows(IllegalArgumentException.class, () -> classifier.setLearningRate(-0.1)));
         assertMessage("DptrainClassifier validationFraction: 1.0 is not allowed; expected a fraction in [0, 1)",

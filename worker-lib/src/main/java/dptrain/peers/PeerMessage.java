@@ -24,10 +24,12 @@ import java.util.List;
  * task   -> driver  Hello      where the task's own server listens
  * driver -> task    Start      every task's address, and the task's chunk of the state to start from (and of
  *                               block momentum's filter)
- * driver -> task 0  Assign     the round: epoch, round, first minibatch, minibatches, seed (task 0 passes it on)
+ * driver -> task 0  Assign     the round: epoch, round, first minibatch, minibatches, seed, whether it is exact
+ *                               (task 0 passes it on)
  * task   -> task    Header     what the sender's replica did in the round (its statistics, or its rejection)
- * task   -> owner   Chunk      the sender's values of the owner's chunk of the state it reached
- * owner  -> task    Reduced    the owner's chunk of the next state, averaged and filtered
+ * task   -> owner   Chunk      the sender's values of the owner's chunk of the state it reached (with 16-bit
+ *                               deltas: its parameters as codes, 2 bytes each, the optimizer state as floats)
+ * owner  -> task    Reduced    the owner's chunk of the next state, averaged and filtered (codes likewise)
  * task 0 -> driver  Report     the round's statistics and checks
  * driver -> task    Fetch      send your chunk of the state of round seq
  * task   -> driver  State      that chunk, with its chunk of the filter
@@ -52,18 +54,33 @@ public sealed interface PeerMessage {
             implements PeerMessage {
     }
 
-    record Assign(Envelope envelope, int epoch, int round, int firstBatch, int minibatches, long roundSeed)
-            implements PeerMessage {
+    /** {@code exact}: the round's deltas travel in float32 and flush the residuals (see DeltaFeedback). */
+    record Assign(Envelope envelope, int epoch, int round, int firstBatch, int minibatches, long roundSeed,
+            boolean exact) implements PeerMessage {
+        public Assign(Envelope envelope, int epoch, int round, int firstBatch, int minibatches, long roundSeed) {
+            this(envelope, epoch, round, firstBatch, minibatches, roundSeed, false);
+        }
     }
 
     /** {@code contributes}: chunks of the sender's state follow for every owner. */
     record Header(Envelope envelope, boolean contributes, ReplicaResult statsOrRejection) implements PeerMessage {
     }
 
-    record Chunk(Envelope envelope, TrainingState values) implements PeerMessage {
+    /**
+     * {@code codes}: null, or the 16-bit deltas of the chunk's parameters from the round's start
+     * ({@code values} then holds no parameters, only the optimizer state and counters).
+     */
+    record Chunk(Envelope envelope, TrainingState values, short[] codes) implements PeerMessage {
+        public Chunk(Envelope envelope, TrainingState values) {
+            this(envelope, values, null);
+        }
     }
 
-    record Reduced(Envelope envelope, boolean finite, TrainingState values) implements PeerMessage {
+    /** {@code codes} as in {@link Chunk}. */
+    record Reduced(Envelope envelope, boolean finite, TrainingState values, short[] codes) implements PeerMessage {
+        public Reduced(Envelope envelope, boolean finite, TrainingState values) {
+            this(envelope, finite, values, null);
+        }
     }
 
     /** Bytes are what partition 0 sent and received among the replicas in the round. */
@@ -84,13 +101,13 @@ public sealed interface PeerMessage {
     /** This message as the bytes {@link #decode} reads. */
     public static ByteBuffer encode(PeerMessage message) {
         if (message instanceof Chunk m) {
-            return withStates(m, null, null, m.values(), null, null, false);
+            return withStates(m, null, null, m.values(), null, null, false, m.codes());
         } else if (message instanceof Reduced m) {
-            return withStates(m, m.finite(), null, m.values(), null, null, false);
+            return withStates(m, m.finite(), null, m.values(), null, null, false, m.codes());
         } else if (message instanceof Start m) {
-            return withStates(m, null, m.addresses(), m.chunk(), m.global(), m.delta(), true);
+            return withStates(m, null, m.addresses(), m.chunk(), m.global(), m.delta(), true, null);
         } else if (message instanceof State m) {
-            return withStates(m, null, null, m.chunk(), m.global(), m.delta(), true);
+            return withStates(m, null, null, m.chunk(), m.global(), m.delta(), true, null);
         }
         return withDataOutput(message);
     }
@@ -104,16 +121,19 @@ public sealed interface PeerMessage {
      * A message that carries a state, in one buffer sized exactly with each float array put in one
      * bulk copy (these are the messages that carry megabytes every round): the head, then {@code flag}
      * if given, {@code addresses} if given (a count, then each as a length and UTF-8 bytes), the state,
-     * and, when {@code filterFollows}, whether a filter follows and the filter's two arrays as a state's.
+     * and, when {@code filterFollows}, whether a filter follows and the filter's two arrays as a state's;
+     * a chunk's or a reduced chunk's 16-bit codes last (a count, -1 for none, then 2 bytes each).
      */
     private static ByteBuffer withStates(PeerMessage message, Boolean flag, List<String> addresses,
-            TrainingState state, float[] global, float[] delta, boolean filterFollows) {
+            TrainingState state, float[] global, float[] delta, boolean filterFollows, short[] codes) {
+        boolean codesFollow = message instanceof Chunk || message instanceof Reduced;
         TrainingState filter = global == null ? null : TrainingState.restore(global, delta, 0, 0);
         List<byte[]> encodedAddresses = addresses == null ? List.of()
                 : addresses.stream().map(a -> a.getBytes(java.nio.charset.StandardCharsets.UTF_8)).toList();
         int size = headBytes() + (flag == null ? 0 : 1) + state.encodedSize() + (filterFollows ? 1 : 0)
                 + (filter == null ? 0 : filter.encodedSize())
-                + (addresses == null ? 0 : 4 + encodedAddresses.stream().mapToInt(a -> 4 + a.length).sum());
+                + (addresses == null ? 0 : 4 + encodedAddresses.stream().mapToInt(a -> 4 + a.length).sum())
+                + (codesFollow ? 4 + (codes == null ? 0 : 2 * codes.length) : 0);
         ByteBuffer out = ByteBuffer.allocate(size);
         Envelope e = message.envelope();
         out.put(kind(message)).putLong(e.token()).putInt(e.attempt()).putInt(e.sequence()).putInt(e.from());
@@ -131,6 +151,13 @@ public sealed interface PeerMessage {
             out.put((byte) (filter == null ? 0 : 1));
             if (filter != null) {
                 filter.encodeInto(out);
+            }
+        }
+        if (codesFollow) {
+            out.putInt(codes == null ? -1 : codes.length);
+            if (codes != null) {
+                out.asShortBuffer().put(codes);
+                out.position(out.position() + 2 * codes.length);
             }
         }
         return out.flip();
@@ -155,6 +182,7 @@ public sealed interface PeerMessage {
                 out.writeInt(m.firstBatch());
                 out.writeInt(m.minibatches());
                 out.writeLong(m.roundSeed());
+                out.writeBoolean(m.exact());
             } else if (message instanceof Header m) {
                 out.writeBoolean(m.contributes());
                 m.statsOrRejection().writeTo(out);
@@ -195,7 +223,8 @@ public sealed interface PeerMessage {
             Envelope e = new Envelope(in.readLong(), in.readInt(), in.readInt(), in.readInt());
             return switch (kind) {
                 case 1 -> new Hello(e, in.readUTF(), in.readInt());
-                case 3 -> new Assign(e, in.readInt(), in.readInt(), in.readInt(), in.readInt(), in.readLong());
+                case 3 -> new Assign(e, in.readInt(), in.readInt(), in.readInt(), in.readInt(), in.readLong(),
+                        in.readBoolean());
                 case 4 -> new Header(e, in.readBoolean(), ReplicaResult.readFrom(in));
                 case 7 -> {
                     ReplicaStats stats = ReplicaResult.readFrom(in).stats();
@@ -224,10 +253,12 @@ public sealed interface PeerMessage {
             Envelope e = new Envelope(in.getLong(), in.getInt(), in.getInt(), in.getInt());
             switch (kind) {
                 case 5:
-                    return new Chunk(e, TrainingState.decode(in));
+                    TrainingState values = TrainingState.decode(in);
+                    return new Chunk(e, values, decodeCodes(in));
                 case 6:
                     boolean finite = in.get() != 0;
-                    return new Reduced(e, finite, TrainingState.decode(in));
+                    TrainingState reduced = TrainingState.decode(in);
+                    return new Reduced(e, finite, reduced, decodeCodes(in));
                 default:
                     List<String> addresses = kind == 2 ? decodeAddresses(in) : null;
                     TrainingState chunk = TrainingState.decode(in);
@@ -240,6 +271,21 @@ public sealed interface PeerMessage {
         } catch (java.nio.BufferUnderflowException e) {
             throw new IOException("a message cut short", e);
         }
+    }
+
+    private static short[] decodeCodes(ByteBuffer in) throws IOException {
+        int count = in.getInt();
+        if (count == -1) {
+            return null;
+        }
+        if (count < 0 || count > in.remaining() / 2) {
+            throw new IOException("corrupt message: " + count + " 16-bit deltas in " + in.remaining()
+                    + " remaining bytes");
+        }
+        short[] codes = new short[count];
+        in.asShortBuffer().get(codes);
+        in.position(in.position() + 2 * count);
+        return codes;
     }
 
     private static List<String> decodeAddresses(ByteBuffer in) throws IOException {

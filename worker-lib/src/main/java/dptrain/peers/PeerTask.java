@@ -1,6 +1,9 @@
 package dptrain.peers;
 
+import dptrain.replica.DeltaFeedback;
+import dptrain.replica.DeltaPrecision;
 import dptrain.replica.MomentumFilter;
+import dptrain.replica.OptimizerStateScope;
 import dptrain.replica.ReplicaResult;
 import dptrain.replica.RoundCombine;
 import dptrain.replica.StateChunks;
@@ -26,8 +29,15 @@ public final class PeerTask {
         ReplicaResult train(TrainingState start, PeerMessage.Assign assignment) throws IOException;
     }
 
-    /** Who this task is: its run's token, stage attempt and partition, and block momentum's settings (or null). */
-    public record Identity(long token, int attempt, int partition, MomentumFilter momentum) {
+    /**
+     * Who this task is: its run's token, stage attempt and partition, block momentum's settings (or
+     * null), the precision its parameter deltas travel in, and where its optimizer state lives.
+     */
+    public record Identity(long token, int attempt, int partition, MomentumFilter momentum, DeltaPrecision deltas,
+            OptimizerStateScope optimizerState) {
+        public Identity(long token, int attempt, int partition, MomentumFilter momentum) {
+            this(token, attempt, partition, momentum, DeltaPrecision.FLOAT32, OptimizerStateScope.AVERAGED);
+        }
     }
 
     private final PeerNetwork net;
@@ -41,6 +51,8 @@ public final class PeerTask {
     private TrainingState current;
     private PeerRound.Owned owned;
     private PeerRound.Owned previous;
+    /** The residuals of 16-bit deltas since the state the driver last sent, or null for float32 deltas. */
+    private DeltaFeedback feedback;
     private final List<Integer> deferredFetches = new ArrayList<>();
 
     private PeerTask(PeerNetwork net, Identity identity, String driverHost, int driverPort,
@@ -85,7 +97,8 @@ public final class PeerTask {
                 }
                 ReplicaResult trained = trainer.train(current, assign);
                 PeerRound.Result result = PeerRound.combine(net, peers, envelope(assign.envelope().sequence()), chunks,
-                        owned, trained, stillWanted);
+                        owned, trained, stillWanted, feedback, current, assign.exact(),
+                        identity.optimizerState() == OptimizerStateScope.LOCAL);
                 current = result.next();
                 previous = owned;
                 owned = result.owned();
@@ -144,6 +157,8 @@ public final class PeerTask {
         current = chunks.assemble(parts);
         previous = null;
         owned = new PeerRound.Owned(seq, start.chunk(), filter);
+        // The driver sends a state only where residuals are zero (an epoch's start, after an exact round).
+        feedback = identity.deltas().rounds() ? new DeltaFeedback(identity.deltas()) : null;
     }
 
     /** Sends the driver this task's chunk of round {@code seq}'s state: the current one or the one before. */

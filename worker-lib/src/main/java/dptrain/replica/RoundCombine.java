@@ -61,6 +61,33 @@ public final class RoundCombine {
     }
 
     /**
+     * Where replica {@code trained} starts its next round when it keeps its optimizer state
+     * ({@link OptimizerStateScope#LOCAL}): {@code next}'s parameters and counters with the optimizer
+     * state it reached, or with {@code fallback}'s when it reached none (rejected, or trained on
+     * nothing). The driver and a replica averaging with its peers apply the same rule.
+     */
+    public static TrainingState withOwnOptimizerState(TrainingState next, ReplicaResult trained,
+            TrainingState fallback) {
+        TrainingState own = trained.rejection() == null && trained.state() != null ? trained.state() : fallback;
+        return new TrainingState(next.parametersView(), own.optimizerStateView(), next.iteration(), next.epoch());
+    }
+
+    /** {@code values}' parameters and counters without its optimizer state: what travels when it stays local. */
+    public static TrainingState parametersOnly(TrainingState values) {
+        return new TrainingState(values.parametersView(), new float[0], values.iteration(), values.epoch());
+    }
+
+    /** A whole state from parameters-only chunks ({@link #parametersOnly}) and a whole optimizer state. */
+    public static TrainingState assemble(StateChunks chunks, TrainingState[] parametersOnly, TrainingState optimizer) {
+        float[][] parameters = new float[parametersOnly.length][];
+        for (int p = 0; p < parameters.length; p++) {
+            parameters[p] = parametersOnly[p].parametersView();
+        }
+        return new TrainingState(chunks.assemble(parameters), optimizer.optimizerStateView(),
+                parametersOnly[0].iteration(), parametersOnly[0].epoch());
+    }
+
+    /**
      * Partition {@code partition}'s contribution to the average of one chunk: its chunk of the state
      * it reached (null when it trained on nothing) with the statistics of its whole round, or its
      * rejection.

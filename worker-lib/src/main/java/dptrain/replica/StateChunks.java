@@ -76,6 +76,14 @@ public final class StateChunks implements Serializable {
         return java.util.Arrays.copyOfRange(parameterSized, parameterFrom(chunk), parameterFrom(chunk + 1));
     }
 
+    /** Chunk {@code chunk} of parameter-sized 16-bit codes ({@link DeltaRounding}). */
+    public short[] slice(short[] parameterSized, int chunk) {
+        if (parameterSized.length != parameters) {
+            throw new IllegalArgumentException("expected " + parameters + " codes, got " + parameterSized.length);
+        }
+        return java.util.Arrays.copyOfRange(parameterSized, parameterFrom(chunk), parameterFrom(chunk + 1));
+    }
+
     private float[] sliceOptimizer(float[] optimizerSized, int chunk) {
         return java.util.Arrays.copyOfRange(optimizerSized, optimizerFrom(chunk), optimizerFrom(chunk + 1));
     }

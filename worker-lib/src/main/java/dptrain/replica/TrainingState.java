@@ -103,6 +103,18 @@ public final class TrainingState implements Serializable {
         return new TrainingState(newParameters, optimizerState, iteration, epoch);
     }
 
+    /**
+     * The same parameters and counters with another optimizer state, taken without copying (the
+     * caller hands it over): a replica's own, when it keeps it ({@link OptimizerStateScope#LOCAL}).
+     */
+    public TrainingState withOptimizerState(float[] newOptimizerState) {
+        if (newOptimizerState.length != optimizerState.length) {
+            throw new IllegalArgumentException("expected " + optimizerState.length + " optimizer values, got "
+                    + newOptimizerState.length);
+        }
+        return new TrainingState(parameters, newOptimizerState, iteration, epoch);
+    }
+
     /** The same learned values with new counters. */
     public TrainingState withCounters(int newIteration, int newEpoch) {
         return new TrainingState(parameters, optimizerState, newIteration, newEpoch);

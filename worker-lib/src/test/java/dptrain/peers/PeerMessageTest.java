@@ -38,6 +38,12 @@ class PeerMessageTest {
         assertEquals(new PeerMessage.Hello(E, "10.0.0.7", 4242), roundTrip(new PeerMessage.Hello(E, "10.0.0.7", 4242)));
         assertEquals(new PeerMessage.Assign(E, 2, 5, 64, 16, 99L),
                 roundTrip(new PeerMessage.Assign(E, 2, 5, 64, 16, 99L)));
+        assertEquals(true, roundTrip(new PeerMessage.Assign(E, 2, 5, 64, 16, 99L, true)).exact());
+        PeerMessage.Chunk coded = roundTrip(new PeerMessage.Chunk(E, STATE, new short[] {-1, 0x3c00, 7}));
+        assertArrayEquals(new short[] {-1, 0x3c00, 7}, coded.codes());
+        assertSameState(STATE, coded.values());
+        assertArrayEquals(new short[] {5}, roundTrip(new PeerMessage.Reduced(E, true, STATE, new short[] {5})).codes());
+        assertNull(roundTrip(new PeerMessage.Reduced(E, true, STATE)).codes());
         assertSameState(STATE, roundTrip(new PeerMessage.Chunk(E, STATE)).values());
         PeerMessage.Reduced reduced = roundTrip(new PeerMessage.Reduced(E, false, STATE));
         assertEquals(false, reduced.finite());
@@ -72,7 +78,12 @@ class PeerMessageTest {
         ByteBuffer lying = PeerMessage.encode(new PeerMessage.Chunk(E, STATE));
         lying.putInt(21 + 8, Integer.MAX_VALUE);
         IOException e = assertThrows(IOException.class, () -> PeerMessage.decode(lying));
-        assertEquals("corrupt state: an array of 2147483647 floats in 28 remaining bytes", e.getMessage());
+        assertEquals("corrupt state: an array of 2147483647 floats in 32 remaining bytes", e.getMessage());
+        // A chunk's 16-bit deltas claiming more codes than the bytes left.
+        ByteBuffer codes = PeerMessage.encode(new PeerMessage.Chunk(E, STATE, new short[] {1, 2}));
+        codes.putInt(codes.limit() - 8, 5);
+        IOException c = assertThrows(IOException.class, () -> PeerMessage.decode(codes));
+        assertEquals("corrupt message: 5 16-bit deltas in 4 remaining bytes", c.getMessage());
         assertThrows(IOException.class, () -> PeerMessage.decode(ByteBuffer.wrap(new byte[] {42, 0, 0})));
     }
 }

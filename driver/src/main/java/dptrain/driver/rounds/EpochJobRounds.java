@@ -4,6 +4,8 @@ import dptrain.data.Minibatch;
 import dptrain.exchange.ExchangeAddress;
 import dptrain.exchange.RoundAssignment;
 import dptrain.exchange.RoundClient;
+import dptrain.replica.DeltaFeedback;
+import dptrain.replica.DeltaPrecision;
 import dptrain.replica.HeldResult;
 import dptrain.replica.ParameterAverage;
 import dptrain.replica.ReplicaPool;
@@ -51,11 +53,14 @@ final class EpochJobRounds implements RoundTransport {
     private final RoundExchange exchange;
     private final int epochs;
     private final BlockMomentum momentum;
+    /** The residuals of 16-bit deltas, or null for float32 deltas. */
+    private final DeltaFeedback feedback;
     private JavaFutureAction<List<Integer>> job;
 
     EpochJobRounds(JavaSparkContext jsc, JavaRDD<Minibatch> batches, Broadcast<ModelSpec> spec, String jobId,
-            RoundExchange exchange, int epochs, BlockMomentum momentum) {
+            RoundExchange exchange, int epochs, BlockMomentum momentum, DeltaPrecision precision) {
         this.momentum = momentum;
+        this.feedback = precision.rounds() ? new DeltaFeedback(precision) : null;
         this.jsc = jsc;
         this.batches = batches;
         this.spec = spec;
@@ -66,17 +71,17 @@ final class EpochJobRounds implements RoundTransport {
 
 
     @Override
-    public Round train(LearnedState start, int epoch, int round, int firstBatch, int minibatchesPerRound, long roundSeed) {
+    public Round train(LearnedState start, int epoch, int round, int firstBatch, int minibatchesPerRound,
+            long roundSeed, boolean exact) {
         if (job == null) {
             job = startJob(epoch);
         }
         RoundExchange.RoundResults results = exchange.runRound(epoch, round, firstBatch, minibatchesPerRound, roundSeed,
                 start.state(), job);
-        ParameterAverage average = ParameterAverage.empty();
-        for (ReplicaResult result : results.byPartition()) {
-            average = average.add(result);
-        }
-        return Round.combinedHere(average, start, momentum, results.sendSeconds(), results.waitSeconds());
+        ParameterAverage average = RoundTransport.averageOf(List.of(results.byPartition()), start.state(), feedback,
+                exact);
+        return Round.combinedHere(average, start, momentum, feedback, exact, results.sendSeconds(),
+                results.waitSeconds());
     }
 
     private JavaFutureAction<List<Integer>> startJob(int epoch) {

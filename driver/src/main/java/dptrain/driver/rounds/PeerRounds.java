@@ -4,6 +4,8 @@ import dptrain.data.Minibatch;
 import dptrain.driver.files.EnvironmentException;
 import dptrain.peers.PeerMessage;
 import dptrain.peers.PeerNetwork;
+import dptrain.replica.DeltaPrecision;
+import dptrain.replica.OptimizerStateScope;
 import dptrain.replica.StateChunks;
 import dptrain.replica.TrainingState;
 import dptrain.spec.ModelSpec;
@@ -51,6 +53,8 @@ final class PeerRounds implements RoundTransport {
     private final int epochs;
     private final int workers;
     private final BlockMomentum momentum;
+    private final DeltaPrecision deltas;
+    private final OptimizerStateScope optimizerState;
     private final long token = new SecureRandom().nextLong();
     private final PeerNetwork net;
 
@@ -71,11 +75,15 @@ final class PeerRounds implements RoundTransport {
     private int fetching = -1;
 
     /** A round's order, sent again to a restarted stage's tasks. */
-    private record Order(int sequence, int epoch, int round, int firstBatch, int minibatches, long roundSeed) {
+    private record Order(int sequence, int epoch, int round, int firstBatch, int minibatches, long roundSeed,
+            boolean exact) {
     }
 
     PeerRounds(JavaSparkContext jsc, JavaRDD<Minibatch> batches, Broadcast<ModelSpec> spec, String jobId, int epochs,
-            int workers, BlockMomentum momentum, String bindHost, String host, int port) {
+            int workers, BlockMomentum momentum, DeltaPrecision deltas, OptimizerStateScope optimizerState,
+            String bindHost, String host, int port) {
+        this.deltas = deltas;
+        this.optimizerState = optimizerState;
         this.jsc = jsc;
         this.batches = batches;
         this.spec = spec;
@@ -91,7 +99,7 @@ final class PeerRounds implements RoundTransport {
 
     @Override
     public Round train(LearnedState start, int epoch, int round, int firstBatch, int minibatchesPerRound,
-            long roundSeed) {
+            long roundSeed, boolean exact) {
         long began = System.nanoTime();
         long sentBefore = net.bytesSent();
         if (job == null) {
@@ -106,7 +114,7 @@ final class PeerRounds implements RoundTransport {
                 sendStart();
             }
         }
-        Order order = new Order(++sequence, epoch, round, firstBatch, minibatchesPerRound, roundSeed);
+        Order order = new Order(++sequence, epoch, round, firstBatch, minibatchesPerRound, roundSeed, exact);
         since.add(order);
         if (started) {
             send(0, assignment(order));
@@ -131,7 +139,8 @@ final class PeerRounds implements RoundTransport {
         // latter's RDD without marking it a barrier stage, so its tasks would be neither gang-scheduled
         // nor restarted together, and would have no BarrierTaskContext.
         RDD<Integer> rounds = batches.rdd().barrier().mapPartitionsWithIndex(new PeerEpochTask(spec, jobId, token,
-                net.host(), net.port(), momentum.enabled() ? momentum.arithmetic() : null), false, INTEGER);
+                net.host(), net.port(), momentum.enabled() ? momentum.arithmetic() : null, deltas, optimizerState),
+                false, INTEGER);
         // Through a shuffle, so the barrier stage is a map stage: Spark retries a failed barrier map
         // stage whole (up to spark.stage.maxConsecutiveAttempts), but aborts a failed barrier result stage.
         job = new JavaRDD<>(rounds, INTEGER).repartition(1).collectAsync();
@@ -260,7 +269,7 @@ final class PeerRounds implements RoundTransport {
 
     private PeerMessage.Assign assignment(Order o) {
         return new PeerMessage.Assign(envelope(o.sequence()), o.epoch(), o.round(), o.firstBatch(), o.minibatches(),
-                o.roundSeed());
+                o.roundSeed(), o.exact());
     }
 
     private void sendToAll(PeerMessage message) {

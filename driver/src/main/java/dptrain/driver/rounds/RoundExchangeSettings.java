@@ -1,8 +1,11 @@
 package dptrain.driver.rounds;
 
 import dptrain.data.Minibatch;
+
 import dptrain.driver.files.EnvironmentException;
 import dptrain.driver.files.InputException;
+import dptrain.replica.DeltaPrecision;
+import dptrain.replica.OptimizerStateScope;
 import dptrain.spec.ModelSpec;
 import java.io.IOException;
 import java.util.Locale;
@@ -25,6 +28,8 @@ import org.slf4j.LoggerFactory;
  *       {@code socket} over TCP (the driver averaging, states over its own plain sockets) is refused
  *       when Spark authenticates or encrypts its traffic. A thread can override the mode for its
  *       runs with {@code sparkContext.setLocalProperty}.</li>
+ *   <li>With {@code --optimizer-state local} {@code auto} never picks {@code socket} (its exchange
+ *       sends every replica the same state), and {@code socket} is refused.</li>
  *   <li>{@value #PORT_KEY}: the driver's TCP port for the round exchange (default 0: any free port);
  *       set it where a firewall only opens known ports. Executors' ends of {@code peers} take any
  *       free port, as Spark's block managers do.</li>
@@ -113,7 +118,8 @@ public final class RoundExchangeSettings {
 
     /** The transport for a run of {@code workers} replicas with {@code roundsPerEpoch} rounds per epoch (for the log). */
     public static RoundTransport open(JavaSparkContext jsc, JavaRDD<Minibatch> batches, Broadcast<ModelSpec> spec,
-            String jobId, int workers, int roundsPerEpoch, int epochs, BlockMomentum momentum) {
+            String jobId, int workers, int roundsPerEpoch, int epochs, BlockMomentum momentum, DeltaPrecision deltas,
+            OptimizerStateScope optimizerState) {
         SparkConf conf = jsc.getConf();
         Mode mode = mode(jsc);
         int port = port(conf);
@@ -136,8 +142,16 @@ public final class RoundExchangeSettings {
                     + "=peers (the default on a cluster), which moves states over Spark's own network layer with "
                     + "its authentication and encryption, or jobs");
         }
+        boolean local = optimizerState == OptimizerStateScope.LOCAL;
+        if (mode == Mode.SOCKET && local) {
+            throw new InputException(MODE_KEY + "=socket sends every replica the same state each round, so it "
+                    + "cannot keep each replica's own optimizer state (--optimizer-state local); use " + MODE_KEY
+                    + "=peers, jobs or auto");
+        }
         boolean oneJob = slots >= workers && !dynamic && !speculation;
-        Mode chosen = mode != Mode.AUTO ? mode : !oneJob ? Mode.JOBS : overTcp ? Mode.PEERS : Mode.SOCKET;
+        // socket's exchange sends one state to all: a local optimizer state takes a job per round instead.
+        Mode chosen = mode != Mode.AUTO ? mode : !oneJob ? Mode.JOBS : overTcp ? Mode.PEERS
+                : local ? Mode.JOBS : Mode.SOCKET;
         SlotWait waitForSlots = new SlotWait(slotWait, mode == Mode.AUTO);
         String host = conf.get("spark.driver.host", "localhost");
         String bind = conf.get("spark.driver.bindAddress", host);
@@ -145,12 +159,13 @@ public final class RoundExchangeSettings {
         try {
             transport = switch (chosen) {
                 case PEERS -> new SlotWaitingRounds(new PeerRounds(jsc, batches, spec, jobId, epochs, workers, momentum,
-                        bind, host, port), new JobPerRound(jsc, batches, spec, jobId, momentum), waitForSlots, jsc,
-                        workers);
+                        deltas, optimizerState, bind, host, port), new JobPerRound(jsc, batches, spec, jobId, momentum,
+                        deltas, optimizerState), waitForSlots, jsc, workers);
                 case SOCKET -> new SlotWaitingRounds(new EpochJobRounds(jsc, batches, spec, jobId,
-                        new RoundExchange(workers, bind, host, port, inProcess), epochs, momentum),
-                        new JobPerRound(jsc, batches, spec, jobId, momentum), waitForSlots, jsc, workers);
-                default -> new JobPerRound(jsc, batches, spec, jobId, momentum);
+                        new RoundExchange(workers, bind, host, port, inProcess), epochs, momentum, deltas),
+                        new JobPerRound(jsc, batches, spec, jobId, momentum, deltas, optimizerState), waitForSlots,
+                        jsc, workers);
+                default -> new JobPerRound(jsc, batches, spec, jobId, momentum, deltas, optimizerState);
             };
         } catch (IOException | RuntimeException e) {
             if (e instanceof InputException) {

@@ -1,8 +1,11 @@
 package dptrain.driver.rounds;
 
+import dptrain.replica.DeltaFeedback;
 import dptrain.replica.ParameterAverage;
+import dptrain.replica.ReplicaResult;
 import dptrain.replica.ReplicaStats;
 import dptrain.replica.RoundCombine;
+import dptrain.replica.TrainingState;
 import java.util.List;
 
 /**
@@ -35,9 +38,12 @@ public interface RoundTransport extends AutoCloseable {
             boolean contributed, boolean finite, double sendSeconds, double waitSeconds, double combineSeconds,
             RoundTraffic traffic) {
 
-        /** A round whose results were averaged on the driver: its end as {@link RoundCombine} computes it. */
+        /**
+         * A round whose results were averaged on the driver: its end as {@link RoundCombine} computes it,
+         * its parameters then rounded as the replicas apply them when {@code feedback} is given.
+         */
         static Round combinedHere(ParameterAverage average, LearnedState start, BlockMomentum momentum,
-                double sendSeconds, double waitSeconds) {
+                DeltaFeedback feedback, boolean exact, double sendSeconds, double waitSeconds) {
             BlockMomentum.Filter filter = start.filter();
             RoundCombine.Filter combineFilter = momentum.enabled()
                     ? new RoundCombine.Filter(momentum.arithmetic(), filter.global(), filter.delta())
@@ -45,16 +51,34 @@ public interface RoundTransport extends AutoCloseable {
             RoundCombine.Outcome o = RoundCombine.of(average, start.state(), combineFilter);
             BlockMomentum.Filter nextFilter = momentum.enabled()
                     ? new BlockMomentum.Filter(o.filter().global(), o.filter().delta()) : filter;
-            return new Round(LearnedState.here(o.next(), nextFilter), o.stats(), o.rejections(), o.contributions(),
+            TrainingState next = feedback != null && o.contributed() ? feedback.outcome(start.state(), o.next(), exact)
+                    : o.next();
+            return new Round(LearnedState.here(next, nextFilter), o.stats(), o.rejections(), o.contributions(),
                     o.contributed(), o.finite(), sendSeconds, waitSeconds, o.combineSeconds(), null);
         }
     }
 
     /**
+     * The replicas' results folded in partition order, each first rounded as {@code feedback} says
+     * (when given) against the round's {@code start}: the driver's share of {@link DeltaFeedback}.
+     */
+    static ParameterAverage averageOf(Iterable<ReplicaResult> byPartition, TrainingState start, DeltaFeedback feedback,
+            boolean exact) {
+        ParameterAverage average = ParameterAverage.empty();
+        for (ReplicaResult result : byPartition) {
+            average = average.add(feedback == null ? result : feedback.contribution(result, start, exact));
+        }
+        return average;
+    }
+
+    /**
      * Every partition's replica trains on minibatches {@code [firstBatch, firstBatch + minibatchesPerRound)} of its
      * partition from {@code start}; returns the round's end, the results averaged in partition order.
+     * An {@code exact} round (an epoch's last, or one a checkpoint follows) leaves every replica with
+     * one state and nothing held back: float32 deltas, residuals flushed.
      */
-    Round train(LearnedState start, int epoch, int round, int firstBatch, int minibatchesPerRound, long roundSeed);
+    Round train(LearnedState start, int epoch, int round, int firstBatch, int minibatchesPerRound, long roundSeed,
+            boolean exact);
 
     /**
      * Epoch {@code epoch} is about to start its rounds; returns how they will travel, as {@link

@@ -35,8 +35,9 @@ final class SlotWaitingRounds implements RoundTransport {
 
     @Override
     public Round train(LearnedState start, int epoch, int round, int firstBatch, int minibatchesPerRound,
-            long roundSeed) {
-        return (fallingBack ? jobs : epochJob).train(start, epoch, round, firstBatch, minibatchesPerRound, roundSeed);
+            long roundSeed, boolean exact) {
+        return (fallingBack ? jobs : epochJob).train(start, epoch, round, firstBatch, minibatchesPerRound, roundSeed,
+                exact);
     }
 
     @Override

@@ -4,6 +4,8 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dptrain.data.Minibatch;
+import dptrain.replica.DeltaPrecision;
+import dptrain.replica.OptimizerStateScope;
 import java.time.Duration;
 import org.apache.spark.SparkConf;
 import org.apache.spark.api.java.JavaRDD;
@@ -35,8 +37,9 @@ class EpochSlotWaitTest {
     private static RoundTransport rounds(int workers, SlotWait wait) throws Exception {
         JavaRDD<Minibatch> batches = jsc.emptyRDD();
         return new SlotWaitingRounds(new EpochJobRounds(jsc, batches, null, "EpochSlotWaitTest", new RoundExchange(
-                workers, "127.0.0.1", "127.0.0.1", 0, false), 3, BlockMomentum.NONE),
-                new JobPerRound(jsc, batches, null, "EpochSlotWaitTest", BlockMomentum.NONE), wait, jsc, workers);
+                workers, "127.0.0.1", "127.0.0.1", 0, false), 3, BlockMomentum.NONE, DeltaPrecision.FLOAT32),
+                new JobPerRound(jsc, batches, null, "EpochSlotWaitTest", BlockMomentum.NONE, DeltaPrecision.FLOAT32,
+                OptimizerStateScope.AVERAGED), wait, jsc, workers);
     }
 
     @Test
