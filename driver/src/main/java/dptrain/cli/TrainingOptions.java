@@ -7,7 +7,6 @@ import dptrain.driver.files.ParameterException;
 import dptrain.driver.input.DataInput;
 import dptrain.driver.output.RunOutputs;
 import dptrain.driver.pipeline.BatchScope;
-
 import dptrain.driver.pipeline.CacheMode;
 import dptrain.driver.rounds.AveragingSchedule;
 import dptrain.driver.rounds.BlockMomentum;

@@ -1,8 +1,8 @@
 package dptrain.driver.input;
 
 import dptrain.data.Example;
-import org.apache.spark.api.java.JavaPairRDD;
 import java.util.function.Supplier;
+import org.apache.spark.api.java.JavaPairRDD;
 import org.apache.spark.api.java.JavaRDD;
 
 /**
