@@ -102,19 +102,25 @@ public final class Benchmark {
             rows.add(dptrain(jsc, "dptrain local[2], once per epoch (round exchange, in memory)", spec, trainImages,
                     testImages, epochs, AveragingSchedule.EVERY_EPOCH, Transport.AUTO, BatchScope.WORKER));
             rows.add(dptrain(jsc, "dptrain local[2], every 16 minibatches (round exchange, in memory)", spec,
-                    trainImages, testImages, epochs, AveragingSchedule.everyMinibatches(16), Transport.AUTO, BatchScope.WORKER));
+                    trainImages, testImages, epochs, AveragingSchedule.everyMinibatches(16), Transport.AUTO,
+                    BatchScope.WORKER));
             rows.add(dptrain(jsc, "dptrain local[2], every 5 minibatches (round exchange, in memory)", spec,
-                    trainImages, testImages, epochs, AveragingSchedule.everyMinibatches(5), Transport.AUTO, BatchScope.WORKER));
+                    trainImages, testImages, epochs, AveragingSchedule.everyMinibatches(5), Transport.AUTO,
+                    BatchScope.WORKER));
             rows.add(dptrain(jsc, "dptrain local[2], once per epoch, DL4J engine", spec.withEngine(Engine.DL4J),
                     trainImages, testImages, epochs, AveragingSchedule.EVERY_EPOCH, Transport.AUTO, BatchScope.WORKER));
             rows.add(dptrain(jsc, "dptrain local[2], every 16 minibatches (a Spark job per round)", spec,
-                    trainImages, testImages, epochs, AveragingSchedule.everyMinibatches(16), Transport.JOB_PER_ROUND, BatchScope.WORKER));
+                    trainImages, testImages, epochs, AveragingSchedule.everyMinibatches(16), Transport.JOB_PER_ROUND,
+                    BatchScope.WORKER));
             rows.add(dptrain(jsc, "dptrain local[2], once per epoch (a Spark job per round)", spec,
-                    trainImages, testImages, epochs, AveragingSchedule.EVERY_EPOCH, Transport.JOB_PER_ROUND, BatchScope.WORKER));
+                    trainImages, testImages, epochs, AveragingSchedule.EVERY_EPOCH, Transport.JOB_PER_ROUND,
+                    BatchScope.WORKER));
             rows.add(dptrain(jsc, "dptrain local[2], every 16 minibatches (round exchange over TCP)", spec,
-                    trainImages, testImages, epochs, AveragingSchedule.everyMinibatches(16), Transport.OVER_TCP, BatchScope.WORKER));
+                    trainImages, testImages, epochs, AveragingSchedule.everyMinibatches(16), Transport.OVER_TCP,
+                    BatchScope.WORKER));
             rows.add(dptrain(jsc, "dptrain local[2], once per epoch (round exchange over TCP)", spec,
-                    trainImages, testImages, epochs, AveragingSchedule.EVERY_EPOCH, Transport.OVER_TCP, BatchScope.WORKER));
+                    trainImages, testImages, epochs, AveragingSchedule.EVERY_EPOCH, Transport.OVER_TCP,
+                    BatchScope.WORKER));
             // dptrain's defaults: the batch of 128 counted for both workers together, so each replica's
             // minibatch holds 64 examples; compared with two solo processes at 64 below.
             rows.add(dptrain(jsc, "dptrain local[2], every 16 minibatches, the default global batch (64 per "

@@ -112,8 +112,8 @@ public final class SoloReplica {
             slower[e - from] = Math.max(seconds[0][e], seconds[1][e]);
         }
         Pair pair = new Pair(EngineSpeed.median(slower), examples);
-        System.out.printf(Locale.ROOT, "two solo replicas at once, minibatches of %d: %.2f s per epoch (epochs %s and %s)%n",
-                batch, pair.secondsPerEpoch(), Arrays.toString(seconds[0]), Arrays.toString(seconds[1]));
+        System.out.printf(Locale.ROOT, "two solo replicas at once, minibatches of %d: %.2f s per epoch (epochs %s "
+                + "and %s)%n", batch, pair.secondsPerEpoch(), Arrays.toString(seconds[0]), Arrays.toString(seconds[1]));
         return pair;
     }
 }

@@ -125,9 +125,9 @@ public final class ThroughputPairs {
                 + "Load average |\n|---|---|---|---|---|---|\n");
         for (int i = 0; i < pairs.size(); i++) {
             Pair p = pairs.get(i);
-            md.append(String.format(Locale.ROOT, "| %d | %d | %,.0f | %,.0f | %.3f | %.1f |%n", i / MINIBATCHES.length + 1,
-                    p.replicaMinibatch(), p.soloExamplesPerSecond(), p.dptrainExamplesPerSecond(), p.ratio(),
-                    p.loadAverage()));
+            md.append(String.format(Locale.ROOT, "| %d | %d | %,.0f | %,.0f | %.3f | %.1f |%n",
+                    i / MINIBATCHES.length + 1, p.replicaMinibatch(), p.soloExamplesPerSecond(),
+                    p.dptrainExamplesPerSecond(), p.ratio(), p.loadAverage()));
         }
         for (int minibatch : MINIBATCHES) {
             double[] ratios = ratios(pairs, minibatch);
