@@ -280,12 +280,20 @@ final class TrainingOptions {
     static final class AveragingScheduleConverter implements CommandLine.ITypeConverter<AveragingSchedule> {
         @Override
         public AveragingSchedule convert(String value) {
-            try {
-                return AveragingSchedule.parse(value);
-            } catch (ParameterException e) {
-                // picocli names the flag itself: "Invalid value for option '--averaging-frequency': ..."
-                throw new CommandLine.TypeConversionException(e.message(k -> "").replaceFirst("^: ", ""));
-            }
+            // picocli names the flag itself: "Invalid value for option '--averaging-frequency': ..."
+            return parsedOrRefused(AveragingSchedule::parse, value);
+        }
+    }
+
+    /**
+     * {@code parse}'s value of {@code value}, or picocli's conversion failure with the parameter's
+     * reason (picocli names the flag itself).
+     */
+    private static <T> T parsedOrRefused(java.util.function.Function<String, T> parse, String value) {
+        try {
+            return parse.apply(value);
+        } catch (ParameterException e) {
+            throw new CommandLine.TypeConversionException(e.message(k -> "").replaceFirst("^: ", ""));
         }
     }
 
@@ -293,11 +301,7 @@ final class TrainingOptions {
     static final class OptimizerStateConverter implements CommandLine.ITypeConverter<OptimizerStateScope> {
         @Override
         public OptimizerStateScope convert(String value) {
-            try {
-                return TrainingConfigBuilder.parseOptimizerState(value);
-            } catch (ParameterException e) {
-                throw new CommandLine.TypeConversionException(e.message(k -> "").replaceFirst("^: ", ""));
-            }
+            return parsedOrRefused(TrainingConfigBuilder::parseOptimizerState, value);
         }
     }
 
@@ -305,11 +309,7 @@ final class TrainingOptions {
     static final class DeltaPrecisionConverter implements CommandLine.ITypeConverter<DeltaPrecision> {
         @Override
         public DeltaPrecision convert(String value) {
-            try {
-                return TrainingConfigBuilder.parseDeltaPrecision(value);
-            } catch (ParameterException e) {
-                throw new CommandLine.TypeConversionException(e.message(k -> "").replaceFirst("^: ", ""));
-            }
+            return parsedOrRefused(TrainingConfigBuilder::parseDeltaPrecision, value);
         }
     }
 
@@ -317,11 +317,7 @@ final class TrainingOptions {
     static final class BatchScopeConverter implements CommandLine.ITypeConverter<BatchScope> {
         @Override
         public BatchScope convert(String value) {
-            try {
-                return BatchScope.parse(value);
-            } catch (ParameterException e) {
-                throw new CommandLine.TypeConversionException(e.message(k -> "").replaceFirst("^: ", ""));
-            }
+            return parsedOrRefused(BatchScope::parse, value);
         }
     }
 }

@@ -88,25 +88,28 @@ abstract class NetworkEstimator<M extends NetworkModel<M>> extends Estimator<M> 
                 + "(each worker's minibatch), 'global' (all workers' together, each taking ceil(batchSize/N)) or "
                 + "'auto' (split only as far as every replica keeps " + BatchScope.AUTO_MIN_MINIBATCHES_PER_EPOCH
                 + " minibatches per epoch) (default: '" + TrainingConfig.DEFAULT_BATCH_SCOPE + "'; PARITY.md)",
-                ParamRules.rule(this, "batchScope", (String k) -> isBatchScope(k), "worker, global or auto"));
+                ParamRules.rule(this, "batchScope", (String k) -> parses(BatchScope::parse, k),
+                        "worker, global or auto"));
         deltaPrecision = new Param<>(this, "deltaPrecision", "the precision each averaging round's parameter deltas "
                 + "travel in, as the CLI's --delta-precision: 'float32' (exact), 'float16' or 'bfloat16' (rounded, "
                 + "with error feedback; an epoch's last round stays float32) (default: '"
                 + TrainingConfig.DEFAULT_DELTA_PRECISION + "'; PARITY.md)",
-                ParamRules.rule(this, "deltaPrecision", (String k) -> isDeltaPrecision(k),
+                ParamRules.rule(this, "deltaPrecision",
+                        (String k) -> parses(TrainingConfigBuilder::parseDeltaPrecision, k),
                         "float32, float16 or bfloat16"));
         optimizerState = new Param<>(this, "optimizerState", "where the optimizer state lives between averaging "
                 + "rounds, as the CLI's --optimizer-state: 'averaged' (with the parameters) or 'local' (each replica "
                 + "keeps its own; an epoch's last round averages it) (default: '"
                 + TrainingConfig.DEFAULT_OPTIMIZER_STATE + "'; PARITY.md)",
-                ParamRules.rule(this, "optimizerState", (String k) -> isOptimizerState(k), "averaged or local"));
+                ParamRules.rule(this, "optimizerState",
+                        (String k) -> parses(TrainingConfigBuilder::parseOptimizerState, k), "averaged or local"));
         workers = new IntParam(this, "workers", "model replicas, one Spark partition each (default: Spark's default "
                 + "parallelism)", ParamRules.rule(this, "workers", (Integer n) -> n >= 1, "a whole number >= 1"));
         averagingFrequency = new Param<>(this, "averagingFrequency", "how often the replicas are averaged: every K "
                 + "minibatches per replica ('16'), once per epoch ('epoch'), or 'auto' (the default, as for the CLI: "
                 + "every " + AveragingSchedule.RECOMMENDED_MINIBATCHES_PER_ROUND + " minibatches with Nesterov block "
                 + "momentum for 2+ workers, once per epoch for one; PARITY.md)",
-                ParamRules.rule(this, "averagingFrequency", (String k) -> isSchedule(k),
+                ParamRules.rule(this, "averagingFrequency", (String k) -> parses(AveragingSchedule::parse, k),
                         "a whole number of minibatches >= 1, 'epoch' or 'auto'"));
         learningRate = new DoubleParam(this, "learningRate", "the optimizer's learning rate, replacing the spec's "
                 + "(default: the spec's)", ParamRules.rule(this, "learningRate",
@@ -252,36 +255,10 @@ abstract class NetworkEstimator<M extends NetworkModel<M>> extends Estimator<M> 
         return getOrDefault(labelCol);
     }
 
-    private static boolean isOptimizerState(String text) {
+    /** Whether {@code parse} accepts {@code text}: the check behind a string param's rule. */
+    private static boolean parses(java.util.function.Function<String, ?> parse, String text) {
         try {
-            TrainingConfigBuilder.parseOptimizerState(text);
-            return true;
-        } catch (ParameterException e) {
-            return false;
-        }
-    }
-
-    private static boolean isDeltaPrecision(String text) {
-        try {
-            TrainingConfigBuilder.parseDeltaPrecision(text);
-            return true;
-        } catch (ParameterException e) {
-            return false;
-        }
-    }
-
-    private static boolean isBatchScope(String text) {
-        try {
-            BatchScope.parse(text);
-            return true;
-        } catch (ParameterException e) {
-            return false;
-        }
-    }
-
-    private static boolean isSchedule(String text) {
-        try {
-            AveragingSchedule.parse(text);
+            parse.apply(text);
             return true;
         } catch (ParameterException e) {
             return false;

@@ -209,15 +209,7 @@ class ResumeTest {
         assertEquals(ExitCodes.OK, resumed.code(), resumed.err());
         assertArrayEquals(expected, parameters(out), "float16 deltas stopped after an epoch and resumed differ");
 
-        for (Path run : List.of(midEpoch, amongReplicas)) {
-            Path checkpoints = Files.createDirectories(run.resolve("checkpoints"));
-            try (Stream<Path> files = Files.list(uninterrupted.resolve("checkpoints"))) {
-                for (Path f : files.filter(f -> f.getFileName().toString().startsWith("checkpoint-e0001-b000004"))
-                        .toList()) {
-                    Files.copy(f, checkpoints.resolve(f.getFileName()));
-                }
-            }
-        }
+        copyMidEpochCheckpoint(uninterrupted, midEpoch, amongReplicas);
         TrainCommandTest.Run fromMidEpoch = train(midEpoch, fp16.toArray(String[]::new));
         assertEquals(ExitCodes.OK, fromMidEpoch.code(), fromMidEpoch.err());
         assertTrue(fromMidEpoch.out().contains("Resuming from checkpoint: epoch 1 of 2 done, 4 of 8"),
@@ -245,15 +237,7 @@ class ResumeTest {
         TrainCommandTest.Run whole = train(uninterrupted, local.toArray(String[]::new));
         assertEquals(ExitCodes.OK, whole.code(), whole.err());
         float[] expected = parameters(uninterrupted);
-        for (Path run : List.of(midEpoch, amongReplicas)) {
-            Path checkpoints = Files.createDirectories(run.resolve("checkpoints"));
-            try (Stream<Path> files = Files.list(uninterrupted.resolve("checkpoints"))) {
-                for (Path f : files.filter(f -> f.getFileName().toString().startsWith("checkpoint-e0001-b000004"))
-                        .toList()) {
-                    Files.copy(f, checkpoints.resolve(f.getFileName()));
-                }
-            }
-        }
+        copyMidEpochCheckpoint(uninterrupted, midEpoch, amongReplicas);
         TrainCommandTest.Run fromMidEpoch = train(midEpoch, local.toArray(String[]::new));
         assertEquals(ExitCodes.OK, fromMidEpoch.code(), fromMidEpoch.err());
         assertTrue(fromMidEpoch.out().contains("Resuming from checkpoint: epoch 1 of 2 done, 4 of 8"),
@@ -265,6 +249,19 @@ class ResumeTest {
         assertEquals(ExitCodes.OK, peersResumed.code(), peersResumed.err());
         assertArrayEquals(expected, parameters(amongReplicas),
                 "a local optimizer state resumed mid-epoch among the replicas differs");
+    }
+
+    /** Copies {@code from}'s checkpoint after minibatch 4 of epoch 1 into each of {@code runs}, for them to resume. */
+    private static void copyMidEpochCheckpoint(Path from, Path... runs) throws IOException {
+        for (Path run : runs) {
+            Path checkpoints = Files.createDirectories(run.resolve("checkpoints"));
+            try (Stream<Path> files = Files.list(from.resolve("checkpoints"))) {
+                for (Path f : files.filter(f -> f.getFileName().toString().startsWith("checkpoint-e0001-b000004"))
+                        .toList()) {
+                    Files.copy(f, checkpoints.resolve(f.getFileName()));
+                }
+            }
+        }
     }
 
     @Test
