@@ -7,6 +7,7 @@ import dptrain.data.SequenceLength;
 import dptrain.data.Targets;
 import dptrain.driver.files.InputException;
 import dptrain.driver.files.InputFiles;
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Iterator;
 import java.util.List;
@@ -67,7 +68,7 @@ final class ParquetExamples {
             Dataset<Row> rows = table.select(functions.col("_metadata.file_path"),
                     functions.col("_metadata.row_index"), functions.col(features));
             SequenceLength sequences = input.sequences();
-            return internalRows(rows).mapPartitions(it -> {
+            return rows(rows, features, null).mapPartitions(it -> {
                 FileNames names = new FileNames();
                 return new Iterator<DecodedRecord>() {
                     @Override
@@ -91,7 +92,7 @@ final class ParquetExamples {
         Dataset<Row> rows = table.select(functions.col("_metadata.file_path"), functions.col("_metadata.row_index"),
                 functions.col(features), functions.col(label));
         SequenceLength sequences = input.sequences();
-        return internalRows(rows).mapPartitions(it -> {
+        return rows(rows, features, label).mapPartitions(it -> {
             LabelCells labels = new LabelCells(labelType);
             FileNames names = new FileNames();
             return new Iterator<DecodedRecord>() {
@@ -157,11 +158,19 @@ final class ParquetExamples {
     }
 
     /**
-     * The rows as Spark's Parquet reader gives them (its vectorized reader, then Spark's binary rows), without the
-     * conversion to {@link Row}s that would box every feature value.
+     * The rows of {@code table} (file path, row index, features and, unless {@code label} is null, the label) as
+     * Spark's Parquet reader gives them: views of its column batches where the plan allows
+     * ({@link ColumnarScanRows}), else Spark's binary rows. Either way without the conversion to {@link Row}s that
+     * would box every feature value.
      */
-    private static JavaRDD<InternalRow> internalRows(Dataset<Row> rows) {
-        return rows.queryExecution().toRdd().toJavaRDD();
+    private static JavaRDD<InternalRow> rows(Dataset<Row> table, String features, String label) {
+        List<ColumnarScanRows.Wanted> wanted = new ArrayList<>(List.of(ColumnarScanRows.Wanted.metadataField(
+                "file_path"), ColumnarScanRows.Wanted.metadataField("row_index"),
+                ColumnarScanRows.Wanted.column(features)));
+        if (label != null) {
+            wanted.add(ColumnarScanRows.Wanted.column(label));
+        }
+        return ColumnarScanRows.of(table, wanted).orElseGet(() -> table.queryExecution().toRdd().toJavaRDD());
     }
 
     /**
@@ -337,23 +346,37 @@ final class ParquetExamples {
             return x;
         }
         ArrayData values = row.getArray(featuresAt);
-        DataType element = ((ArrayType) type).elementType();
-        float[] x = new float[values.numElements()];
-        for (int i = 0; i < x.length; i++) {
+        int count = values.numElements();
+        for (int i = 0; i < count; i++) {
             if (values.isNullAt(i)) {
                 throw DataFormatException.inRecord(source, record, "column '" + featuresName + "' holds null at index "
                         + i + "; expected a number");
             }
-            // Typed getters: the general get looks the type up through Spark's SQL configuration on each call.
-            if (element.equals(DataTypes.FloatType)) {
-                x[i] = values.getFloat(i);
-            } else if (element.equals(DataTypes.DoubleType)) {
-                x[i] = (float) values.getDouble(i);
-            } else if (element.equals(DataTypes.IntegerType)) {
-                x[i] = values.getInt(i);
-            } else if (element.equals(DataTypes.LongType)) {
-                x[i] = values.getLong(i);
-            } else {
+        }
+        // Whole arrays copied at once where Spark can; the general get looks the type up through Spark's SQL
+        // configuration on each call.
+        DataType element = ((ArrayType) type).elementType();
+        if (element.equals(DataTypes.FloatType)) {
+            return values.toFloatArray();
+        }
+        float[] x = new float[count];
+        if (element.equals(DataTypes.DoubleType)) {
+            double[] doubles = values.toDoubleArray();
+            for (int i = 0; i < count; i++) {
+                x[i] = (float) doubles[i];
+            }
+        } else if (element.equals(DataTypes.IntegerType)) {
+            int[] ints = values.toIntArray();
+            for (int i = 0; i < count; i++) {
+                x[i] = ints[i];
+            }
+        } else if (element.equals(DataTypes.LongType)) {
+            long[] longs = values.toLongArray();
+            for (int i = 0; i < count; i++) {
+                x[i] = longs[i];
+            }
+        } else {
+            for (int i = 0; i < count; i++) {
                 Object value = values.get(i, element);
                 x[i] = value instanceof Decimal decimal ? decimal.toJavaBigDecimal().floatValue()
                         : ((Number) value).floatValue();
