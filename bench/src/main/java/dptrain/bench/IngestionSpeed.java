@@ -19,11 +19,13 @@ import java.lang.management.MemoryType;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Iterator;
 import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.atomic.AtomicLong;
 import org.apache.spark.SparkConf;
 import org.apache.spark.api.java.JavaSparkContext;
+import org.apache.spark.api.java.function.FlatMapFunction;
 import org.apache.spark.sql.Column;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
@@ -39,15 +41,19 @@ import org.apache.spark.sql.types.StructType;
  * peak is its own:
  * <ul>
  *   <li>{@code spark-scan}: Spark's own reader over the files, every value parsed and summed, rows
- *       counted (CSV with a schema; Parquet through the vectorized reader; LibSVM through Spark ML's libsvm source),
- *       the anchor;</li>
+ *       counted (CSV with a schema; Parquet through the vectorized reader; LibSVM through Spark ML's
+ *       libsvm source), the anchor;</li>
+ *   <li>{@code spark-shuffle}: the same scan with Spark SQL's own shuffle of every row into 2 partitions
+ *       (hash partitioning on a seeded random column, Spark's default shuffle settings) between the read
+ *       and the summing: the floor for a design of one read plus one shuffle, which is dptrain's;</li>
  *   <li>{@code dptrain}: dptrain's ingestion exactly as {@code train} runs it (read, check, number,
  *       shuffle into balanced partitions, batch, kept on disk), then one training epoch;</li>
- *   <li>{@code to-parquet}, {@code to-libsvm}: write the CSV data as Parquet (features array, label) or as LibSVM
- *       text, untimed setup.</li>
+ *   <li>{@code to-parquet}, {@code to-libsvm}: write the CSV data as Parquet (features array, label) or
+ *       as LibSVM text, untimed setup.</li>
  * </ul>
  * Each measurement runs twice in its JVM (the first pays for class loading and the JIT) and prints
- * one line per run: {@code RESULT mode format run rows seconds epochSeconds peakHeapMB peakOldAfterGcMB}.
+ * one line per run: {@code RESULT mode format run rows seconds epochSeconds peakHeapMB peakOldAfterGcMB};
+ * the two Spark modes also print their first run's physical plan, after its timing.
  *
  * <p>Usage: {@code IngestionSpeed MODE FORMAT DATA_DIR FEATURES [SPEC [OUT]]}.
  */
@@ -71,13 +77,18 @@ public final class IngestionSpeed {
             switch (mode) {
                 case "to-parquet" -> toParquet(spark, data, features, args[5]);
                 case "to-libsvm" -> toLibSvm(spark, data, args[5]);
-                case "spark-scan" -> {
+                case "spark-scan", "spark-shuffle" -> {
+                    boolean shuffle = mode.equals("spark-shuffle");
                     for (int run = 1; run <= RUNS; run++) {
                         HeapPeak heap = HeapPeak.start();
                         long start = System.nanoTime();
-                        long rows = sparkScan(spark, format, data, features);
+                        Scan scan = sparkScan(spark, format, data, features, shuffle);
                         double seconds = Seconds.since(start);
-                        result(mode, format, run, rows, seconds, Double.NaN, heap.stop());
+                        result(mode, format, run, scan.rows(), seconds, Double.NaN, heap.stop());
+                        if (run == 1) {
+                            System.out.println("PLAN " + mode + " " + format.name().toLowerCase(Locale.ROOT));
+                            System.out.println(scan.plan());
+                        }
                     }
                 }
                 case "dptrain" -> {
@@ -86,70 +97,98 @@ public final class IngestionSpeed {
                         dptrain(jsc, spec, format, data, run);
                     }
                 }
-                default -> throw new IllegalArgumentException("mode " + mode + ": expected spark-scan, dptrain, "
-                        + "to-parquet or to-libsvm");
+                default -> throw new IllegalArgumentException("mode " + mode + ": expected spark-scan, spark-shuffle, "
+                        + "dptrain, to-parquet or to-libsvm");
             }
+        }
+    }
+
+    /** Rows counted by a Spark mode, and the table it summed, whose plan is printed after the timing. */
+    private record Scan(long rows, Dataset<Row> summed) {
+        /**
+         * The physical plan: for Parquet and LibSVM as run (adaptive execution's final plan); for CSV as planned,
+         * since {@code first()} runs a plan of its own.
+         */
+        String plan() {
+            return summed.queryExecution().simpleString();
         }
     }
 
     /**
      * Spark's own read of every value, rows counted: CSV parsed with a schema and summed; Parquet's arrays and
-     * LibSVM's vectors (Spark ML's libsvm source) summed in a task over Spark's binary rows.
+     * LibSVM's vectors (Spark ML's libsvm source) summed in a task over Spark's binary rows. With {@code shuffle},
+     * every row goes through Spark SQL's shuffle into 2 partitions between the read and the summing.
      */
-    private static long sparkScan(SparkSession spark, DataFormat format, String data, int features) {
-        List<Column> sums = new ArrayList<>();
-        Dataset<Row> table;
-        if (format == DataFormat.LIBSVM) {
-            double[] totals = spark.read().format("libsvm").option("numFeatures", features).load(data)
-                    .select("label", "features").queryExecution().toRdd().toJavaRDD().mapPartitions(rows -> {
-                        double sum = 0;
-                        long count = 0;
-                        while (rows.hasNext()) {
-                            InternalRow row = rows.next();
-                            sum += row.getDouble(0);
-                            // A Spark ML vector's binary form: type, size, indices, values.
-                            ArrayData values = row.getStruct(1, 4).getArray(3);
-                            for (int i = 0; i < values.numElements(); i++) {
-                                sum += values.getDouble(i);
-                            }
-                            count++;
-                        }
-                        return List.of(new double[] {sum, count}).iterator();
-                    }).reduce((a, b) -> new double[] {a[0] + b[0], a[1] + b[1]});
-            return (long) totals[1];
-        }
+    private static Scan sparkScan(SparkSession spark, DataFormat format, String data, int features,
+            boolean shuffle) {
         if (format == DataFormat.CSV) {
             StructType schema = new StructType().add("label", DataTypes.DoubleType);
             for (int f = 0; f < features; f++) {
                 schema = schema.add("f" + f, DataTypes.DoubleType);
             }
-            table = spark.read().schema(schema).csv(data);
+            List<Column> sums = new ArrayList<>();
             for (String name : schema.fieldNames()) {
                 sums.add(functions.sum(name));
             }
+            sums.add(functions.count(functions.lit(1)));
+            Dataset<Row> table = shuffled(spark.read().schema(schema).csv(data), shuffle)
+                    .agg(sums.get(0), sums.subList(1, sums.size()).toArray(Column[]::new));
+            Row totals = table.first();
+            return new Scan(totals.getLong(totals.size() - 1), table);
+        }
+        Dataset<Row> table;
+        FlatMapFunction<Iterator<InternalRow>, double[]> sum;
+        if (format == DataFormat.LIBSVM) {
+            table = spark.read().format("libsvm").option("numFeatures", features).load(data);
+            sum = rows -> {
+                double total = 0;
+                long count = 0;
+                while (rows.hasNext()) {
+                    InternalRow row = rows.next();
+                    total += row.getDouble(0);
+                    // A Spark ML vector's binary form: type, size, indices, values.
+                    ArrayData values = row.getStruct(1, 4).getArray(3);
+                    for (int i = 0; i < values.numElements(); i++) {
+                        total += values.getDouble(i);
+                    }
+                    count++;
+                }
+                return List.of(new double[] {total, count}).iterator();
+            };
         } else {
             // The vectorized reader's rows, each feature array summed in a task: Spark SQL's own array aggregation
             // (aggregate with a lambda) runs interpreted, so it would measure the lambda rather than the reader.
-            double[] totals = spark.read().parquet(data).select("label", "features").queryExecution().toRdd()
-                    .toJavaRDD().mapPartitions(rows -> {
-                        double sum = 0;
-                        long count = 0;
-                        while (rows.hasNext()) {
-                            InternalRow row = rows.next();
-                            sum += row.getInt(0);
-                            ArrayData values = row.getArray(1);
-                            for (int i = 0; i < values.numElements(); i++) {
-                                sum += values.getFloat(i);
-                            }
-                            count++;
-                        }
-                        return List.of(new double[] {sum, count}).iterator();
-                    }).reduce((a, b) -> new double[] {a[0] + b[0], a[1] + b[1]});
-            return (long) totals[1];
+            table = spark.read().parquet(data);
+            sum = rows -> {
+                double total = 0;
+                long count = 0;
+                while (rows.hasNext()) {
+                    InternalRow row = rows.next();
+                    total += row.getInt(0);
+                    ArrayData values = row.getArray(1);
+                    for (int i = 0; i < values.numElements(); i++) {
+                        total += values.getFloat(i);
+                    }
+                    count++;
+                }
+                return List.of(new double[] {total, count}).iterator();
+            };
         }
-        sums.add(functions.count(functions.lit(1)));
-        Row totals = table.agg(sums.get(0), sums.subList(1, sums.size()).toArray(Column[]::new)).first();
-        return totals.getLong(totals.size() - 1);
+        table = shuffled(table.select("label", "features"), shuffle);
+        double[] totals = table.queryExecution().toRdd().toJavaRDD().mapPartitions(sum)
+                .reduce((a, b) -> new double[] {a[0] + b[0], a[1] + b[1]});
+        return new Scan((long) totals[1], table);
+    }
+
+    /**
+     * The table itself, or with {@code shuffle} the table's rows moved into 2 partitions by Spark SQL's shuffle,
+     * hash-partitioned on a seeded random column. Not {@code repartition(2)}: round-robin partitioning sorts
+     * each input partition first while {@code spark.sql.execution.sortBeforeRepartition} is on (the default),
+     * which would measure a sort. Spark projects the random column out again right after the exchange, so the
+     * summing sees the scan's columns.
+     */
+    private static Dataset<Row> shuffled(Dataset<Row> table, boolean shuffle) {
+        return shuffle ? table.repartition(2, functions.rand(7)) : table;
     }
 
     /** dptrain's train path: ingestion until training starts, then one epoch. */
