@@ -118,9 +118,9 @@ final class KerasSpecTranslator {
             if (!element.isObject()) {
                 throw element.invalid(LAYER_EXPECTED);
             }
-            String type = element.knownName(element.singleKeyOrName(LAYER_EXPECTED), KerasLayers.LAYER_TYPES,
+            String type = element.knownName(element.singleKeyOrName(LAYER_EXPECTED), KerasLayerReader.LAYER_TYPES,
                     "layer type");
-            layers.add(KerasLayers.read(type, element.singleKeyValue(), defaultKernelInitializer));
+            layers.add(KerasLayerReader.read(type, element.singleKeyValue(), defaultKernelInitializer));
         }
         if (!(layers.get(layers.size() - 1) instanceof Dense)) {
             SpecNode last = elements.get(elements.size() - 1);
