@@ -28,7 +28,7 @@ import scala.jdk.javaapi.CollectionConverters;
  *
  * <p>Only for a plan that is a columnar file scan under projections and nothing else (no filter, no exchange), and
  * only for columns the scan itself outputs: the table's own columns by name and its {@code _metadata} fields
- * {@code file_path} and {@code row_index}. Anything else is read as binary rows, as before.
+ * {@code file_path} and {@code row_index}. Otherwise {@link #of} is empty, and the caller reads binary rows.
  */
 final class ColumnarScanRows {
     /** Attribute metadata Spark puts on a scan's {@code _metadata} fields: the field's name. */
@@ -69,7 +69,10 @@ final class ColumnarScanRows {
         return Optional.of(batches.mapPartitions(it -> new BatchRows(it, ordinals)));
     }
 
-    /** The file scan under {@code plan} when everything above it only passes on or renames columns, else null. */
+    /**
+     * The file scan under {@code plan} when only projections and the conversion to rows stand above it, else null.
+     * What the projections compute is not looked at: the rows hold the scan's own columns, as the caller names them.
+     */
     private static FileSourceScanExec plainScan(SparkPlan plan) {
         SparkPlan node = plan;
         while (true) {
