@@ -164,8 +164,8 @@ final class ParquetExamples {
      * would box every feature value.
      */
     private static JavaRDD<InternalRow> rows(Dataset<Row> table, String features, String label) {
-        List<ColumnarScanRows.Wanted> wanted = new ArrayList<>(List.of(ColumnarScanRows.Wanted.metadataField(
-                "file_path"), ColumnarScanRows.Wanted.metadataField("row_index"),
+        List<ColumnarScanRows.Wanted> wanted = new ArrayList<>(List.of(
+                ColumnarScanRows.Wanted.metadataField("file_path"), ColumnarScanRows.Wanted.metadataField("row_index"),
                 ColumnarScanRows.Wanted.column(features)));
         if (label != null) {
             wanted.add(ColumnarScanRows.Wanted.column(label));

@@ -118,8 +118,7 @@ class ParquetColumnarReadTest {
      */
     private static void assertColumnarEqualsRows(String name, StructType schema, List<Row> rows) {
         Path table = dir.resolve(name);
-        SparkSession.builder().sparkContext(jsc.sc()).getOrCreate().createDataFrame(rows, schema).repartition(3)
-                .write().parquet(table.toString());
+        spark.createDataFrame(rows, schema).repartition(3).write().parquet(table.toString());
         DataInput input = DataInput.of(table.toString(), DataFormat.PARQUET);
         ExampleCheck check = new ExampleCheck(SPEC);
         DataType features = schema.apply("features").dataType();
