@@ -1,6 +1,5 @@
 package dptrain.bench;
 
-import dptrain.sparkstart.SparkDefaults;
 import dptrain.driver.DistributedTrainer;
 import dptrain.driver.TrainingConfig;
 import dptrain.driver.TrainingProgress;
@@ -10,6 +9,7 @@ import dptrain.driver.pipeline.BatchScope;
 import dptrain.driver.pipeline.CacheMode;
 import dptrain.driver.rounds.AveragingSchedule;
 import dptrain.driver.rounds.EpochRecord;
+import dptrain.sparkstart.SparkDefaults;
 import dptrain.spec.ModelFile;
 import dptrain.spec.ModelSpec;
 import dptrain.timing.Seconds;

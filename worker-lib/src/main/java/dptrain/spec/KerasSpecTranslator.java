@@ -1,5 +1,8 @@
 package dptrain.spec;
 
+import dptrain.spec.KerasLayers.Dense;
+import dptrain.spec.KerasLayers.DropoutSpec;
+import dptrain.spec.KerasLayers.LayerSpec;
 import dptrain.spec.KerasVocabulary.Loss;
 import dptrain.spec.OptimizerTranslator.Optimizer;
 import java.util.ArrayList;
@@ -9,9 +12,6 @@ import java.util.Map;
 import org.deeplearning4j.nn.conf.MultiLayerConfiguration;
 import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
 import org.deeplearning4j.nn.conf.inputs.InputType;
-import dptrain.spec.KerasLayers.Dense;
-import dptrain.spec.KerasLayers.DropoutSpec;
-import dptrain.spec.KerasLayers.LayerSpec;
 import org.deeplearning4j.nn.conf.layers.Layer;
 import org.deeplearning4j.nn.conf.preprocessor.CnnToFeedForwardPreProcessor;
 
@@ -21,12 +21,13 @@ final class KerasSpecTranslator {
     static final long DEFAULT_SEED = 42;
 
     static final List<String> TOP_LEVEL_KEYS =
-            List.of("input_shape", "layers", "optimizer", "loss", "metrics", "seed", "kernel_initializer", "normalization",
-                    "engine");
+            List.of("input_shape", "layers", "optimizer", "loss", "metrics", "seed", "kernel_initializer",
+                    "normalization", "engine");
     private static final String INPUT_SHAPE_EXPECTED = "a list of whole numbers >= 1, e.g. [784], [28, 28, 1] "
             + "(height, width, channels) or [100, 8] (timesteps, features)";
     private static final String LAYERS_EXPECTED =
-            "a list of layers, e.g. [{dense: {units: 512, activation: relu}}, {dense: {units: 10, activation: softmax}}]";
+            "a list of layers, e.g. [{dense: {units: 512, activation: relu}}, "
+                    + "{dense: {units: 10, activation: softmax}}]";
     private static final String LAYER_EXPECTED = "a mapping from one layer type (e.g. dense, conv2d or lstm) to its "
             + "settings, e.g. {dense: {units: 512, activation: relu}}";
 
@@ -245,7 +246,8 @@ final class KerasSpecTranslator {
                 continue;
             }
             if (flattenedImage != null) {
-                // Explicit, so a layer that also takes images (batch_normalization, dropout) sees a vector, as in Keras.
+                // Explicit, so that a layer that also takes images (batch_normalization, dropout) sees a vector, as
+                // in Keras.
                 list.inputPreProcessor(dl4jIndex, new CnnToFeedForwardPreProcessor(flattenedImage.dim(0),
                         flattenedImage.dim(1), flattenedImage.dim(2)));
                 flattenedImage = null;
