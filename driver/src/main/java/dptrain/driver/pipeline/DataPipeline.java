@@ -12,12 +12,14 @@ import java.io.Serializable;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HashMap;
+import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 import org.apache.spark.api.java.JavaPairRDD;
 import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.storage.StorageLevel;
+import org.apache.spark.util.CollectionAccumulator;
 import scala.Tuple2;
 
 /**
@@ -220,16 +222,18 @@ public final class DataPipeline {
      * {@code t % workers}, in increasing {@code t}.
      */
     private BatchedData batch(JavaPairRDD<Long, Example> positioned, long bound, MinibatchBuilder batchBuilder) {
-        JavaRDD<Minibatch> batches = BalancedShuffle
-                .inWorkerOrder(positioned, bound, workers, batchBuilder.featureCount())
-                .mapPartitions(batchBuilder::batches, true);
-        if (cache != CacheMode.NONE) {
-            batches.persist(cache.storageLevel());
-        }
-        // One small job materializes the cache (and the shuffle files) and tells the driver each partition's size.
+        JavaRDD<Example> inWorkerOrder = BalancedShuffle.inWorkerOrder(positioned, bound, workers,
+                batchBuilder.featureCount());
+        CollectionAccumulator<long[]> tallies = cache == CacheMode.NONE ? null
+                : positioned.context().collectionAccumulator("dptrain minibatch sizes");
+        JavaRDD<Minibatch> batches = cache == CacheMode.NONE
+                ? inWorkerOrder.mapPartitions(batchBuilder::batches, true)
+                : inWorkerOrder.mapPartitionsWithIndex((index, examples) -> new Tallied(index,
+                        batchBuilder.batches(examples), tallies), true).persist(cache.storageLevel());
+        // One job materializes the cache (and the shuffle files) and tells the driver each partition's size.
         List<long[]> sizes;
         try {
-            sizes = countPerPartition(batches);
+            sizes = cache == CacheMode.NONE ? countPerPartition(batches) : storedSizes(batches, tallies);
         } catch (Exception e) {
             // A failed job (bad data met while shuffling, a lost input) leaves no half-made cache behind. Spark's job
             // failures are SparkExceptions, checked but thrown unchecked from Scala.
@@ -246,6 +250,63 @@ public final class DataPipeline {
             batchesPerPartition[(int) size[0]] = (int) size[2];
         }
         return new BatchedData(batches, examplesPerPartition, batchesPerPartition);
+    }
+
+    /**
+     * Stores every partition of the kept {@code batches} and returns the sizes {@link Tallied} counted on their way
+     * into the store. Counting them by reading them would read the whole copy back once more: Spark hands a partition
+     * it has just stored back as read from the store, which for {@code --cache disk} means from disk. Here the job's
+     * tasks leave that read unopened. A partition not stored (memory too small for it) or not tallied exactly once
+     * is counted by reading, as a fallback.
+     */
+    private List<long[]> storedSizes(JavaRDD<Minibatch> batches, CollectionAccumulator<long[]> tallies) {
+        batches.foreachPartition(storedAndHandedBack -> {
+        });
+        List<long[]> sizes = tallies.value();
+        boolean[] seen = new boolean[workers];
+        int distinct = 0;
+        for (long[] size : sizes) {
+            int partition = (int) size[0];
+            if (partition >= 0 && partition < workers && !seen[partition]) {
+                seen[partition] = true;
+                distinct++;
+            }
+        }
+        return distinct == workers && sizes.size() == workers ? sizes : countPerPartition(batches);
+    }
+
+    /** A partition's minibatches, passed on unchanged; once they are all passed, their count joins the tallies. */
+    private static final class Tallied implements Iterator<Minibatch> {
+        private final int partition;
+        private final Iterator<Minibatch> batches;
+        private final CollectionAccumulator<long[]> tallies;
+        private long examples;
+        private int count;
+        private boolean tallied;
+
+        Tallied(int partition, Iterator<Minibatch> batches, CollectionAccumulator<long[]> tallies) {
+            this.partition = partition;
+            this.batches = batches;
+            this.tallies = tallies;
+        }
+
+        @Override
+        public boolean hasNext() {
+            boolean more = batches.hasNext();
+            if (!more && !tallied) {
+                tallied = true;
+                tallies.add(new long[] {partition, examples, count});
+            }
+            return more;
+        }
+
+        @Override
+        public Minibatch next() {
+            Minibatch batch = batches.next();
+            examples += batch.rows();
+            count++;
+            return batch;
+        }
     }
 
     /** Each partition's index, examples and minibatches. */
